@@ -1,0 +1,281 @@
+// Package docs generates the files that explain and own a repository: the
+// README with the architecture diagram, CODEOWNERS, the Makefile, .gitignore,
+// and the repository's copy of its blueprint with the JSON Schema editors use.
+package docs
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/microforge/microforge/blueprints"
+	"github.com/microforge/microforge/internal/files"
+	"github.com/microforge/microforge/internal/graph"
+	"github.com/microforge/microforge/internal/model"
+	"github.com/microforge/microforge/templates"
+)
+
+// Name identifies this generator in plans and errors.
+const Name = "docs"
+
+// SchemaPath is where a generated repository keeps the blueprint's JSON
+// Schema; BlueprintPath is its copy of the blueprint.
+const (
+	SchemaPath    = ".microforge/microforge.schema.json"
+	BlueprintPath = "microforge.yaml"
+	schemaLine    = "# yaml-language-server: $schema=" + SchemaPath
+)
+
+// Options of the docs generator.
+type Options struct {
+	// BlueprintInPlace is true when the blueprint being generated from is the
+	// repository's own microforge.yaml: it is then carried over byte for byte.
+	BlueprintInPlace bool
+}
+
+// Generate returns the documentation and ownership files of a system.
+func Generate(sys *model.System, opts Options) ([]files.File, error) {
+	v := newView(sys)
+	var out []files.File
+	for _, t := range []struct {
+		tmpl, path string
+		policy     files.Policy
+	}{
+		{"docs/README.md", "README.md", files.Scaffold},
+		{"docs/CODEOWNERS", "CODEOWNERS", files.Scaffold},
+		{"docs/Makefile", "Makefile", files.Scaffold},
+		{"docs/gitignore", ".gitignore", files.Scaffold},
+	} {
+		b, err := templates.Render(t.tmpl, v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, files.File{Path: t.path, Content: b, Policy: t.policy, Generator: Name})
+	}
+	bp := sys.Blueprint
+	if !opts.BlueprintInPlace {
+		bp = WithSchemaLine(bp)
+	}
+	out = append(out,
+		files.File{Path: BlueprintPath, Content: bp, Policy: files.Scaffold, Generator: Name},
+		files.File{Path: SchemaPath, Content: blueprints.Schema, Policy: files.Owned, Generator: Name},
+	)
+	return out, nil
+}
+
+var schemaLineRE = regexp.MustCompile(`(?m)^#\s*yaml-language-server:\s*\$schema=.*$`)
+
+// WithSchemaLine points the blueprint's yaml-language-server comment at the
+// repository's schema copy, adding the comment when there is none.
+func WithSchemaLine(src []byte) []byte {
+	if loc := schemaLineRE.FindIndex(src); loc != nil {
+		out := append([]byte{}, src[:loc[0]]...)
+		out = append(out, schemaLine...)
+		return append(out, src[loc[1]:]...)
+	}
+	return append([]byte(schemaLine+"\n"), src...)
+}
+
+type view struct {
+	Sys        *model.System
+	Mermaid    string
+	Services   []serviceView
+	RootOwners string
+	Curl       string
+	Env        []envVar
+}
+
+type serviceView struct {
+	Name, Description, Store, Dir, Owners, OwnerList, ProtoDir string
+	Port                                                       int
+	Commands, Queries                                          []methodView
+	Events, Calls, Consumes                                    string
+}
+
+type methodView struct{ Name, Summary string }
+
+type envVar struct{ Name, Meaning, Default string }
+
+func newView(sys *model.System) *view {
+	v := &view{
+		Sys:        sys,
+		Mermaid:    graph.Build(sys).Mermaid(),
+		RootOwners: strings.Join(sys.Owners, " "),
+		Curl:       curlExample(sys),
+	}
+	for _, svc := range sys.Services {
+		sv := serviceView{
+			Name: svc.Name, Description: svc.Description, Store: string(svc.Store),
+			Dir: svc.InternalDir, Port: svc.Port, ProtoDir: svc.ProtoDir,
+			OwnerList: strings.Join(svc.Owners, " "),
+		}
+		sv.Owners = sv.OwnerList
+		if sv.Owners == "" {
+			sv.Owners = v.RootOwners
+		}
+		for _, c := range svc.Commands {
+			sv.Commands = append(sv.Commands, methodView{c.Name, commandSummary(c)})
+		}
+		for _, q := range svc.Queries {
+			sv.Queries = append(sv.Queries, methodView{q.Name, querySummary(q)})
+		}
+		var evs, calls, cons []string
+		for _, e := range svc.Events {
+			evs = append(evs, "`"+e.Name+"`")
+		}
+		for _, c := range svc.Calls {
+			calls = append(calls, "`"+c.Name+"`")
+		}
+		for _, e := range svc.Consumes {
+			cons = append(cons, "`"+e.Service.Name+"."+e.Name+"`")
+		}
+		sv.Events, sv.Calls, sv.Consumes = strings.Join(evs, ", "), strings.Join(calls, ", "), strings.Join(cons, ", ")
+		v.Services = append(v.Services, sv)
+
+		v.Env = append(v.Env,
+			envVar{svc.EnvPrefix + "_ADDR", "address `" + svc.Name + "` listens on", fmt.Sprintf("`:%d`", svc.Port)},
+			envVar{svc.EnvPrefix + "_DATABASE_URL", "`postgres://…`, `mysql://…` or `sqlite:…`", "SQLite file `data/" + svc.Name + ".db`"},
+		)
+		for _, c := range svc.Calls {
+			v.Env = append(v.Env, envVar{c.EnvPrefix + "_URL", "where `" + svc.Name + "` reaches `" + c.Name + "`", fmt.Sprintf("`http://127.0.0.1:%d`", c.Port)})
+		}
+	}
+	v.Env = dedupeEnv(v.Env)
+	return v
+}
+
+func dedupeEnv(in []envVar) []envVar {
+	seen := map[string]bool{}
+	var out []envVar
+	for _, e := range in {
+		if !seen[e.Name] {
+			seen[e.Name] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func commandSummary(c *model.Command) string {
+	var s string
+	switch c.Mode {
+	case model.ModeCreate:
+		s = "creates a `" + c.Entity.Name() + "`"
+	case model.ModeUpdate:
+		s = "changes a `" + c.Entity.Name() + "` found by `" + c.Lookup.Name + "`"
+	case model.ModeUpsert:
+		s = "creates or changes the `" + c.Entity.Name() + "` with the given `" + c.Lookup.Name + "`"
+	default:
+		s = "validates its input and records its events"
+	}
+	if c.SetStatus != nil {
+		s += fmt.Sprintf(", sets `%s` to `%s`", c.SetStatus.Field.Name, c.SetStatus.Value.Name)
+	}
+	if len(c.Emits) > 0 {
+		var names []string
+		for _, e := range c.Emits {
+			names = append(names, "`"+e.Name+"`")
+		}
+		s += ", emits " + strings.Join(names, ", ")
+	}
+	if c.Description != "" {
+		s = c.Description + " (" + s + ")"
+	}
+	return s
+}
+
+func querySummary(q *model.Query) string {
+	var s string
+	switch {
+	case q.Entity == nil:
+		s = "returns a `" + q.Output.Name + "`"
+	case q.ByID != nil:
+		s = "reads a `" + q.Entity.Name() + "` by `" + q.ByID.Name + "`"
+	case q.List:
+		s = "lists `" + q.Entity.Name() + "` records"
+	default:
+		s = "finds a `" + q.Entity.Name() + "`"
+	}
+	if len(q.Filters) > 0 {
+		var names []string
+		for _, f := range q.Filters {
+			names = append(names, "`"+f.Input.Name+"`")
+		}
+		s += " by " + strings.Join(names, ", ")
+	}
+	if q.Description != "" {
+		s = q.Description + " (" + s + ")"
+	}
+	return s
+}
+
+// curlExample shows a create command and the query that reads its result
+// back, for the first service that has both.
+func curlExample(sys *model.System) string {
+	for _, svc := range sys.Services {
+		for _, c := range svc.Commands {
+			if c.Mode != model.ModeCreate {
+				continue
+			}
+			var b strings.Builder
+			fmt.Fprintf(&b, "# %s\n", c.Name)
+			fmt.Fprintf(&b, "curl -s -H 'Content-Type: application/json' \\\n  -d '%s' \\\n  http://127.0.0.1:%d%s\n", sampleJSON(c.Input), svc.Port, c.Procedure)
+			for _, q := range svc.Queries {
+				if q.Entity == c.Entity && q.ByID != nil {
+					fmt.Fprintf(&b, "\n# %s, with the id the call above returned\n", q.Name)
+					fmt.Fprintf(&b, "curl -s -H 'Content-Type: application/json' \\\n  -d '{\"%s\": \"ID\"}' \\\n  http://127.0.0.1:%d%s\n", q.ByID.JSONName, svc.Port, q.Procedure)
+					break
+				}
+			}
+			return b.String()
+		}
+	}
+	for _, svc := range sys.Services {
+		for _, q := range svc.Queries {
+			return fmt.Sprintf("curl -s -H 'Content-Type: application/json' -d '%s' http://127.0.0.1:%d%s\n", sampleJSON(q.Input), svc.Port, q.Procedure)
+		}
+	}
+	return "# this system declares no commands or queries yet\n"
+}
+
+// sampleJSON is a protojson request body with a sample value per field.
+func sampleJSON(m *model.Message) string { return sampleJSONDepth(m, 0) }
+
+func sampleJSONDepth(m *model.Message, depth int) string {
+	if depth > 3 { // recursive types: stop somewhere readable
+		return "{}"
+	}
+	var parts []string
+	for _, f := range m.Fields {
+		parts = append(parts, fmt.Sprintf("%q: %s", f.JSONName, sampleValue(f.Name, f.Type, depth)))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+func sampleValue(name string, t *model.Type, depth int) string {
+	switch t.Kind {
+	case model.ListType:
+		return "[" + sampleValue(name, t.Elem, depth) + "]"
+	case model.EnumType:
+		return fmt.Sprintf("%q", t.Enum.Values[0].ProtoName)
+	case model.MessageType:
+		return sampleJSONDepth(t.Message, depth+1)
+	}
+	switch t.Scalar {
+	case model.String:
+		b, _ := json.Marshal(strings.ReplaceAll(name, "_", "-") + "-1")
+		return string(b)
+	case model.Bool:
+		return "true"
+	case model.Int32, model.Int64:
+		return "1"
+	case model.Double:
+		return "1.5"
+	case model.Bytes:
+		return `"aGVsbG8="`
+	case model.Timestamp:
+		return `"2026-01-01T00:00:00Z"`
+	}
+	return "null"
+}

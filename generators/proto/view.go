@@ -1,0 +1,298 @@
+package proto
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/microforge/microforge/internal/model"
+	"github.com/microforge/microforge/internal/protoc"
+)
+
+// protoFile is one .proto file to render with its template.
+type protoFile struct {
+	template string
+	view     *fileView
+}
+
+// fileView is what a .proto template prints: every name, reference and
+// comment is decided here.
+type fileView struct {
+	Path      string // relative to System.ProtoRoot: "shop/orders/v1/orders.proto"
+	Package   string // "shop.orders.v1"
+	GoPackage string // go_package option value: "<import path>;<package name>"
+	Imports   []string
+	Service   *serviceView // only in the service's main file
+	Decls     []declView   // messages and enums in declaration order
+}
+
+type serviceView struct {
+	Name    string
+	Doc     []string
+	Methods []methodView
+}
+
+type methodView struct {
+	Name        string
+	Request     string
+	Response    string
+	Doc         []string
+	BlankBefore bool // separate it from the previous method: one of the two has comments
+}
+
+// declView is a message or an enum.
+type declView struct {
+	Message *messageView
+	Enum    *enumView
+}
+
+type messageView struct {
+	Name   string
+	Doc    []string
+	Fields []fieldView
+}
+
+type fieldView struct {
+	Type   string // "repeated shop.orders.v1.LineItem"
+	Name   string
+	Number int
+}
+
+type enumView struct {
+	Name   string
+	Doc    []string
+	Values []enumValueView
+}
+
+type enumValueView struct {
+	Name   string
+	Number int
+}
+
+// bufView is what buf.yaml and buf.gen.yaml print.
+type bufView struct {
+	ProtoRoot   string
+	GenRoot     string
+	Go, Connect protoc.Plugin
+}
+
+// Templates of the three kinds of .proto file, named after the paths they
+// produce below the generator's folder.
+const (
+	serviceTemplate = "proto/proto/[proto_dir]/[service].proto"
+	typesTemplate   = "proto/proto/[proto_dir]/types.proto"
+	eventsTemplate  = "proto/proto/[proto_dir]/events.proto"
+)
+
+// protoFiles returns the service's .proto files: the service, then types and
+// events when it has any.
+func protoFiles(svc *model.Service) []protoFile {
+	out := []protoFile{{serviceTemplate, fileOf(svc, svc.ProtoFile)}}
+	out[0].view.Service = serviceOf(svc)
+	if svc.TypesFile != "" {
+		out = append(out, protoFile{typesTemplate, fileOf(svc, svc.TypesFile)})
+	}
+	if svc.EventsFile != "" {
+		out = append(out, protoFile{eventsTemplate, fileOf(svc, svc.EventsFile)})
+	}
+	return out
+}
+
+// fileOf gathers the messages of the service declared in file, each followed
+// by the enums its fields declare, and the imports their fields need.
+func fileOf(svc *model.Service, file string) *fileView {
+	v := &fileView{
+		Path:      file,
+		Package:   svc.ProtoPackage,
+		GoPackage: svc.GoPackage + ";" + svc.GoPackageName,
+	}
+	method := map[*model.Message]string{}
+	for _, c := range svc.Commands {
+		method[c.Input], method[c.Output] = c.Name, c.Name
+	}
+	for _, q := range svc.Queries {
+		method[q.Input], method[q.Output] = q.Name, q.Name
+	}
+	imports := map[string]bool{}
+	for _, m := range svc.Messages() {
+		if m.File != file {
+			continue
+		}
+		mv := &messageView{Name: m.Name, Doc: messageDoc(m, method[m])}
+		for _, f := range m.Fields {
+			typ, imp := fieldType(f.Type, file)
+			if imp != "" {
+				imports[imp] = true
+			}
+			mv.Fields = append(mv.Fields, fieldView{Type: typ, Name: f.Name, Number: f.Number})
+		}
+		v.Decls = append(v.Decls, declView{Message: mv})
+		for _, e := range svc.Enums {
+			if e.Owner == m {
+				v.Decls = append(v.Decls, declView{Enum: enumOf(e)})
+			}
+		}
+	}
+	for imp := range imports {
+		v.Imports = append(v.Imports, imp)
+	}
+	sort.Strings(v.Imports)
+	return v
+}
+
+func serviceOf(svc *model.Service) *serviceView {
+	v := &serviceView{Name: svc.ProtoService, Doc: lines(svc.Description)}
+	add := func(name string, in, out *model.Message, doc []string) {
+		m := methodView{Name: name, Request: in.Name, Response: out.Name, Doc: doc}
+		if n := len(v.Methods); n > 0 {
+			m.BlankBefore = len(doc) > 0 || len(v.Methods[n-1].Doc) > 0
+		}
+		v.Methods = append(v.Methods, m)
+	}
+	for _, c := range svc.Commands {
+		doc := lines(c.Description)
+		if len(c.Emits) > 0 {
+			names := make([]string, len(c.Emits))
+			for i, ev := range c.Emits {
+				names[i] = ev.Name
+			}
+			doc = append(doc, "Emits "+strings.Join(names, ", ")+".")
+		}
+		add(c.Name, c.Input, c.Output, doc)
+	}
+	for _, q := range svc.Queries {
+		add(q.Name, q.Input, q.Output, lines(q.Description))
+	}
+	return v
+}
+
+// messageDoc documents a message; method is the command or query whose input
+// or output it is.
+func messageDoc(m *model.Message, method string) []string {
+	switch m.Kind {
+	case model.EntityMessage:
+		return []string{fmt.Sprintf("%s is an entity of the %s service, identified by %s.", m.Name, m.Service.Name, m.Entity.ID.Name)}
+	case model.EventMessage:
+		return []string{fmt.Sprintf("%s is published on subject %s.", m.Name, m.Subject)}
+	case model.RequestMessage:
+		return []string{fmt.Sprintf("%s is the input of %s.", m.Name, method)}
+	case model.ResponseMessage:
+		return []string{fmt.Sprintf("%s is the output of %s.", m.Name, method)}
+	}
+	return nil
+}
+
+func enumOf(e *model.Enum) *enumView {
+	v := &enumView{
+		Name:   e.Name,
+		Doc:    []string{fmt.Sprintf("%s holds the values of %s.%s.", e.Name, e.Owner.Name, e.Field.Name)},
+		Values: []enumValueView{{Name: e.UnspecifiedProtoName, Number: 0}},
+	}
+	for _, val := range e.Values {
+		v.Values = append(v.Values, enumValueView{Name: val.ProtoName, Number: val.Number})
+	}
+	return v
+}
+
+// fieldType returns the proto type of a field declared in file and the file
+// it must import for it, if any. Names declared in file stay short; names
+// from any other file are fully qualified.
+func fieldType(t *model.Type, file string) (typ, imp string) {
+	switch t.Kind {
+	case model.ListType:
+		typ, imp = fieldType(t.Elem, file)
+		return "repeated " + typ, imp
+	case model.EnumType:
+		if t.Enum.File == file {
+			return t.Enum.Name, ""
+		}
+		return t.Enum.Service.ProtoPackage + "." + t.Enum.Name, t.Enum.File
+	case model.MessageType:
+		if t.Message.File == file {
+			return t.Message.Name, ""
+		}
+		return t.Message.FullName, t.Message.File
+	}
+	if t.Scalar == model.Timestamp {
+		return "google.protobuf.Timestamp", "google/protobuf/timestamp.proto"
+	}
+	return string(t.Scalar), ""
+}
+
+// lines splits a description into comment lines, dropping trailing spaces
+// and blank lines at either end.
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+		out = append(out, strings.TrimRight(l, " \t\r"))
+	}
+	if len(out) == 1 && out[0] == "" {
+		return nil
+	}
+	return out
+}
+
+// checkPackageCycles rejects services whose types use each other, directly
+// or through others: their protobuf packages, and so their Go packages,
+// would import each other, which neither buf lint nor Go allows.
+func checkPackageCycles(sys *model.System) error {
+	uses := map[*model.Service][]*model.Service{}
+	for _, svc := range sys.Services {
+		seen := map[*model.Service]bool{}
+		for _, m := range svc.Messages() {
+			for _, f := range m.Fields {
+				t := f.Type
+				if t.Kind == model.ListType {
+					t = t.Elem
+				}
+				if t.Kind == model.MessageType && t.Message.Service != svc && !seen[t.Message.Service] {
+					seen[t.Message.Service] = true
+					uses[svc] = append(uses[svc], t.Message.Service)
+				}
+			}
+		}
+	}
+	const (
+		unvisited = iota
+		visiting
+		done
+	)
+	state := map[*model.Service]int{}
+	var stack []*model.Service
+	var visit func(s *model.Service) []*model.Service
+	visit = func(s *model.Service) []*model.Service {
+		state[s] = visiting
+		stack = append(stack, s)
+		for _, u := range uses[s] {
+			switch state[u] {
+			case visiting:
+				for i, x := range stack {
+					if x == u {
+						return append(append([]*model.Service{}, stack[i:]...), u)
+					}
+				}
+			case unvisited:
+				if cycle := visit(u); cycle != nil {
+					return cycle
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[s] = done
+		return nil
+	}
+	for _, svc := range sys.Services {
+		if state[svc] != unvisited {
+			continue
+		}
+		if cycle := visit(svc); cycle != nil {
+			names := make([]string, len(cycle))
+			for i, s := range cycle {
+				names[i] = s.Name
+			}
+			return fmt.Errorf("services %s use each other's types: their protobuf packages would import each other; declare the shared types in one of them",
+				strings.Join(names, " → "))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,199 @@
+package service_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/microforge/microforge/generators/proto"
+	"github.com/microforge/microforge/generators/service"
+	"github.com/microforge/microforge/internal/files"
+	"github.com/microforge/microforge/internal/model"
+)
+
+// writeRepo generates the service and proto (with Go code) files of a
+// shipped blueprint into a new temporary directory and returns it.
+func writeRepo(t *testing.T, name string, sys *model.System) string {
+	t.Helper()
+	svcFiles, err := service.Generate(sys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	protoFiles, err := proto.Generate(sys, proto.Options{Go: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if keep := os.Getenv("MICROFORGE_KEEP"); keep != "" {
+		dir = filepath.Join(keep, name)
+		os.RemoveAll(dir)
+	}
+	set := &files.Set{}
+	if err := set.Add(append(svcFiles, protoFiles...)...); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range set.Files() {
+		p := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, f.Content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// goCmd runs the go command in dir with the user's caches and no network
+// step besides module downloads; go.mod and go.sum must be complete.
+func goCmd(t *testing.T, ctx context.Context, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	cmd.Env = goEnv()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
+	}
+	return string(out)
+}
+
+// TestGeneratedRepositories builds, vets and tests the repository of every
+// shipped blueprint.
+func TestGeneratedRepositories(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds generated repositories")
+	}
+	for _, name := range blueprints {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+			defer cancel()
+			dir := writeRepo(t, name, load(t, name))
+			start := time.Now()
+			// The embedded go.mod and go.sum must be exactly what tidy wants.
+			goCmd(t, ctx, dir, "mod", "tidy", "-diff")
+			goCmd(t, ctx, dir, "build", "./...")
+			goCmd(t, ctx, dir, "vet", "./...")
+			out := goCmd(t, ctx, dir, "test", "-count=1", "./...")
+			t.Logf("build, vet, test in %v\n%s", time.Since(start).Round(time.Millisecond), out)
+		})
+	}
+}
+
+func goEnv() []string {
+	return append(os.Environ(), "GOFLAGS=-mod=readonly", "GOWORK=off", "CGO_ENABLED=0")
+}
+
+// freePorts returns n ports nobody listens on right now.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	var lns []net.Listener
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	for _, ln := range lns {
+		ln.Close()
+	}
+	return ports
+}
+
+// TestLocalShopCurl runs cmd/local of the shop on its configured ports
+// and calls it the way the README tells users to with curl: Connect
+// protocol, JSON over HTTP/1.1.
+func TestLocalShopCurl(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a generated repository")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	sys := load(t, "shop")
+	for i, port := range freePorts(t, len(sys.Services)) {
+		sys.Services[i].Port = port
+	}
+	dir := writeRepo(t, "shop-local", sys)
+	bin := filepath.Join(t.TempDir(), "local")
+	goCmd(t, ctx, dir, "build", "-o", bin, "./cmd/local")
+
+	cmd := exec.CommandContext(ctx, bin, "-data", t.TempDir())
+	cmd.Dir = dir
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+
+	urls := map[string]string{}
+	lines := bufio.NewScanner(stdout)
+	for len(urls) < len(sys.Services) && lines.Scan() {
+		fields := strings.Fields(lines.Text())
+		if len(fields) >= 2 && strings.HasPrefix(fields[1], "http://") {
+			urls[fields[0]] = fields[1]
+		}
+	}
+	go io.Copy(io.Discard, stdout)
+	for _, svc := range sys.Services {
+		want := fmt.Sprintf("http://127.0.0.1:%d", svc.Port)
+		if urls[svc.Name] != want {
+			t.Fatalf("cmd/local printed %q for %s, want %q\nstderr:\n%s", urls[svc.Name], svc.Name, want, stderr.String())
+		}
+	}
+
+	post := func(procedure, body string) map[string]any {
+		t.Helper()
+		resp, err := http.Post(urls["orders"]+procedure, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST %s %s: %s\n%s", procedure, body, resp.Status, b)
+		}
+		var out map[string]any
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatalf("POST %s: %v\n%s", procedure, err, b)
+		}
+		return out
+	}
+	placed := post("/shop.orders.v1.OrdersService/PlaceOrder",
+		`{"customerId": "c-1", "items": [{"sku": "sku-1", "quantity": 2, "priceCents": 250}]}`)
+	order, _ := placed["order"].(map[string]any)
+	id, _ := order["id"].(string)
+	if id == "" {
+		t.Fatalf("PlaceOrder returned %v", placed)
+	}
+	got := post("/shop.orders.v1.OrdersService/GetOrder", `{"orderId": "`+id+`"}`)
+	order, _ = got["order"].(map[string]any)
+	if order["id"] != id || order["status"] != "ORDER_STATUS_PENDING" || order["customerId"] != "c-1" {
+		t.Errorf("GetOrder returned %v", got)
+	}
+
+	// Ctrl-C shuts everything down gracefully.
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("cmd/local after SIGINT: %v\nstderr:\n%s", err, stderr.String())
+	}
+}

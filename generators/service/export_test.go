@@ -1,0 +1,4 @@
+package service
+
+// TemplateNames exposes templateNames to the tests.
+var TemplateNames = templateNames

@@ -1,0 +1,417 @@
+package service
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/microforge/microforge/internal/model"
+)
+
+// validation rejects an empty input field.
+type validation struct {
+	Field string // proto name, reported to the caller
+	Cond  string // Go condition that is true when the field is invalid
+	Issue string // "must not be empty"
+	Clear string // statement making req invalid, for tests
+}
+
+// assignment sets a field from a Go expression.
+type assignment struct {
+	Field string // Go field name
+	Value string
+}
+
+// eventFill records one event in a command's default logic.
+type eventFill struct {
+	Name     string
+	Method   string // store method, "RecordOrderPlaced"
+	QualGo   string
+	FullName string
+	Fields   []assignment
+	Unset    []string // event fields the default leaves empty
+}
+
+// commandView is a command's implementation and test.
+type commandView struct {
+	Name        string
+	Snake       string
+	Description string
+	Mode        string
+	ReqType     string
+	RespType    string
+	Doc         []string // what the default does, one sentence a line
+
+	Validations   []validation
+	Entity        *entityView
+	Var           string // entity variable
+	Lookup        string // proto name of the lookup input field
+	LookupGetter  string // "req.GetOrderId()"
+	LookupField   string // Go field of the lookup input, "OrderId"
+	Finder        *finderView
+	CreateAllowed bool
+	Defaults      []assignment // new entity: enum fields at their first value
+	Assigns       []assignment
+	SetStatus     *assignment
+	Events        []*eventFill
+	Aggregate     string // aggregate id of the events
+	RespField     string // response field holding the entity, "" for none
+
+	Imports imports
+	Test    *commandTest
+}
+
+// commandTest is what a command's scaffolded test does.
+type commandTest struct {
+	Request      []assignment // sample request fields
+	SeedLookup   string       // field of the seeded entity the lookup input takes, "GetId"
+	WantStatus   *assignment  // entity enum field and the constant it must hold
+	WantFields   []assignment // entity getter and request getter that must be equal
+	EventTypes   []string     // full names of the recorded events
+	MissingValue string       // lookup value no entity has, "" to skip the not-found test
+	Invalid      *validation
+	Imports      imports
+}
+
+func validations(in *model.Message) []validation {
+	var out []validation
+	for _, f := range in.Fields {
+		get := "req.Get" + f.GoName + "()"
+		switch {
+		case f.Type.Kind == model.ScalarType && f.Type.Scalar == model.String:
+			out = append(out, validation{f.Name, get + ` == ""`, "must not be empty", "req." + f.GoName + ` = ""`})
+		case f.Type.Kind == model.ListType:
+			out = append(out, validation{f.Name, "len(" + get + ") == 0", "must not be empty", "req." + f.GoName + " = nil"})
+		case f.Type.Kind == model.EnumType:
+			unspecified := qualEnumUnspecified(f.Type.Enum)
+			out = append(out, validation{f.Name, get + " == " + unspecified, "must be set", "req." + f.GoName + " = " + unspecified})
+		}
+	}
+	return out
+}
+
+func newCommandView(sv *serviceView, c *model.Command) (*commandView, error) {
+	svc := sv.model
+	cv := &commandView{
+		Name:        c.Name,
+		Snake:       c.Snake,
+		Description: c.Description,
+		Mode:        string(c.Mode),
+		ReqType:     c.Input.QualGo,
+		RespType:    c.Output.QualGo,
+		Validations: validations(c.Input),
+		Imports:     imports{}.add("context"),
+	}
+	importProto(svc, cv.Imports)
+	if c.Entity != nil {
+		cv.Entity = sv.entity(c.Entity)
+		cv.Var = cv.Entity.Var
+		if len(c.Output.Fields) > 0 {
+			cv.RespField = c.Output.Fields[0].GoName
+		}
+		for _, a := range c.Assign {
+			cv.Assigns = append(cv.Assigns, assignment{a.Target.GoName, "req.Get" + a.Source.GoName + "()"})
+		}
+		if st := c.SetStatus; st != nil {
+			cv.SetStatus = &assignment{st.Field.GoName, qualEnumValue(st.Field.Type.Enum, st.Value)}
+		}
+		if c.Mode == model.ModeCreate || (c.Mode == model.ModeUpsert && c.CreateAllowed) {
+			for _, f := range c.Entity.Message.Fields {
+				if f.Type.Kind == model.EnumType && (cv.SetStatus == nil || cv.SetStatus.Field != f.GoName) {
+					cv.Defaults = append(cv.Defaults, assignment{f.GoName, qualEnumValue(f.Type.Enum, f.Type.Enum.Values[0])})
+				}
+			}
+		}
+		cv.Aggregate = cv.Var + ".GetId()"
+	}
+	switch c.Mode {
+	case model.ModeUpdate:
+		cv.Lookup, cv.LookupGetter, cv.LookupField = c.Lookup.Name, "req.Get"+c.Lookup.GoName+"()", c.Lookup.GoName
+	case model.ModeUpsert:
+		target := lookupTarget(c)
+		if !isSQLComparable(target) {
+			return nil, fmt.Errorf("internal error: upsert looks up %s by %s, which is not comparable in SQL", c.Entity.Name(), target.Name)
+		}
+		cv.Lookup, cv.LookupGetter, cv.LookupField = c.Lookup.Name, "req.Get"+c.Lookup.GoName+"()", c.Lookup.GoName
+		cv.Finder = sv.finder(c.Entity, []*model.Field{target})
+		cv.CreateAllowed = c.CreateAllowed
+		if !c.CreateAllowed {
+			cv.Imports.add("fmt")
+		}
+	case model.ModeRecord:
+		cv.Aggregate = "newID()"
+		for _, f := range c.Input.Fields {
+			if f.Type.Kind == model.ScalarType && f.Type.Scalar == model.String && (f.Name == "id" || strings.HasSuffix(f.Name, "_id")) {
+				cv.Aggregate = "req.Get" + f.GoName + "()"
+				break
+			}
+		}
+	}
+	for _, fill := range c.EventFills {
+		ef := &eventFill{Name: fill.Event.Name, Method: "Record" + fill.Event.Name, QualGo: fill.Event.QualGo, FullName: fill.Event.FullName}
+		importProto(fill.Event.Service, cv.Imports)
+		for _, fs := range fill.Fields {
+			switch fs.Kind {
+			case model.FromEntityID:
+				ef.Fields = append(ef.Fields, assignment{fs.Field.GoName, cv.Var + ".GetId()"})
+			case model.FromEntity:
+				ef.Fields = append(ef.Fields, assignment{fs.Field.GoName, cv.Var + ".Get" + fs.Source.GoName + "()"})
+			case model.FromInput:
+				ef.Fields = append(ef.Fields, assignment{fs.Field.GoName, "req.Get" + fs.Source.GoName + "()"})
+			default:
+				ef.Unset = append(ef.Unset, fs.Field.GoName)
+			}
+		}
+		cv.Events = append(cv.Events, ef)
+	}
+	cv.Doc = commandDoc(c, cv)
+	cv.Test = newCommandTest(sv, c, cv)
+	return cv, nil
+}
+
+// commandDoc describes the default behaviour in the scaffold's comment.
+func commandDoc(c *model.Command, cv *commandView) []string {
+	var doc []string
+	if len(cv.Validations) > 0 {
+		var names []string
+		for _, v := range cv.Validations {
+			names = append(names, v.Field)
+		}
+		doc = append(doc, "It checks that "+englishList(names)+" "+plural(len(names), "is", "are")+" set.")
+	}
+	entity := ""
+	if c.Entity != nil {
+		entity = c.Entity.Name()
+	}
+	switch c.Mode {
+	case model.ModeCreate:
+		doc = append(doc, "It creates a new "+entity+" with a fresh id from the request.")
+	case model.ModeUpdate:
+		doc = append(doc, "It loads the "+entity+" whose id is "+c.Lookup.Name+" (NotFound when there is none) and changes it.")
+	case model.ModeUpsert:
+		if c.CreateAllowed {
+			doc = append(doc, "It changes the "+entity+" with the same "+c.Lookup.Name+", or creates one when there is none.")
+		} else {
+			doc = append(doc, "It changes the "+entity+" with the same "+c.Lookup.Name+" (NotFound when there is none).")
+		}
+	case model.ModeRecord:
+		doc = append(doc, "It changes no stored state.")
+	}
+	if c.SetStatus != nil {
+		doc = append(doc, "It sets "+c.SetStatus.Field.Name+" to "+c.SetStatus.Value.Name+".")
+	}
+	if len(cv.Events) > 0 {
+		var names []string
+		for _, e := range cv.Events {
+			names = append(names, e.Name)
+		}
+		doc = append(doc, "It records "+englishList(names)+" in the outbox, in the same transaction.")
+	}
+	return doc
+}
+
+// englishList joins names as "a", "a and b" or "a, b and c".
+func englishList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func newCommandTest(sv *serviceView, c *model.Command, cv *commandView) *commandTest {
+	svc := sv.model
+	t := &commandTest{Imports: imports{}.add("testing", "slices")}
+	defer func() {
+		if t.Invalid != nil || t.MissingValue != "" {
+			t.Imports.add("connectrpc.com/connect")
+		}
+	}()
+	importProto(svc, t.Imports)
+	for _, f := range c.Input.Fields {
+		t.Request = append(t.Request, assignment{f.GoName, sample(f.Name, f.Type, t.Imports)})
+	}
+	if len(cv.Validations) > 0 {
+		t.Invalid = &cv.Validations[0]
+	}
+	for _, e := range cv.Events {
+		t.EventTypes = append(t.EventTypes, strconv.Quote(e.FullName))
+	}
+	if c.Entity == nil {
+		return t
+	}
+	if st := c.SetStatus; st != nil {
+		t.WantStatus = cv.SetStatus
+	} else if len(cv.Defaults) > 0 && (c.Mode == model.ModeCreate) {
+		t.WantStatus = &cv.Defaults[0]
+	}
+	for _, a := range c.Assign {
+		if isSQLComparable(a.Target) && a.Target.Type.Kind == model.ScalarType && a.Target.Type.Scalar != model.Timestamp || a.Target.Type.Kind == model.EnumType {
+			t.WantFields = append(t.WantFields, assignment{"Get" + a.Target.GoName, "Get" + a.Source.GoName})
+		}
+	}
+	switch c.Mode {
+	case model.ModeUpdate:
+		t.SeedLookup, t.MissingValue = "GetId", `"missing-id"`
+	case model.ModeUpsert:
+		target := lookupTarget(c)
+		t.SeedLookup = "Get" + target.GoName
+		if !c.CreateAllowed && target.Type.Kind == model.ScalarType {
+			switch target.Type.Scalar {
+			case model.String:
+				t.MissingValue = `"missing"`
+			case model.Int32, model.Int64:
+				t.MissingValue = "999999"
+			}
+		}
+	}
+	return t
+}
+
+// queryView is a query's implementation and test.
+type queryView struct {
+	Name        string
+	Snake       string
+	Description string
+	Kind        string // "id", "first", "list", "none"
+	ReqType     string
+	RespType    string
+	RespField   string
+	Doc         []string
+
+	Validations []validation
+	Entity      *entityView
+	ByIDGetter  string
+	Finder      *finderView
+	FinderArgs  string   // Go arguments of the finder call
+	GoFilters   []string // conditions on variable "x" checked in Go
+	Unused      []string // input fields the default ignores
+
+	Imports imports
+	Test    *queryTest
+}
+
+// queryTest is what a query's scaffolded test does.
+type queryTest struct {
+	Request []assignment // request fields taken from the seeded entity, or samples
+	Missing bool         // a request for an unknown entity must fail NotFound
+	Invalid *validation
+	Imports imports
+}
+
+func newQueryView(sv *serviceView, q *model.Query) *queryView {
+	svc := sv.model
+	qv := &queryView{
+		Name:        q.Name,
+		Snake:       q.Snake,
+		Description: q.Description,
+		Kind:        "none",
+		ReqType:     q.Input.QualGo,
+		RespType:    q.Output.QualGo,
+		RespField:   q.ResultField.GoName,
+		Validations: validations(q.Input),
+		Imports:     imports{}.add("context"),
+	}
+	importProto(svc, qv.Imports)
+	qt := &queryTest{Imports: imports{}.add("testing")}
+	importProto(svc, qt.Imports)
+	if len(qv.Validations) > 0 {
+		qt.Invalid = &qv.Validations[0]
+		qt.Imports.add("connectrpc.com/connect")
+	}
+	qv.Test = qt
+	used := map[*model.Field]bool{}
+	if q.Entity != nil {
+		qv.Entity = sv.entity(q.Entity)
+		switch {
+		case q.ByID != nil:
+			qv.Kind = "id"
+			if len(q.Filters) > 0 {
+				qv.Imports.add("fmt")
+			}
+			qv.ByIDGetter = "req.Get" + q.ByID.GoName + "()"
+			used[q.ByID] = true
+			qt.Request = append(qt.Request, assignment{q.ByID.GoName, "seeded.GetId()"})
+		case q.List:
+			qv.Kind = "list"
+		default:
+			qv.Kind = "first"
+			qv.Imports.add("fmt", "connectrpc.com/connect")
+		}
+		if qv.Kind != "id" {
+			qv.Finder = sv.finder(q.Entity, sqlFilterColumns(q))
+		}
+		var args []string
+		for _, f := range q.Filters {
+			used[f.Input] = true
+			qt.Request = append(qt.Request, assignment{f.Input.GoName, "seeded.Get" + f.Column.GoName + "()"})
+			get := "req.Get" + f.Input.GoName + "()"
+			have := "x.Get" + f.Column.GoName + "()"
+			switch {
+			case isSQLComparable(f.Column) && qv.Kind != "id":
+				args = append(args, get)
+			case isSQLComparable(f.Column) && f.Column.Type.Scalar != model.Timestamp:
+				qv.GoFilters = append(qv.GoFilters, have+" == "+get)
+			case f.Column.Type.Kind == model.ScalarType && f.Column.Type.Scalar == model.Bytes:
+				qv.Imports.add("bytes")
+				qv.GoFilters = append(qv.GoFilters, "bytes.Equal("+have+", "+get+")")
+			default:
+				qv.Imports.add("google.golang.org/protobuf/proto")
+				qv.GoFilters = append(qv.GoFilters, "proto.Equal("+have+", "+get+")")
+			}
+		}
+		qv.FinderArgs = strings.Join(append([]string{"ctx"}, args...), ", ")
+		qt.Imports.add("google.golang.org/protobuf/proto")
+		qt.Missing = qv.Kind == "id" || qv.Kind == "first"
+		if qt.Missing {
+			qt.Imports.add("connectrpc.com/connect")
+		}
+	}
+	for _, f := range q.Input.Fields {
+		if !used[f] {
+			qv.Unused = append(qv.Unused, f.Name)
+			qt.Request = append(qt.Request, assignment{f.GoName, sample(f.Name, f.Type, qt.Imports)})
+		}
+	}
+	qv.Doc = queryDoc(q, qv)
+	return qv
+}
+
+func queryDoc(q *model.Query, qv *queryView) []string {
+	var doc []string
+	if len(qv.Validations) > 0 {
+		var names []string
+		for _, v := range qv.Validations {
+			names = append(names, v.Field)
+		}
+		doc = append(doc, "It checks that "+englishList(names)+" "+plural(len(names), "is", "are")+" set.")
+	}
+	var filters []string
+	for _, f := range q.Filters {
+		filters = append(filters, f.Column.Name)
+	}
+	by := ""
+	if len(filters) > 0 {
+		by = " with the same " + strings.Join(filters, " and ") + " as the request"
+	}
+	switch qv.Kind {
+	case "id":
+		doc = append(doc, "It returns the "+q.Entity.Name()+" whose id is "+q.ByID.Name+" (NotFound when there is none).")
+	case "first":
+		doc = append(doc, "It returns the first "+q.Entity.Name()+by+" (NotFound when there is none).")
+	case "list":
+		doc = append(doc, "It returns every "+q.Entity.Name()+by+", oldest first.")
+	case "none":
+		doc = append(doc, "Its result is not a stored entity, so it returns an empty response: fill it in.")
+	}
+	if len(qv.Unused) > 0 {
+		doc = append(doc, "It ignores "+strings.Join(qv.Unused, ", ")+".")
+	}
+	return doc
+}

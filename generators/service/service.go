@@ -1,0 +1,189 @@
+// Package service generates the Go code of a system's services: one module
+// with a shared platform (configuration, logging, databases, migrations,
+// outbox, HTTP serving), per service its handlers, store, migrations, tests
+// and binary, and a binary that runs every service in one process.
+//
+// Files microforge keeps regenerating are Owned; the methods implementing
+// each RPC, their tests, the migrations, go.mod/go.sum and the end-to-end
+// test are Scaffold: written once with a working default, then the user's.
+package service
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/microforge/microforge/internal/files"
+	"github.com/microforge/microforge/internal/model"
+	"github.com/microforge/microforge/templates"
+)
+
+// Name is the generator's name, recorded on every file it returns.
+const Name = "service"
+
+// systemTemplates are rendered once with the systemView, except the
+// end-to-end test, which gets its own view.
+var systemTemplates = []struct {
+	name   string
+	policy files.Policy
+}{
+	{"go.mod", files.Scaffold},
+	{"go.sum", files.Scaffold},
+	{"internal/platform/client/client.go", files.Owned},
+	{"internal/platform/config/config.go", files.Owned},
+	{"internal/platform/database/columns.go", files.Owned},
+	{"internal/platform/database/database.go", files.Owned},
+	{"internal/platform/database/migrate.go", files.Owned},
+	{"internal/platform/logging/logging.go", files.Owned},
+	{"internal/platform/outbox/outbox.go", files.Owned},
+	{"internal/platform/server/server.go", files.Owned},
+	{"internal/local/local.go", files.Owned},
+	{"internal/local/e2e_test.go", files.Scaffold},
+	{"cmd/local/main.go", files.Owned},
+}
+
+// serviceTemplates are rendered once per service with its serviceView.
+var serviceTemplates = []string{
+	"internal/[service]/service.go",
+	"internal/[service]/store.go",
+	"internal/[service]/run.go",
+	"internal/[service]/service_test.go",
+	"cmd/[service]/main.go",
+}
+
+// Per-method and per-migration templates, rendered as Scaffold files.
+const (
+	commandTemplate     = "internal/[service]/[command].go"
+	commandTestTemplate = "internal/[service]/[command]_test.go"
+	queryTemplate       = "internal/[service]/[query].go"
+	queryTestTemplate   = "internal/[service]/[query]_test.go"
+	migrationTemplate   = "internal/[service]/migrations/[dialect]/[version]_[table].sql"
+)
+
+// templateNames returns the names of every template the generator renders,
+// relative to templates/service.
+func templateNames() []string {
+	var out []string
+	for _, t := range systemTemplates {
+		out = append(out, t.name)
+	}
+	out = append(out, serviceTemplates...)
+	return append(out, commandTemplate, commandTestTemplate, queryTemplate, queryTestTemplate, migrationTemplate)
+}
+
+// methodData is the data of the per-method templates.
+type methodData struct {
+	Service *serviceView
+	Command *commandView
+	Query   *queryView
+}
+
+// migrationData is the data of the migration template.
+type migrationData struct {
+	ddl
+	Service string
+	Dialect string
+}
+
+// Generate returns the Go files of every service of the system, sorted by
+// path.
+func Generate(sys *model.System) ([]files.File, error) {
+	sv, err := newSystemView(sys)
+	if err != nil {
+		return nil, err
+	}
+	g := &generation{}
+	for _, t := range systemTemplates {
+		var data any = sv
+		if t.name == "internal/local/e2e_test.go" {
+			data = newE2EView(sv)
+		}
+		g.render(t.name, t.name, data, t.policy)
+	}
+	for _, s := range sv.Services {
+		expand := strings.NewReplacer("[service]", s.Name)
+		for _, name := range serviceTemplates {
+			g.render(name, expand.Replace(name), s, files.Owned)
+		}
+		bases := newFileBases()
+		for _, c := range s.Commands {
+			base := bases.claim(c.Snake)
+			g.render(commandTemplate, expand.Replace("internal/[service]/"+base+".go"), methodData{Service: s, Command: c}, files.Scaffold)
+			g.render(commandTestTemplate, expand.Replace("internal/[service]/"+base+"_test.go"), methodData{Service: s, Command: c}, files.Scaffold)
+		}
+		for _, q := range s.Queries {
+			base := bases.claim(q.Snake)
+			g.render(queryTemplate, expand.Replace("internal/[service]/"+base+".go"), methodData{Service: s, Query: q}, files.Scaffold)
+			g.render(queryTestTemplate, expand.Replace("internal/[service]/"+base+"_test.go"), methodData{Service: s, Query: q}, files.Scaffold)
+		}
+		for _, dialect := range s.Dialects {
+			for _, m := range s.migrations(dialect) {
+				p := fmt.Sprintf("internal/%s/migrations/%s/%s_%s.sql", s.Name, dialect, m.Version, m.Name)
+				g.render(migrationTemplate, p, migrationData{ddl: m, Service: s.Name, Dialect: dialect}, files.Scaffold)
+			}
+		}
+	}
+	if g.err != nil {
+		return nil, g.err
+	}
+	sort.Slice(g.out, func(i, j int) bool { return g.out[i].Path < g.out[j].Path })
+	return g.out, nil
+}
+
+// generation collects rendered files and the first error.
+type generation struct {
+	out []files.File
+	err error
+}
+
+func (g *generation) render(template, path string, data any, policy files.Policy) {
+	if g.err != nil {
+		return
+	}
+	src, err := templates.Render("service/"+template, data)
+	if err != nil {
+		g.err = err
+		return
+	}
+	f, err := files.New(path, src, policy)
+	if err != nil {
+		g.err = err
+		return
+	}
+	f.Generator = Name
+	g.out = append(g.out, f)
+}
+
+// fileBases hands out the base names of a service package's per-method
+// files so that none collides with a generated file or becomes a test or
+// build-constrained file by its suffix ("_test", "_linux", "_amd64").
+type fileBases map[string]bool
+
+func newFileBases() fileBases {
+	return fileBases{"service": true, "store": true, "run": true}
+}
+
+func (b fileBases) claim(snake string) string {
+	base := snake
+	parts := strings.Split(base, "_")
+	if last := parts[len(parts)-1]; len(parts) > 1 && constrainingSuffix[last] {
+		base += "_rpc"
+	}
+	for b[base] {
+		base += "_rpc"
+	}
+	b[base] = true
+	return base
+}
+
+// constrainingSuffix are the file name suffixes the go command treats
+// specially.
+var constrainingSuffix = map[string]bool{
+	"test": true, "aix": true, "android": true, "darwin": true, "dragonfly": true,
+	"freebsd": true, "illumos": true, "ios": true, "js": true, "linux": true,
+	"netbsd": true, "openbsd": true, "plan9": true, "solaris": true, "wasip1": true,
+	"windows": true, "386": true, "amd64": true, "arm": true, "arm64": true,
+	"loong64": true, "mips": true, "mipsle": true, "mips64": true, "mips64le": true,
+	"ppc64": true, "ppc64le": true, "riscv64": true, "s390x": true, "wasm": true,
+	"hurd": true, "zos": true, "nacl": true,
+}

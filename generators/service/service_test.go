@@ -1,0 +1,145 @@
+package service_test
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/microforge/microforge/generators/service"
+	"github.com/microforge/microforge/internal/blueprint"
+	"github.com/microforge/microforge/internal/files"
+	"github.com/microforge/microforge/internal/model"
+	"github.com/microforge/microforge/internal/protoc"
+	"github.com/microforge/microforge/templates"
+)
+
+// blueprints are the shipped blueprints every test runs on.
+var blueprints = []string{"shop", "minimal", "travel"}
+
+func load(t *testing.T, name string) *model.System {
+	t.Helper()
+	sys, err := blueprint.Load(filepath.Join("..", "..", "blueprints", name+".yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sys
+}
+
+func TestGenerateDeterministic(t *testing.T) {
+	for _, name := range blueprints {
+		t.Run(name, func(t *testing.T) {
+			first, err := service.Generate(load(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			second, err := service.Generate(load(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(first) != len(second) {
+				t.Fatalf("%d files, then %d", len(first), len(second))
+			}
+			for i := range first {
+				if first[i].Path != second[i].Path || !bytes.Equal(first[i].Content, second[i].Content) || first[i].Policy != second[i].Policy {
+					t.Errorf("%s differs between two generations", first[i].Path)
+				}
+			}
+		})
+	}
+}
+
+func TestGeneratePolicies(t *testing.T) {
+	out, err := service.Generate(load(t, "shop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]files.Policy{}
+	for _, f := range out {
+		got[f.Path] = f.Policy
+		if f.Generator != service.Name {
+			t.Errorf("%s: generator %q", f.Path, f.Generator)
+		}
+		owned := f.Policy == files.Owned
+		header := strings.HasPrefix(string(f.Content), files.GoHeader+"\n")
+		if strings.HasSuffix(f.Path, ".go") && owned != header {
+			t.Errorf("%s: policy %v but DO NOT EDIT header %v", f.Path, f.Policy, header)
+		}
+	}
+	want := map[string]files.Policy{
+		"go.mod":                                                files.Scaffold,
+		"go.sum":                                                files.Scaffold,
+		"cmd/local/main.go":                                     files.Owned,
+		"cmd/orders/main.go":                                    files.Owned,
+		"internal/local/local.go":                               files.Owned,
+		"internal/local/e2e_test.go":                            files.Scaffold,
+		"internal/platform/database/database.go":                files.Owned,
+		"internal/orders/service.go":                            files.Owned,
+		"internal/orders/store.go":                              files.Owned,
+		"internal/orders/run.go":                                files.Owned,
+		"internal/orders/service_test.go":                       files.Owned,
+		"internal/orders/place_order.go":                        files.Scaffold,
+		"internal/orders/place_order_test.go":                   files.Scaffold,
+		"internal/orders/get_order.go":                          files.Scaffold,
+		"internal/orders/list_orders_test.go":                   files.Scaffold,
+		"internal/orders/migrations/postgres/00001_outbox.sql":  files.Scaffold,
+		"internal/orders/migrations/postgres/00002_orders.sql":  files.Scaffold,
+		"internal/orders/migrations/sqlite/00002_orders.sql":    files.Scaffold,
+		"internal/inventory/migrations/mysql/00002_stocks.sql":  files.Scaffold,
+		"internal/inventory/migrations/sqlite/00001_outbox.sql": files.Scaffold,
+	}
+	for p, policy := range want {
+		if g, ok := got[p]; !ok {
+			t.Errorf("%s not generated", p)
+		} else if g != policy {
+			t.Errorf("%s: policy %v, want %v", p, g, policy)
+		}
+	}
+	if _, ok := got["internal/orders/migrations/mysql/00001_outbox.sql"]; ok {
+		t.Errorf("migrations generated for a dialect orders does not declare")
+	}
+}
+
+// TestGoModMatchesProtoPlugins checks that the generated go.mod requires
+// the runtime versions of the plugins that generate the protobuf Go code.
+func TestGoModMatchesProtoPlugins(t *testing.T) {
+	out, err := service.Generate(load(t, "minimal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gomod string
+	for _, f := range out {
+		if f.Path == "go.mod" {
+			gomod = string(f.Content)
+		}
+	}
+	for _, req := range []string{
+		"connectrpc.com/connect " + protoc.ConnectVersion,
+		"google.golang.org/protobuf " + protoc.ProtobufVersion,
+	} {
+		if !strings.Contains(gomod, "\t"+req+"\n") {
+			t.Errorf("go.mod does not require %s:\n%s", req, gomod)
+		}
+	}
+	if !strings.HasPrefix(gomod, "module example.com/notebook\n") {
+		t.Errorf("go.mod does not start with the module path:\n%s", gomod)
+	}
+}
+
+// TestEveryTemplateUsed checks that no template below service/ is left
+// behind by a rename.
+func TestEveryTemplateUsed(t *testing.T) {
+	names, err := templates.Names("service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := map[string]bool{}
+	for _, name := range service.TemplateNames() {
+		used["service/"+name] = true
+	}
+	for _, name := range names {
+		if !used[name] {
+			t.Errorf("template %s is never rendered", name)
+		}
+	}
+}

@@ -1,0 +1,493 @@
+package service
+
+import (
+	"fmt"
+	"go/token"
+	"strconv"
+	"strings"
+
+	"github.com/microforge/microforge/internal/model"
+)
+
+// systemView is what the system-wide templates (go.mod, platform, local)
+// print.
+type systemView struct {
+	Module    string
+	Name      string
+	Services  []*serviceView
+	NameWidth int // longest service name, to align cmd/local's listing
+
+	Imports imports // of the file being rendered
+}
+
+// serviceView is what a service's templates print.
+type serviceView struct {
+	Sys          *systemView
+	Name         string // "orders", also the Go package name
+	Pascal       string // "Orders"
+	Description  string
+	EnvPrefix    string // "ORDERS"
+	Port         int
+	Store        string // declared production dialect
+	PB           string // "ordersv1"
+	Connect      string // "ordersv1connect"
+	ProtoService string // "OrdersService"
+	FullService  string // "shop.orders.v1.OrdersService"
+	InternalPkg  string
+	Dialects     []string // migration folders: the declared store, then sqlite
+
+	Calls    []*callView
+	Entities []*entityView
+	Enums    []*enumView
+	Events   []*eventView
+	Commands []*commandView
+	Queries  []*queryView
+
+	// Imports of each service-wide file.
+	ServiceImports, StoreImports, RunImports, TestImports imports
+
+	model *model.Service
+}
+
+// callView is a service this one calls.
+type callView struct {
+	Name         string // "inventory"
+	Field        string // field of Clients, "Inventory"
+	ConfigField  string // field of Config, "InventoryURL"
+	Env          string // "INVENTORY_URL"
+	DefaultURL   string
+	Connect      string // "inventoryv1connect"
+	ProtoService string // "InventoryService"
+}
+
+// entityView is an entity and its table.
+type entityView struct {
+	Name     string // "Order"
+	Var      string // "order"
+	Plural   string // "Orders"
+	PluralV  string // "orders"
+	QualGo   string // "ordersv1.Order"
+	Table    string
+	TableVar string // "orderTable"
+	Columns  []*column
+	Finders  []*finderView
+	Sample   string // composite literal "ordersv1.Order{...}" without id
+
+	model *model.Entity
+}
+
+// finderView is a store method selecting an entity's rows by columns.
+type finderView struct {
+	Method string // "FindOrdersByCustomerId"
+	Params []*paramView
+}
+
+// paramView is one parameter of a finder.
+type paramView struct {
+	Name   string // Go parameter
+	Type   string
+	Column *column
+	Arg    string // the SQL argument
+}
+
+// ParamList is the finder's parameter declaration list.
+func (f *finderView) ParamList() string {
+	var parts []string
+	for _, p := range f.Params {
+		parts = append(parts, p.Name+" "+p.Type)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ColumnList is the finder's columns as Go string literals.
+func (f *finderView) ColumnList() string {
+	var parts []string
+	for _, p := range f.Params {
+		parts = append(parts, strconv.Quote(p.Column.Name))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ArgList is the finder's SQL arguments.
+func (f *finderView) ArgList() string {
+	var parts []string
+	for _, p := range f.Params {
+		parts = append(parts, p.Arg)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// enumView is an enum stored as text.
+type enumView struct {
+	Name    string // "OrderStatus"
+	TextVar string // "orderStatusText"
+	QualGo  string
+	Values  []enumValueView
+}
+
+type enumValueView struct {
+	Const string // "ordersv1.OrderStatus_ORDER_STATUS_PENDING"
+	Text  string // "pending"
+}
+
+// eventView is an event the service records.
+type eventView struct {
+	Name     string // "OrderPlaced"
+	QualGo   string
+	FullName string
+	Subject  string
+	Method   string // store method recording it, "RecordOrderPlaced"
+}
+
+// safeIdent returns name, changed when it is a Go keyword or an identifier
+// the generated code already uses.
+func safeIdent(name string) string {
+	switch {
+	case token.IsKeyword(name):
+		return name + "Value"
+	case reserved[name]:
+		return name + "Value"
+	}
+	return name
+}
+
+// reserved are identifiers of generated method bodies and imported
+// packages that a variable named after a blueprint name must not shadow.
+var reserved = map[string]bool{
+	"ctx": true, "req": true, "err": true, "tx": true, "s": true, "t": true,
+	"q": true, "row": true, "rows": true, "resp": true, "got": true, "want": true,
+	"svc": true, "store": true, "database": true, "outbox": true, "connect": true,
+	"fmt": true, "errors": true, "sql": true, "time": true, "proto": true,
+	"context": true, "slog": true, "http": true, "uuid": true, "testing": true,
+	"timestamppb": true, "created": true, "found": true, "client": true,
+	"string": true, "bool": true, "int32": true, "int64": true, "len": true,
+	"new": true, "nil": true, "true": true, "false": true, "any": true, "error": true,
+	"byte": true, "float64": true, "make": true, "append": true, "copy": true,
+}
+
+func newSystemView(sys *model.System) (*systemView, error) {
+	sv := &systemView{Module: sys.Module, Name: sys.Name}
+	for _, svc := range sys.Services {
+		v, err := newServiceView(sv, svc)
+		if err != nil {
+			return nil, fmt.Errorf("service %s: %w", svc.Name, err)
+		}
+		sv.Services = append(sv.Services, v)
+		sv.NameWidth = max(sv.NameWidth, len(svc.Name))
+	}
+	return sv, nil
+}
+
+func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
+	v := &serviceView{
+		Sys:          sys,
+		Name:         svc.Name,
+		Pascal:       svc.Pascal,
+		Description:  svc.Description,
+		EnvPrefix:    svc.EnvPrefix,
+		Port:         svc.Port,
+		Store:        string(svc.Store),
+		PB:           svc.GoPackageName,
+		Connect:      svc.ConnectName,
+		ProtoService: svc.ProtoService,
+		FullService:  svc.ProtoPackage + "." + svc.ProtoService,
+		InternalPkg:  svc.InternalPkg,
+		model:        svc,
+	}
+	if v.Store == "" {
+		v.Store = dialectSQLite
+	}
+	v.Dialects = []string{v.Store}
+	if v.Store != dialectSQLite {
+		v.Dialects = append(v.Dialects, dialectSQLite)
+	}
+	for _, c := range svc.Calls {
+		v.Calls = append(v.Calls, &callView{
+			Name:         c.Name,
+			Field:        c.Pascal,
+			ConfigField:  c.Pascal + "URL",
+			Env:          c.EnvPrefix + "_URL",
+			DefaultURL:   fmt.Sprintf("http://127.0.0.1:%d", c.Port),
+			Connect:      c.ConnectName,
+			ProtoService: c.ProtoService,
+		})
+	}
+	for _, ev := range svc.Events {
+		v.Events = append(v.Events, &eventView{
+			Name:     ev.Name,
+			QualGo:   ev.QualGo,
+			FullName: ev.FullName,
+			Subject:  ev.Subject,
+			Method:   "Record" + ev.Name,
+		})
+	}
+
+	v.StoreImports = imports{}.add("context", "database/sql", "embed", "errors", "log/slog")
+	if len(svc.Entities) > 0 {
+		v.StoreImports.add("fmt")
+	}
+	v.StoreImports.add(sys.Module+"/internal/platform/database", sys.Module+"/internal/platform/outbox")
+	enumText := func(e *model.Enum) string { return v.enum(e).TextVar }
+	for _, e := range svc.Entities {
+		v.Entities = append(v.Entities, newEntityView(e, enumText, v.StoreImports))
+	}
+	if len(v.Entities) > 0 || len(v.Events) > 0 {
+		importProto(svc, v.StoreImports)
+	}
+	// Finders: every column set a query filters on and every upsert lookup.
+	for _, q := range svc.Queries {
+		if q.Entity != nil {
+			v.finder(q.Entity, sqlFilterColumns(q))
+		}
+	}
+	for _, c := range svc.Commands {
+		if c.Mode == model.ModeUpsert {
+			v.finder(c.Entity, []*model.Field{lookupTarget(c)})
+		}
+	}
+	for _, e := range v.Entities {
+		for _, f := range e.Finders {
+			for _, p := range f.Params {
+				p.Type = goType(p.Column.field.Type, v.StoreImports)
+			}
+		}
+	}
+
+	for _, c := range svc.Commands {
+		cv, err := newCommandView(v, c)
+		if err != nil {
+			return nil, fmt.Errorf("command %s: %w", c.Name, err)
+		}
+		v.Commands = append(v.Commands, cv)
+	}
+	for _, q := range svc.Queries {
+		v.Queries = append(v.Queries, newQueryView(v, q))
+	}
+
+	v.ServiceImports = imports{}.add("context", "errors", "fmt", "log/slog", "net/http",
+		"connectrpc.com/connect", "github.com/google/uuid", svc.ConnectImport)
+	for _, c := range svc.Calls {
+		v.ServiceImports.add(c.ConnectImport)
+	}
+	v.RunImports = imports{}.add("context", "fmt", "log/slog", "net", "net/http", "os", "strconv", "time",
+		sys.Module+"/internal/platform/config",
+		sys.Module+"/internal/platform/database",
+		sys.Module+"/internal/platform/logging",
+		sys.Module+"/internal/platform/server",
+		svc.ConnectImport)
+	if len(svc.Calls) > 0 {
+		v.RunImports.add(sys.Module + "/internal/platform/client")
+	}
+	for _, c := range svc.Calls {
+		v.RunImports.add(c.ConnectImport)
+	}
+	v.TestImports = newStoreTestImports(v)
+	return v, nil
+}
+
+// enum returns the view of an entity enum, adding it on first use.
+func (v *serviceView) enum(e *model.Enum) *enumView {
+	for _, ev := range v.Enums {
+		if ev.Name == e.Name {
+			return ev
+		}
+	}
+	ev := &enumView{Name: e.Name, TextVar: model.LowerFirst(e.Name) + "Text", QualGo: e.QualGo}
+	for _, val := range e.Values {
+		ev.Values = append(ev.Values, enumValueView{Const: qualEnumValue(e, val), Text: val.Name})
+	}
+	v.Enums = append(v.Enums, ev)
+	return ev
+}
+
+func (v *serviceView) entity(e *model.Entity) *entityView {
+	for _, ev := range v.Entities {
+		if ev.model == e {
+			return ev
+		}
+	}
+	panic("internal error: entity " + e.Name() + " of another service")
+}
+
+// finder returns the finder of entity e by the columns of fields, adding
+// it on first use. No fields means List<Plural>.
+func (v *serviceView) finder(e *model.Entity, fields []*model.Field) *finderView {
+	ev := v.entity(e)
+	var names []string
+	for _, f := range fields {
+		names = append(names, f.GoName)
+	}
+	method := "List" + ev.Plural
+	if len(names) > 0 {
+		method = "Find" + ev.Plural + "By" + strings.Join(names, "And")
+	}
+	for _, f := range ev.Finders {
+		if f.Method == method {
+			return f
+		}
+	}
+	fv := &finderView{Method: method}
+	for _, f := range fields {
+		col := ev.column(f)
+		col.Indexed = true
+		name := safeIdent(model.JSONCamelCase(f.Name))
+		fv.Params = append(fv.Params, &paramView{Name: name, Column: col, Arg: argOf(col, name)})
+	}
+	if len(fields) > 0 {
+		ev.Finders = append(ev.Finders, fv)
+	}
+	return fv
+}
+
+// argOf is the SQL argument for comparing col with Go variable name.
+func argOf(col *column, name string) string {
+	switch {
+	case col.field.Type.Kind == model.EnumType:
+		return strings.Replace(col.Encode, "%[1]s."+col.Getter+"()", name, 1)
+	case col.field.Type.Kind == model.ScalarType && col.field.Type.Scalar == model.Timestamp:
+		return "database.Time(" + name + ")"
+	}
+	return name
+}
+
+func (e *entityView) column(f *model.Field) *column {
+	for _, c := range e.Columns {
+		if c.field == f {
+			return c
+		}
+	}
+	panic("internal error: no column for field " + f.Name)
+}
+
+func newEntityView(e *model.Entity, enumText func(*model.Enum) string, im imports) *entityView {
+	ev := &entityView{
+		Name:     e.Name(),
+		Var:      safeIdent(model.LowerFirst(e.Name())),
+		Plural:   model.GoCamelCase(e.Plural),
+		PluralV:  safeIdent(model.LowerFirst(model.GoCamelCase(e.Plural))),
+		QualGo:   e.Message.QualGo,
+		Table:    e.Table,
+		TableVar: model.LowerFirst(e.Name()) + "Table",
+		model:    e,
+	}
+	if ev.PluralV == ev.Var {
+		ev.PluralV += "List"
+	}
+	for _, f := range e.Message.Fields {
+		ev.Columns = append(ev.Columns, newColumn(f, enumText, im))
+	}
+	return ev
+}
+
+// sqlFilterColumns are the entity columns a query filters on in SQL.
+func sqlFilterColumns(q *model.Query) []*model.Field {
+	var out []*model.Field
+	for _, f := range q.Filters {
+		if isSQLComparable(f.Column) {
+			out = append(out, f.Column)
+		}
+	}
+	return out
+}
+
+func isSQLComparable(f *model.Field) bool {
+	switch f.Type.Kind {
+	case model.EnumType:
+		return true
+	case model.ScalarType:
+		return f.Type.Scalar != model.Bytes
+	}
+	return false
+}
+
+// lookupTarget is the entity field an upsert command looks its entity up by.
+func lookupTarget(c *model.Command) *model.Field {
+	for _, a := range c.Assign {
+		if a.Source == c.Lookup {
+			return a.Target
+		}
+	}
+	return c.Entity.Message.Field(c.Lookup.Name)
+}
+
+// ddl is one migration file's statements.
+type ddl struct {
+	Version string // "00002"
+	Name    string // "orders", "outbox"
+	Up      []string
+	Down    []string
+}
+
+// migrations returns the migration files of the service in dialect: the
+// outbox first, then one per entity in blueprint order, so entities added
+// to the blueprint later get the next versions.
+func (v *serviceView) migrations(dialect string) []ddl {
+	q := func(s string) string { return quoteIdent(dialect, s) }
+	out := []ddl{outboxDDL(dialect)}
+	for i, e := range v.Entities {
+		var cols []string
+		for j, c := range e.Columns {
+			cols = append(cols, "    "+q(c.Name)+" "+sqlType(dialect, c.field, j == 0, c.Indexed))
+		}
+		up := []string{"CREATE TABLE " + q(e.Table) + " (\n" + strings.Join(cols, ",\n") + "\n);"}
+		for _, c := range e.Columns[1:] {
+			if c.Indexed {
+				up = append(up, "CREATE INDEX "+q(e.Table+"_"+c.Name+"_idx")+" ON "+q(e.Table)+" ("+q(c.Name)+");")
+			}
+		}
+		out = append(out, ddl{
+			Version: fmt.Sprintf("%05d", i+2),
+			Name:    e.Table,
+			Up:      up,
+			Down:    []string{"DROP TABLE " + q(e.Table) + ";"},
+		})
+	}
+	return out
+}
+
+func outboxDDL(dialect string) ddl {
+	types := map[string][]string{
+		dialectPostgres: {"BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "TEXT", "TEXT", "TEXT", "BYTEA", "TIMESTAMPTZ"},
+		dialectMySQL:    {"BIGINT AUTO_INCREMENT PRIMARY KEY", "VARCHAR(64)", "VARCHAR(255)", "VARCHAR(255)", "LONGBLOB", "DATETIME(6)"},
+		dialectSQLite:   {"INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT", "TEXT", "TEXT", "BLOB", "TIMESTAMP"},
+	}[dialect]
+	seq, id, text, subject, blob, ts := types[0], types[1], types[2], types[3], types[4], types[5]
+	return ddl{
+		Version: "00001",
+		Name:    "outbox",
+		Up: []string{
+			"CREATE TABLE outbox (\n" +
+				"    seq " + seq + ",\n" +
+				"    id " + id + " NOT NULL UNIQUE,\n" +
+				"    aggregate_id " + subject + " NOT NULL,\n" +
+				"    event_type " + text + " NOT NULL,\n" +
+				"    subject " + subject + " NOT NULL,\n" +
+				"    payload " + blob + " NOT NULL,\n" +
+				"    occurred_at " + ts + " NOT NULL,\n" +
+				"    published_at " + ts + " NULL\n" +
+				");",
+			"CREATE INDEX outbox_unpublished_idx ON outbox (published_at, seq);",
+		},
+		Down: []string{"DROP TABLE outbox;"},
+	}
+}
+
+// newStoreTestImports are the imports of service_test.go, which also
+// builds each entity's sample.
+func newStoreTestImports(v *serviceView) imports {
+	im := imports{}.add("testing", "connectrpc.com/connect",
+		v.Sys.Module+"/internal/platform/database",
+		v.Sys.Module+"/internal/platform/logging")
+	if len(v.Entities) > 0 {
+		im.add("errors", "google.golang.org/protobuf/proto")
+	}
+	for _, e := range v.Entities {
+		importProto(v.model, im)
+		parts := []string{"Id: newID()"}
+		for _, f := range e.model.Message.Fields[1:] {
+			parts = append(parts, f.GoName+": "+sample(f.Name, f.Type, im))
+		}
+		e.Sample = e.QualGo + "{\n" + strings.Join(parts, ",\n") + ",\n}"
+	}
+	return im
+}

@@ -1,0 +1,63 @@
+// Package generate runs every generator over a model and collects their files
+// into one set. It is the "plan" stage of the pipeline: nothing here writes.
+package generate
+
+import (
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/microforge/microforge/generators/docs"
+	"github.com/microforge/microforge/generators/proto"
+	"github.com/microforge/microforge/generators/service"
+	"github.com/microforge/microforge/internal/files"
+	"github.com/microforge/microforge/internal/model"
+)
+
+// Options of a generation.
+type Options struct {
+	// Proto configures protobuf generation (Go code generation included).
+	Proto proto.Options
+	// Docs configures the documentation generator.
+	Docs docs.Options
+}
+
+// Files runs all generators concurrently and returns their files. It fails
+// without partial output if any generator fails.
+func Files(sys *model.System, opts Options) (*files.Set, error) {
+	gens := []struct {
+		name string
+		run  func() ([]files.File, error)
+	}{
+		{"proto", func() ([]files.File, error) { return proto.Generate(sys, opts.Proto) }},
+		{"service", func() ([]files.File, error) { return service.Generate(sys) }},
+		{docs.Name, func() ([]files.File, error) { return docs.Generate(sys, opts.Docs) }},
+	}
+	results := make([][]files.File, len(gens))
+	var g errgroup.Group
+	for i, gen := range gens {
+		g.Go(func() error {
+			fs, err := gen.run()
+			if err != nil {
+				return fmt.Errorf("%s generator: %w", gen.name, err)
+			}
+			for j := range fs {
+				if fs[j].Generator == "" {
+					fs[j].Generator = gen.name
+				}
+			}
+			results[i] = fs
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	set := &files.Set{}
+	for _, fs := range results {
+		if err := set.Add(fs...); err != nil {
+			return nil, err
+		}
+	}
+	return set, nil
+}

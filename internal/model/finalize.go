@@ -1,0 +1,359 @@
+package model
+
+import (
+	"path"
+	"strings"
+)
+
+// Default ports: the gateway listens on DefaultGatewayPort and services take
+// the next free ports in blueprint order.
+const (
+	DefaultGatewayPort = 8080
+	firstServicePort   = 8081
+)
+
+// Finalize decides every derived value of a system the blueprint package has
+// built and validated: names, proto files and packages, field numbers, enums,
+// ports, response messages and each command's and query's default behaviour.
+// It is idempotent and never fails: validation has already rejected anything
+// it could not decide.
+func Finalize(sys *System) {
+	sys.ProtoRoot = "proto"
+	sys.GenRoot = "gen"
+	if sys.Gateway != nil && sys.Gateway.Port == 0 {
+		sys.Gateway.Port = DefaultGatewayPort
+	}
+	assignPorts(sys)
+	for _, svc := range sys.Services {
+		finalizeService(sys, svc)
+	}
+	// Behaviour needs every service's messages finalized (types cross services).
+	for _, svc := range sys.Services {
+		for _, c := range svc.Commands {
+			decideCommand(c)
+		}
+		for _, q := range svc.Queries {
+			decideQuery(q)
+		}
+	}
+	for _, sg := range sys.Sagas {
+		sg.Pascal = GoCamelCase(sg.Name)
+	}
+}
+
+func assignPorts(sys *System) {
+	used := map[int]bool{}
+	if sys.Gateway != nil {
+		used[sys.Gateway.Port] = true
+	} else {
+		used[DefaultGatewayPort] = true
+	}
+	for _, svc := range sys.Services {
+		if svc.Port != 0 {
+			used[svc.Port] = true
+		}
+	}
+	next := firstServicePort
+	for _, svc := range sys.Services {
+		if svc.Port != 0 {
+			continue
+		}
+		for used[next] {
+			next++
+		}
+		svc.Port = next
+		used[next] = true
+	}
+}
+
+func finalizeService(sys *System, svc *Service) {
+	svc.Pascal = GoCamelCase(svc.Name)
+	svc.Camel = LowerFirst(svc.Pascal)
+	svc.EnvPrefix = strings.ToUpper(svc.Name)
+	svc.ProtoPackage = sys.Name + "." + svc.Name + ".v1"
+	svc.ProtoDir = path.Join(sys.Name, svc.Name, "v1")
+	svc.ProtoService = ProtoServiceName(svc.Name)
+	svc.ProtoFile = path.Join(svc.ProtoDir, svc.Name+".proto")
+	svc.TypesFile, svc.EventsFile = "", ""
+	if len(svc.Types) > 0 || len(svc.Entities) > 0 {
+		svc.TypesFile = path.Join(svc.ProtoDir, "types.proto")
+	}
+	if len(svc.Events) > 0 {
+		svc.EventsFile = path.Join(svc.ProtoDir, "events.proto")
+	}
+	svc.GoPackage = path.Join(sys.Module, sys.GenRoot, svc.ProtoDir)
+	svc.GoPackageName = GoPackageName(svc.Name)
+	svc.ConnectName = svc.GoPackageName + "connect"
+	svc.ConnectImport = svc.GoPackage + "/" + svc.ConnectName
+	svc.InternalDir = path.Join("internal", svc.Name)
+	svc.InternalPkg = path.Join(sys.Module, svc.InternalDir)
+	svc.CmdDir = path.Join("cmd", svc.Name)
+
+	for _, e := range svc.Entities {
+		m := e.Message
+		m.Entity = e
+		if len(m.Fields) == 0 || m.Fields[0].Name != "id" {
+			m.Fields = append([]*Field{{Name: "id", Type: &Type{Kind: ScalarType, Scalar: String}}}, m.Fields...)
+		}
+		e.ID = m.Fields[0]
+		e.Plural = Plural(Snake(m.Name))
+		e.Table = e.Plural
+	}
+	for _, c := range svc.Commands {
+		c.Snake = Snake(c.Name)
+		c.Procedure = "/" + svc.ProtoPackage + "." + svc.ProtoService + "/" + c.Name
+		c.Input.Kind = RequestMessage
+		c.Input.Service = svc
+		if c.Input.Name == "" {
+			c.Input.Name = RequestName(c.Name)
+		}
+	}
+	for _, q := range svc.Queries {
+		q.Snake = Snake(q.Name)
+		q.Procedure = "/" + svc.ProtoPackage + "." + svc.ProtoService + "/" + q.Name
+		q.Input.Kind = RequestMessage
+		q.Input.Service = svc
+		if q.Input.Name == "" {
+			q.Input.Name = RequestName(q.Name)
+		}
+		q.List = q.Result.Kind == ListType
+		elem := q.Result
+		if q.List {
+			elem = q.Result.Elem
+		}
+		fieldName := ""
+		if elem.Kind == MessageType {
+			fieldName = Snake(elem.Message.Name)
+			if elem.Message.Entity != nil {
+				q.Entity = elem.Message.Entity
+			}
+		} else {
+			fieldName = "value"
+		}
+		if q.List {
+			fieldName = Plural(fieldName)
+			if elem.Kind != MessageType {
+				fieldName = "values"
+			}
+		}
+		q.ResultField = &Field{Name: fieldName, Type: q.Result}
+		q.Output = &Message{Name: ResponseName(q.Name), Kind: ResponseMessage, Service: svc, Fields: []*Field{q.ResultField}}
+	}
+	for _, c := range svc.Commands {
+		c.Entity = commandEntity(c)
+		out := &Message{Name: ResponseName(c.Name), Kind: ResponseMessage, Service: svc}
+		if c.Entity != nil {
+			out.Fields = []*Field{{Name: Snake(c.Entity.Name()), Type: &Type{Kind: MessageType, Message: c.Entity.Message}}}
+		}
+		c.Output = out
+	}
+
+	svc.Enums = nil
+	for _, m := range svc.Messages() {
+		finalizeMessage(sys, svc, m)
+	}
+}
+
+func finalizeMessage(sys *System, svc *Service, m *Message) {
+	m.Service = svc
+	m.FullName = svc.ProtoPackage + "." + m.Name
+	m.Snake = Snake(m.Name)
+	m.QualGo = svc.GoPackageName + "." + m.Name
+	switch m.Kind {
+	case TypeMessage, EntityMessage:
+		m.File = svc.TypesFile
+	case EventMessage:
+		m.File = svc.EventsFile
+		m.Subject = sys.Name + "." + svc.Name + "." + m.Snake
+	default:
+		m.File = svc.ProtoFile
+	}
+	for i, f := range m.Fields {
+		f.Number = i + 1
+		f.GoName = GoCamelCase(f.Name)
+		f.JSONName = JSONCamelCase(f.Name)
+		if m.Kind == EntityMessage {
+			f.Column = f.Name
+		}
+		t := f.Type
+		if t.Kind == ListType {
+			t = t.Elem
+		}
+		if t.Kind == EnumType {
+			e := t.Enum
+			e.Owner, e.Field = m, f
+			e.Name = EnumName(m.Name, f.Name)
+			e.Service = svc
+			e.File = m.File
+			if m.Kind == RequestMessage || m.Kind == ResponseMessage {
+				e.File = svc.ProtoFile
+			}
+			e.QualGo = svc.GoPackageName + "." + e.Name
+			prefix := UpperSnake(e.Name)
+			e.UnspecifiedProtoName = prefix + "_UNSPECIFIED"
+			e.UnspecifiedGoName = e.Name + "_" + e.UnspecifiedProtoName
+			for j, v := range e.Values {
+				v.Number = j + 1
+				v.ProtoName = prefix + "_" + strings.ToUpper(v.Name)
+				v.GoName = e.Name + "_" + v.ProtoName
+			}
+			svc.Enums = append(svc.Enums, e)
+		}
+	}
+}
+
+// createVerbs start the names of commands that create a new entity.
+var createVerbs = map[string]bool{
+	"create": true, "place": true, "add": true, "register": true, "open": true,
+	"submit": true, "new": true, "make": true, "start": true, "book": true, "post": true,
+}
+
+// commandEntity picks the entity a command's default logic changes: the one
+// whose id the input carries, else the one its name mentions, else the
+// service's only entity.
+func commandEntity(c *Command) *Entity {
+	svc := c.Service
+	for _, f := range c.Input.Fields {
+		for _, e := range svc.Entities {
+			if f.Name == Snake(e.Name())+"_id" {
+				return e
+			}
+		}
+	}
+	var best *Entity
+	for _, e := range svc.Entities {
+		if strings.Contains(c.Name, e.Name()) && (best == nil || len(e.Name()) > len(best.Name())) {
+			best = e
+		}
+	}
+	if best != nil {
+		return best
+	}
+	if len(svc.Entities) == 1 {
+		return svc.Entities[0]
+	}
+	return nil
+}
+
+func idField(in *Message, e *Entity) *Field {
+	for _, f := range in.Fields {
+		if (f.Name == "id" || f.Name == Snake(e.Name())+"_id") && f.Type.Kind == ScalarType && f.Type.Scalar == String {
+			return f
+		}
+	}
+	return nil
+}
+
+func decideCommand(c *Command) {
+	c.Mode, c.Lookup, c.Assign, c.SetStatus, c.CreateAllowed = ModeRecord, nil, nil, nil, false
+	e := c.Entity
+	if e != nil {
+		id := idField(c.Input, e)
+		for _, in := range c.Input.Fields {
+			if in == id {
+				continue
+			}
+			if t := e.Message.Field(in.Name); t != nil && t != e.ID && SameType(t.Type, in.Type) {
+				c.Assign = append(c.Assign, Assign{Target: t, Source: in})
+			}
+		}
+		c.SetStatus = statusChange(c.Name, e)
+		verb := Words(c.Name)[0]
+		switch {
+		case id != nil:
+			c.Mode, c.Lookup = ModeUpdate, id
+		case createVerbs[verb]:
+			c.Mode = ModeCreate
+		case len(c.Assign) > 0:
+			c.Mode, c.Lookup = ModeUpsert, c.Assign[0].Source
+			c.CreateAllowed = c.SetStatus == nil || c.SetStatus.Value.Number == 1
+		}
+	}
+	if c.Mode == ModeRecord {
+		c.Entity, c.Assign, c.SetStatus = nil, nil, nil
+		if c.Output != nil {
+			c.Output.Fields = nil
+		}
+	}
+	c.EventFills = nil
+	for _, ev := range c.Emits {
+		fill := &EventFill{Event: ev}
+		for _, f := range ev.Fields {
+			fill.Fields = append(fill.Fields, eventFieldSource(c, f))
+		}
+		c.EventFills = append(c.EventFills, fill)
+	}
+}
+
+func eventFieldSource(c *Command, f *Field) FieldSource {
+	if e := c.Entity; e != nil {
+		if (f.Name == "id" || f.Name == Snake(e.Name())+"_id") && f.Type.Kind == ScalarType && f.Type.Scalar == String {
+			return FieldSource{Field: f, Kind: FromEntityID}
+		}
+		if ef := e.Message.Field(f.Name); ef != nil && SameType(ef.Type, f.Type) {
+			return FieldSource{Field: f, Kind: FromEntity, Source: ef}
+		}
+	}
+	if in := c.Input.Field(f.Name); in != nil && SameType(in.Type, f.Type) {
+		return FieldSource{Field: f, Kind: FromInput, Source: in}
+	}
+	return FieldSource{Field: f, Kind: FromNone}
+}
+
+// statusChange finds an enum value of the entity that the command's verb
+// names: "ConfirmOrder" sets a value "confirmed", "CancelOrder" "cancelled".
+func statusChange(command string, e *Entity) *StatusChange {
+	verb := Words(command)[0]
+	stem := strings.TrimSuffix(verb, "e")
+	if len(stem) < 3 {
+		return nil
+	}
+	for _, f := range e.Message.Fields {
+		if f.Type.Kind != EnumType {
+			continue
+		}
+		for _, v := range f.Type.Enum.Values {
+			if v.Name == verb || (strings.HasPrefix(v.Name, stem) && strings.HasSuffix(v.Name, "ed")) {
+				return &StatusChange{Field: f, Value: v}
+			}
+		}
+	}
+	return nil
+}
+
+func decideQuery(q *Query) {
+	q.ByID, q.Filters = nil, nil
+	e := q.Entity
+	if e == nil {
+		return
+	}
+	if !q.List {
+		q.ByID = idField(q.Input, e)
+	}
+	for _, in := range q.Input.Fields {
+		if in == q.ByID {
+			continue
+		}
+		if col := e.Message.Field(in.Name); col != nil && SameType(col.Type, in.Type) && col.Type.Kind != ListType {
+			q.Filters = append(q.Filters, Filter{Input: in, Column: col})
+		}
+	}
+}
+
+// SameType reports whether values of a and b can be assigned to each other.
+func SameType(a, b *Type) bool {
+	if a == nil || b == nil || a.Kind != b.Kind {
+		return false
+	}
+	switch a.Kind {
+	case ScalarType:
+		return a.Scalar == b.Scalar
+	case EnumType:
+		return a.Enum == b.Enum
+	case MessageType:
+		return a.Message == b.Message
+	case ListType:
+		return SameType(a.Elem, b.Elem)
+	}
+	return false
+}

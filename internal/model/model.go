@@ -1,0 +1,527 @@
+// Package model is the validated, fully resolved description of a system that
+// every generator reads. The blueprint package builds it from YAML; Finalize
+// decides every derived name, port, number and default behaviour once, so that
+// generators and templates only format.
+//
+// Import rule: model imports nothing from microforge except itself.
+package model
+
+// Store is the database a service owns in production.
+type Store string
+
+// Stores a service may declare.
+const (
+	StorePostgres Store = "postgres"
+	StoreMySQL    Store = "mysql"
+	StoreSQLite   Store = "sqlite"
+)
+
+// Pattern is an architectural pattern a service opts into.
+type Pattern string
+
+// Patterns a service may declare.
+const (
+	PatternCQRS          Pattern = "cqrs"
+	PatternEventSourcing Pattern = "event-sourcing"
+)
+
+// System is a whole microservice system: the root of the model.
+type System struct {
+	Name        string   // lower snake identifier, e.g. "shop"
+	Module      string   // Go module path of the generated repository
+	Description string   // one line
+	Owners      []string // CODEOWNERS entries for the repository root
+
+	Services []*Service
+	Sagas    []*Saga
+	Gateway  *Gateway // nil when the blueprint has no gateway
+	Auth     *Auth    // nil when the blueprint has no auth section
+
+	Messaging     Messaging
+	Deploy        Deploy
+	Observability Observability
+
+	// Blueprint is the blueprint source exactly as read; generated
+	// repositories carry it as microforge.yaml.
+	Blueprint []byte
+
+	// Derived by Finalize.
+	ProtoRoot string // folder of .proto files, "proto"
+	GenRoot   string // folder of generated Go protobuf code, "gen"
+}
+
+// Service is one deployable that owns its data.
+type Service struct {
+	Name        string // lower snake identifier, e.g. "orders"
+	Description string
+	Owners      []string
+	Store       Store
+	Patterns    []Pattern
+	Port        int // 0 until Finalize assigns one unless the blueprint set it
+
+	Types    []*Message // plain message types (Kind TypeMessage)
+	Entities []*Entity
+	Events   []*Message // Kind EventMessage
+	Enums    []*Enum    // every enum declared inline in this service's fields (filled by Finalize)
+	Commands []*Command
+	Queries  []*Query
+	Calls    []*Service // services this one calls synchronously
+	Consumes []*Message // events of any service this one consumes
+
+	// Derived by Finalize.
+	Pascal        string // "Orders"
+	Camel         string // "orders"
+	EnvPrefix     string // "ORDERS"
+	ProtoPackage  string // "shop.orders.v1"
+	ProtoDir      string // "shop/orders/v1" (below System.ProtoRoot and System.GenRoot)
+	ProtoService  string // "OrdersService"
+	ProtoFile     string // "shop/orders/v1/orders.proto"
+	TypesFile     string // "shop/orders/v1/types.proto", "" when the service has no types, entities or enums
+	EventsFile    string // "shop/orders/v1/events.proto", "" when the service has no events
+	GoPackage     string // import path of the generated messages, "github.com/acme/shop/gen/shop/orders/v1"
+	GoPackageName string // "ordersv1"
+	ConnectImport string // "github.com/acme/shop/gen/shop/orders/v1/ordersv1connect"
+	ConnectName   string // "ordersv1connect"
+	InternalDir   string // "internal/orders"
+	InternalPkg   string // "github.com/acme/shop/internal/orders"
+	CmdDir        string // "cmd/orders"
+}
+
+// Has reports whether the service declared the pattern.
+func (s *Service) Has(p Pattern) bool {
+	for _, q := range s.Patterns {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// MessageKind says where a message comes from.
+type MessageKind int
+
+// Message kinds.
+const (
+	TypeMessage     MessageKind = iota // declared under types:
+	EntityMessage                      // declared under entities: (has an id)
+	EventMessage                       // declared under events:
+	RequestMessage                     // input of a command or query
+	ResponseMessage                    // output of a command or query
+)
+
+// Message is a protobuf message of a service.
+type Message struct {
+	Name    string // proto and Go name, e.g. "LineItem", "PlaceOrderRequest"
+	Kind    MessageKind
+	Service *Service // owner
+	Fields  []*Field
+
+	// Derived by Finalize.
+	File      string // proto file (relative to System.ProtoRoot) that declares it
+	FullName  string // "shop.orders.v1.LineItem"
+	Snake     string // "line_item"
+	Subject   string // for events: NATS subject "shop.orders.order_placed"; empty otherwise
+	QualGo    string // Go type qualified with the service's proto package name, "ordersv1.LineItem"
+	Entity    *Entity // set when Kind == EntityMessage
+}
+
+// Field returns the field with the proto name, or nil.
+func (m *Message) Field(name string) *Field {
+	for _, f := range m.Fields {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// Field is one field of a message.
+type Field struct {
+	Name string // lower snake proto name, "customer_id"
+	Type *Type
+
+	// Derived by Finalize.
+	Number   int    // proto field number, 1-based in declaration order
+	GoName   string // protoc-gen-go field name, "CustomerId"
+	JSONName string // protojson name, "customerId"
+	Column   string // SQL column name (entities only), same as Name
+}
+
+// TypeKind classifies a field type.
+type TypeKind int
+
+// Type kinds.
+const (
+	ScalarType TypeKind = iota
+	EnumType
+	MessageType
+	ListType
+)
+
+// Scalar is a built-in field type.
+type Scalar string
+
+// Scalars of the blueprint.
+const (
+	String    Scalar = "string"
+	Bool      Scalar = "bool"
+	Int32     Scalar = "int32"
+	Int64     Scalar = "int64"
+	Double    Scalar = "double"
+	Bytes     Scalar = "bytes"
+	Timestamp Scalar = "timestamp"
+)
+
+// Type is a resolved field type.
+type Type struct {
+	Kind    TypeKind
+	Scalar  Scalar   // ScalarType
+	Enum    *Enum    // EnumType
+	Message *Message // MessageType: a type or entity, possibly of another service
+	Elem    *Type    // ListType: element type (never a list)
+}
+
+// Enum is an enumeration declared inline as enum(a, b) on one field.
+type Enum struct {
+	Owner  *Message // message whose field declares it
+	Field  *Field   // that field
+	Values []*EnumValue
+
+	// Derived by Finalize.
+	Name                 string // "OrderStatus"
+	Service              *Service
+	File                 string // proto file that declares it (the owner's)
+	UnspecifiedProtoName string // "ORDER_STATUS_UNSPECIFIED"
+	UnspecifiedGoName    string // "OrderStatus_ORDER_STATUS_UNSPECIFIED"
+	QualGo               string // "ordersv1.OrderStatus"
+}
+
+// EnumValue is one value of an enum.
+type EnumValue struct {
+	Name string // as written in the blueprint, lower snake: "pending"
+
+	// Derived by Finalize.
+	Number    int    // 1-based; 0 is the UNSPECIFIED value
+	ProtoName string // "ORDER_STATUS_PENDING"
+	GoName    string // "OrderStatus_ORDER_STATUS_PENDING"
+}
+
+// Entity is a stored aggregate: a message with an id and a table.
+type Entity struct {
+	Message *Message // Kind EntityMessage; Fields[0] is the id
+
+	// Derived by Finalize.
+	ID     *Field // the automatic "id" field (string)
+	Table  string // SQL table, "orders"
+	Plural string // lower snake plural, "orders"
+}
+
+// Name returns the entity's message name.
+func (e *Entity) Name() string { return e.Message.Name }
+
+// CommandMode is the default behaviour microforge writes for a command.
+type CommandMode string
+
+// Command modes, decided by Finalize from the command's name and input.
+const (
+	// ModeCreate inserts a new entity with a fresh id.
+	ModeCreate CommandMode = "create"
+	// ModeUpdate loads an entity by id (LookupField), changes it, saves it.
+	ModeUpdate CommandMode = "update"
+	// ModeUpsert finds an entity by LookupField (not its id); updates it if
+	// found, otherwise creates it.
+	ModeUpsert CommandMode = "upsert"
+	// ModeRecord changes no entity: it validates and records its events.
+	ModeRecord CommandMode = "record"
+)
+
+// Command changes state and emits events.
+type Command struct {
+	Name        string // "PlaceOrder"
+	Service     *Service
+	Description string
+	Input       *Message // PlaceOrderRequest; its Fields come from the blueprint
+	Emits       []*Message
+
+	// Derived by Finalize.
+	Output      *Message // PlaceOrderResponse: one field holding the entity, or empty
+	Snake       string   // "place_order": the user-owned file's base name
+	Procedure   string   // "/shop.orders.v1.OrdersService/PlaceOrder"
+	Entity      *Entity  // the entity the default logic changes; nil for ModeRecord
+	Mode        CommandMode
+	Lookup      *Field        // ModeUpdate: input field holding the id; ModeUpsert: input field matched against Entity field of the same name
+	Assign      []Assign      // entity fields set from input fields of the same name and type
+	SetStatus   *StatusChange // enum field set by the command's verb, e.g. ConfirmOrder -> status confirmed
+	EventFills  []*EventFill  // how each emitted event is filled
+	CreateAllowed bool        // ModeUpsert: whether a missing entity is created
+}
+
+// Assign sets an entity field from an input field.
+type Assign struct {
+	Target *Field // entity field
+	Source *Field // input field
+}
+
+// StatusChange sets an enum field of the entity to a value.
+type StatusChange struct {
+	Field *Field
+	Value *EnumValue
+}
+
+// EventFill says how a command's default logic fills one event.
+type EventFill struct {
+	Event  *Message
+	Fields []FieldSource
+}
+
+// SourceKind says where a value comes from.
+type SourceKind string
+
+// Sources of an event field in a command's default logic.
+const (
+	FromEntity   SourceKind = "entity"    // the entity field of the same name
+	FromEntityID SourceKind = "entity_id" // the entity's id (field named <entity>_id)
+	FromInput    SourceKind = "input"     // the input field of the same name
+	FromNone     SourceKind = "none"      // left at its zero value
+)
+
+// FieldSource fills Field from Source.
+type FieldSource struct {
+	Field  *Field // event field
+	Kind   SourceKind
+	Source *Field // entity or input field; nil for FromEntityID and FromNone
+}
+
+// Query reads state.
+type Query struct {
+	Name        string // "GetOrder"
+	Service     *Service
+	Description string
+	Input       *Message // GetOrderRequest
+	Result      *Type    // what the blueprint's output: names (message or list of message)
+
+	// Derived by Finalize.
+	Output      *Message // GetOrderResponse with one field holding Result
+	ResultField *Field   // that field
+	Snake       string   // "get_order"
+	Procedure   string
+	Entity      *Entity  // entity read by the default logic; nil when Result is not an entity
+	List        bool     // Result is a list
+	ByID        *Field   // input field holding the entity id, if any
+	Filters     []Filter // input fields matched against entity columns of the same name
+}
+
+// Filter matches an input field against an entity column.
+type Filter struct {
+	Input  *Field
+	Column *Field
+}
+
+// Saga is a multi-step business transaction with compensation.
+type Saga struct {
+	Name         string   // lower snake, "checkout"
+	Orchestrator *Service // nil when Choreography
+	Choreography bool
+	Trigger      *Message // event that starts it
+	Steps        []*SagaStep
+	OnFailure    *SagaCall // nil when absent
+
+	// Derived by Finalize.
+	Pascal string
+}
+
+// SagaStep is one step and its optional compensation.
+type SagaStep struct {
+	Call       *SagaCall
+	Compensate *SagaCall // nil when absent
+}
+
+// SagaCall invokes a command with inputs bound from the saga's context.
+type SagaCall struct {
+	Command *Command
+	Inputs  []InputBinding // one per field of Command.Input, in field order
+}
+
+// BindingKind says where a saga call's input field comes from.
+type BindingKind string
+
+// Binding kinds.
+const (
+	BindTriggerField BindingKind = "trigger"    // a field of the trigger event
+	BindSagaID       BindingKind = "saga.id"    // the saga instance id
+	BindSagaError    BindingKind = "saga.error" // the error that failed the saga
+)
+
+// InputBinding fills one command input field.
+type InputBinding struct {
+	Field  *Field // command input field
+	Kind   BindingKind
+	Source *Field // trigger event field for BindTriggerField
+}
+
+// AuthMode of a gateway route.
+type AuthMode string
+
+// Route auth modes.
+const (
+	AuthRequired AuthMode = "required"
+	AuthNone     AuthMode = "none"
+)
+
+// Gateway is the system's single entry point.
+type Gateway struct {
+	Port      int
+	RateLimit *RateLimit // nil: no rate limit
+	CORS      *CORS      // nil: no CORS
+	Routes    []*Route
+}
+
+// RateLimit is a token bucket per client.
+type RateLimit struct {
+	RequestsPerSecond float64
+	Burst             int
+}
+
+// CORS settings of the gateway.
+type CORS struct {
+	AllowedOrigins []string
+}
+
+// Route exposes some or all methods of a service.
+type Route struct {
+	Service  *Service
+	Commands []*Command // routed commands (all when the blueprint lists no methods)
+	Queries  []*Query   // routed queries
+	All      bool       // the blueprint listed no methods
+	Auth     AuthMode
+	Roles    []string
+}
+
+// Auth describes how callers prove who they are.
+type Auth struct {
+	JWT *JWT
+}
+
+// JWT validation settings.
+type JWT struct {
+	Issuer   string
+	Audience string
+	JWKSURL  string
+	// RolesClaim is the claim holding roles; "roles" unless set.
+	RolesClaim string
+}
+
+// Messaging selects the event broker.
+type Messaging struct {
+	Broker string // "nats"
+}
+
+// Deploy holds deployment choices.
+type Deploy struct {
+	Kubernetes *Kubernetes // nil when absent
+	CI         string      // "github", "gitlab" or ""
+}
+
+// Kubernetes deployment settings.
+type Kubernetes struct {
+	Namespace   string
+	Replicas    int
+	Autoscaling *Autoscaling // nil when absent
+}
+
+// Autoscaling settings for a HorizontalPodAutoscaler.
+type Autoscaling struct {
+	Min        int
+	Max        int
+	CPUPercent int
+}
+
+// Observability choices.
+type Observability struct {
+	Tracing string // "otlp" or ""
+	Metrics string // "prometheus" or ""
+}
+
+// Service returns the service with the name, or nil.
+func (s *System) Service(name string) *Service {
+	for _, svc := range s.Services {
+		if svc.Name == name {
+			return svc
+		}
+	}
+	return nil
+}
+
+// Command returns the command with the name, or nil.
+func (s *Service) Command(name string) *Command {
+	for _, c := range s.Commands {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Query returns the query with the name, or nil.
+func (s *Service) Query(name string) *Query {
+	for _, q := range s.Queries {
+		if q.Name == name {
+			return q
+		}
+	}
+	return nil
+}
+
+// Event returns the event with the name, or nil.
+func (s *Service) Event(name string) *Message {
+	for _, e := range s.Events {
+		if e.Name == name {
+			return e
+		}
+	}
+	return nil
+}
+
+// Entity returns the entity with the name, or nil.
+func (s *Service) Entity(name string) *Entity {
+	for _, e := range s.Entities {
+		if e.Message.Name == name {
+			return e
+		}
+	}
+	return nil
+}
+
+// Type returns the declared type with the name, or nil.
+func (s *Service) Type(name string) *Message {
+	for _, t := range s.Types {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// Messages returns every message of the service in a stable order: types,
+// entities, events, then each command's and query's request and response.
+func (s *Service) Messages() []*Message {
+	var out []*Message
+	out = append(out, s.Types...)
+	for _, e := range s.Entities {
+		out = append(out, e.Message)
+	}
+	out = append(out, s.Events...)
+	for _, c := range s.Commands {
+		out = append(out, c.Input)
+		if c.Output != nil {
+			out = append(out, c.Output)
+		}
+	}
+	for _, q := range s.Queries {
+		out = append(out, q.Input)
+		if q.Output != nil {
+			out = append(out, q.Output)
+		}
+	}
+	return out
+}

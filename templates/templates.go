@@ -1,0 +1,77 @@
+// Package templates holds every template microforge renders, embedded in the
+// binary. A template is named after the path it produces, relative to this
+// folder, with ".tmpl" appended; placeholders in brackets stand for names
+// ("service/internal/[service]/store.go.tmpl"). Files whose base name starts
+// with "_" are partials: they only {{define}} blocks for other templates.
+//
+// Templates only format: every value they print is decided in the model or in
+// the generator's view of it.
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+	"text/template"
+
+	"github.com/Masterminds/sprig/v3"
+)
+
+//go:embed all:proto all:service all:docs
+var files embed.FS
+
+var (
+	parseOnce sync.Once
+	parsed    *template.Template
+	parseErr  error
+)
+
+func load() (*template.Template, error) {
+	parseOnce.Do(func() {
+		root := template.New("").Funcs(sprig.TxtFuncMap()).Option("missingkey=error")
+		parseErr = fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".tmpl") {
+				return err
+			}
+			src, err := files.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			if _, err := root.New(strings.TrimSuffix(p, ".tmpl")).Parse(string(src)); err != nil {
+				return fmt.Errorf("internal error: parse template %s: %w", p, err)
+			}
+			return nil
+		})
+		parsed = root
+	})
+	return parsed, parseErr
+}
+
+// Render executes the template named name (its path without ".tmpl").
+func Render(name string, data any) ([]byte, error) {
+	t, err := load()
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+		return nil, fmt.Errorf("internal error: render %s: %w", name, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Names returns the names of the non-partial templates below dir, sorted.
+func Names(dir string) ([]string, error) {
+	var out []string
+	err := fs.WalkDir(files, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".tmpl") || strings.HasPrefix(d.Name(), "_") {
+			return err
+		}
+		out = append(out, strings.TrimSuffix(p, ".tmpl"))
+		return nil
+	})
+	return out, err
+}
