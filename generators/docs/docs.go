@@ -133,15 +133,18 @@ func newView(sys *model.System) *view {
 		sv.Events, sv.Calls, sv.Consumes = strings.Join(evs, ", "), strings.Join(calls, ", "), strings.Join(cons, ", ")
 		v.Services = append(v.Services, sv)
 
-		v.Env = append(v.Env,
-			envVar{svc.EnvPrefix + "_ADDR", "address `" + svc.Name + "` listens on", fmt.Sprintf("`:%d`", svc.Port)},
-			envVar{svc.EnvPrefix + "_DATABASE_URL", "`postgres://…`, `mysql://…` or `sqlite:…`", "SQLite file `data/" + svc.Name + ".db`"},
-		)
 		for _, c := range svc.Calls {
-			v.Env = append(v.Env, envVar{c.EnvPrefix + "_URL", "where `" + svc.Name + "` reaches `" + c.Name + "`", fmt.Sprintf("`http://127.0.0.1:%d`", c.Port)})
+			v.Env = append(v.Env, envVar{c.EnvPrefix + "_URL", "where a service reaches `" + c.Name + "`", fmt.Sprintf("`http://127.0.0.1:%d`", c.Port)})
 		}
 	}
-	v.Env = dedupeEnv(v.Env)
+	v.Env = dedupeEnv(append([]envVar{
+		{"PORT", "port the service listens on", "the service's port in the table above"},
+		{"DATABASE_URL", "`postgres://…`, `mysql://user:pass@tcp(host:3306)/db`, `sqlite:…` or `file:…`", "SQLite file `$DATA_DIR/<service>.db`"},
+		{"DATA_DIR", "folder for embedded data", "`data`"},
+		{"LOG_FORMAT", "`json` or `text`", "`json`"},
+		{"LOG_LEVEL", "`debug`, `info`, `warn` or `error`", "`info`"},
+		{"SHUTDOWN_TIMEOUT", "how long to drain requests on SIGTERM", "`15s`"},
+	}, v.Env...))
 	return v
 }
 
@@ -161,9 +164,9 @@ func commandSummary(c *model.Command) string {
 	var s string
 	switch c.Mode {
 	case model.ModeCreate:
-		s = "creates a `" + c.Entity.Name() + "`"
+		s = "creates " + article(c.Entity.Name()) + " `" + c.Entity.Name() + "`"
 	case model.ModeUpdate:
-		s = "changes a `" + c.Entity.Name() + "` found by `" + c.Lookup.Name + "`"
+		s = "changes " + article(c.Entity.Name()) + " `" + c.Entity.Name() + "` found by `" + c.Lookup.Name + "`"
 	case model.ModeUpsert:
 		s = "creates or changes the `" + c.Entity.Name() + "` with the given `" + c.Lookup.Name + "`"
 	default:
@@ -189,13 +192,13 @@ func querySummary(q *model.Query) string {
 	var s string
 	switch {
 	case q.Entity == nil:
-		s = "returns a `" + q.Output.Name + "`"
+		s = "returns " + article(q.Output.Name) + " `" + q.Output.Name + "`"
 	case q.ByID != nil:
-		s = "reads a `" + q.Entity.Name() + "` by `" + q.ByID.Name + "`"
+		s = "reads " + article(q.Entity.Name()) + " `" + q.Entity.Name() + "` by `" + q.ByID.Name + "`"
 	case q.List:
 		s = "lists `" + q.Entity.Name() + "` records"
 	default:
-		s = "finds a `" + q.Entity.Name() + "`"
+		s = "finds " + article(q.Entity.Name()) + " `" + q.Entity.Name() + "`"
 	}
 	if len(q.Filters) > 0 {
 		var names []string
@@ -208,6 +211,14 @@ func querySummary(q *model.Query) string {
 		s = q.Description + " (" + s + ")"
 	}
 	return s
+}
+
+// article is "an" before a vowel sound (roughly: a vowel letter), else "a".
+func article(word string) string {
+	if word != "" && strings.ContainsRune("AEIOUaeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 // curlExample shows a create command and the query that reads its result

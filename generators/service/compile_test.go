@@ -68,28 +68,6 @@ func goCmd(t *testing.T, ctx context.Context, dir string, args ...string) string
 	return string(out)
 }
 
-// TestGeneratedRepositories builds, vets and tests the repository of every
-// shipped blueprint.
-func TestGeneratedRepositories(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds generated repositories")
-	}
-	for _, name := range blueprints {
-		t.Run(name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-			defer cancel()
-			dir := writeRepo(t, name, load(t, name))
-			start := time.Now()
-			// The embedded go.mod and go.sum must be exactly what tidy wants.
-			goCmd(t, ctx, dir, "mod", "tidy", "-diff")
-			goCmd(t, ctx, dir, "build", "./...")
-			goCmd(t, ctx, dir, "vet", "./...")
-			out := goCmd(t, ctx, dir, "test", "-count=1", "./...")
-			t.Logf("build, vet, test in %v\n%s", time.Since(start).Round(time.Millisecond), out)
-		})
-	}
-}
-
 func goEnv() []string {
 	return append(os.Environ(), "GOFLAGS=-mod=readonly", "GOWORK=off", "CGO_ENABLED=0")
 }

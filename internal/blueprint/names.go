@@ -34,7 +34,9 @@ var (
 	// packages, or standard-library packages its code imports: a service of
 	// that name would shadow them.
 	reservedPackages = set(`main local platform gateway token context errors fmt http slog sql
-		time strings os net log testing sync io json url`)
+		time strings os net log testing sync io json url
+		config database server client logging outbox connect embed flag proto protojson
+		signal slices strconv syscall uuid timestamppb goose`)
 	// protoMethods are methods protoc-gen-go generates on every message; a
 	// field whose Go name equals one does not compile.
 	protoMethods = set(`Reset String ProtoMessage ProtoReflect Descriptor`)

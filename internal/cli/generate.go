@@ -2,12 +2,16 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/microforge/microforge/generators/docs"
+	"github.com/microforge/microforge/generators/proto"
+	"github.com/microforge/microforge/internal/protoc"
 	"github.com/microforge/microforge/internal/blueprint"
 	"github.com/microforge/microforge/internal/generate"
 	"github.com/microforge/microforge/internal/writer"
@@ -53,7 +57,14 @@ func runGenerate(e *env, f generateFlags) error {
 	if err != nil {
 		return err
 	}
-	set, err := generate.Files(sys, generate.Options{Docs: docs.Options{BlueprintInPlace: inPlace}})
+	runner := &protoc.GoInstall{}
+	if err := preparePlugins(e, runner); err != nil {
+		return err
+	}
+	set, err := generate.Files(sys, generate.Options{
+		Proto: proto.Options{Go: true, Runner: runner},
+		Docs:  docs.Options{BlueprintInPlace: inPlace},
+	})
 	if err != nil {
 		return err
 	}
@@ -76,6 +87,32 @@ func runGenerate(e *env, f generateFlags) error {
 	if plan.Count(writer.Create) > 0 {
 		fmt.Fprintf(e.stdout, "\nNext:\n  cd %s\n  go run ./cmd/local    # every service on this machine\n  go test ./...         # unit and end-to-end tests\n", out)
 	}
+	return nil
+}
+
+// preparePlugins builds the protoc plugins on first use, saying so: it is the
+// only slow step of a first generation.
+func preparePlugins(e *env, runner *protoc.GoInstall) error {
+	plugins := []protoc.Plugin{protoc.GoPlugin, protoc.ConnectGoPlugin}
+	var missing []string
+	for _, p := range plugins {
+		bin, err := runner.Path(p)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(bin); err != nil {
+			missing = append(missing, p.Name)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	start := time.Now()
+	fmt.Fprintf(e.stderr, "building %s (first run only, cached afterwards)...\n", strings.Join(missing, " and "))
+	if err := runner.Prepare(e.ctx, plugins...); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "built in %s\n", time.Since(start).Round(100*time.Millisecond))
 	return nil
 }
 

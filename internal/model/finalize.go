@@ -206,6 +206,7 @@ func finalizeMessage(sys *System, svc *Service, m *Message) {
 var createVerbs = map[string]bool{
 	"create": true, "place": true, "add": true, "register": true, "open": true,
 	"submit": true, "new": true, "make": true, "start": true, "book": true, "post": true,
+	"request": true, "issue": true, "schedule": true, "enroll": true, "sign": true,
 }
 
 // commandEntity picks the entity a command's default logic changes: the one
@@ -264,9 +265,11 @@ func decideCommand(c *Command) {
 			c.Mode, c.Lookup = ModeUpdate, id
 		case createVerbs[verb]:
 			c.Mode = ModeCreate
-		case len(c.Assign) > 0:
-			c.Mode, c.Lookup = ModeUpsert, c.Assign[0].Source
-			c.CreateAllowed = c.SetStatus == nil || c.SetStatus.Value.Number == 1
+		default:
+			if key := upsertKey(c.Assign); key != nil {
+				c.Mode, c.Lookup = ModeUpsert, key
+				c.CreateAllowed = c.SetStatus == nil || c.SetStatus.Value.Number == 1
+			}
 		}
 	}
 	if c.Mode == ModeRecord {
@@ -283,6 +286,27 @@ func decideCommand(c *Command) {
 		}
 		c.EventFills = append(c.EventFills, fill)
 	}
+}
+
+// upsertKey picks the input field an upsert finds its entity by: the first
+// assigned string field named like a reference ("order_id"), else the first
+// assigned string, integer or enum field. Lists, messages, bytes, doubles and
+// timestamps make poor keys and are never chosen.
+func upsertKey(assign []Assign) *Field {
+	keyable := func(t *Type) bool {
+		return t.Kind == EnumType || (t.Kind == ScalarType && (t.Scalar == String || t.Scalar == Int32 || t.Scalar == Int64))
+	}
+	for _, a := range assign {
+		if keyable(a.Source.Type) && a.Source.Type.Kind == ScalarType && a.Source.Type.Scalar == String && strings.HasSuffix(a.Source.Name, "_id") {
+			return a.Source
+		}
+	}
+	for _, a := range assign {
+		if keyable(a.Source.Type) {
+			return a.Source
+		}
+	}
+	return nil
 }
 
 func eventFieldSource(c *Command, f *Field) FieldSource {

@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// snapshot records every file's bytes and modification time below dir.
+func snapshot(t *testing.T, dir string) map[string]fileState {
+	t.Helper()
+	out := map[string]fileState{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		out[p] = fileState{string(b), fi.ModTime()}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+type fileState struct {
+	content string
+	mtime   time.Time
+}
+
+// TestEndToEnd is what a new user does: generate every shipped blueprint
+// with the CLI, regenerate (nothing may change, not even a modification
+// time), then build, vet and test the generated repository with Go only.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates, builds and tests whole repositories")
+	}
+	for _, name := range []string{"shop", "minimal", "travel"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), name)
+			if keep := os.Getenv("MICROFORGE_KEEP"); keep != "" {
+				dir = filepath.Join(keep, name)
+				os.RemoveAll(dir)
+			}
+			bp := filepath.Join("..", "..", "blueprints", name+".yaml")
+			code, stdout, stderr := run(t, "generate", "-f", bp, "-o", dir)
+			if code != ExitOK {
+				t.Fatalf("generate: exit %d\n%s%s", code, stdout, stderr)
+			}
+			before := snapshot(t, dir)
+
+			// Generate again, from the shipped blueprint and from the
+			// repository's own copy: nothing is written.
+			for _, args := range [][]string{{"generate", "-f", bp, "-o", dir}, {"generate", "-f", filepath.Join(dir, "microforge.yaml")}} {
+				code, stdout, stderr = run(t, args...)
+				if code != ExitOK || !strings.Contains(stdout, " 0 created, 0 updated,") || stderr != "" {
+					t.Fatalf("regenerate %v: exit %d\n%s%s", args, code, stdout, stderr)
+				}
+				after := snapshot(t, dir)
+				if len(after) != len(before) {
+					t.Fatalf("regeneration changed the number of files: %d -> %d", len(before), len(after))
+				}
+				for p, s := range before {
+					if after[p] != s {
+						t.Errorf("regeneration touched %s", p)
+					}
+				}
+			}
+
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+			defer cancel()
+			// The embedded go.mod/go.sum are exactly what tidy wants, so the
+			// repository builds offline once modules are downloaded.
+			goIn(t, ctx, dir, "mod", "tidy", "-diff")
+			goIn(t, ctx, dir, "build", "./...")
+			goIn(t, ctx, dir, "vet", "./...")
+			out := goIn(t, ctx, dir, "test", "-count=1", "./...")
+			t.Logf("go test in the generated %s repository:\n%s", name, out)
+		})
+	}
+}
+
+func goIn(t *testing.T, ctx context.Context, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOWORK=off", "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
+	}
+	return string(out)
+}

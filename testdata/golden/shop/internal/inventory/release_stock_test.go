@@ -1,0 +1,37 @@
+package inventory
+
+import (
+	"slices"
+	"testing"
+
+	"connectrpc.com/connect"
+	inventoryv1 "github.com/acme/shop/gen/shop/inventory/v1"
+)
+
+// This file is yours: microforge wrote tests of ReleaseStock's default
+// behaviour; change them along with the method.
+
+func TestReleaseStock(t *testing.T) {
+	s := newTestService(t)
+	ctx := t.Context()
+	newRequest := func() *inventoryv1.ReleaseStockRequest {
+		return &inventoryv1.ReleaseStockRequest{
+			OrderId: "order_id-1",
+		}
+	}
+	req := newRequest()
+	_, err := s.ReleaseStock(ctx, req)
+	if err != nil {
+		t.Fatalf("ReleaseStock: %v", err)
+	}
+	if got, want := recordedEvents(t, s), []string{"shop.inventory.v1.StockReleased"}; !slices.Equal(got, want) {
+		t.Errorf("recorded events %v, want %v", got, want)
+	}
+
+	t.Run("invalid", func(t *testing.T) {
+		req := newRequest()
+		req.OrderId = ""
+		_, err := s.ReleaseStock(ctx, req)
+		wantCode(t, err, connect.CodeInvalidArgument)
+	})
+}

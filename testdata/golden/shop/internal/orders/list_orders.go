@@ -1,0 +1,25 @@
+package orders
+
+import (
+	"context"
+
+	ordersv1 "github.com/acme/shop/gen/shop/orders/v1"
+)
+
+// ListOrders implements the ListOrders RPC.
+//
+// This file is yours: microforge wrote a working default and merges later
+// blueprint changes into your edits. The default:
+//   - It checks that customer_id is set.
+//   - It returns every Order with the same customer_id as the request, oldest first.
+func (s *Service) ListOrders(ctx context.Context, req *ordersv1.ListOrdersRequest) (*ordersv1.ListOrdersResponse, error) {
+	if req.GetCustomerId() == "" {
+		return nil, invalidArgument("customer_id", "must not be empty")
+	}
+	found, err := s.store.FindOrdersByCustomerId(ctx, req.GetCustomerId())
+	if err != nil {
+		return nil, s.fail(ctx, "list_orders", err)
+	}
+	// Filter, sort or page the result here.
+	return &ordersv1.ListOrdersResponse{Orders: found}, nil
+}

@@ -1,0 +1,53 @@
+package orders
+
+import (
+	"context"
+
+	ordersv1 "github.com/acme/shop/gen/shop/orders/v1"
+)
+
+// PlaceOrder implements the PlaceOrder RPC.
+//
+// This file is yours: microforge wrote a working default and merges later
+// blueprint changes into your edits. The default:
+//   - It checks that customer_id and items are set.
+//   - It creates a new Order with a fresh id from the request.
+//   - It records OrderPlaced in the outbox, in the same transaction.
+//
+// Put business rules where the comments say; return connect errors
+// (connect.NewError) for the caller's mistakes.
+func (s *Service) PlaceOrder(ctx context.Context, req *ordersv1.PlaceOrderRequest) (*ordersv1.PlaceOrderResponse, error) {
+	if req.GetCustomerId() == "" {
+		return nil, invalidArgument("customer_id", "must not be empty")
+	}
+	if len(req.GetItems()) == 0 {
+		return nil, invalidArgument("items", "must not be empty")
+	}
+	// Business rules that need no stored state go here.
+
+	order := &ordersv1.Order{
+		Id:         newID(),
+		CustomerId: req.GetCustomerId(),
+		Items:      req.GetItems(),
+		Status:     ordersv1.OrderStatus_ORDER_STATUS_PENDING,
+	}
+	// Compute derived fields of the new Order here.
+	err := s.store.InTx(ctx, func(tx *Tx) error {
+		if err := tx.InsertOrder(ctx, order); err != nil {
+			return err
+		}
+		if err := tx.RecordOrderPlaced(ctx, order.GetId(), &ordersv1.OrderPlaced{
+			OrderId:    order.GetId(),
+			CustomerId: order.GetCustomerId(),
+			Items:      order.GetItems(),
+			TotalCents: order.GetTotalCents(),
+		}); err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.fail(ctx, "place_order", err)
+	}
+	return &ordersv1.PlaceOrderResponse{Order: order}, nil
+}

@@ -1,0 +1,64 @@
+package payments
+
+import (
+	"context"
+
+	paymentsv1 "github.com/acme/shop/gen/shop/payments/v1"
+)
+
+// CapturePayment implements the CapturePayment RPC.
+//
+// This file is yours: microforge wrote a working default and merges later
+// blueprint changes into your edits. The default:
+//   - It checks that order_id is set.
+//   - It changes the Payment with the same order_id, or creates one when there is none.
+//   - It sets status to captured.
+//   - It records PaymentCaptured in the outbox, in the same transaction.
+//
+// Put business rules where the comments say; return connect errors
+// (connect.NewError) for the caller's mistakes.
+func (s *Service) CapturePayment(ctx context.Context, req *paymentsv1.CapturePaymentRequest) (*paymentsv1.CapturePaymentResponse, error) {
+	if req.GetOrderId() == "" {
+		return nil, invalidArgument("order_id", "must not be empty")
+	}
+	// Business rules that need no stored state go here.
+
+	var payment *paymentsv1.Payment
+	err := s.store.InTx(ctx, func(tx *Tx) error {
+		found, err := tx.FindPaymentsByOrderId(ctx, req.GetOrderId())
+		if err != nil {
+			return err
+		}
+		if len(found) == 0 {
+			payment = &paymentsv1.Payment{
+				Id: newID(),
+			}
+		} else {
+			payment = found[0]
+		}
+		// Check that the change is allowed here, e.g. by the current state,
+		// and return connect.NewError(connect.CodeFailedPrecondition, ...) if not.
+		payment.OrderId = req.GetOrderId()
+		payment.AmountCents = req.GetAmountCents()
+		payment.Status = paymentsv1.PaymentStatus_PAYMENT_STATUS_CAPTURED
+		if len(found) == 0 {
+			err = tx.InsertPayment(ctx, payment)
+		} else {
+			err = tx.UpdatePayment(ctx, payment)
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.RecordPaymentCaptured(ctx, payment.GetId(), &paymentsv1.PaymentCaptured{
+			OrderId:     payment.GetOrderId(),
+			AmountCents: payment.GetAmountCents(),
+		}); err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.fail(ctx, "capture_payment", err)
+	}
+	return &paymentsv1.CapturePaymentResponse{Payment: payment}, nil
+}

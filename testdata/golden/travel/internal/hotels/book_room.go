@@ -1,0 +1,48 @@
+package hotels
+
+import (
+	"context"
+
+	hotelsv1 "example.com/travel/gen/travel/hotels/v1"
+)
+
+// BookRoom implements the BookRoom RPC.
+//
+// This file is yours: microforge wrote a working default and merges later
+// blueprint changes into your edits. The default:
+//   - It checks that trip_id is set.
+//   - It creates a new Room with a fresh id from the request.
+//   - It sets status to booked.
+//   - It records RoomBooked in the outbox, in the same transaction.
+//
+// Put business rules where the comments say; return connect errors
+// (connect.NewError) for the caller's mistakes.
+func (s *Service) BookRoom(ctx context.Context, req *hotelsv1.BookRoomRequest) (*hotelsv1.BookRoomResponse, error) {
+	if req.GetTripId() == "" {
+		return nil, invalidArgument("trip_id", "must not be empty")
+	}
+	// Business rules that need no stored state go here.
+
+	room := &hotelsv1.Room{
+		Id:     newID(),
+		TripId: req.GetTripId(),
+		Nights: req.GetNights(),
+		Status: hotelsv1.RoomStatus_ROOM_STATUS_BOOKED,
+	}
+	// Compute derived fields of the new Room here.
+	err := s.store.InTx(ctx, func(tx *Tx) error {
+		if err := tx.InsertRoom(ctx, room); err != nil {
+			return err
+		}
+		if err := tx.RecordRoomBooked(ctx, room.GetId(), &hotelsv1.RoomBooked{
+			TripId: room.GetTripId(),
+		}); err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.fail(ctx, "book_room", err)
+	}
+	return &hotelsv1.BookRoomResponse{Room: room}, nil
+}

@@ -1,0 +1,51 @@
+package hotels
+
+import (
+	"slices"
+	"testing"
+
+	"connectrpc.com/connect"
+	hotelsv1 "example.com/travel/gen/travel/hotels/v1"
+)
+
+// This file is yours: microforge wrote tests of BookRoom's default
+// behaviour; change them along with the method.
+
+func TestBookRoom(t *testing.T) {
+	s := newTestService(t)
+	ctx := t.Context()
+	newRequest := func() *hotelsv1.BookRoomRequest {
+		return &hotelsv1.BookRoomRequest{
+			TripId: "trip_id-1",
+			Nights: 6,
+		}
+	}
+	req := newRequest()
+	resp, err := s.BookRoom(ctx, req)
+	if err != nil {
+		t.Fatalf("BookRoom: %v", err)
+	}
+	got, err := s.Store().GetRoom(ctx, resp.GetRoom().GetId())
+	if err != nil {
+		t.Fatalf("stored room: %v", err)
+	}
+	if got.GetStatus() != hotelsv1.RoomStatus_ROOM_STATUS_BOOKED {
+		t.Errorf("Status = %v, want %v", got.GetStatus(), hotelsv1.RoomStatus_ROOM_STATUS_BOOKED)
+	}
+	if got.GetTripId() != req.GetTripId() {
+		t.Errorf("GetTripId() = %v, want the request's %v", got.GetTripId(), req.GetTripId())
+	}
+	if got.GetNights() != req.GetNights() {
+		t.Errorf("GetNights() = %v, want the request's %v", got.GetNights(), req.GetNights())
+	}
+	if got, want := recordedEvents(t, s), []string{"travel.hotels.v1.RoomBooked"}; !slices.Equal(got, want) {
+		t.Errorf("recorded events %v, want %v", got, want)
+	}
+
+	t.Run("invalid", func(t *testing.T) {
+		req := newRequest()
+		req.TripId = ""
+		_, err := s.BookRoom(ctx, req)
+		wantCode(t, err, connect.CodeInvalidArgument)
+	})
+}

@@ -1,0 +1,59 @@
+package hotels
+
+import (
+	"slices"
+	"testing"
+
+	"connectrpc.com/connect"
+	hotelsv1 "example.com/travel/gen/travel/hotels/v1"
+)
+
+// This file is yours: microforge wrote tests of CancelRoom's default
+// behaviour; change them along with the method.
+
+func TestCancelRoom(t *testing.T) {
+	s := newTestService(t)
+	ctx := t.Context()
+	seeded := seedRoom(t, s)
+	newRequest := func() *hotelsv1.CancelRoomRequest {
+		return &hotelsv1.CancelRoomRequest{
+			TripId: "trip_id-1",
+		}
+	}
+	req := newRequest()
+	req.TripId = seeded.GetTripId()
+	resp, err := s.CancelRoom(ctx, req)
+	if err != nil {
+		t.Fatalf("CancelRoom: %v", err)
+	}
+	got, err := s.Store().GetRoom(ctx, resp.GetRoom().GetId())
+	if err != nil {
+		t.Fatalf("stored room: %v", err)
+	}
+	if got.GetId() != seeded.GetId() {
+		t.Errorf("changed room %q, want the existing %q", got.GetId(), seeded.GetId())
+	}
+	if got.GetStatus() != hotelsv1.RoomStatus_ROOM_STATUS_CANCELLED {
+		t.Errorf("Status = %v, want %v", got.GetStatus(), hotelsv1.RoomStatus_ROOM_STATUS_CANCELLED)
+	}
+	if got.GetTripId() != req.GetTripId() {
+		t.Errorf("GetTripId() = %v, want the request's %v", got.GetTripId(), req.GetTripId())
+	}
+	if got, want := recordedEvents(t, s), []string{"travel.hotels.v1.RoomCancelled"}; !slices.Equal(got, want) {
+		t.Errorf("recorded events %v, want %v", got, want)
+	}
+
+	t.Run("not found", func(t *testing.T) {
+		req := newRequest()
+		req.TripId = "missing"
+		_, err := s.CancelRoom(ctx, req)
+		wantCode(t, err, connect.CodeNotFound)
+	})
+
+	t.Run("invalid", func(t *testing.T) {
+		req := newRequest()
+		req.TripId = ""
+		_, err := s.CancelRoom(ctx, req)
+		wantCode(t, err, connect.CodeInvalidArgument)
+	})
+}
