@@ -11,9 +11,9 @@ import (
 
 	"github.com/microforge/microforge/generators/docs"
 	"github.com/microforge/microforge/generators/proto"
-	"github.com/microforge/microforge/internal/protoc"
 	"github.com/microforge/microforge/internal/blueprint"
 	"github.com/microforge/microforge/internal/generate"
+	"github.com/microforge/microforge/internal/protoc"
 	"github.com/microforge/microforge/internal/writer"
 )
 

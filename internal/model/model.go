@@ -117,12 +117,12 @@ type Message struct {
 	Fields  []*Field
 
 	// Derived by Finalize.
-	File      string // proto file (relative to System.ProtoRoot) that declares it
-	FullName  string // "shop.orders.v1.LineItem"
-	Snake     string // "line_item"
-	Subject   string // for events: NATS subject "shop.orders.order_placed"; empty otherwise
-	QualGo    string // Go type qualified with the service's proto package name, "ordersv1.LineItem"
-	Entity    *Entity // set when Kind == EntityMessage
+	File     string  // proto file (relative to System.ProtoRoot) that declares it
+	FullName string  // "shop.orders.v1.LineItem"
+	Snake    string  // "line_item"
+	Subject  string  // for events: NATS subject "shop.orders.order_placed"; empty otherwise
+	QualGo   string  // Go type qualified with the service's proto package name, "ordersv1.LineItem"
+	Entity   *Entity // set when Kind == EntityMessage
 }
 
 // Field returns the field with the proto name, or nil.
@@ -244,16 +244,16 @@ type Command struct {
 	Emits       []*Message
 
 	// Derived by Finalize.
-	Output      *Message // PlaceOrderResponse: one field holding the entity, or empty
-	Snake       string   // "place_order": the user-owned file's base name
-	Procedure   string   // "/shop.orders.v1.OrdersService/PlaceOrder"
-	Entity      *Entity  // the entity the default logic changes; nil for ModeRecord
-	Mode        CommandMode
-	Lookup      *Field        // ModeUpdate: input field holding the id; ModeUpsert: input field matched against Entity field of the same name
-	Assign      []Assign      // entity fields set from input fields of the same name and type
-	SetStatus   *StatusChange // enum field set by the command's verb, e.g. ConfirmOrder -> status confirmed
-	EventFills  []*EventFill  // how each emitted event is filled
-	CreateAllowed bool        // ModeUpsert: whether a missing entity is created
+	Output        *Message // PlaceOrderResponse: one field holding the entity, or empty
+	Snake         string   // "place_order": the user-owned file's base name
+	Procedure     string   // "/shop.orders.v1.OrdersService/PlaceOrder"
+	Entity        *Entity  // the entity the default logic changes; nil for ModeRecord
+	Mode          CommandMode
+	Lookup        *Field        // ModeUpdate: input field holding the id; ModeUpsert: input field matched against Entity field of the same name
+	Assign        []Assign      // entity fields set from input fields of the same name and type
+	SetStatus     *StatusChange // enum field set by the command's verb, e.g. ConfirmOrder -> status confirmed
+	EventFills    []*EventFill  // how each emitted event is filled
+	CreateAllowed bool          // ModeUpsert: whether a missing entity is created
 }
 
 // Assign sets an entity field from an input field.
