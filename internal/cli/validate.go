@@ -26,10 +26,18 @@ any problem and writes nothing.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "%s: ok (%d services, %d sagas)\n", f.file, len(sys.Services), len(sys.Sagas))
+			fmt.Fprintf(e.stdout, "%s: ok (%s, %s)\n", f.file, plural(len(sys.Services), "service"), plural(len(sys.Sagas), "saga"))
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&f.file, "file", "f", "microforge.yaml", "blueprint to read")
 	return cmd
+}
+
+// plural writes "1 service", "3 services".
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
