@@ -168,7 +168,10 @@ func commandSummary(c *model.Command) string {
 	case model.ModeUpdate:
 		s = "changes " + article(c.Entity.Name()) + " `" + c.Entity.Name() + "` found by `" + c.Lookup.Name + "`"
 	case model.ModeUpsert:
-		s = "creates or changes the `" + c.Entity.Name() + "` with the given `" + c.Lookup.Name + "`"
+		s = "changes the `" + c.Entity.Name() + "` with the given `" + c.Lookup.Name + "`"
+		if c.CreateAllowed {
+			s = "creates or changes the `" + c.Entity.Name() + "` with the given `" + c.Lookup.Name + "`"
+		}
 	default:
 		s = "validates its input and records its events"
 	}

@@ -476,7 +476,7 @@ func outboxDDL(dialect string) ddl {
 // builds each entity's sample.
 func newStoreTestImports(v *serviceView) imports {
 	im := imports{}.add("testing", "connectrpc.com/connect",
-		v.Sys.Module+"/internal/platform/database",
+		v.Sys.Module+"/internal/platform/database/dbtest",
 		v.Sys.Module+"/internal/platform/logging")
 	if len(v.Entities) > 0 {
 		im.add("errors", "google.golang.org/protobuf/proto")

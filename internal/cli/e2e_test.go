@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/microforge/microforge/internal/blueprint"
+	"github.com/microforge/microforge/internal/model"
 )
 
 // snapshot records every file's bytes and modification time below dir.
@@ -89,6 +92,42 @@ func TestEndToEnd(t *testing.T) {
 			goIn(t, ctx, dir, "vet", "./...")
 			out := goIn(t, ctx, dir, "test", "-count=1", "./...")
 			t.Logf("go test in the generated %s repository:\n%s", name, out)
+		})
+	}
+}
+
+// TestServicesOnPostgres runs the generated unit tests of every service that
+// declares PostgreSQL against a real PostgreSQL server: the same code, the
+// production dialect and migrations.
+func TestServicesOnPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL and builds generated repositories")
+	}
+	url := startPostgres(t)
+	for _, name := range []string{"shop", "travel"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), name)
+			bp := filepath.Join("..", "..", "blueprints", name+".yaml")
+			if code, stdout, stderr := run(t, "generate", "-f", bp, "-o", dir); code != ExitOK {
+				t.Fatalf("generate: exit %d\n%s%s", code, stdout, stderr)
+			}
+			sys, err := blueprint.Load(bp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pkgs []string
+			for _, svc := range sys.Services {
+				if svc.Store == model.StorePostgres {
+					pkgs = append(pkgs, "./"+svc.InternalDir)
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+			defer cancel()
+			t.Setenv("TEST_POSTGRES_URL", url)
+			out := goIn(t, ctx, dir, append([]string{"test", "-count=1", "-v"}, pkgs...)...)
+			if !strings.Contains(out, "--- PASS") || strings.Contains(out, "--- SKIP") {
+				t.Fatalf("expected the service tests to run against PostgreSQL:\n%s", out)
+			}
 		})
 	}
 }

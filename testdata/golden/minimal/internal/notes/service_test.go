@@ -9,21 +9,17 @@ import (
 
 	"connectrpc.com/connect"
 	notesv1 "example.com/notebook/gen/notebook/notes/v1"
-	"example.com/notebook/internal/platform/database"
+	"example.com/notebook/internal/platform/database/dbtest"
 	"example.com/notebook/internal/platform/logging"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// newTestService returns a Service over a new SQLite database in a
-// temporary directory, with every migration applied.
+// newTestService returns a Service over a new, empty database with every
+// migration applied: SQLite in a temporary directory.
 func newTestService(t *testing.T) *Service {
 	t.Helper()
-	db, err := database.Open(t.Context(), "", t.TempDir(), "notes")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := dbtest.Open(t, "notes", "sqlite")
 	if err := Migrate(t.Context(), db, logging.Discard()); err != nil {
 		t.Fatal(err)
 	}

@@ -32,9 +32,8 @@ func (s *Service) RefundPayment(ctx context.Context, req *paymentsv1.RefundPayme
 		}
 		if len(found) == 0 {
 			return fmt.Errorf("payment with order_id %v: %w", req.GetOrderId(), ErrNotFound)
-		} else {
-			payment = found[0]
 		}
+		payment = found[0]
 		// Check that the change is allowed here, e.g. by the current state,
 		// and return connect.NewError(connect.CodeFailedPrecondition, ...) if not.
 		payment.OrderId = req.GetOrderId()

@@ -8,20 +8,16 @@ import (
 
 	"connectrpc.com/connect"
 	bookingsv1 "example.com/travel/gen/travel/bookings/v1"
-	"example.com/travel/internal/platform/database"
+	"example.com/travel/internal/platform/database/dbtest"
 	"example.com/travel/internal/platform/logging"
 	"google.golang.org/protobuf/proto"
 )
 
-// newTestService returns a Service over a new SQLite database in a
-// temporary directory, with every migration applied.
+// newTestService returns a Service over a new, empty database with every
+// migration applied: SQLite in a temporary directory.
 func newTestService(t *testing.T) *Service {
 	t.Helper()
-	db, err := database.Open(t.Context(), "", t.TempDir(), "bookings")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := dbtest.Open(t, "bookings", "sqlite")
 	if err := Migrate(t.Context(), db, logging.Discard()); err != nil {
 		t.Fatal(err)
 	}

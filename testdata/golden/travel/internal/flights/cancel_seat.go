@@ -32,9 +32,8 @@ func (s *Service) CancelSeat(ctx context.Context, req *flightsv1.CancelSeatReque
 		}
 		if len(found) == 0 {
 			return fmt.Errorf("seat with trip_id %v: %w", req.GetTripId(), ErrNotFound)
-		} else {
-			seat = found[0]
 		}
+		seat = found[0]
 		// Check that the change is allowed here, e.g. by the current state,
 		// and return connect.NewError(connect.CodeFailedPrecondition, ...) if not.
 		seat.TripId = req.GetTripId()

@@ -32,9 +32,8 @@ func (s *Service) CancelRoom(ctx context.Context, req *hotelsv1.CancelRoomReques
 		}
 		if len(found) == 0 {
 			return fmt.Errorf("room with trip_id %v: %w", req.GetTripId(), ErrNotFound)
-		} else {
-			room = found[0]
 		}
+		room = found[0]
 		// Check that the change is allowed here, e.g. by the current state,
 		// and return connect.NewError(connect.CodeFailedPrecondition, ...) if not.
 		room.TripId = req.GetTripId()

@@ -8,20 +8,17 @@ import (
 
 	"connectrpc.com/connect"
 	hotelsv1 "example.com/travel/gen/travel/hotels/v1"
-	"example.com/travel/internal/platform/database"
+	"example.com/travel/internal/platform/database/dbtest"
 	"example.com/travel/internal/platform/logging"
 	"google.golang.org/protobuf/proto"
 )
 
-// newTestService returns a Service over a new SQLite database in a
-// temporary directory, with every migration applied.
+// newTestService returns a Service over a new, empty database with every
+// migration applied: SQLite in a temporary directory, or the declared store
+// (mysql) when TEST_MYSQL_URL names a server (see package dbtest).
 func newTestService(t *testing.T) *Service {
 	t.Helper()
-	db, err := database.Open(t.Context(), "", t.TempDir(), "hotels")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := dbtest.Open(t, "hotels", "mysql")
 	if err := Migrate(t.Context(), db, logging.Discard()); err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func Open(ctx context.Context, url, dataDir, name string) (*DB, error) {
 		dialect = SQLite
 		db, err = openSQLite(url)
 	default:
-		return nil, fmt.Errorf("database URL %q: want postgres://, mysql://, sqlite: or file:", redact(url))
+		return nil, fmt.Errorf("database URL %q: want postgres://, mysql://, sqlite: or file:", Redact(url))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
@@ -86,7 +86,7 @@ func Open(ctx context.Context, url, dataDir, name string) (*DB, error) {
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to %s database %s: %w", dialect, redact(url), err)
+		return nil, fmt.Errorf("connect to %s database %s: %w", dialect, Redact(url), err)
 	}
 	return &DB{DB: db, Dialect: dialect}, nil
 }
@@ -128,8 +128,8 @@ func openMySQL(dsn string) (*sql.DB, error) {
 	return sql.OpenDB(connector), nil
 }
 
-// redact hides the password of a database URL in messages.
-func redact(url string) string {
+// Redact hides the password of a database URL in messages.
+func Redact(url string) string {
 	scheme, rest, ok := strings.Cut(url, "://")
 	if !ok {
 		return url
