@@ -51,14 +51,20 @@ func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates, builds and tests whole repositories")
 	}
-	for _, name := range []string{"shop", "minimal", "travel"} {
+	blueprints, err := filepath.Glob(filepath.Join("..", "..", "blueprints", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Plus edge cases that are not worth shipping as examples.
+	blueprints = append(blueprints, filepath.Join("..", "..", "testdata", "blueprints", "edge.yaml"))
+	for _, bp := range blueprints {
+		name := strings.TrimSuffix(filepath.Base(bp), ".yaml")
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), name)
 			if keep := os.Getenv("MICROFORGE_KEEP"); keep != "" {
 				dir = filepath.Join(keep, name)
 				os.RemoveAll(dir)
 			}
-			bp := filepath.Join("..", "..", "blueprints", name+".yaml")
 			code, stdout, stderr := run(t, "generate", "-f", bp, "-o", dir)
 			if code != ExitOK {
 				t.Fatalf("generate: exit %d\n%s%s", code, stdout, stderr)
