@@ -53,6 +53,11 @@ func Generate(sys *model.System, opts Options) ([]files.File, error) {
 		}
 		out = append(out, files.File{Path: t.path, Content: b, Policy: t.policy, Generator: Name})
 	}
+	pages, err := renderPages(sys, v.Mermaid)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, pages...)
 	bp := sys.Blueprint
 	if !opts.BlueprintInPlace {
 		bp = WithSchemaLine(bp)
@@ -61,6 +66,47 @@ func Generate(sys *model.System, opts Options) ([]files.File, error) {
 		files.File{Path: BlueprintPath, Content: bp, Policy: files.Scaffold, Generator: Name},
 		files.File{Path: SchemaPath, Content: blueprints.Schema, Policy: files.Owned, Generator: Name},
 	)
+	return out, nil
+}
+
+// renderPages renders docs/ and the Backstage catalog: pages derived from
+// the blueprint are Owned, the decision records and catalog entries Scaffold.
+func renderPages(sys *model.System, mermaid string) ([]files.File, error) {
+	pv := newPagesView(sys, mermaid)
+	var out []files.File
+	render := func(tmpl, p string, data any, policy files.Policy) error {
+		b, err := templates.Render("docs/"+tmpl, data)
+		if err != nil {
+			return err
+		}
+		out = append(out, files.File{Path: p, Content: b, Policy: policy, Generator: Name})
+		return nil
+	}
+	for _, t := range []struct {
+		tmpl, path string
+		policy     files.Policy
+	}{
+		{"docs/architecture.md", ArchitecturePath, files.Owned},
+		{"docs/adr/README.md", ADRDir + "/README.md", files.Scaffold},
+		{"docs/adr/0001-generated-architecture.md", ADRDir + "/0001-generated-architecture.md", files.Scaffold},
+		{"catalog-info.yaml", CatalogPath, files.Scaffold},
+	} {
+		if err := render(t.tmpl, t.path, pv, t.policy); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range pv.Services {
+		data := struct {
+			*pagesView
+			Service *servicePage
+		}{pv, s}
+		if err := render("docs/services/[service].md", s.Page, data, files.Owned); err != nil {
+			return nil, err
+		}
+		if err := render("cmd/[service]/catalog-info.yaml", s.Catalog, data, files.Scaffold); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 

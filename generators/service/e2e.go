@@ -1,6 +1,8 @@
 package service
 
 import (
+	"strconv"
+
 	"github.com/microforge/microforge/internal/model"
 )
 
@@ -8,6 +10,8 @@ import (
 type e2eView struct {
 	Sys      *systemView
 	Services []*e2eService
+	Flows    []*e2eFlow
+	Sagas    []*e2eSaga
 	Imports  imports
 }
 
@@ -55,6 +59,11 @@ func newE2EView(sv *systemView) *e2eView {
 		}
 		v.Services = append(v.Services, newE2EService(s, v.Imports))
 	}
+	if sv.Broker {
+		v.Imports.add("os")
+	}
+	v.Flows = newE2EFlows(sv, v.Imports)
+	v.Sagas = newE2ESagas(sv, v.Imports)
 	return v
 }
 
@@ -80,7 +89,13 @@ func newE2EService(sv *serviceView, im imports) *e2eService {
 	req := func(c *model.Command) *e2eCall {
 		call := &e2eCall{Method: c.Name, ReqType: c.Input.QualGo}
 		for _, f := range c.Input.Fields {
-			call.Fields = append(call.Fields, assignment{f.GoName, sample(f.Name, f.Type, im)})
+			value := sample(f.Name, f.Type, im)
+			if f.Type.Kind == model.ScalarType && f.Type.Scalar == model.String {
+				// Values of this service only: events this scenario causes
+				// make other services' consumers create entities from them.
+				value = strconv.Quote(f.Name + "-" + svc.Name)
+			}
+			call.Fields = append(call.Fields, assignment{f.GoName, value})
 		}
 		if len(c.Output.Fields) > 0 {
 			call.RespField = c.Output.Fields[0].GoName
@@ -203,4 +218,248 @@ func readOf(q *model.Query, c *model.Command, im imports) *e2eRead {
 		r.Fields = append(r.Fields, assignment{f.GoName, value})
 	}
 	return r
+}
+
+// e2eFlow is an event crossing services in the end-to-end test: a command
+// of the producer records the event, the consumer's default handler calls
+// its command, and that command's event must reach the broker carrying the
+// trace context of the first call.
+type e2eFlow struct {
+	Func         string // "flowInventoryOnOrderCancelled"
+	Title        string // "orders.OrderCancelled reaches inventory"
+	Producer     string // producing service name
+	Connect      string // producer's connect package
+	ProtoService string
+	Setup        *e2eCall // creates the entity Trigger changes; nil when not needed
+	Trigger      *e2eCall
+	WantSubject  string // subject of the consumer command's first event
+}
+
+// newE2EFlows returns one flow per consumer whose default calls a command
+// that records events, when the producer has a command recording the
+// consumed event that the test can call with sample values.
+func newE2EFlows(sv *systemView, im imports) []*e2eFlow {
+	var out []*e2eFlow
+	for _, s := range sv.Services {
+		for _, c := range s.model.Consumers {
+			if c.Command == nil || len(c.Command.Emits) == 0 {
+				continue
+			}
+			if m := c.Command.Mode; m == model.ModeUpdate || (m == model.ModeUpsert && !c.Command.CreateAllowed) {
+				continue // sample values find no entity to change
+			}
+			if c.SagaCall != nil && !c.SagaFirst {
+				continue // reacts only within its saga, which the saga scenario runs
+			}
+			producer := c.Event.Service
+			f := &e2eFlow{
+				Func:         "flow" + s.Pascal + c.Handler[len("On"):],
+				Title:        producer.Name + "." + c.Event.Name + " reaches " + s.Name,
+				Producer:     producer.Name,
+				Connect:      producer.ConnectName,
+				ProtoService: producer.ProtoService,
+				WantSubject:  c.Command.Emits[0].Subject,
+			}
+			for _, cmd := range producer.Commands {
+				if !emitsEvent(cmd, c.Event) {
+					continue
+				}
+				switch {
+				case cmd.Mode == model.ModeCreate || cmd.Mode == model.ModeRecord || (cmd.Mode == model.ModeUpsert && cmd.CreateAllowed):
+					f.Trigger = sampleCall(cmd, im)
+				case cmd.Mode == model.ModeUpdate:
+					create := creatorOf(producer, cmd.Entity)
+					if create == nil {
+						continue
+					}
+					f.Setup = sampleCall(create, im)
+					f.Trigger = sampleCall(cmd, im)
+					for i, in := range cmd.Input.Fields {
+						if in == cmd.Lookup {
+							f.Trigger.Fields[i].Value = "created.GetId()"
+						}
+					}
+				}
+				if f.Trigger != nil {
+					break
+				}
+			}
+			if f.Trigger == nil {
+				continue
+			}
+			im.add(producer.ConnectImport)
+			importProto(producer, im)
+			out = append(out, f)
+		}
+	}
+	if len(out) > 0 {
+		im.add("context", "crypto/rand", "encoding/hex", "time",
+			"github.com/nats-io/nats.go", "github.com/nats-io/nats.go/jetstream",
+			sv.Module+"/internal/platform/events")
+	}
+	return out
+}
+
+func emitsEvent(c *model.Command, ev *model.Message) bool {
+	for _, e := range c.Emits {
+		if e == ev {
+			return true
+		}
+	}
+	return false
+}
+
+// creatorOf returns the command that creates entity e from sample values.
+func creatorOf(svc *model.Service, e *model.Entity) *model.Command {
+	for _, c := range svc.Commands {
+		if c.Entity == e && (c.Mode == model.ModeCreate || (c.Mode == model.ModeUpsert && c.CreateAllowed)) {
+			return c
+		}
+	}
+	return nil
+}
+
+// sampleCall is a call of c with sample values in every input field.
+func sampleCall(c *model.Command, im imports) *e2eCall {
+	call := &e2eCall{Method: c.Name, ReqType: c.Input.QualGo}
+	for _, f := range c.Input.Fields {
+		call.Fields = append(call.Fields, assignment{f.GoName, sample(f.Name, f.Type, im)})
+	}
+	if len(c.Output.Fields) > 0 {
+		call.RespField = c.Output.Fields[0].GoName
+	}
+	return call
+}
+
+// e2eSaga is an orchestrated saga the end-to-end test runs: a command
+// creates the entity whose event triggers it, and the saga's state (GET
+// /sagas on the orchestrator) and the entity's status must show the
+// outcome.
+type e2eSaga struct {
+	Func         string // "sagaCheckout"
+	Name         string
+	Orchestrator string // "" for a choreography
+	Choreography bool   // the outcome shows in the entity only
+	Connect      string // producer's connect package
+	ProtoService string
+	Producer     string
+	Trigger      *e2eCall
+	Read         *e2eRead    // reads the created entity back; nil when no query does
+	Log          []string    // "step action outcome" of a successful run
+	Done         *assignment // entity status after success; nil when no step sets one
+	Fail         *e2eSagaFailure
+}
+
+// e2eSagaFailure makes a step fail by lowering a limit through its
+// environment variable.
+type e2eSagaFailure struct {
+	Test        string // "TestSagaCheckoutCompensates"
+	Env         string // "PAYMENTS_MAX_AMOUNT_CENTS"
+	Step        string
+	Compensated []string    // steps whose compensation must run, in order
+	OnFailure   string      // the on_failure action's name, "" for none
+	Status      *assignment // entity status after on_failure; nil when it sets none
+}
+
+func newE2ESagas(sys *systemView, im imports) []*e2eSaga {
+	var out []*e2eSaga
+	var sagas []*model.Saga
+	for _, sv := range sys.Services {
+		sagas = append(sagas, sv.model.Orchestrates...)
+	}
+	sagas = append(sagas, sys.Choreographies...)
+	for _, sg := range sagas {
+		{
+			producer := sg.Trigger.Service
+			var trigger *model.Command
+			for _, c := range producer.Commands {
+				if emitsEvent(c, sg.Trigger) && c.Entity != nil && (c.Mode == model.ModeCreate || (c.Mode == model.ModeUpsert && c.CreateAllowed)) {
+					trigger = c
+					break
+				}
+			}
+			if trigger == nil {
+				continue
+			}
+			es := &e2eSaga{
+				Func:         "saga" + sg.Pascal,
+				Name:         sg.Name,
+				Choreography: sg.Choreography,
+				Connect:      producer.ConnectName,
+				ProtoService: producer.ProtoService,
+				Producer:     producer.Name,
+				Trigger:      sampleCall(trigger, im),
+			}
+			im.add(producer.ConnectImport)
+			importProto(producer, im)
+			for _, q := range producer.Queries {
+				if q.Entity == trigger.Entity && !q.List && q.ByID != nil {
+					es.Read = readOf(q, trigger, im)
+					break
+				}
+			}
+			status := func(c *model.Command) *assignment {
+				if es.Read == nil || c.Entity != trigger.Entity || c.SetStatus == nil {
+					return nil
+				}
+				return &assignment{"Get" + c.SetStatus.Field.GoName, qualEnumValue(c.SetStatus.Field.Type.Enum, c.SetStatus.Value)}
+			}
+			for _, st := range sg.Steps {
+				es.Log = append(es.Log, st.Name+" call done")
+				if s := status(st.Call.Command); s != nil {
+					es.Done = s
+				}
+			}
+			if sg.Choreography {
+				if es.Done == nil {
+					continue // nothing shows the outcome
+				}
+				out = append(out, es)
+				continue
+			}
+			es.Orchestrator = sg.Orchestrator.Name
+			es.Fail = sagaFailure(sg, trigger)
+			if es.Fail != nil && sg.OnFailure != nil {
+				es.Fail.Status = status(sg.OnFailure.Command)
+			}
+			out = append(out, es)
+		}
+	}
+	if len(out) > 0 {
+		im.add("encoding/json", "fmt", "time")
+	}
+	return out
+}
+
+// sagaFailure finds a step the test can make fail: one whose command has a
+// limit on an input bound to a trigger field that the trigger command
+// computes as a total of the sample items, which is more than 1.
+func sagaFailure(sg *model.Saga, trigger *model.Command) *e2eSagaFailure {
+	for i, st := range sg.Steps {
+		l := st.Call.Command.Limit
+		if l == nil {
+			continue
+		}
+		for _, b := range st.Call.Inputs {
+			if b.Field.Name != l.Field.Name || b.Kind != model.BindTriggerField {
+				continue
+			}
+			for _, t := range trigger.Totals {
+				if t.Target.Name != b.Source.Name || sampleNumber(t.Quantity.Name)*sampleNumber(t.Price.Name) <= 1 {
+					continue
+				}
+				f := &e2eSagaFailure{Test: "TestSaga" + sg.Pascal + "Compensates", Env: st.Call.Command.Service.EnvPrefix + "_" + l.Env, Step: st.Name}
+				for j := i - 1; j >= 0; j-- {
+					if sg.Steps[j].Compensate != nil {
+						f.Compensated = append(f.Compensated, sg.Steps[j].Name)
+					}
+				}
+				if sg.OnFailure != nil {
+					f.OnFailure = sg.OnFailure.Command.Service.Name + "." + sg.OnFailure.Command.Name
+				}
+				return f
+			}
+		}
+	}
+	return nil
 }

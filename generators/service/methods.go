@@ -57,8 +57,26 @@ type commandView struct {
 	Aggregate     string // aggregate id of the events
 	RespField     string // response field holding the entity, "" for none
 
+	Totals []totalView
+	Limit  *limitCheck
+
 	Imports imports
 	Test    *commandTest
+}
+
+// totalView sums quantity × price over a list into an entity field.
+type totalView struct {
+	Target, List, Quantity, Price string // Go field names
+	Type                          string // Go type of Target
+	Doc                           string
+}
+
+// limitCheck refuses an input above a configurable limit.
+type limitCheck struct {
+	Name   string // Limits field
+	Env    string
+	Field  string // proto name
+	Getter string // "req.GetAmountCents()"
 }
 
 // commandTest is what a command's scaffolded test does.
@@ -164,6 +182,23 @@ func newCommandView(sv *serviceView, c *model.Command) (*commandView, error) {
 		}
 		cv.Events = append(cv.Events, ef)
 	}
+	for _, t := range c.Totals {
+		cv.Totals = append(cv.Totals, totalView{
+			Target: t.Target.GoName, List: t.List.GoName, Quantity: t.Quantity.GoName, Price: t.Price.GoName,
+			Type: string(t.Target.Type.Scalar),
+			Doc:  t.Target.Name + " is the sum of " + t.Quantity.Name + " × " + t.Price.Name + " over " + t.List.Name + ".",
+		})
+	}
+	if l := c.Limit; l != nil {
+		var in *model.Field
+		for _, f := range c.Input.Fields {
+			if f.Name == l.Field.Name {
+				in = f
+			}
+		}
+		cv.Limit = &limitCheck{Name: l.Name, Env: l.Env, Field: in.Name, Getter: "req.Get" + in.GoName + "()"}
+		cv.Imports.add("fmt", "connectrpc.com/connect")
+	}
 	cv.Doc = commandDoc(c, cv)
 	cv.Test = newCommandTest(sv, c, cv)
 	return cv, nil
@@ -196,6 +231,12 @@ func commandDoc(c *model.Command, cv *commandView) []string {
 		}
 	case model.ModeRecord:
 		doc = append(doc, "It changes no stored state.")
+	}
+	if l := cv.Limit; l != nil {
+		doc = append(doc, fmt.Sprintf("It refuses %s above a limit, %d unless the %s environment variable says otherwise (0: no limit), with FailedPrecondition: a deterministic way to make a saga step fail.", l.Field, c.Limit.Default, l.Env))
+	}
+	for _, t := range cv.Totals {
+		doc = append(doc, "It computes "+strings.Replace(t.Doc, " is ", " as ", 1))
 	}
 	if c.SetStatus != nil {
 		doc = append(doc, "It sets "+c.SetStatus.Field.Name+" to "+c.SetStatus.Value.Name+".")
@@ -231,6 +272,9 @@ func newCommandTest(sv *serviceView, c *model.Command, cv *commandView) *command
 	defer func() {
 		if t.Invalid != nil || t.MissingValue != "" {
 			t.Imports.add("connectrpc.com/connect")
+		}
+		if len(t.EventTypes) > 0 {
+			t.Imports.add(sv.Sys.Module + "/internal/platform/idempotency")
 		}
 	}()
 	importProto(svc, t.Imports)

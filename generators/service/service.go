@@ -37,6 +37,12 @@ var systemTemplates = []struct {
 	{"internal/platform/database/dbtest/dbtest.go", files.Owned},
 	{"internal/platform/logging/logging.go", files.Owned},
 	{"internal/platform/outbox/outbox.go", files.Owned},
+	{"internal/platform/events/events.go", files.Owned},
+	{"internal/platform/events/events_test.go", files.Owned},
+	{"internal/platform/events/embedded/embedded.go", files.Owned},
+	{"internal/platform/idempotency/idempotency.go", files.Owned},
+	{"internal/platform/saga/saga.go", files.Owned},
+	{"internal/platform/saga/saga_test.go", files.Owned},
 	{"internal/platform/server/server.go", files.Owned},
 	{"internal/local/local.go", files.Owned},
 	{"internal/local/e2e_test.go", files.Scaffold},
@@ -58,7 +64,16 @@ const (
 	commandTestTemplate = "internal/[service]/[command]_test.go"
 	queryTemplate       = "internal/[service]/[query].go"
 	queryTestTemplate   = "internal/[service]/[query]_test.go"
-	migrationTemplate   = "internal/[service]/migrations/[dialect]/[version]_[table].sql"
+	consumersTemplate   = "internal/[service]/consumers.go"
+	sagasTemplate       = "internal/[service]/sagas.go"
+	sagasTestTemplate   = "internal/[service]/sagas_test.go"
+
+	compensationsTestTemplate = "internal/[service]/compensations_test.go"
+	projectionsTemplate       = "internal/[service]/projections.go"
+	projectionsTestTemplate   = "internal/[service]/projections_test.go"
+	handlerTemplate           = "internal/[service]/[consumer].go"
+	handlerTestTemplate       = "internal/[service]/[consumer]_test.go"
+	migrationTemplate         = "internal/[service]/migrations/[dialect]/[version]_[table].sql"
 )
 
 // templateNames returns the names of every template the generator renders,
@@ -69,14 +84,16 @@ func templateNames() []string {
 		out = append(out, t.name)
 	}
 	out = append(out, serviceTemplates...)
-	return append(out, commandTemplate, commandTestTemplate, queryTemplate, queryTestTemplate, migrationTemplate)
+	return append(out, commandTemplate, commandTestTemplate, queryTemplate, queryTestTemplate, migrationTemplate,
+		consumersTemplate, sagasTemplate, sagasTestTemplate, compensationsTestTemplate, projectionsTemplate, projectionsTestTemplate, handlerTemplate, handlerTestTemplate)
 }
 
 // methodData is the data of the per-method templates.
 type methodData struct {
-	Service *serviceView
-	Command *commandView
-	Query   *queryView
+	Service  *serviceView
+	Command  *commandView
+	Query    *queryView
+	Consumer *consumerView
 }
 
 // migrationData is the data of the migration template.
@@ -116,6 +133,27 @@ func Generate(sys *model.System) ([]files.File, error) {
 			base := bases.claim(q.Snake)
 			g.render(queryTemplate, expand.Replace("internal/[service]/"+base+".go"), methodData{Service: s, Query: q}, files.Scaffold)
 			g.render(queryTestTemplate, expand.Replace("internal/[service]/"+base+"_test.go"), methodData{Service: s, Query: q}, files.Scaffold)
+		}
+		if s.Handlers {
+			g.render(consumersTemplate, expand.Replace(consumersTemplate), s, files.Owned)
+		}
+		if len(s.Projections) > 0 {
+			g.render(projectionsTemplate, expand.Replace(projectionsTemplate), s, files.Owned)
+		}
+		if s.ProjectionTest != nil {
+			g.render(projectionsTestTemplate, expand.Replace(projectionsTestTemplate), s, files.Owned)
+		}
+		if len(s.Compensations) > 0 {
+			g.render(compensationsTestTemplate, expand.Replace(compensationsTestTemplate), s, files.Owned)
+		}
+		if len(s.Sagas) > 0 {
+			g.render(sagasTemplate, expand.Replace(sagasTemplate), s, files.Owned)
+			g.render(sagasTestTemplate, expand.Replace(sagasTestTemplate), s, files.Owned)
+		}
+		for _, c := range s.Consumers {
+			base := bases.claim(c.Snake)
+			g.render(handlerTemplate, expand.Replace("internal/[service]/"+base+".go"), methodData{Service: s, Consumer: c}, files.Scaffold)
+			g.render(handlerTestTemplate, expand.Replace("internal/[service]/"+base+"_test.go"), methodData{Service: s, Consumer: c}, files.Scaffold)
 		}
 		for _, dialect := range s.Dialects {
 			for _, m := range s.migrations(dialect) {
@@ -161,7 +199,7 @@ func (g *generation) render(template, path string, data any, policy files.Policy
 type fileBases map[string]bool
 
 func newFileBases() fileBases {
-	return fileBases{"service": true, "store": true, "run": true}
+	return fileBases{"service": true, "store": true, "run": true, "consumers": true, "sagas": true, "sagas_test": true, "compensations_test": true, "projections": true, "projections_test": true}
 }
 
 func (b fileBases) claim(snake string) string {

@@ -17,6 +17,16 @@ type systemView struct {
 	Services  []*serviceView
 	NameWidth int // longest service name, to align cmd/local's listing
 
+	// Events on NATS JetStream.
+	Broker           bool   // some service records or consumes events
+	NATSPort         int    // port of the embedded NATS server in cmd/local
+	Stream           string // "SHOP"
+	Subjects         string // "shop.>"
+	DeadLetterPrefix string // "dead_letter"
+	TestSubject      string // subject the events package's tests use
+	TestDeadLetter   string
+	Choreographies   []*model.Saga // choreographed sagas
+
 	Imports imports // of the file being rendered
 }
 
@@ -36,15 +46,34 @@ type serviceView struct {
 	InternalPkg  string
 	Dialects     []string // migration folders: the declared store, then sqlite
 
-	Calls    []*callView
-	Entities []*entityView
-	Enums    []*enumView
-	Events   []*eventView
-	Commands []*commandView
-	Queries  []*queryView
+	Calls     []*callView
+	Entities  []*entityView
+	Enums     []*enumView
+	Events    []*eventView
+	Commands  []*commandView
+	Queries   []*queryView
+	Consumers []*consumerView
+	Sagas     []*sagaView // orchestrated sagas it runs
+	// Choreographies are the choreographed sagas whose steps it runs.
+	Choreographies []*choreographyView
+	Compensations  []*compensationView // what it does when a choreographed saga fails
+	Projections    []*projectionView   // event-sourced: how events fold into entities
+	ReadModels     []*entityView       // entities the projections rebuild
+	ProjectionTest *projectionTest
+	Failures       []*failureView // sagas whose failure its step consumers report
+	Limits         []*limitView
+
+	// Broker: the service records or consumes events, so it connects to NATS.
+	Broker bool
+	// EventSourced: its events are appended to the event store with versions.
+	EventSourced bool
+	// Handlers: the service consumes events or starts sagas from them.
+	Handlers bool
+	Source   string // CloudEvents source of its events, "/shop/orders"
 
 	// Imports of each service-wide file.
-	ServiceImports, StoreImports, RunImports, TestImports imports
+	ServiceImports, StoreImports, RunImports, TestImports, ConsumersImports, SagaImports imports
+	CompensationsTestImports, ProjectionsImports                                         imports
 
 	model *model.Service
 }
@@ -58,6 +87,15 @@ type callView struct {
 	DefaultURL   string
 	Connect      string // "inventoryv1connect"
 	ProtoService string // "InventoryService"
+}
+
+// limitView is a configurable bound of the service's commands.
+type limitView struct {
+	Name    string // Limits field, "MaxAmountCents"
+	Env     string // "MAX_AMOUNT_CENTS"
+	FullEnv string // "PAYMENTS_MAX_AMOUNT_CENTS"
+	Default int64
+	Field   string // input field it bounds, "amount_cents"
 }
 
 // entityView is an entity and its table.
@@ -166,7 +204,16 @@ var reserved = map[string]bool{
 }
 
 func newSystemView(sys *model.System) (*systemView, error) {
-	sv := &systemView{Module: sys.Module, Name: sys.Name}
+	sv := &systemView{
+		Module:           sys.Module,
+		Name:             sys.Name,
+		Stream:           sys.Stream,
+		NATSPort:         sys.Messaging.Port,
+		Subjects:         sys.Subjects,
+		DeadLetterPrefix: model.DeadLetterPrefix,
+		TestSubject:      sys.Name + ".events_test.event",
+		TestDeadLetter:   sys.Name + "." + model.DeadLetterPrefix + ".events_test",
+	}
 	for _, svc := range sys.Services {
 		v, err := newServiceView(sv, svc)
 		if err != nil {
@@ -174,6 +221,15 @@ func newSystemView(sys *model.System) (*systemView, error) {
 		}
 		sv.Services = append(sv.Services, v)
 		sv.NameWidth = max(sv.NameWidth, len(svc.Name))
+		sv.Broker = sv.Broker || v.Broker
+	}
+	if sv.Broker {
+		sv.NameWidth = max(sv.NameWidth, len("nats"))
+	}
+	for _, sg := range sys.Sagas {
+		if sg.Choreography {
+			sv.Choreographies = append(sv.Choreographies, sg)
+		}
 	}
 	return sv, nil
 }
@@ -192,6 +248,10 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 		ProtoService: svc.ProtoService,
 		FullService:  svc.ProtoPackage + "." + svc.ProtoService,
 		InternalPkg:  svc.InternalPkg,
+		Broker:       len(svc.Events) > 0 || len(svc.Consumers) > 0 || len(svc.Orchestrates) > 0 || len(svc.Compensates) > 0,
+		Handlers:     len(svc.Consumers) > 0 || len(svc.Orchestrates) > 0 || len(svc.Compensates) > 0,
+		Source:       "/" + sys.Name + "/" + svc.Name,
+		EventSourced: svc.Has(model.PatternEventSourcing),
 		model:        svc,
 	}
 	if v.Store == "" {
@@ -201,7 +261,10 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 	if v.Store != dialectSQLite {
 		v.Dialects = append(v.Dialects, dialectSQLite)
 	}
-	for _, c := range svc.Calls {
+	for _, l := range svc.Limits {
+		v.Limits = append(v.Limits, &limitView{Name: l.Name, Env: l.Env, FullEnv: svc.EnvPrefix + "_" + l.Env, Default: l.Default, Field: l.Field.Name})
+	}
+	for _, c := range svc.Clients {
 		v.Calls = append(v.Calls, &callView{
 			Name:         c.Name,
 			Field:        c.Pascal,
@@ -264,21 +327,80 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 		v.Queries = append(v.Queries, newQueryView(v, q))
 	}
 
-	v.ServiceImports = imports{}.add("context", "errors", "fmt", "log/slog", "net/http",
+	v.ServiceImports = imports{}.add("context", "errors", "fmt", "log/slog", "net/http", sys.Module+"/internal/platform/outbox",
 		"connectrpc.com/connect", "github.com/google/uuid", svc.ConnectImport)
-	for _, c := range svc.Calls {
+	for _, c := range svc.Clients {
 		v.ServiceImports.add(c.ConnectImport)
 	}
+	if len(svc.Commands) > 0 {
+		v.ServiceImports.add("database/sql", "google.golang.org/protobuf/proto",
+			sys.Module+"/internal/platform/database", sys.Module+"/internal/platform/idempotency")
+		importProto(svc, v.ServiceImports)
+	}
+	if len(svc.Orchestrates) > 0 {
+		v.ServiceImports.add(sys.Module + "/internal/platform/saga")
+	}
+	v.SagaImports = imports{}.add("context", "fmt", "google.golang.org/protobuf/proto", sys.Module+"/internal/platform/saga")
+	newSagaViews(v)
 	v.RunImports = imports{}.add("context", "fmt", "log/slog", "net", "net/http", "os", "strconv", "time",
 		sys.Module+"/internal/platform/config",
 		sys.Module+"/internal/platform/database",
 		sys.Module+"/internal/platform/logging",
 		sys.Module+"/internal/platform/server",
 		svc.ConnectImport)
-	if len(svc.Calls) > 0 {
+	if len(svc.Clients) > 0 {
 		v.RunImports.add(sys.Module + "/internal/platform/client")
 	}
-	for _, c := range svc.Calls {
+	if v.Broker {
+		v.RunImports.add("sync", "github.com/nats-io/nats.go", "github.com/nats-io/nats.go/jetstream", sys.Module+"/internal/platform/events")
+	}
+	newConsumerViews(v)
+	v.ConsumersImports = imports{}.add("context", "fmt", "google.golang.org/protobuf/proto", sys.Module+"/internal/platform/events")
+	for _, c := range svc.Consumers {
+		importProto(c.Event.Service, v.ConsumersImports)
+	}
+	if len(svc.Consumers) == 0 {
+		delete(v.ConsumersImports, "fmt")
+		delete(v.ConsumersImports, "google.golang.org/protobuf/proto")
+	}
+	seenSaga := map[*model.Saga]bool{}
+	var chor []*model.Saga
+	for _, c := range svc.Consumers {
+		if c.SagaCall != nil {
+			chor = append(chor, c.Saga)
+		}
+	}
+	for _, c := range svc.Compensates {
+		chor = append(chor, c.Saga)
+	}
+	for _, sg := range chor {
+		if seenSaga[sg] {
+			continue
+		}
+		seenSaga[sg] = true
+		c := struct{ Saga *model.Saga }{sg}
+		v.Choreographies = append(v.Choreographies, &choreographyView{
+			Name: c.Saga.Name, Func: model.LowerFirst(c.Saga.Pascal) + "Saga", TriggerQualGo: c.Saga.Trigger.QualGo,
+		})
+		importProto(c.Saga.Trigger.Service, v.ConsumersImports)
+		v.ConsumersImports.add("errors", sys.Module+"/internal/platform/outbox")
+	}
+	newCompensationViews(v)
+	newProjectionViews(v)
+	if len(v.Compensations) > 0 || len(v.Failures) > 0 {
+		v.ConsumersImports.add("fmt", "google.golang.org/protobuf/proto")
+		importProto(svc, v.ConsumersImports)
+	}
+	if len(v.Failures) > 0 {
+		v.ConsumersImports.add(sys.Module + "/internal/platform/saga")
+	}
+	for _, c := range v.Compensations {
+		v.ConsumersImports.add("slices")
+		if len(c.Compensations) > 0 {
+			v.ConsumersImports.add("connectrpc.com/connect")
+		}
+	}
+	for _, c := range svc.Clients {
 		v.RunImports.add(c.ConnectImport)
 	}
 	v.TestImports = newStoreTestImports(v)
@@ -423,7 +545,7 @@ type ddl struct {
 // to the blueprint later get the next versions.
 func (v *serviceView) migrations(dialect string) []ddl {
 	q := func(s string) string { return quoteIdent(dialect, s) }
-	out := []ddl{outboxDDL(dialect)}
+	out := []ddl{outboxDDL(dialect, len(v.model.Orchestrates) > 0)}
 	for i, e := range v.Entities {
 		var cols []string
 		for j, c := range e.Columns {
@@ -445,14 +567,20 @@ func (v *serviceView) migrations(dialect string) []ddl {
 	return out
 }
 
-func outboxDDL(dialect string) ddl {
+// outboxDDL is the first migration of every service: the outbox its
+// commands record events in, the processed_events table its event
+// consumers deduplicate deliveries with, the idempotency_keys its commands
+// answer repeated calls from and, for saga orchestrators, the saga state.
+func outboxDDL(dialect string, sagas bool) ddl {
 	types := map[string][]string{
 		dialectPostgres: {"BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "TEXT", "TEXT", "TEXT", "BYTEA", "TIMESTAMPTZ"},
 		dialectMySQL:    {"BIGINT AUTO_INCREMENT PRIMARY KEY", "VARCHAR(64)", "VARCHAR(255)", "VARCHAR(255)", "LONGBLOB", "DATETIME(6)"},
 		dialectSQLite:   {"INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT", "TEXT", "TEXT", "BLOB", "TIMESTAMP"},
 	}[dialect]
 	seq, id, text, subject, blob, ts := types[0], types[1], types[2], types[3], types[4], types[5]
-	return ddl{
+	long := map[string]string{dialectPostgres: "TEXT", dialectMySQL: "MEDIUMTEXT", dialectSQLite: "TEXT"}[dialect]
+	version := map[string]string{dialectPostgres: "BIGINT", dialectMySQL: "BIGINT", dialectSQLite: "INTEGER"}[dialect]
+	out := ddl{
 		Version: "00001",
 		Name:    "outbox",
 		Up: []string{
@@ -464,12 +592,63 @@ func outboxDDL(dialect string) ddl {
 				"    subject " + subject + " NOT NULL,\n" +
 				"    payload " + blob + " NOT NULL,\n" +
 				"    occurred_at " + ts + " NOT NULL,\n" +
-				"    published_at " + ts + " NULL\n" +
+				"    published_at " + ts + " NULL,\n" +
+				"    trace_parent " + id + " NULL,\n" +
+				"    saga_context " + long + " NULL,\n" +
+				"    aggregate_version " + version + " NULL\n" +
 				");",
 			"CREATE INDEX outbox_unpublished_idx ON outbox (published_at, seq);",
+			"CREATE UNIQUE INDEX outbox_aggregate_version_idx ON outbox (aggregate_id, aggregate_version);",
+			"CREATE TABLE processed_events (\n" +
+				"    consumer " + subject + " NOT NULL,\n" +
+				"    event_id " + id + " NOT NULL,\n" +
+				"    processed_at " + ts + " NOT NULL,\n" +
+				"    PRIMARY KEY (consumer, event_id)\n" +
+				");",
 		},
-		Down: []string{"DROP TABLE outbox;"},
+		Down: []string{"DROP TABLE idempotency_keys;", "DROP TABLE processed_events;", "DROP TABLE outbox;"},
 	}
+	out.Up = append(out.Up,
+		"CREATE TABLE idempotency_keys (\n"+
+			"    idem_key "+subject+" NOT NULL,\n"+
+			"    method "+subject+" NOT NULL,\n"+
+			"    response "+blob+" NOT NULL,\n"+
+			"    created_at "+ts+" NOT NULL,\n"+
+			"    PRIMARY KEY (idem_key, method)\n"+
+			");")
+	if sagas {
+		intType := map[string]string{dialectPostgres: "INTEGER", dialectMySQL: "INT", dialectSQLite: "INTEGER"}[dialect]
+		out.Up = append(out.Up,
+			"CREATE TABLE sagas (\n"+
+				"    id "+id+" NOT NULL PRIMARY KEY,\n"+
+				"    name "+subject+" NOT NULL,\n"+
+				"    subject "+subject+" NOT NULL,\n"+
+				"    status "+id+" NOT NULL,\n"+
+				"    step "+intType+" NOT NULL,\n"+
+				"    failed_step "+subject+" NULL,\n"+
+				"    last_error "+long+" NULL,\n"+
+				"    attempts "+intType+" NOT NULL,\n"+
+				"    next_attempt_at "+ts+" NOT NULL,\n"+
+				"    trigger_payload "+blob+" NOT NULL,\n"+
+				"    created_at "+ts+" NOT NULL,\n"+
+				"    updated_at "+ts+" NOT NULL\n"+
+				");",
+			"CREATE INDEX sagas_due_idx ON sagas (status, next_attempt_at);",
+			"CREATE INDEX sagas_subject_idx ON sagas (subject);",
+			"CREATE TABLE saga_log (\n"+
+				"    seq "+seq+",\n"+
+				"    saga_id "+id+" NOT NULL,\n"+
+				"    step "+subject+" NOT NULL,\n"+
+				"    action "+id+" NOT NULL,\n"+
+				"    outcome "+id+" NOT NULL,\n"+
+				"    last_error "+long+" NULL,\n"+
+				"    logged_at "+ts+" NOT NULL\n"+
+				");",
+			"CREATE INDEX saga_log_saga_idx ON saga_log (saga_id, seq);",
+		)
+		out.Down = append([]string{"DROP TABLE saga_log;", "DROP TABLE sagas;"}, out.Down...)
+	}
+	return out
 }
 
 // newStoreTestImports are the imports of service_test.go, which also

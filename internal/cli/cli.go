@@ -15,9 +15,11 @@ import (
 
 // Exit codes; documented in README.md and stable.
 const (
-	ExitOK    = 0 // success
-	ExitError = 1 // invalid input or a failure
-	ExitUsage = 2 // unknown command, flag or argument
+	ExitOK       = 0 // success
+	ExitError    = 1 // invalid input or a failure
+	ExitUsage    = 2 // unknown command, flag or argument
+	ExitConflict = 3 // generated, but conflicts with your edits are left to resolve
+	ExitDrift    = 4 // plan --check: the repository differs from what the blueprint generates
 )
 
 // usageError marks errors in how the command line was written.
@@ -49,7 +51,11 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	var ue usageError
 	var diags blueprint.Diagnostics
+	var coded codedError
 	switch {
+	case errors.As(err, &coded):
+		fmt.Fprintf(stderr, "microforge: %v\n", coded.err)
+		return coded.code
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "microforge: %v\nRun 'microforge --help' for usage.\n", ue.err)
 		return ExitUsage
@@ -75,13 +81,16 @@ func newRoot(e *env) *cobra.Command {
 commands, queries and events, sagas, a gateway and auth into a complete Go
 repository that builds, passes its tests and runs on one machine.
 
-Exit codes: 0 success, 1 invalid input or failure, 2 usage error.`,
+Exit codes: 0 success, 1 invalid input or failure, 2 usage error,
+3 conflicts left to resolve, 4 plan --check found drift.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newGenerateCmd(e),
+		newPlanCmd(e),
+		newAddCmd(e),
 		newValidateCmd(e),
 		newSchemaCmd(e),
 		newGraphCmd(e),

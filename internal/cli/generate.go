@@ -1,10 +1,22 @@
 package cli
 
 import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
+	"path"
 	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,42 +24,95 @@ import (
 	"github.com/microforge/microforge/generators/docs"
 	"github.com/microforge/microforge/generators/proto"
 	"github.com/microforge/microforge/internal/blueprint"
+	"github.com/microforge/microforge/internal/files"
 	"github.com/microforge/microforge/internal/generate"
 	"github.com/microforge/microforge/internal/protoc"
 	"github.com/microforge/microforge/internal/writer"
+	"github.com/microforge/microforge/internal/writer/breaking"
 )
 
+// codedError carries an exit code other than ExitError.
+type codedError struct {
+	code int
+	err  error
+}
+
+func (c codedError) Error() string { return c.err.Error() }
+func (c codedError) Unwrap() error { return c.err }
+
+// killAfterEnv names a test hook: when set to N, generate kills its own
+// process (SIGKILL where there are signals) after N files landed, so tests
+// can check that the next run recovers.
+const killAfterEnv = "MICROFORGE_TEST_KILL_AFTER"
+
 type generateFlags struct {
-	file  string
-	out   string
-	force bool
+	file       string
+	out        string
+	force      bool
+	yes        bool
+	onConflict string
+}
+
+func (f *generateFlags) register(cmd *cobra.Command, withOut bool) {
+	cmd.Flags().StringVarP(&f.file, "file", "f", "microforge.yaml", "blueprint to read")
+	if withOut {
+		cmd.Flags().StringVarP(&f.out, "out", "o", "", "directory to write (default: the blueprint's folder)")
+		cmd.Flags().BoolVar(&f.force, "force", false, "write into a directory microforge did not generate, backing up files it replaces")
+	}
+	cmd.Flags().BoolVarP(&f.yes, "yes", "y", false, "write even where git has uncommitted changes, without asking")
+	cmd.Flags().StringVar(&f.onConflict, "on-conflict", "markers", "what to do where your edits and the new generation overlap: markers|keep-mine|take-new|fail")
+}
+
+func (f *generateFlags) conflictPolicy() (writer.OnConflict, error) {
+	switch f.onConflict {
+	case "markers", "":
+		return writer.Markers, nil
+	case string(writer.KeepMine), string(writer.TakeNew), string(writer.Fail):
+		return writer.OnConflict(f.onConflict), nil
+	}
+	return "", usageError{fmt.Errorf("--on-conflict must be markers, keep-mine, take-new or fail, not %q", f.onConflict)}
 }
 
 func newGenerateCmd(e *env) *cobra.Command {
 	var f generateFlags
 	cmd := &cobra.Command{
 		Use:   "generate [-f microforge.yaml] [-o DIR]",
-		Short: "Validate a blueprint and write the repository it describes",
+		Short: "Validate a blueprint and write (or regenerate) the repository it describes",
 		Long: `generate validates the blueprint, renders the whole repository in memory and
 only then writes it into DIR (default: the blueprint's folder). The blueprint is
-copied to DIR/microforge.yaml. Files that did not change are not touched; files
-you edited are kept (see the summary).`,
+copied to DIR/microforge.yaml.
+
+In a repository microforge generated, it regenerates in place: unchanged files
+are not touched; files you never edited are updated; your edits to files you
+own are merged with the new generation (three-way, against the last generation
+kept under .microforge/); overlapping edits get conflict markers and the
+command exits with code 3; an edited file microforge owns (DO NOT EDIT) is
+regenerated and your version saved under .microforge/backup/. See the
+summary, or 'microforge plan' to look before writing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runGenerate(e, f)
 		},
 	}
-	cmd.Flags().StringVarP(&f.file, "file", "f", "microforge.yaml", "blueprint to read")
-	cmd.Flags().StringVarP(&f.out, "out", "o", "", "directory to write (default: the blueprint's folder)")
-	cmd.Flags().BoolVar(&f.force, "force", false, "write into a directory microforge did not generate, backing up files it replaces")
+	f.register(cmd, true)
 	return cmd
 }
 
-func runGenerate(e *env, f generateFlags) error {
-	start := time.Now()
+// generation is a planned regeneration of one repository.
+type generation struct {
+	out         string
+	plan        *writer.Plan
+	breaking    []breaking.Problem
+	breakingErr error // the check could not run; reported, not fatal
+}
+
+// planGeneration validates the blueprint, renders every file and plans
+// writing them into the output directory. With finish, it first completes a
+// generation that was interrupted there (plan leaves that to generate).
+func planGeneration(e *env, f generateFlags, policy writer.OnConflict, hook func(int), finish bool) (*generation, error) {
 	sys, err := blueprint.Load(f.file)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out := f.out
 	if out == "" {
@@ -55,39 +120,296 @@ func runGenerate(e *env, f generateFlags) error {
 	}
 	inPlace, err := samePath(f.file, filepath.Join(out, docs.BlueprintPath))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	runner := &protoc.GoInstall{}
 	if err := preparePlugins(e, runner); err != nil {
-		return err
+		return nil, err
 	}
 	set, err := generate.Files(sys, generate.Options{
 		Proto: proto.Options{Go: true, Runner: runner},
 		Docs:  docs.Options{BlueprintInPlace: inPlace},
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	plan, err := writer.NewPlan(out, set.Files(), writer.Options{Tool: "microforge " + ToolVersion(), Force: f.force})
+	if finish {
+		if n, err := writer.Recover(out); err != nil {
+			return nil, fmt.Errorf("finish the interrupted generation in %s: %w", out, err)
+		} else if n > 0 {
+			fmt.Fprintf(e.stderr, "finished an interrupted generation (%d steps)\n", n)
+		}
+	}
+	plan, err := writer.NewPlan(out, set.Files(), writer.Options{
+		Tool: "microforge " + ToolVersion(), Force: f.force, OnConflict: policy, AfterStep: hook,
+		Inputs: inputs(sys.Blueprint, inPlace),
+	})
+	if err != nil {
+		return nil, err
+	}
+	g := &generation{out: out, plan: plan}
+	g.breaking, g.breakingErr = checkBreaking(e.ctx, out, set.Files())
+	return g, nil
+}
+
+// protoRoot is the buf module holding the generated protos.
+const protoRoot = "proto/"
+
+// checkBreaking compares the protos the last generation wrote with the new
+// ones.
+func checkBreaking(ctx context.Context, out string, generated []files.File) ([]breaking.Problem, error) {
+	isProto := func(p string) bool { return strings.HasPrefix(p, protoRoot) && path.Ext(p) == ".proto" }
+	prev, err := writer.LastGenerated(out, isProto)
+	if err != nil || len(prev) == 0 {
+		return nil, err
+	}
+	var previous, next []protoc.Source
+	for p, b := range prev {
+		previous = append(previous, protoc.Source{Path: strings.TrimPrefix(p, protoRoot), Content: b})
+	}
+	sort.Slice(previous, func(i, j int) bool { return previous[i].Path < previous[j].Path })
+	for _, f := range generated {
+		if isProto(f.Path) {
+			next = append(next, protoc.Source{Path: strings.TrimPrefix(f.Path, protoRoot), Content: f.Content})
+		}
+	}
+	probs, err := breaking.Check(ctx, previous, next)
+	for i := range probs {
+		probs[i].Path = protoRoot + probs[i].Path
+	}
+	return probs, err
+}
+
+func runGenerate(e *env, f generateFlags) error {
+	start := time.Now()
+	policy, err := f.conflictPolicy()
 	if err != nil {
 		return err
 	}
-	if err := plan.Apply(); err != nil {
+	if plan, ok, err := quickPlan(f); err != nil {
+		return err
+	} else if ok {
+		printNotes(e.stderr, plan)
+		fmt.Fprintf(e.stdout, "%s: %s (%s)\n", plan.Dir, summary(plan), time.Since(start).Round(time.Millisecond))
+		return nil
+	}
+	g, err := planGeneration(e, f, policy, killHook(), true)
+	if err != nil {
 		return err
 	}
-	for _, c := range plan.Changes {
-		if c.Note != "" && c.Action != writer.Unchanged {
-			fmt.Fprintf(e.stderr, "%-9s %s: %s\n", c.Action, c.Path, c.Note)
-		}
+	reportBreaking(e.stderr, g)
+	if err := confirmDirty(e, g, f.yes); err != nil {
+		return err
 	}
-	fmt.Fprintf(e.stdout, "%s: %d created, %d updated, %d unchanged, %d deleted, %d kept (%s)\n",
-		out, plan.Count(writer.Create), plan.Count(writer.Update)+plan.Count(writer.Replace),
-		plan.Count(writer.Unchanged), plan.Count(writer.Delete), plan.Count(writer.Keep),
-		time.Since(start).Round(time.Millisecond))
+	plan := g.plan
+	if err := plan.Apply(); err != nil {
+		if errors.Is(err, writer.ErrConflicts) {
+			listConflicts(e.stderr, plan, "nothing was written (--on-conflict=fail)")
+			return codedError{ExitConflict, fmt.Errorf("%d file(s) with conflicts", len(plan.Conflicts()))}
+		}
+		return err
+	}
+	printNotes(e.stderr, plan)
+	fmt.Fprintf(e.stdout, "%s: %s (%s)\n", g.out, summary(plan), time.Since(start).Round(time.Millisecond))
+	if n := len(plan.Conflicts()); n > 0 {
+		listConflicts(e.stderr, plan, "resolve the markers, then run microforge generate again")
+		return codedError{ExitConflict, fmt.Errorf("%d file(s) with conflicts", n)}
+	}
 	if plan.Count(writer.Create) > 0 {
-		fmt.Fprintf(e.stdout, "\nNext:\n  cd %s\n  go run ./cmd/local    # every service on this machine\n  go test ./...         # unit and end-to-end tests\n", out)
+		fmt.Fprintf(e.stdout, "\nNext:\n  cd %s\n  go run ./cmd/local    # every service on this machine\n  go test ./...         # unit and end-to-end tests\n", g.out)
 	}
 	return nil
+}
+
+// printNotes tells the user about every change they should read about.
+func printNotes(w io.Writer, p *writer.Plan) {
+	for _, c := range p.Changes {
+		if c.Note == "" || c.Action == writer.Unchanged || c.Action == writer.Conflict {
+			continue
+		}
+		if c.Action == writer.Replace {
+			fmt.Fprintf(w, "WARNING: you edited %s, which microforge owns\n", c.Path)
+		}
+		fmt.Fprintf(w, "%-9s %s: %s\n", c.Action, c.Path, c.Note)
+	}
+}
+
+// quickPlan is the shortcut for a regeneration where nothing changed: the
+// blueprint and the microforge build are the ones that produced the
+// repository, and the repository still holds what they produced (see
+// writer.QuickPlan). It renders nothing.
+func quickPlan(f generateFlags) (*writer.Plan, bool, error) {
+	src, err := os.ReadFile(f.file)
+	if err != nil {
+		return nil, false, nil // the full path reports it
+	}
+	out := f.out
+	if out == "" {
+		out = filepath.Dir(f.file)
+	}
+	inPlace, err := samePath(f.file, filepath.Join(out, docs.BlueprintPath))
+	if err != nil {
+		return nil, false, err
+	}
+	return writer.QuickPlan(out, writer.Options{Inputs: inputs(src, inPlace)})
+}
+
+var (
+	toolOnce        sync.Once
+	toolFingerprint string
+)
+
+// inputs fingerprints what a generation depends on: the blueprint, whether
+// it is the repository's own copy, and this microforge build (so that a
+// rebuilt microforge never takes the shortcut).
+// It is "" when the build cannot be identified.
+func inputs(blueprint []byte, inPlace bool) string {
+	toolOnce.Do(func() {
+		// A released build (go install ...@vX) is named by its version and
+		// checksum; anything else by the bytes of its executable.
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" && bi.Main.Sum != "" {
+			toolFingerprint = bi.Main.Path + "@" + bi.Main.Version + " " + bi.Main.Sum
+			return
+		}
+		exe, err := os.Executable()
+		if err != nil {
+			return
+		}
+		f, err := os.Open(exe)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err == nil {
+			toolFingerprint = hex.EncodeToString(h.Sum(nil))
+		}
+	})
+	if toolFingerprint == "" {
+		return ""
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "microforge inputs 1\n%s\n%t\n", toolFingerprint, inPlace)
+	h.Write(blueprint)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func summary(p *writer.Plan) string {
+	return fmt.Sprintf("%d created, %d updated, %d merged, %d unchanged, %d deleted, %d kept, %d conflicts",
+		p.Count(writer.Create), p.Count(writer.Update)+p.Count(writer.Replace), p.Count(writer.Merge),
+		p.Count(writer.Unchanged), p.Count(writer.Delete), p.Count(writer.Keep), p.Count(writer.Conflict))
+}
+
+func listConflicts(w io.Writer, p *writer.Plan, what string) {
+	cs := p.Conflicts()
+	fmt.Fprintf(w, "conflicts in %d file(s); %s:\n", len(cs), what)
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %s (%d region(s))\n", c.Path, c.Conflicts)
+	}
+}
+
+func reportBreaking(w io.Writer, g *generation) {
+	if g.breakingErr != nil {
+		fmt.Fprintf(w, "warning: could not check the API for breaking changes: %v\n", g.breakingErr)
+	}
+	if len(g.breaking) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "warning: %d breaking API change(s) against the last generated protos (buf FILE rules); existing clients will break:\n", len(g.breaking))
+	for _, p := range g.breaking {
+		fmt.Fprintf(w, "  %s\n", p)
+	}
+}
+
+// killHook returns the crash hook the test environment asks for, if any.
+func killHook() func(int) {
+	n, err := strconv.Atoi(os.Getenv(killAfterEnv))
+	if err != nil || n <= 0 {
+		return nil
+	}
+	return func(done int) {
+		if done == n {
+			p, _ := os.FindProcess(os.Getpid())
+			p.Kill()
+			time.Sleep(time.Minute) // the kill may take a moment to land
+		}
+	}
+}
+
+// confirmDirty warns when git has uncommitted changes in files the plan
+// would write, and asks before going on when stdin is a terminal. Without a
+// terminal it goes on (after the warning): no edit is ever lost — they are
+// merged or backed up — and scripts must not hang.
+func confirmDirty(e *env, g *generation, yes bool) error {
+	var touched []string
+	for _, c := range g.plan.Changes {
+		if c.Action.Writes() {
+			touched = append(touched, c.Path)
+		}
+	}
+	dirty := gitDirty(e.ctx, g.out, touched)
+	if len(dirty) == 0 || yes {
+		return nil
+	}
+	fmt.Fprintf(e.stderr, "git has uncommitted changes in %d file(s) this generation writes:\n  %s\n", len(dirty), strings.Join(dirty, "\n  "))
+	if !isTerminal(e.stdin) {
+		fmt.Fprintln(e.stderr, "going on (no terminal to ask; pass --yes to silence this)")
+		return nil
+	}
+	fmt.Fprint(e.stderr, "Write anyway? [y/N] ")
+	answer, _ := bufio.NewReader(e.stdin).ReadString('\n')
+	if a := strings.ToLower(strings.TrimSpace(answer)); a == "y" || a == "yes" {
+		return nil
+	}
+	return errors.New("stopped; nothing was written (commit or stash your changes, or pass --yes)")
+}
+
+// gitDirty returns which of paths (relative to dir) git reports as modified
+// or untracked; nothing when dir is not in a git work tree or git is missing.
+func gitDirty(ctx context.Context, dir string, paths []string) []string {
+	if len(paths) == 0 {
+		return nil
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return nil
+	}
+	prefix, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "--show-prefix").Output()
+	if err != nil {
+		return nil
+	}
+	status, err := exec.CommandContext(ctx, "git", "-C", dir, "status", "--porcelain", "-z", "--untracked-files=all", "--", ".").Output()
+	if err != nil {
+		return nil
+	}
+	pre := strings.TrimSpace(string(prefix))
+	changed := map[string]bool{}
+	entries := strings.Split(string(status), "\x00")
+	for i := 0; i < len(entries); i++ {
+		e := entries[i]
+		if len(e) < 4 {
+			continue
+		}
+		if e[0] == 'R' || e[0] == 'C' {
+			i++ // the next entry is the rename's source
+		}
+		changed[strings.TrimPrefix(e[3:], pre)] = true
+	}
+	var out []string
+	for _, p := range paths {
+		if changed[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // preparePlugins builds the protoc plugins on first use, saying so: it is the

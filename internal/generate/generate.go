@@ -7,6 +7,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/microforge/microforge/generators/ci"
+	"github.com/microforge/microforge/generators/deploy"
 	"github.com/microforge/microforge/generators/docs"
 	"github.com/microforge/microforge/generators/proto"
 	"github.com/microforge/microforge/generators/service"
@@ -32,6 +34,8 @@ func Files(sys *model.System, opts Options) (*files.Set, error) {
 		{"proto", func() ([]files.File, error) { return proto.Generate(sys, opts.Proto) }},
 		{"service", func() ([]files.File, error) { return service.Generate(sys) }},
 		{docs.Name, func() ([]files.File, error) { return docs.Generate(sys, opts.Docs) }},
+		{deploy.Name, func() ([]files.File, error) { return deploy.Generate(sys) }},
+		{ci.Name, func() ([]files.File, error) { return ci.Generate(sys) }},
 	}
 	results := make([][]files.File, len(gens))
 	var g errgroup.Group

@@ -10,6 +10,8 @@ import (
 const (
 	DefaultGatewayPort = 8080
 	firstServicePort   = 8081
+	// DefaultNATSPort is NATS's standard client port.
+	DefaultNATSPort = 4222
 )
 
 // Finalize decides every derived value of a system the blueprint package has
@@ -20,6 +22,11 @@ const (
 func Finalize(sys *System) {
 	sys.ProtoRoot = "proto"
 	sys.GenRoot = "gen"
+	sys.Stream = strings.ToUpper(sys.Name)
+	sys.Subjects = sys.Name + ".>"
+	if sys.Messaging.Port == 0 {
+		sys.Messaging.Port = DefaultNATSPort
+	}
 	if sys.Gateway != nil && sys.Gateway.Port == 0 {
 		sys.Gateway.Port = DefaultGatewayPort
 	}
@@ -31,6 +38,7 @@ func Finalize(sys *System) {
 	for _, svc := range sys.Services {
 		for _, c := range svc.Commands {
 			decideCommand(c)
+			decideTotals(c)
 		}
 		for _, q := range svc.Queries {
 			decideQuery(q)
@@ -39,6 +47,308 @@ func Finalize(sys *System) {
 	for _, sg := range sys.Sagas {
 		sg.Pascal = GoCamelCase(sg.Name)
 	}
+	for _, sg := range sys.Sagas {
+		for _, st := range sg.Steps {
+			st.Name = st.Call.Command.Snake
+		}
+		sg.Durable, sg.DeadLetter, sg.FailedSubject = "", "", ""
+		if sg.Choreography {
+			sg.FailedSubject = sys.Name + ".saga." + sg.Name + ".failed"
+		}
+		if o := sg.Orchestrator; o != nil && !sg.Choreography {
+			sg.Durable = o.Name + "_saga_" + sg.Name
+			sg.DeadLetter = sys.Name + "." + DeadLetterPrefix + "." + o.Name + ".saga_" + sg.Name
+		}
+	}
+	for _, svc := range sys.Services {
+		decideCompensations(sys, svc)
+		decideConsumers(sys, svc)
+		decideClients(sys, svc)
+		decideLimits(svc)
+		decideProjections(svc)
+	}
+}
+
+// decideProjections derives how an event-sourced service's events fold into
+// its entities.
+func decideProjections(svc *Service) {
+	svc.Projections = nil
+	if !svc.Has(PatternEventSourcing) {
+		return
+	}
+	for _, ev := range svc.Events {
+		var by *Command
+		for _, c := range svc.Commands {
+			if c.Entity != nil && emits(c, ev) {
+				by = c
+				break
+			}
+		}
+		if by == nil {
+			continue
+		}
+		p := &Projection{
+			Event:     ev,
+			Entity:    by.Entity,
+			Create:    by.Mode == ModeCreate || (by.Mode == ModeUpsert && by.CreateAllowed),
+			SetStatus: by.SetStatus,
+		}
+		for _, f := range ev.Fields {
+			t := by.Entity.Message.Field(f.Name)
+			if t != nil && t != by.Entity.ID && SameType(t.Type, f.Type) && (p.SetStatus == nil || t != p.SetStatus.Field) {
+				p.Fields = append(p.Fields, Assign{Target: t, Source: f})
+			}
+		}
+		svc.Projections = append(svc.Projections, p)
+	}
+}
+
+// decideCompensations finds what svc does when a choreographed saga fails.
+func decideCompensations(sys *System, svc *Service) {
+	svc.Compensates = nil
+	for _, sg := range sys.Sagas {
+		if !sg.Choreography {
+			continue
+		}
+		c := &Compensations{Saga: sg}
+		for i := len(sg.Steps) - 1; i >= 0; i-- {
+			if comp := sg.Steps[i].Compensate; comp != nil && comp.Command.Service == svc {
+				c.Steps = append(c.Steps, i)
+			}
+		}
+		c.OnFailure = sg.OnFailure != nil && sg.OnFailure.Command.Service == svc
+		if len(c.Steps) == 0 && !c.OnFailure {
+			continue
+		}
+		c.Durable = svc.Name + "_saga_" + sg.Name + "_failed"
+		c.DeadLetter = sys.Name + "." + DeadLetterPrefix + "." + svc.Name + ".saga_" + sg.Name + "_failed"
+		svc.Compensates = append(svc.Compensates, c)
+	}
+}
+
+// decideClients lists the services svc calls: its calls, then the other
+// services of the sagas it orchestrates, in blueprint order.
+func decideClients(sys *System, svc *Service) {
+	svc.Orchestrates, svc.Clients = nil, append([]*Service(nil), svc.Calls...)
+	seen := map[*Service]bool{svc: true}
+	for _, c := range svc.Calls {
+		seen[c] = true
+	}
+	for _, sg := range sys.Sagas {
+		if sg.Choreography || sg.Orchestrator != svc {
+			continue
+		}
+		svc.Orchestrates = append(svc.Orchestrates, sg)
+		var calls []*SagaCall
+		for _, st := range sg.Steps {
+			calls = append(calls, st.Call, st.Compensate)
+		}
+		calls = append(calls, sg.OnFailure)
+		for _, c := range calls {
+			if c != nil && !seen[c.Command.Service] {
+				seen[c.Command.Service] = true
+				svc.Clients = append(svc.Clients, c.Command.Service)
+			}
+		}
+	}
+}
+
+// decideLimits gives every command with an amount input a configurable
+// upper bound, shared by the service's commands with the same field name.
+func decideLimits(svc *Service) {
+	svc.Limits = nil
+	byName := map[string]*Limit{}
+	for _, c := range svc.Commands {
+		c.Limit = nil
+		for _, f := range c.Input.Fields {
+			isInt := f.Type.Kind == ScalarType && (f.Type.Scalar == Int64 || f.Type.Scalar == Int32)
+			if !isInt || (f.Name != "amount" && !strings.HasPrefix(f.Name, "amount_")) {
+				continue
+			}
+			l := byName[f.Name]
+			if l == nil {
+				l = &Limit{Field: f, Name: "Max" + GoCamelCase(f.Name), Env: "MAX_" + strings.ToUpper(f.Name), Default: DefaultLimit}
+				byName[f.Name] = l
+				svc.Limits = append(svc.Limits, l)
+			}
+			c.Limit = l
+			break
+		}
+	}
+}
+
+// decideTotals finds the entity totals a creating command computes: a field
+// "total_<unit>" (or "total") that no input sets, summed from a list field
+// whose elements have "quantity" and "<x>_<unit>" (or "price").
+func decideTotals(c *Command) {
+	c.Totals = nil
+	if c.Entity == nil || (c.Mode != ModeCreate && !(c.Mode == ModeUpsert && c.CreateAllowed)) {
+		return
+	}
+	isInt := func(f *Field) bool {
+		return f != nil && f.Type.Kind == ScalarType && (f.Type.Scalar == Int64 || f.Type.Scalar == Int32)
+	}
+	assigned := map[*Field]bool{}
+	for _, a := range c.Assign {
+		assigned[a.Target] = true
+	}
+	for _, target := range c.Entity.Message.Fields {
+		if !isInt(target) || assigned[target] || (target.Name != "total" && !strings.HasPrefix(target.Name, "total_")) {
+			continue
+		}
+		unit := strings.TrimPrefix(strings.TrimPrefix(target.Name, "total"), "_")
+		for _, list := range c.Entity.Message.Fields {
+			if list.Type.Kind != ListType || list.Type.Elem.Kind != MessageType {
+				continue
+			}
+			elem := list.Type.Elem.Message
+			qty := elem.Field("quantity")
+			var price *Field
+			for _, f := range elem.Fields {
+				if f != qty && isInt(f) && ((unit == "" && f.Name == "price") || (unit != "" && strings.HasSuffix(f.Name, "_"+unit))) {
+					price = f
+					break
+				}
+			}
+			if isInt(qty) && price != nil {
+				c.Totals = append(c.Totals, &Total{Target: target, List: list, Quantity: qty, Price: price})
+				break
+			}
+		}
+	}
+}
+
+// decideConsumers names each consumer of svc and picks the command its
+// default handler calls.
+func decideConsumers(sys *System, svc *Service) {
+	svc.Consumers = nil
+	consumed := append([]*Message(nil), svc.Consumes...)
+	consumed = append(consumed, sagaEvents(sys, svc, consumed)...)
+	names := map[string]int{}
+	for _, ev := range consumed {
+		names[ev.Name]++
+	}
+	for _, ev := range consumed {
+		c := &Consumer{Service: svc, Event: ev}
+		c.Durable = svc.Name + "_" + ev.Service.Name + "_" + ev.Snake
+		base := ev.Name
+		if names[ev.Name] > 1 {
+			base = ev.Service.Pascal + ev.Name
+		}
+		c.Handler = "On" + base
+		c.Snake = "on_" + Snake(base)
+		c.DeadLetter = sys.Name + "." + DeadLetterPrefix + "." + svc.Name + "." + ev.Service.Name + "." + ev.Snake
+		c.Command, c.Saga = sagaReaction(sys, svc, ev)
+		if c.Saga != nil {
+			c.SagaFirst = c.Saga.Trigger == ev
+			for _, st := range c.Saga.Steps {
+				if st.Call.Command == c.Command {
+					c.SagaCall = st.Call
+					break
+				}
+			}
+		}
+		if c.Command == nil {
+			for _, cmd := range svc.Commands {
+				if carriesInput(ev, cmd) {
+					c.Command = cmd
+					break
+				}
+			}
+		}
+		if c.Command != nil {
+			for _, f := range c.Command.Input.Fields {
+				b := EventBinding{Field: f}
+				if src := ev.Field(f.Name); src != nil && SameType(src.Type, f.Type) {
+					b.Source = src
+				}
+				c.Inputs = append(c.Inputs, b)
+			}
+		}
+		svc.Consumers = append(svc.Consumers, c)
+	}
+}
+
+// sagaEvents returns the events svc must consume to take part in the
+// choreographed sagas, beyond those it already consumes: for each step it
+// runs, the first event of the previous step's command (the trigger for the
+// first step).
+func sagaEvents(sys *System, svc *Service, consumed []*Message) []*Message {
+	var out []*Message
+	has := func(ev *Message) bool {
+		for _, c := range append(consumed, out...) {
+			if c == ev {
+				return true
+			}
+		}
+		return false
+	}
+	for _, sg := range sys.Sagas {
+		if !sg.Choreography {
+			continue
+		}
+		for i, st := range sg.Steps {
+			if st.Call == nil || st.Call.Command.Service != svc {
+				continue
+			}
+			var ev *Message
+			switch {
+			case i == 0:
+				ev = sg.Trigger
+			case sg.Steps[i-1].Call != nil && len(sg.Steps[i-1].Call.Command.Emits) > 0:
+				ev = sg.Steps[i-1].Call.Command.Emits[0]
+			}
+			if ev != nil && !has(ev) {
+				out = append(out, ev)
+			}
+		}
+	}
+	return out
+}
+
+// sagaReaction returns the command of svc that a choreographed saga runs
+// when ev happens, and that saga: the step after the one whose command emits
+// ev (the first step when ev is the trigger). nil when no choreographed saga
+// says so.
+func sagaReaction(sys *System, svc *Service, ev *Message) (*Command, *Saga) {
+	for _, sg := range sys.Sagas {
+		if !sg.Choreography {
+			continue
+		}
+		for i, st := range sg.Steps {
+			if st.Call == nil || st.Call.Command.Service != svc {
+				continue
+			}
+			if i == 0 && sg.Trigger == ev {
+				return st.Call.Command, sg
+			}
+			if i > 0 && sg.Steps[i-1].Call != nil && emits(sg.Steps[i-1].Call.Command, ev) {
+				return st.Call.Command, sg
+			}
+		}
+	}
+	return nil, nil
+}
+
+func emits(c *Command, ev *Message) bool {
+	for _, e := range c.Emits {
+		if e == ev {
+			return true
+		}
+	}
+	return false
+}
+
+// carriesInput reports whether ev has a field of the same name and type for
+// every input field of cmd.
+func carriesInput(ev *Message, cmd *Command) bool {
+	for _, f := range cmd.Input.Fields {
+		src := ev.Field(f.Name)
+		if src == nil || !SameType(src.Type, f.Type) {
+			return false
+		}
+	}
+	return len(cmd.Input.Fields) > 0
 }
 
 func assignPorts(sys *System) {

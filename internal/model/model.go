@@ -48,6 +48,8 @@ type System struct {
 	// Derived by Finalize.
 	ProtoRoot string // folder of .proto files, "proto"
 	GenRoot   string // folder of generated Go protobuf code, "gen"
+	Stream    string // JetStream stream holding every event, "SHOP"
+	Subjects  string // subjects of the stream, "shop.>"
 }
 
 // Service is one deployable that owns its data.
@@ -67,6 +69,29 @@ type Service struct {
 	Queries  []*Query
 	Calls    []*Service // services this one calls synchronously
 	Consumes []*Message // events of any service this one consumes
+
+	// Consumers has one entry per Consumes entry, in the same order, then
+	// one per event the service must react to as a step of a choreographed
+	// saga and does not list (filled by Finalize).
+	Consumers []*Consumer
+	// Clients are the services this one calls over the network: Calls plus
+	// every other service a saga it orchestrates calls (filled by Finalize).
+	Clients []*Service
+	// Orchestrates are the orchestrated sagas this service runs (filled by
+	// Finalize).
+	Orchestrates []*Saga
+	// Limits are the configurable upper bounds its commands check (filled by
+	// Finalize).
+	Limits []*Limit
+	// Projections fold the service's events into its entity tables, one
+	// per event that a command changing an entity records; only for
+	// event-sourced services, whose read models can be rebuilt by replaying
+	// the event store (filled by Finalize).
+	Projections []*Projection
+	// Compensates lists, per choreographed saga it takes part in with a
+	// compensation or the on_failure call, what it does when the saga
+	// fails (filled by Finalize).
+	Compensates []*Compensations
 
 	// Derived by Finalize.
 	Pascal        string // "Orders"
@@ -254,7 +279,47 @@ type Command struct {
 	SetStatus     *StatusChange // enum field set by the command's verb, e.g. ConfirmOrder -> status confirmed
 	EventFills    []*EventFill  // how each emitted event is filled
 	CreateAllowed bool          // ModeUpsert: whether a missing entity is created
+	Totals        []*Total      // ModeCreate: entity totals computed from a list
+	Limit         *Limit        // an amount input checked against a configurable bound; nil for none
 }
+
+// Total computes an entity field "total_<unit>" (or "total") as the sum of
+// quantity × "<x>_<unit>" (or "price") over the elements of a list field:
+// Order.total_cents = Σ items.quantity × items.price_cents.
+type Total struct {
+	Target   *Field // entity field, int32 or int64
+	List     *Field // entity field, list of a message
+	Quantity *Field // element field "quantity"
+	Price    *Field // element field priced in the target's unit
+}
+
+// Limit is an upper bound on an amount input field ("amount" or
+// "amount_<unit>"), set per deployment through an environment variable.
+// Commands refuse larger amounts with FailedPrecondition: a deterministic
+// way to make a saga step fail.
+type Limit struct {
+	Field   *Field // the input field of the first command checking it
+	Name    string // config field, "MaxAmountCents"
+	Env     string // environment variable without the service prefix, "MAX_AMOUNT_CENTS"
+	Default int64  // DefaultLimit
+}
+
+// Projection applies one event to the entity it is about, decided from
+// the first command that records the event: the event's fields set the
+// entity fields of the same name and type, the command's status change
+// applies, and an event of a creating command creates the entity (its id is
+// the event's aggregate id).
+type Projection struct {
+	Event     *Message
+	Entity    *Entity
+	Create    bool
+	Fields    []Assign      // Target: entity field, Source: event field
+	SetStatus *StatusChange // nil for none
+}
+
+// DefaultLimit is the bound of every Limit unless configured: 1,000,000
+// units (10,000.00 when the unit is cents).
+const DefaultLimit = 1_000_000
 
 // Assign sets an entity field from an input field.
 type Assign struct {
@@ -317,6 +382,40 @@ type Filter struct {
 	Column *Field
 }
 
+// Consumer is a service's durable subscription to one event it consumes.
+type Consumer struct {
+	Service *Service // the consuming service
+	Event   *Message // the consumed event, of any service
+
+	// Derived by Finalize.
+	Durable    string // durable consumer name, "inventory_orders_order_cancelled"
+	Handler    string // Go method handling it, "OnOrderCancelled"
+	Snake      string // the user-owned file's base name, "on_order_cancelled"
+	DeadLetter string // subject failed deliveries go to, "shop.dead_letter.inventory.orders.order_cancelled"
+	// Command is what the default handler calls with the event's fields: the
+	// next step of a choreographed saga the event advances, else the first
+	// command of the service whose every input field the event carries
+	// (same name and type); nil when none fits, and the default only logs.
+	Command *Command
+	Saga    *Saga          // the choreographed saga Command is a step of; nil otherwise
+	Inputs  []EventBinding // one per field of Command.Input, in field order
+	// SagaCall is the saga's call of Command, whose inputs are bound from the
+	// saga's trigger, carried with every event of the saga; nil without Saga.
+	SagaCall *SagaCall
+	// SagaFirst: Event is the saga's trigger, so handling it starts the saga.
+	SagaFirst bool
+}
+
+// EventBinding fills one command input field from a consumed event.
+type EventBinding struct {
+	Field  *Field // command input field
+	Source *Field // event field of the same name and type; nil: left at its zero value
+}
+
+// DeadLetterPrefix is the subject token after the system name under which
+// events that failed every delivery attempt are published.
+const DeadLetterPrefix = "dead_letter"
+
 // Saga is a multi-step business transaction with compensation.
 type Saga struct {
 	Name         string   // lower snake, "checkout"
@@ -327,13 +426,33 @@ type Saga struct {
 	OnFailure    *SagaCall // nil when absent
 
 	// Derived by Finalize.
-	Pascal string
+	Pascal     string
+	Durable    string // orchestrated: durable consumer of the trigger, "orders_saga_checkout"
+	DeadLetter string // orchestrated: dead-letter subject of that consumer
+	// FailedSubject (choreographed) is where a participant whose step fails
+	// publishes the saga's failure, "travel.saga.trip.failed"; the
+	// participants with compensations or the on_failure call consume it.
+	FailedSubject string
+}
+
+// Compensations are what one service does when a choreographed saga fails:
+// the compensations of its steps (run when the failed step comes after
+// them) and the saga's on_failure call when the service owns its command.
+type Compensations struct {
+	Saga       *Saga
+	Steps      []int  // indexes into Saga.Steps of the steps it compensates, last first
+	OnFailure  bool   // the service runs Saga.OnFailure
+	Durable    string // "flights_saga_trip_failed"
+	DeadLetter string
 }
 
 // SagaStep is one step and its optional compensation.
 type SagaStep struct {
 	Call       *SagaCall
 	Compensate *SagaCall // nil when absent
+
+	// Derived by Finalize.
+	Name string // "reserve_stock": the step's name in the saga's state
 }
 
 // SagaCall invokes a command with inputs bound from the saga's context.
@@ -414,6 +533,9 @@ type JWT struct {
 // Messaging selects the event broker.
 type Messaging struct {
 	Broker string // "nats"
+
+	// Derived by Finalize.
+	Port int // port of the NATS server cmd/local embeds, DefaultNATSPort
 }
 
 // Deploy holds deployment choices.

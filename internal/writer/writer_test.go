@@ -54,7 +54,7 @@ func read(t *testing.T, dir, rel string) string {
 
 func TestRegenerationKeepsEditsAndSkipsUnchanged(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
-	first := gen("a/owned.go", "owned v1", "user/logic.go", "logic v1", "old/stale.txt", "stale", "old/edited.txt", "e1")
+	first := gen("a/owned.go", "owned v1", "user/logic.go", "header v1\nbody\nfooter\n", "old/stale.txt", "stale", "old/edited.txt", "e1")
 	p := apply(t, dir, first, Options{})
 	if p.Count(Create) != 4 {
 		t.Fatalf("first run: %v", actions(p))
@@ -79,14 +79,14 @@ func TestRegenerationKeepsEditsAndSkipsUnchanged(t *testing.T) {
 	}
 
 	// The user edits their file, an owned file and a file about to go stale.
-	os.WriteFile(filepath.Join(dir, "user/logic.go"), []byte("my logic"), 0o644)
+	os.WriteFile(filepath.Join(dir, "user/logic.go"), []byte("header v1\nmy logic\nfooter\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "a/owned.go"), []byte("hacked"), 0o644)
 	os.WriteFile(filepath.Join(dir, "old/edited.txt"), []byte("mine"), 0o644)
 
-	second := gen("a/owned.go", "owned v2", "user/logic.go", "logic v2", "b/new.go", "new")
+	second := gen("a/owned.go", "owned v2", "user/logic.go", "header v2\nbody\nfooter\n", "b/new.go", "new")
 	p = apply(t, dir, second, Options{})
 	want := map[string]Action{
-		"a/owned.go": Replace, "user/logic.go": Keep, "b/new.go": Create,
+		"a/owned.go": Replace, "user/logic.go": Merge, "b/new.go": Create,
 		"old/stale.txt": Delete, "old/edited.txt": Keep,
 	}
 	for k, v := range want {
@@ -94,8 +94,8 @@ func TestRegenerationKeepsEditsAndSkipsUnchanged(t *testing.T) {
 			t.Errorf("%s: got %s, want %s (plan %v)", k, actions(p)[k], v, actions(p))
 		}
 	}
-	if got := read(t, dir, "user/logic.go"); got != "my logic" {
-		t.Errorf("user edit lost: %q", got)
+	if got := read(t, dir, "user/logic.go"); got != "header v2\nmy logic\nfooter\n" {
+		t.Errorf("user edit and new generation not merged: %q", got)
 	}
 	if got := read(t, dir, "a/owned.go"); got != "owned v2" {
 		t.Errorf("owned file not regenerated: %q", got)
@@ -113,7 +113,7 @@ func TestRegenerationKeepsEditsAndSkipsUnchanged(t *testing.T) {
 	// A scaffold file the user deleted stays deleted.
 	os.Remove(filepath.Join(dir, "user/logic.go"))
 	p = apply(t, dir, second, Options{})
-	if actions(p)["user/logic.go"] != Deleted {
+	if actions(p)["user/logic.go"] != Keep {
 		t.Errorf("deleted scaffold: %v", actions(p))
 	}
 	if _, err := os.Stat(filepath.Join(dir, "user/logic.go")); !errors.Is(err, os.ErrNotExist) {

@@ -2,6 +2,7 @@ package local_test
 
 import (
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
@@ -18,8 +19,15 @@ import (
 // whole system in-process and calls every service over its real API. Add
 // scenarios that cross services here.
 
+// testOptions runs the system on free ports with its data in a temporary
+// directory; TEST_NATS_URL selects a NATS server with JetStream
+// instead of the embedded one.
+func testOptions(t *testing.T) local.Options {
+	return local.Options{DataDir: t.TempDir(), Ephemeral: true, Logger: logging.Discard(), NATSURL: os.Getenv("TEST_NATS_URL")}
+}
+
 func TestSystem(t *testing.T) {
-	sys, err := local.Start(t.Context(), local.Options{DataDir: t.TempDir(), Ephemeral: true, Logger: logging.Discard()})
+	sys, err := local.Start(t.Context(), testOptions(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,8 +64,8 @@ func testNotes(t *testing.T, httpClient *http.Client, url string) {
 	grpcWeb := notesv1connect.NewNotesServiceClient(httpClient, url, connect.WithGRPCWeb())
 
 	createResp, err := connectJSON.CreateNote(ctx, &notesv1.CreateNoteRequest{
-		Title:     "title-1",
-		Body:      "body-1",
+		Title:     "title-notes",
+		Body:      "body-notes",
 		WrittenAt: timestamppb.New(time.Date(2024, time.January, 2, 3, 4, 5, 0, time.UTC)),
 	})
 	if err != nil {

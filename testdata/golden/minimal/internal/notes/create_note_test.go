@@ -7,6 +7,7 @@ import (
 
 	"connectrpc.com/connect"
 	notesv1 "example.com/notebook/gen/notebook/notes/v1"
+	"example.com/notebook/internal/platform/idempotency"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -44,6 +45,19 @@ func TestCreateNote(t *testing.T) {
 	if got, want := recordedEvents(t, s), []string{"notebook.notes.v1.NoteCreated"}; !slices.Equal(got, want) {
 		t.Errorf("recorded events %v, want %v", got, want)
 	}
+
+	t.Run("same idempotency key", func(t *testing.T) {
+		before := len(recordedEvents(t, s))
+		keyed := idempotency.WithKey(ctx, "key-1")
+		for range 2 {
+			if _, err := (idempotentHandler{s}).CreateNote(keyed, req); err != nil {
+				t.Fatalf("CreateNote: %v", err)
+			}
+		}
+		if got := len(recordedEvents(t, s)) - before; got != 1 {
+			t.Errorf("two calls with one idempotency key recorded %d events, want 1", got)
+		}
+	})
 
 	t.Run("invalid", func(t *testing.T) {
 		req := newRequest()

@@ -6,6 +6,7 @@ import (
 
 	"connectrpc.com/connect"
 	notesv1 "example.com/notebook/gen/notebook/notes/v1"
+	"example.com/notebook/internal/platform/idempotency"
 )
 
 // This file is yours: microforge wrote tests of PublishNote's default
@@ -39,6 +40,19 @@ func TestPublishNote(t *testing.T) {
 	if got, want := recordedEvents(t, s), []string{"notebook.notes.v1.NotePublished"}; !slices.Equal(got, want) {
 		t.Errorf("recorded events %v, want %v", got, want)
 	}
+
+	t.Run("same idempotency key", func(t *testing.T) {
+		before := len(recordedEvents(t, s))
+		keyed := idempotency.WithKey(ctx, "key-1")
+		for range 2 {
+			if _, err := (idempotentHandler{s}).PublishNote(keyed, req); err != nil {
+				t.Fatalf("PublishNote: %v", err)
+			}
+		}
+		if got := len(recordedEvents(t, s)) - before; got != 1 {
+			t.Errorf("two calls with one idempotency key recorded %d events, want 1", got)
+		}
+	})
 
 	t.Run("not found", func(t *testing.T) {
 		req := newRequest()

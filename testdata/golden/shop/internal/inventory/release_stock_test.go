@@ -6,6 +6,7 @@ import (
 
 	"connectrpc.com/connect"
 	inventoryv1 "github.com/acme/shop/gen/shop/inventory/v1"
+	"github.com/acme/shop/internal/platform/idempotency"
 )
 
 // This file is yours: microforge wrote tests of ReleaseStock's default
@@ -27,6 +28,19 @@ func TestReleaseStock(t *testing.T) {
 	if got, want := recordedEvents(t, s), []string{"shop.inventory.v1.StockReleased"}; !slices.Equal(got, want) {
 		t.Errorf("recorded events %v, want %v", got, want)
 	}
+
+	t.Run("same idempotency key", func(t *testing.T) {
+		before := len(recordedEvents(t, s))
+		keyed := idempotency.WithKey(ctx, "key-1")
+		for range 2 {
+			if _, err := (idempotentHandler{s}).ReleaseStock(keyed, req); err != nil {
+				t.Fatalf("ReleaseStock: %v", err)
+			}
+		}
+		if got := len(recordedEvents(t, s)) - before; got != 1 {
+			t.Errorf("two calls with one idempotency key recorded %d events, want 1", got)
+		}
+	})
 
 	t.Run("invalid", func(t *testing.T) {
 		req := newRequest()

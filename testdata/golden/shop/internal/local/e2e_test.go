@@ -1,8 +1,15 @@
 package local_test
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	inventoryv1 "github.com/acme/shop/gen/shop/inventory/v1"
@@ -13,15 +20,25 @@ import (
 	"github.com/acme/shop/gen/shop/payments/v1/paymentsv1connect"
 	"github.com/acme/shop/internal/local"
 	"github.com/acme/shop/internal/platform/client"
+	"github.com/acme/shop/internal/platform/events"
 	"github.com/acme/shop/internal/platform/logging"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // This file is yours: microforge wrote an end-to-end test that boots the
 // whole system in-process and calls every service over its real API. Add
 // scenarios that cross services here.
 
+// testOptions runs the system on free ports with its data in a temporary
+// directory; TEST_NATS_URL selects a NATS server with JetStream
+// instead of the embedded one.
+func testOptions(t *testing.T) local.Options {
+	return local.Options{DataDir: t.TempDir(), Ephemeral: true, Logger: logging.Discard(), NATSURL: os.Getenv("TEST_NATS_URL")}
+}
+
 func TestSystem(t *testing.T) {
-	sys, err := local.Start(t.Context(), local.Options{DataDir: t.TempDir(), Ephemeral: true, Logger: logging.Discard()})
+	sys, err := local.Start(t.Context(), testOptions(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +66,19 @@ func TestSystem(t *testing.T) {
 	t.Run("orders", func(t *testing.T) { testOrders(t, httpClient, sys.URL("orders")) })
 	t.Run("payments", func(t *testing.T) { testPayments(t, httpClient, sys.URL("payments")) })
 	t.Run("inventory", func(t *testing.T) { testInventory(t, httpClient, sys.URL("inventory")) })
+	t.Run("saga checkout completes", func(t *testing.T) { sagaCheckout(t, httpClient, sys, true) })
+	// Events cross services through the broker: the relay publishes what a
+	// command recorded, the consumer's handler calls its command, and that
+	// command's event is published in turn, with the caller's trace context.
+	t.Run("orders.OrderCancelled reaches inventory", func(t *testing.T) { flowInventoryOrderCancelled(t, httpClient, sys, false) })
+	// A broker outage during a command loses nothing: its events are
+	// delivered once the broker is back.
+	t.Run("broker outage", func(t *testing.T) {
+		if sys.Broker() == nil {
+			t.Skip("the system uses an external NATS server")
+		}
+		flowInventoryOrderCancelled(t, httpClient, sys, true)
+	})
 }
 
 // testOrders calls the orders service with the Connect protocol and JSON,
@@ -60,7 +90,7 @@ func testOrders(t *testing.T, httpClient *http.Client, url string) {
 	grpcWeb := ordersv1connect.NewOrdersServiceClient(httpClient, url, connect.WithGRPCWeb())
 
 	createResp, err := connectJSON.PlaceOrder(ctx, &ordersv1.PlaceOrderRequest{
-		CustomerId: "customer_id-1",
+		CustomerId: "customer_id-orders",
 		Items:      []*ordersv1.LineItem{{Sku: "sku-1", Quantity: 5, PriceCents: 7}},
 	})
 	if err != nil {
@@ -135,7 +165,7 @@ func testPayments(t *testing.T, httpClient *http.Client, url string) {
 	grpcWeb := paymentsv1connect.NewPaymentsServiceClient(httpClient, url, connect.WithGRPCWeb())
 
 	createResp, err := connectJSON.CapturePayment(ctx, &paymentsv1.CapturePaymentRequest{
-		OrderId:     "order_id-1",
+		OrderId:     "order_id-payments",
 		AmountCents: 1,
 	})
 	if err != nil {
@@ -193,7 +223,7 @@ func testInventory(t *testing.T, httpClient *http.Client, url string) {
 	grpc := inventoryv1connect.NewInventoryServiceClient(httpClient, url, connect.WithGRPC())
 
 	if _, err := connectJSON.ReserveStock(ctx, &inventoryv1.ReserveStockRequest{
-		OrderId: "order_id-1",
+		OrderId: "order_id-inventory",
 		Items:   []*ordersv1.LineItem{{Sku: "sku-1", Quantity: 5, PriceCents: 7}},
 	}); err != nil {
 		t.Fatalf("ReserveStock: %v", err)
@@ -203,5 +233,244 @@ func testInventory(t *testing.T, httpClient *http.Client, url string) {
 		Sku: "sku-1",
 	}); connect.CodeOf(err) != connect.CodeNotFound {
 		t.Errorf("GetStock of nothing: %v, want NotFound", err)
+	}
+}
+
+// flowInventoryOrderCancelled checks that orders.OrderCancelled reaches inventory: when outage is set, the
+// broker is down while the orders command runs.
+func flowInventoryOrderCancelled(t *testing.T, httpClient *http.Client, sys *local.System, outage bool) {
+	ctx := t.Context()
+	traceParent := newTraceParent(t)
+	producer := ordersv1connect.NewOrdersServiceClient(tracedClient(httpClient, traceParent), sys.URL("orders"), connect.WithProtoJSON())
+	createResp, err := producer.PlaceOrder(ctx, &ordersv1.PlaceOrderRequest{
+		CustomerId: "customer_id-1",
+		Items:      []*ordersv1.LineItem{{Sku: "sku-1", Quantity: 5, PriceCents: 7}},
+	})
+	if err != nil {
+		t.Fatalf("PlaceOrder: %v", err)
+	}
+	created := createResp.GetOrder()
+	if outage {
+		sys.Broker().Stop()
+	}
+	if _, err := producer.CancelOrder(ctx, &ordersv1.CancelOrderRequest{
+		OrderId: created.GetId(),
+		Reason:  "reason-1",
+	}); err != nil {
+		t.Fatalf("CancelOrder: %v", err)
+	}
+	if outage {
+		time.Sleep(300 * time.Millisecond) // the relay keeps failing meanwhile
+		if err := sys.Broker().Resume(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitForEvent(t, sys, "shop.inventory.stock_released", traceParent)
+}
+
+// newTraceParent returns a new W3C traceparent with a random trace id.
+func newTraceParent(t *testing.T) string {
+	var id [24]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		t.Fatal(err)
+	}
+	return "00-" + hex.EncodeToString(id[:16]) + "-" + hex.EncodeToString(id[16:]) + "-01"
+}
+
+// tracedClient sends traceParent with every request of httpClient.
+func tracedClient(httpClient *http.Client, traceParent string) *http.Client {
+	base := httpClient.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &http.Client{Transport: traceTransport{base: base, traceParent: traceParent}, Timeout: httpClient.Timeout}
+}
+
+type traceTransport struct {
+	base        http.RoundTripper
+	traceParent string
+}
+
+func (t traceTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("traceparent", t.traceParent)
+	return t.base.RoundTrip(r)
+}
+
+// waitForEvent fails the test unless an event on subject carrying
+// traceParent reaches the stream within 30 seconds.
+func waitForEvent(t *testing.T, sys *local.System, subject, traceParent string) {
+	t.Helper()
+	nc, err := nats.Connect(sys.NATSURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	for {
+		cons, err := js.OrderedConsumer(ctx, events.Stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+		for err == nil {
+			var msg jetstream.Msg
+			if msg, err = cons.Next(jetstream.FetchMaxWait(time.Second)); err == nil && msg.Headers().Get(events.HeaderTraceParent) == traceParent {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no event on %s with traceparent %s within 30s", subject, traceParent)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// When capture_payment fails (PAYMENTS_MAX_AMOUNT_CENTS set below the amount), the checkout saga
+// compensates the completed steps and runs its on_failure call.
+func TestSagaCheckoutCompensates(t *testing.T) {
+	t.Setenv("PAYMENTS_MAX_AMOUNT_CENTS", "1")
+	sys, err := local.Start(t.Context(), testOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := sys.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	sagaCheckout(t, client.New(), sys, false)
+}
+
+// sagaCheckout creates what triggers the checkout saga and checks its outcome
+// in the saga's state on orders (GET /sagas) and in the entity.
+func sagaCheckout(t *testing.T, httpClient *http.Client, sys *local.System, succeed bool) {
+	ctx := t.Context()
+	producer := ordersv1connect.NewOrdersServiceClient(httpClient, sys.URL("orders"), connect.WithProtoJSON())
+	createResp, err := producer.PlaceOrder(ctx, &ordersv1.PlaceOrderRequest{
+		CustomerId: "customer_id-1",
+		Items:      []*ordersv1.LineItem{{Sku: "sku-1", Quantity: 5, PriceCents: 7}},
+	})
+	if err != nil {
+		t.Fatalf("PlaceOrder: %v", err)
+	}
+	created := createResp.GetOrder()
+	if succeed {
+		st := waitForSaga(t, httpClient, sys.URL("orders"), created.GetId(), "completed")
+		wantSagaLog(t, st, []string{
+			"reserve_stock call done",
+			"capture_payment call done",
+			"confirm_order call done",
+		})
+		{
+			resp, err := producer.GetOrder(ctx, &ordersv1.GetOrderRequest{
+				OrderId: created.GetId(),
+			})
+			if err != nil {
+				t.Fatalf("GetOrder: %v", err)
+			}
+			if got := resp.GetOrder().GetStatus(); got != ordersv1.OrderStatus_ORDER_STATUS_CONFIRMED {
+				t.Errorf("GetStatus() = %v, want %v", got, ordersv1.OrderStatus_ORDER_STATUS_CONFIRMED)
+			}
+		}
+		return
+	}
+	st := waitForSaga(t, httpClient, sys.URL("orders"), created.GetId(), "failed")
+	if st.FailedStep != "capture_payment" || st.Error == "" {
+		t.Errorf("failed step %q (%s), want capture_payment", st.FailedStep, st.Error)
+	}
+	var compensated []string
+	onFailure := false
+	for _, e := range st.Log {
+		if e.Action == "compensate" && e.Outcome == "done" {
+			compensated = append(compensated, e.Step)
+		}
+		onFailure = onFailure || (e.Action == "on_failure" && e.Outcome == "done")
+	}
+	if want := []string{"reserve_stock"}; fmt.Sprint(compensated) != fmt.Sprint(want) {
+		t.Errorf("compensated %v, want %v", compensated, want)
+	}
+	if !onFailure {
+		t.Errorf("on_failure (orders.CancelOrder) did not run: %+v", st.Log)
+	}
+	{
+		resp, err := producer.GetOrder(ctx, &ordersv1.GetOrderRequest{
+			OrderId: created.GetId(),
+		})
+		if err != nil {
+			t.Fatalf("GetOrder: %v", err)
+		}
+		if got := resp.GetOrder().GetStatus(); got != ordersv1.OrderStatus_ORDER_STATUS_CANCELLED {
+			t.Errorf("GetStatus() = %v, want %v", got, ordersv1.OrderStatus_ORDER_STATUS_CANCELLED)
+		}
+	}
+}
+
+// sagaState is a saga as the orchestrator's GET /sagas/{id} shows it.
+type sagaState struct {
+	ID         string `json:"id"`
+	Status     string `json:"status"`
+	FailedStep string `json:"failed_step"`
+	Error      string `json:"error"`
+	Log        []struct {
+		Step    string `json:"step"`
+		Action  string `json:"action"`
+		Outcome string `json:"outcome"`
+		Error   string `json:"error"`
+	} `json:"log"`
+}
+
+// waitForSaga waits until the saga about subject reaches status, and fails
+// the test if it ends in another status or takes longer than 30s.
+func waitForSaga(t *testing.T, httpClient *http.Client, url, subject, status string) *sagaState {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var list []sagaState
+		getJSON(t, httpClient, url+"/sagas?subject="+subject, &list)
+		if len(list) > 0 {
+			var st sagaState
+			getJSON(t, httpClient, url+"/sagas/"+list[0].ID, &st)
+			if st.Status == status {
+				return &st
+			}
+			if st.Status == "completed" || st.Status == "failed" {
+				t.Fatalf("saga %s ended %s, want %s: %+v", st.ID, st.Status, status, st)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s saga about %s within 30s (sagas: %+v)", status, subject, list)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func getJSON(t *testing.T, httpClient *http.Client, url string, v any) {
+	t.Helper()
+	resp, err := httpClient.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+// wantSagaLog fails the test unless the saga's log is want, each entry
+// "step action outcome".
+func wantSagaLog(t *testing.T, st *sagaState, want []string) {
+	t.Helper()
+	var got []string
+	for _, e := range st.Log {
+		got = append(got, e.Step+" "+e.Action+" "+e.Outcome)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("saga log %q, want %q", got, want)
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"connectrpc.com/connect"
 	ordersv1 "github.com/acme/shop/gen/shop/orders/v1"
+	"github.com/acme/shop/internal/platform/idempotency"
 )
 
 // This file is yours: microforge wrote tests of CancelOrder's default
@@ -40,6 +41,19 @@ func TestCancelOrder(t *testing.T) {
 	if got, want := recordedEvents(t, s), []string{"shop.orders.v1.OrderCancelled"}; !slices.Equal(got, want) {
 		t.Errorf("recorded events %v, want %v", got, want)
 	}
+
+	t.Run("same idempotency key", func(t *testing.T) {
+		before := len(recordedEvents(t, s))
+		keyed := idempotency.WithKey(ctx, "key-1")
+		for range 2 {
+			if _, err := (idempotentHandler{s}).CancelOrder(keyed, req); err != nil {
+				t.Fatalf("CancelOrder: %v", err)
+			}
+		}
+		if got := len(recordedEvents(t, s)) - before; got != 1 {
+			t.Errorf("two calls with one idempotency key recorded %d events, want 1", got)
+		}
+	})
 
 	t.Run("not found", func(t *testing.T) {
 		req := newRequest()

@@ -6,6 +6,7 @@ import (
 
 	"connectrpc.com/connect"
 	ordersv1 "github.com/acme/shop/gen/shop/orders/v1"
+	"github.com/acme/shop/internal/platform/idempotency"
 )
 
 // This file is yours: microforge wrote tests of ConfirmOrder's default
@@ -39,6 +40,19 @@ func TestConfirmOrder(t *testing.T) {
 	if got, want := recordedEvents(t, s), []string{"shop.orders.v1.OrderConfirmed"}; !slices.Equal(got, want) {
 		t.Errorf("recorded events %v, want %v", got, want)
 	}
+
+	t.Run("same idempotency key", func(t *testing.T) {
+		before := len(recordedEvents(t, s))
+		keyed := idempotency.WithKey(ctx, "key-1")
+		for range 2 {
+			if _, err := (idempotentHandler{s}).ConfirmOrder(keyed, req); err != nil {
+				t.Fatalf("ConfirmOrder: %v", err)
+			}
+		}
+		if got := len(recordedEvents(t, s)) - before; got != 1 {
+			t.Errorf("two calls with one idempotency key recorded %d events, want 1", got)
+		}
+	})
 
 	t.Run("not found", func(t *testing.T) {
 		req := newRequest()

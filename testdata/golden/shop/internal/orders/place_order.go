@@ -12,6 +12,7 @@ import (
 // blueprint changes into your edits. The default:
 //   - It checks that customer_id and items are set.
 //   - It creates a new Order with a fresh id from the request.
+//   - It computes total_cents as the sum of quantity × price_cents over items.
 //   - It records OrderPlaced in the outbox, in the same transaction.
 //
 // Put business rules where the comments say; return connect errors
@@ -30,6 +31,10 @@ func (s *Service) PlaceOrder(ctx context.Context, req *ordersv1.PlaceOrderReques
 		CustomerId: req.GetCustomerId(),
 		Items:      req.GetItems(),
 		Status:     ordersv1.OrderStatus_ORDER_STATUS_PENDING,
+	}
+	// total_cents is the sum of quantity × price_cents over items.
+	for _, x := range order.GetItems() {
+		order.TotalCents += int64(x.GetQuantity()) * int64(x.GetPriceCents())
 	}
 	// Compute derived fields of the new Order here.
 	err := s.store.InTx(ctx, func(tx *Tx) error {

@@ -9,6 +9,7 @@ package orders
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,8 +17,15 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/acme/shop/gen/shop/inventory/v1/inventoryv1connect"
+	ordersv1 "github.com/acme/shop/gen/shop/orders/v1"
 	"github.com/acme/shop/gen/shop/orders/v1/ordersv1connect"
+	"github.com/acme/shop/gen/shop/payments/v1/paymentsv1connect"
+	"github.com/acme/shop/internal/platform/database"
+	"github.com/acme/shop/internal/platform/idempotency"
+	"github.com/acme/shop/internal/platform/outbox"
+	"github.com/acme/shop/internal/platform/saga"
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 )
 
 // Service implements shop.orders.v1.OrdersService: every RPC of the
@@ -26,26 +34,90 @@ type Service struct {
 	store   *Store
 	logger  *slog.Logger
 	clients Clients
+	limits  Limits
+	sagas   *saga.Runner
+}
+
+// Limits are the configurable bounds the default logic checks (none).
+type Limits struct {
+}
+
+// DefaultLimits returns the limits used unless configured.
+func DefaultLimits() Limits {
+	return Limits{}
 }
 
 // Clients are the services this service calls.
 type Clients struct {
 	Inventory inventoryv1connect.InventoryServiceClient
+	Payments  paymentsv1connect.PaymentsServiceClient
 }
 
 var _ ordersv1connect.OrdersServiceHandler = (*Service)(nil)
 
-// NewService returns the service over store.
+// NewService returns the service over store, with DefaultLimits.
 func NewService(store *Store, logger *slog.Logger, clients Clients) *Service {
-	return &Service{store: store, logger: logger, clients: clients}
+	s := &Service{store: store, logger: logger, clients: clients, limits: DefaultLimits()}
+	s.sagas = &saga.Runner{DB: store.db, Logger: logger, Sagas: s.sagaDefinitions()}
+	return s
 }
+
+// SetLimits replaces the service's limits.
+func (s *Service) SetLimits(limits Limits) { s.limits = limits }
+
+// Sagas returns the runner of the sagas the service orchestrates.
+func (s *Service) Sagas() *saga.Runner { return s.sagas }
 
 // Store returns the service's store.
 func (s *Service) Store() *Store { return s.store }
 
-// Mount registers the service's Connect, gRPC and gRPC-Web handler on mux.
+// Mount registers the service's Connect, gRPC and gRPC-Web handler on mux. Commands
+// called with an Idempotency-Key header run once per key.
 func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
-	mux.Handle(ordersv1connect.NewOrdersServiceHandler(s, opts...))
+	mux.Handle(ordersv1connect.NewOrdersServiceHandler(idempotentHandler{s}, opts...))
+}
+
+// idempotentHandler serves the service's RPCs, running each command once
+// per idempotency key (see package idempotency).
+type idempotentHandler struct{ *Service }
+
+func (h idempotentHandler) PlaceOrder(ctx context.Context, req *ordersv1.PlaceOrderRequest) (*ordersv1.PlaceOrderResponse, error) {
+	return runOnce(ctx, h.Service, "PlaceOrder", req, h.Service.PlaceOrder, new(ordersv1.PlaceOrderResponse))
+}
+
+func (h idempotentHandler) ConfirmOrder(ctx context.Context, req *ordersv1.ConfirmOrderRequest) (*ordersv1.ConfirmOrderResponse, error) {
+	return runOnce(ctx, h.Service, "ConfirmOrder", req, h.Service.ConfirmOrder, new(ordersv1.ConfirmOrderResponse))
+}
+
+func (h idempotentHandler) CancelOrder(ctx context.Context, req *ordersv1.CancelOrderRequest) (*ordersv1.CancelOrderResponse, error) {
+	return runOnce(ctx, h.Service, "CancelOrder", req, h.Service.CancelOrder, new(ordersv1.CancelOrderResponse))
+}
+
+// runOnce runs call unless the idempotency key of ctx already ran method:
+// then it returns the stored response. The call runs in the transaction
+// that stores its response, so both commit or neither does.
+func runOnce[Req any, Res proto.Message](ctx context.Context, s *Service, method string, req Req, call func(context.Context, Req) (Res, error), stored Res) (Res, error) {
+	key := idempotency.Key(ctx)
+	if key == "" {
+		return call(ctx, req)
+	}
+	var res Res
+	err := s.store.db.InTx(ctx, func(tx *sql.Tx) error {
+		found, err := idempotency.Load(ctx, tx, s.store.db.Dialect, key, method, stored)
+		if err != nil || found {
+			res = stored
+			return err
+		}
+		if res, err = call(database.WithTx(ctx, tx), req); err != nil {
+			return err
+		}
+		return idempotency.Save(ctx, tx, s.store.db.Dialect, key, method, res)
+	})
+	if err != nil {
+		var zero Res
+		return zero, s.fail(ctx, method, err)
+	}
+	return res, nil
 }
 
 // newID returns a new entity or event id: a UUIDv7, so ids sort by creation
@@ -69,6 +141,8 @@ func (s *Service) fail(ctx context.Context, op string, err error) error {
 		return connectErr
 	case errors.Is(err, ErrNotFound):
 		return connect.NewError(connect.CodeNotFound, err)
+	case errors.Is(err, outbox.ErrConcurrentChange):
+		return connect.NewError(connect.CodeAborted, err)
 	case errors.Is(err, context.Canceled):
 		return connect.NewError(connect.CodeCanceled, err)
 	case errors.Is(err, context.DeadlineExceeded):

@@ -70,22 +70,28 @@ func (q queries) Outbox(ctx context.Context, afterSeq int64, limit int) ([]outbo
 	return outbox.List(ctx, q.q, q.d, afterSeq, limit)
 }
 
-// RecordOrderPlaced records a OrderPlaced event about aggregateID in the outbox, to be
-// published on shop.orders.order_placed.
+// RecordOrderPlaced appends a OrderPlaced event to the event store as the next
+// version of aggregateID (ErrConcurrentChange when another transaction did
+// first), to be published on shop.orders.order_placed.
 func (q queries) RecordOrderPlaced(ctx context.Context, aggregateID string, event *ordersv1.OrderPlaced) error {
-	return outbox.Record(ctx, q.q, q.d, aggregateID, "shop.orders.order_placed", event)
+	_, err := outbox.Append(ctx, q.q, q.d, aggregateID, "shop.orders.order_placed", event)
+	return err
 }
 
-// RecordOrderConfirmed records a OrderConfirmed event about aggregateID in the outbox, to be
-// published on shop.orders.order_confirmed.
+// RecordOrderConfirmed appends a OrderConfirmed event to the event store as the next
+// version of aggregateID (ErrConcurrentChange when another transaction did
+// first), to be published on shop.orders.order_confirmed.
 func (q queries) RecordOrderConfirmed(ctx context.Context, aggregateID string, event *ordersv1.OrderConfirmed) error {
-	return outbox.Record(ctx, q.q, q.d, aggregateID, "shop.orders.order_confirmed", event)
+	_, err := outbox.Append(ctx, q.q, q.d, aggregateID, "shop.orders.order_confirmed", event)
+	return err
 }
 
-// RecordOrderCancelled records a OrderCancelled event about aggregateID in the outbox, to be
-// published on shop.orders.order_cancelled.
+// RecordOrderCancelled appends a OrderCancelled event to the event store as the next
+// version of aggregateID (ErrConcurrentChange when another transaction did
+// first), to be published on shop.orders.order_cancelled.
 func (q queries) RecordOrderCancelled(ctx context.Context, aggregateID string, event *ordersv1.OrderCancelled) error {
-	return outbox.Record(ctx, q.q, q.d, aggregateID, "shop.orders.order_cancelled", event)
+	_, err := outbox.Append(ctx, q.q, q.d, aggregateID, "shop.orders.order_cancelled", event)
+	return err
 }
 
 // orderStatusText is the text stored for each OrderStatus value.

@@ -9,14 +9,20 @@ package payments
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 
 	"connectrpc.com/connect"
+	paymentsv1 "github.com/acme/shop/gen/shop/payments/v1"
 	"github.com/acme/shop/gen/shop/payments/v1/paymentsv1connect"
+	"github.com/acme/shop/internal/platform/database"
+	"github.com/acme/shop/internal/platform/idempotency"
+	"github.com/acme/shop/internal/platform/outbox"
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 )
 
 // Service implements shop.payments.v1.PaymentsService: every RPC of the
@@ -25,6 +31,21 @@ type Service struct {
 	store   *Store
 	logger  *slog.Logger
 	clients Clients
+	limits  Limits
+}
+
+// Limits are the configurable bounds the default logic checks: a
+// command refuses a larger value with FailedPrecondition.
+type Limits struct {
+	// MaxAmountCents bounds amount_cents (env PAYMENTS_MAX_AMOUNT_CENTS or MAX_AMOUNT_CENTS); 0 means no bound.
+	MaxAmountCents int64
+}
+
+// DefaultLimits returns the limits used unless configured.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxAmountCents: 1000000,
+	}
 }
 
 // Clients are the services this service calls (none: list them
@@ -34,17 +55,61 @@ type Clients struct {
 
 var _ paymentsv1connect.PaymentsServiceHandler = (*Service)(nil)
 
-// NewService returns the service over store.
+// NewService returns the service over store, with DefaultLimits.
 func NewService(store *Store, logger *slog.Logger, clients Clients) *Service {
-	return &Service{store: store, logger: logger, clients: clients}
+	s := &Service{store: store, logger: logger, clients: clients, limits: DefaultLimits()}
+	return s
 }
+
+// SetLimits replaces the service's limits.
+func (s *Service) SetLimits(limits Limits) { s.limits = limits }
 
 // Store returns the service's store.
 func (s *Service) Store() *Store { return s.store }
 
-// Mount registers the service's Connect, gRPC and gRPC-Web handler on mux.
+// Mount registers the service's Connect, gRPC and gRPC-Web handler on mux. Commands
+// called with an Idempotency-Key header run once per key.
 func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
-	mux.Handle(paymentsv1connect.NewPaymentsServiceHandler(s, opts...))
+	mux.Handle(paymentsv1connect.NewPaymentsServiceHandler(idempotentHandler{s}, opts...))
+}
+
+// idempotentHandler serves the service's RPCs, running each command once
+// per idempotency key (see package idempotency).
+type idempotentHandler struct{ *Service }
+
+func (h idempotentHandler) CapturePayment(ctx context.Context, req *paymentsv1.CapturePaymentRequest) (*paymentsv1.CapturePaymentResponse, error) {
+	return runOnce(ctx, h.Service, "CapturePayment", req, h.Service.CapturePayment, new(paymentsv1.CapturePaymentResponse))
+}
+
+func (h idempotentHandler) RefundPayment(ctx context.Context, req *paymentsv1.RefundPaymentRequest) (*paymentsv1.RefundPaymentResponse, error) {
+	return runOnce(ctx, h.Service, "RefundPayment", req, h.Service.RefundPayment, new(paymentsv1.RefundPaymentResponse))
+}
+
+// runOnce runs call unless the idempotency key of ctx already ran method:
+// then it returns the stored response. The call runs in the transaction
+// that stores its response, so both commit or neither does.
+func runOnce[Req any, Res proto.Message](ctx context.Context, s *Service, method string, req Req, call func(context.Context, Req) (Res, error), stored Res) (Res, error) {
+	key := idempotency.Key(ctx)
+	if key == "" {
+		return call(ctx, req)
+	}
+	var res Res
+	err := s.store.db.InTx(ctx, func(tx *sql.Tx) error {
+		found, err := idempotency.Load(ctx, tx, s.store.db.Dialect, key, method, stored)
+		if err != nil || found {
+			res = stored
+			return err
+		}
+		if res, err = call(database.WithTx(ctx, tx), req); err != nil {
+			return err
+		}
+		return idempotency.Save(ctx, tx, s.store.db.Dialect, key, method, res)
+	})
+	if err != nil {
+		var zero Res
+		return zero, s.fail(ctx, method, err)
+	}
+	return res, nil
 }
 
 // newID returns a new entity or event id: a UUIDv7, so ids sort by creation
@@ -68,6 +133,8 @@ func (s *Service) fail(ctx context.Context, op string, err error) error {
 		return connectErr
 	case errors.Is(err, ErrNotFound):
 		return connect.NewError(connect.CodeNotFound, err)
+	case errors.Is(err, outbox.ErrConcurrentChange):
+		return connect.NewError(connect.CodeAborted, err)
 	case errors.Is(err, context.Canceled):
 		return connect.NewError(connect.CodeCanceled, err)
 	case errors.Is(err, context.DeadlineExceeded):

@@ -6,6 +6,7 @@ import (
 
 	"connectrpc.com/connect"
 	bookingsv1 "example.com/travel/gen/travel/bookings/v1"
+	"example.com/travel/internal/platform/idempotency"
 )
 
 // This file is yours: microforge wrote tests of ConfirmTrip's default
@@ -39,6 +40,19 @@ func TestConfirmTrip(t *testing.T) {
 	if got, want := recordedEvents(t, s), []string{"travel.bookings.v1.TripConfirmed"}; !slices.Equal(got, want) {
 		t.Errorf("recorded events %v, want %v", got, want)
 	}
+
+	t.Run("same idempotency key", func(t *testing.T) {
+		before := len(recordedEvents(t, s))
+		keyed := idempotency.WithKey(ctx, "key-1")
+		for range 2 {
+			if _, err := (idempotentHandler{s}).ConfirmTrip(keyed, req); err != nil {
+				t.Fatalf("ConfirmTrip: %v", err)
+			}
+		}
+		if got := len(recordedEvents(t, s)) - before; got != 1 {
+			t.Errorf("two calls with one idempotency key recorded %d events, want 1", got)
+		}
+	})
 
 	t.Run("not found", func(t *testing.T) {
 		req := newRequest()

@@ -6,6 +6,7 @@ import (
 
 	"connectrpc.com/connect"
 	bookingsv1 "example.com/travel/gen/travel/bookings/v1"
+	"example.com/travel/internal/platform/idempotency"
 )
 
 // This file is yours: microforge wrote tests of RequestTrip's default
@@ -45,6 +46,19 @@ func TestRequestTrip(t *testing.T) {
 	if got, want := recordedEvents(t, s), []string{"travel.bookings.v1.TripRequested"}; !slices.Equal(got, want) {
 		t.Errorf("recorded events %v, want %v", got, want)
 	}
+
+	t.Run("same idempotency key", func(t *testing.T) {
+		before := len(recordedEvents(t, s))
+		keyed := idempotency.WithKey(ctx, "key-1")
+		for range 2 {
+			if _, err := (idempotentHandler{s}).RequestTrip(keyed, req); err != nil {
+				t.Fatalf("RequestTrip: %v", err)
+			}
+		}
+		if got := len(recordedEvents(t, s)) - before; got != 1 {
+			t.Errorf("two calls with one idempotency key recorded %d events, want 1", got)
+		}
+	})
 
 	t.Run("invalid", func(t *testing.T) {
 		req := newRequest()

@@ -6,6 +6,7 @@ import (
 
 	"connectrpc.com/connect"
 	hotelsv1 "example.com/travel/gen/travel/hotels/v1"
+	"example.com/travel/internal/platform/idempotency"
 )
 
 // This file is yours: microforge wrote tests of BookRoom's default
@@ -41,6 +42,19 @@ func TestBookRoom(t *testing.T) {
 	if got, want := recordedEvents(t, s), []string{"travel.hotels.v1.RoomBooked"}; !slices.Equal(got, want) {
 		t.Errorf("recorded events %v, want %v", got, want)
 	}
+
+	t.Run("same idempotency key", func(t *testing.T) {
+		before := len(recordedEvents(t, s))
+		keyed := idempotency.WithKey(ctx, "key-1")
+		for range 2 {
+			if _, err := (idempotentHandler{s}).BookRoom(keyed, req); err != nil {
+				t.Fatalf("BookRoom: %v", err)
+			}
+		}
+		if got := len(recordedEvents(t, s)) - before; got != 1 {
+			t.Errorf("two calls with one idempotency key recorded %d events, want 1", got)
+		}
+	})
 
 	t.Run("invalid", func(t *testing.T) {
 		req := newRequest()

@@ -10,13 +10,17 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"example.com/travel/gen/travel/hotels/v1/hotelsv1connect"
 	"example.com/travel/internal/platform/config"
 	"example.com/travel/internal/platform/database"
+	"example.com/travel/internal/platform/events"
 	"example.com/travel/internal/platform/logging"
 	"example.com/travel/internal/platform/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // DefaultPort is the port the service listens on unless PORT says otherwise.
@@ -34,6 +38,14 @@ type Config struct {
 	DataDir string
 	// ShutdownTimeout bounds a graceful shutdown (env SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration
+	// NATSURL is the NATS server with JetStream that carries events (env NATS_URL).
+	NATSURL string
+	// EventMaxAttempts is how often a consumed event is tried before it is
+	// dead-lettered (env EVENT_MAX_ATTEMPTS).
+	EventMaxAttempts int
+	// EventRetryBackoff is the delay before the first retry of a failed
+	// event, doubled for each next one (env EVENT_RETRY_BACKOFF).
+	EventRetryBackoff time.Duration
 	// Logger receives the service's logs (env LOG_FORMAT json|text, LOG_LEVEL).
 	Logger *slog.Logger
 }
@@ -42,10 +54,13 @@ type Config struct {
 // variable is set: SQLite in ./data and every service on its default port.
 func DefaultConfig() Config {
 	return Config{
-		Addr:            ":" + strconv.Itoa(DefaultPort),
-		DataDir:         "data",
-		ShutdownTimeout: 15 * time.Second,
-		Logger:          slog.Default(),
+		Addr:              ":" + strconv.Itoa(DefaultPort),
+		DataDir:           "data",
+		ShutdownTimeout:   15 * time.Second,
+		NATSURL:           "nats://127.0.0.1:4222",
+		EventMaxAttempts:  5,
+		EventRetryBackoff: 500 * time.Millisecond,
+		Logger:            slog.Default(),
 	}
 }
 
@@ -58,6 +73,9 @@ func ConfigFromEnv() (Config, error) {
 	cfg.DatabaseURL = env.String("DATABASE_URL", cfg.DatabaseURL)
 	cfg.DataDir = env.String("DATA_DIR", cfg.DataDir)
 	cfg.ShutdownTimeout = env.Duration("SHUTDOWN_TIMEOUT", cfg.ShutdownTimeout)
+	cfg.NATSURL = env.String("NATS_URL", cfg.NATSURL)
+	cfg.EventMaxAttempts = env.Int("EVENT_MAX_ATTEMPTS", cfg.EventMaxAttempts)
+	cfg.EventRetryBackoff = env.Duration("EVENT_RETRY_BACKOFF", cfg.EventRetryBackoff)
 	logger, err := logging.New(os.Stderr, env.String("LOG_FORMAT", "json"), env.String("LOG_LEVEL", "info"))
 	if err != nil {
 		return cfg, err
@@ -73,11 +91,14 @@ type Server struct {
 	db      *database.DB
 	service *Service
 	handler http.Handler
+	nc      *nats.Conn
+	js      jetstream.JetStream
 }
 
-// New opens the database, applies migrations and builds the handler of
-// every endpoint: the service's RPCs, /healthz, /readyz, gRPC health and
-// reflection. Close the Server when done.
+// New opens the database, applies migrations, connects to NATS (in the
+// background: a broker that is down delays events, not the service) and
+// builds the handler of every endpoint: the service's RPCs, /healthz,
+// /readyz, gRPC health and reflection. Close the Server when done.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -97,7 +118,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	service := NewService(store, cfg.Logger, Clients{})
 	mux := server.NewMux(store.Ping, hotelsv1connect.HotelsServiceName)
 	service.Mount(mux)
-	return &Server{cfg: cfg, db: db, service: service, handler: mux}, nil
+	nc, err := events.Connect(cfg.NATSURL, "hotels", cfg.Logger)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		db.Close()
+		return nil, fmt.Errorf("JetStream: %w", err)
+	}
+	return &Server{cfg: cfg, db: db, service: service, handler: mux, nc: nc, js: js}, nil
 }
 
 // Service returns the service the server serves.
@@ -106,13 +138,33 @@ func (s *Server) Service() *Service { return s.service }
 // Handler returns the handler of every endpoint.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Serve serves on ln until ctx is done, then shuts down gracefully.
+// Serve serves on ln until ctx is done, then shuts down gracefully. Meanwhile
+// the outbox relay publishes the service's recorded events, its
+// consumers handle the events it consumes.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	return server.Serve(ctx, server.New(s.handler, s.cfg.Logger), ln, s.cfg.ShutdownTimeout)
+	background, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	relay := &events.Relay{DB: s.db, JS: s.js, Source: "/travel/hotels", Logger: s.cfg.Logger}
+	wg.Go(func() { relay.Run(background) })
+	consumers := &events.Consumers{
+		DB:          s.db,
+		JS:          s.js,
+		Logger:      s.cfg.Logger,
+		MaxAttempts: s.cfg.EventMaxAttempts,
+		Backoff:     s.cfg.EventRetryBackoff,
+	}
+	wg.Go(func() { consumers.Run(background, s.service.EventHandlers()...) })
+	err := server.Serve(ctx, server.New(s.handler, s.cfg.Logger), ln, s.cfg.ShutdownTimeout)
+	stop()
+	wg.Wait()
+	return err
 }
 
-// Close closes the database.
-func (s *Server) Close() error { return s.db.Close() }
+// Close closes the broker connection and the database.
+func (s *Server) Close() error {
+	s.nc.Close()
+	return s.db.Close()
+}
 
 // Run serves the service on cfg.Addr until ctx is done.
 func Run(ctx context.Context, cfg Config) error {

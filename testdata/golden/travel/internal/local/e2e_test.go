@@ -1,8 +1,15 @@
 package local_test
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	bookingsv1 "example.com/travel/gen/travel/bookings/v1"
@@ -13,15 +20,25 @@ import (
 	"example.com/travel/gen/travel/hotels/v1/hotelsv1connect"
 	"example.com/travel/internal/local"
 	"example.com/travel/internal/platform/client"
+	"example.com/travel/internal/platform/events"
 	"example.com/travel/internal/platform/logging"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // This file is yours: microforge wrote an end-to-end test that boots the
 // whole system in-process and calls every service over its real API. Add
 // scenarios that cross services here.
 
+// testOptions runs the system on free ports with its data in a temporary
+// directory; TEST_NATS_URL selects a NATS server with JetStream
+// instead of the embedded one.
+func testOptions(t *testing.T) local.Options {
+	return local.Options{DataDir: t.TempDir(), Ephemeral: true, Logger: logging.Discard(), NATSURL: os.Getenv("TEST_NATS_URL")}
+}
+
 func TestSystem(t *testing.T) {
-	sys, err := local.Start(t.Context(), local.Options{DataDir: t.TempDir(), Ephemeral: true, Logger: logging.Discard()})
+	sys, err := local.Start(t.Context(), testOptions(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +66,19 @@ func TestSystem(t *testing.T) {
 	t.Run("bookings", func(t *testing.T) { testBookings(t, httpClient, sys.URL("bookings")) })
 	t.Run("flights", func(t *testing.T) { testFlights(t, httpClient, sys.URL("flights")) })
 	t.Run("hotels", func(t *testing.T) { testHotels(t, httpClient, sys.URL("hotels")) })
+	t.Run("saga trip completes", func(t *testing.T) { sagaTrip(t, httpClient, sys, true) })
+	// Events cross services through the broker: the relay publishes what a
+	// command recorded, the consumer's handler calls its command, and that
+	// command's event is published in turn, with the caller's trace context.
+	t.Run("bookings.TripRequested reaches flights", func(t *testing.T) { flowFlightsTripRequested(t, httpClient, sys, false) })
+	// A broker outage during a command loses nothing: its events are
+	// delivered once the broker is back.
+	t.Run("broker outage", func(t *testing.T) {
+		if sys.Broker() == nil {
+			t.Skip("the system uses an external NATS server")
+		}
+		flowFlightsTripRequested(t, httpClient, sys, true)
+	})
 }
 
 // testBookings calls the bookings service with the Connect protocol and JSON,
@@ -60,8 +90,8 @@ func testBookings(t *testing.T, httpClient *http.Client, url string) {
 	grpcWeb := bookingsv1connect.NewBookingsServiceClient(httpClient, url, connect.WithGRPCWeb())
 
 	createResp, err := connectJSON.RequestTrip(ctx, &bookingsv1.RequestTripRequest{
-		Traveller:   "traveller-1",
-		Destination: "destination-1",
+		Traveller:   "traveller-bookings",
+		Destination: "destination-bookings",
 		Nights:      6,
 	})
 	if err != nil {
@@ -120,8 +150,8 @@ func testFlights(t *testing.T, httpClient *http.Client, url string) {
 	grpcWeb := flightsv1connect.NewFlightsServiceClient(httpClient, url, connect.WithGRPCWeb())
 
 	createResp, err := connectJSON.HoldSeat(ctx, &flightsv1.HoldSeatRequest{
-		TripId:      "trip_id-1",
-		Destination: "destination-1",
+		TripId:      "trip_id-flights",
+		Destination: "destination-flights",
 	})
 	if err != nil {
 		t.Fatalf("HoldSeat: %v", err)
@@ -179,7 +209,7 @@ func testHotels(t *testing.T, httpClient *http.Client, url string) {
 	grpcWeb := hotelsv1connect.NewHotelsServiceClient(httpClient, url, connect.WithGRPCWeb())
 
 	createResp, err := connectJSON.BookRoom(ctx, &hotelsv1.BookRoomRequest{
-		TripId: "trip_id-1",
+		TripId: "trip_id-hotels",
 		Nights: 6,
 	})
 	if err != nil {
@@ -226,5 +256,193 @@ func testHotels(t *testing.T, httpClient *http.Client, url string) {
 		if got.GetStatus() != hotelsv1.RoomStatus_ROOM_STATUS_CANCELLED {
 			t.Errorf("GetStatus() = %v, want %v", got.GetStatus(), hotelsv1.RoomStatus_ROOM_STATUS_CANCELLED)
 		}
+	}
+}
+
+// flowFlightsTripRequested checks that bookings.TripRequested reaches flights: when outage is set, the
+// broker is down while the bookings command runs.
+func flowFlightsTripRequested(t *testing.T, httpClient *http.Client, sys *local.System, outage bool) {
+	ctx := t.Context()
+	traceParent := newTraceParent(t)
+	producer := bookingsv1connect.NewBookingsServiceClient(tracedClient(httpClient, traceParent), sys.URL("bookings"), connect.WithProtoJSON())
+	if outage {
+		sys.Broker().Stop()
+	}
+	if _, err := producer.RequestTrip(ctx, &bookingsv1.RequestTripRequest{
+		Traveller:   "traveller-1",
+		Destination: "destination-1",
+		Nights:      6,
+	}); err != nil {
+		t.Fatalf("RequestTrip: %v", err)
+	}
+	if outage {
+		time.Sleep(300 * time.Millisecond) // the relay keeps failing meanwhile
+		if err := sys.Broker().Resume(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitForEvent(t, sys, "travel.flights.seat_held", traceParent)
+}
+
+// newTraceParent returns a new W3C traceparent with a random trace id.
+func newTraceParent(t *testing.T) string {
+	var id [24]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		t.Fatal(err)
+	}
+	return "00-" + hex.EncodeToString(id[:16]) + "-" + hex.EncodeToString(id[16:]) + "-01"
+}
+
+// tracedClient sends traceParent with every request of httpClient.
+func tracedClient(httpClient *http.Client, traceParent string) *http.Client {
+	base := httpClient.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &http.Client{Transport: traceTransport{base: base, traceParent: traceParent}, Timeout: httpClient.Timeout}
+}
+
+type traceTransport struct {
+	base        http.RoundTripper
+	traceParent string
+}
+
+func (t traceTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("traceparent", t.traceParent)
+	return t.base.RoundTrip(r)
+}
+
+// waitForEvent fails the test unless an event on subject carrying
+// traceParent reaches the stream within 30 seconds.
+func waitForEvent(t *testing.T, sys *local.System, subject, traceParent string) {
+	t.Helper()
+	nc, err := nats.Connect(sys.NATSURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	for {
+		cons, err := js.OrderedConsumer(ctx, events.Stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+		for err == nil {
+			var msg jetstream.Msg
+			if msg, err = cons.Next(jetstream.FetchMaxWait(time.Second)); err == nil && msg.Headers().Get(events.HeaderTraceParent) == traceParent {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no event on %s with traceparent %s within 30s", subject, traceParent)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// sagaTrip creates what triggers the trip saga and checks its outcome in the entity.
+func sagaTrip(t *testing.T, httpClient *http.Client, sys *local.System, succeed bool) {
+	ctx := t.Context()
+	producer := bookingsv1connect.NewBookingsServiceClient(httpClient, sys.URL("bookings"), connect.WithProtoJSON())
+	createResp, err := producer.RequestTrip(ctx, &bookingsv1.RequestTripRequest{
+		Traveller:   "traveller-1",
+		Destination: "destination-1",
+		Nights:      6,
+	})
+	if err != nil {
+		t.Fatalf("RequestTrip: %v", err)
+	}
+	created := createResp.GetTrip()
+	if succeed {
+		// The participants react to each other's events until the last
+		// step sets the entity's status.
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			resp, err := producer.GetTrip(ctx, &bookingsv1.GetTripRequest{
+				TripId: created.GetId(),
+			})
+			if err != nil {
+				t.Fatalf("GetTrip: %v", err)
+			}
+			got := resp.GetTrip().GetStatus()
+			if got == bookingsv1.TripStatus_TRIP_STATUS_CONFIRMED {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GetStatus() = %v after 30s, want %v", got, bookingsv1.TripStatus_TRIP_STATUS_CONFIRMED)
+			}
+		}
+		return
+	}
+	t.Fatal("no step of the trip saga can be made to fail")
+}
+
+// sagaState is a saga as the orchestrator's GET /sagas/{id} shows it.
+type sagaState struct {
+	ID         string `json:"id"`
+	Status     string `json:"status"`
+	FailedStep string `json:"failed_step"`
+	Error      string `json:"error"`
+	Log        []struct {
+		Step    string `json:"step"`
+		Action  string `json:"action"`
+		Outcome string `json:"outcome"`
+		Error   string `json:"error"`
+	} `json:"log"`
+}
+
+// waitForSaga waits until the saga about subject reaches status, and fails
+// the test if it ends in another status or takes longer than 30s.
+func waitForSaga(t *testing.T, httpClient *http.Client, url, subject, status string) *sagaState {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var list []sagaState
+		getJSON(t, httpClient, url+"/sagas?subject="+subject, &list)
+		if len(list) > 0 {
+			var st sagaState
+			getJSON(t, httpClient, url+"/sagas/"+list[0].ID, &st)
+			if st.Status == status {
+				return &st
+			}
+			if st.Status == "completed" || st.Status == "failed" {
+				t.Fatalf("saga %s ended %s, want %s: %+v", st.ID, st.Status, status, st)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s saga about %s within 30s (sagas: %+v)", status, subject, list)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func getJSON(t *testing.T, httpClient *http.Client, url string, v any) {
+	t.Helper()
+	resp, err := httpClient.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+// wantSagaLog fails the test unless the saga's log is want, each entry
+// "step action outcome".
+func wantSagaLog(t *testing.T, st *sagaState, want []string) {
+	t.Helper()
+	var got []string
+	for _, e := range st.Log {
+		got = append(got, e.Step+" "+e.Action+" "+e.Outcome)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("saga log %q, want %q", got, want)
 	}
 }

@@ -8,17 +8,22 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"example.com/notebook/internal/platform/idempotency"
+	"example.com/notebook/internal/platform/outbox"
 )
 
 // New returns an HTTP client for calling services: HTTP/2 over TLS for
 // https:// URLs and unencrypted HTTP/2 (h2c) for http:// URLs, so the
 // Connect, gRPC and gRPC-Web protocols all work against microforge servers.
+// Each request carries the trace context (traceparent) and idempotency key
+// (Idempotency-Key) of its context.
 func New() *http.Client {
 	protocols := new(http.Protocols)
 	protocols.SetHTTP2(true)
 	protocols.SetUnencryptedHTTP2(true)
 	return &http.Client{
-		Transport: &http.Transport{
+		Transport: propagate{&http.Transport{
 			Protocols: protocols,
 			DialContext: (&net.Dialer{
 				Timeout:   5 * time.Second,
@@ -26,6 +31,23 @@ func New() *http.Client {
 			}).DialContext,
 			ForceAttemptHTTP2: true,
 			IdleConnTimeout:   90 * time.Second,
-		},
+		}},
 	}
+}
+
+// propagate sets the headers a request's context asks for.
+type propagate struct{ next http.RoundTripper }
+
+func (p propagate) RoundTrip(r *http.Request) (*http.Response, error) {
+	tp, key := outbox.TraceParent(r.Context()), idempotency.Key(r.Context())
+	if (tp != "" && r.Header.Get("Traceparent") == "") || (key != "" && r.Header.Get(idempotency.Header) == "") {
+		r = r.Clone(r.Context())
+		if tp != "" && r.Header.Get("Traceparent") == "" {
+			r.Header.Set("Traceparent", tp)
+		}
+		if key != "" && r.Header.Get(idempotency.Header) == "" {
+			r.Header.Set(idempotency.Header, key)
+		}
+	}
+	return p.next.RoundTrip(r)
 }

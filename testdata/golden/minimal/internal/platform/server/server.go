@@ -16,6 +16,9 @@ import (
 
 	"connectrpc.com/grpchealth"
 	"connectrpc.com/grpcreflect"
+
+	"example.com/notebook/internal/platform/idempotency"
+	"example.com/notebook/internal/platform/outbox"
 )
 
 // NewMux returns a mux with the standard endpoints of a service named
@@ -57,7 +60,7 @@ func New(handler http.Handler, logger *slog.Logger) *http.Server {
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
 	return &http.Server{
-		Handler:           LogRequests(logger, handler),
+		Handler:           LogRequests(logger, TraceContext(handler)),
 		Protocols:         protocols,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -84,6 +87,22 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.
 		return err
 	}
 	return nil
+}
+
+// TraceContext passes a request's W3C traceparent and Idempotency-Key
+// headers on in its context, so that the events a command records carry the
+// caller's trace and a repeated call with the same key runs once.
+func TraceContext(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if tp := r.Header.Get("Traceparent"); tp != "" {
+			ctx = outbox.WithTraceParent(ctx, tp)
+		}
+		if key := r.Header.Get(idempotency.Header); key != "" {
+			ctx = idempotency.WithKey(ctx, key)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // LogRequests logs one line per request: method, path, status, duration.

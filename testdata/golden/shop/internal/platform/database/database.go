@@ -232,9 +232,36 @@ func (d Dialect) Delete(t Table) string {
 	return d.Rebind("DELETE FROM " + d.Quote(t.Name) + " WHERE " + d.Quote(t.Columns[0]) + " = ?")
 }
 
+// IsUniqueViolation reports whether err is a unique constraint violation of
+// any supported database.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "SQLSTATE 23505") || // PostgreSQL
+		strings.Contains(msg, "Error 1062") || // MySQL, MariaDB: duplicate entry
+		strings.Contains(msg, "UNIQUE constraint failed") // SQLite
+}
+
+// txKey is the context key of the transaction WithTx carries.
+type txKey struct{}
+
+// WithTx returns a copy of ctx carrying tx: InTx called with it runs its
+// function in tx instead of a new transaction. Event handlers use it so that
+// the commands they call change state in the same transaction that records
+// the event as processed.
+func WithTx(ctx context.Context, tx *sql.Tx) context.Context {
+	return context.WithValue(ctx, txKey{}, tx)
+}
+
 // InTx runs fn in a transaction, committing when fn returns nil and rolling
-// back otherwise.
+// back otherwise. When ctx carries a transaction (WithTx), fn runs in it and
+// the caller that started it commits or rolls back.
 func (db *DB) InTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+		return fn(tx)
+	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)

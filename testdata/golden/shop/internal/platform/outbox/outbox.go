@@ -8,7 +8,11 @@ package outbox
 
 import (
 	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,6 +24,107 @@ import (
 // Table is the outbox table every service's migrations create.
 const Table = "outbox"
 
+// columns are the outbox columns List and Unpublished read, in Event order.
+const columns = "seq, id, aggregate_id, event_type, subject, payload, occurred_at, published_at, trace_parent, saga_context, aggregate_version"
+
+// ErrConcurrentChange is returned when another transaction appended an
+// event to the same aggregate at the same version first: the caller should
+// reload the aggregate and retry.
+var ErrConcurrentChange = errors.New("the aggregate changed concurrently; retry")
+
+// Saga is the choreographed saga an event belongs to: events recorded while
+// handling an event of a saga belong to it too, so every participant knows
+// the saga's id and trigger.
+type Saga struct {
+	Name    string // "trip"
+	ID      string // the id of the trigger event
+	Trigger []byte // the trigger event, protobuf-encoded
+	// On the saga's failure event: the step that failed and why.
+	FailedStep string
+	Error      string
+}
+
+type sagaKey struct{}
+
+// WithSaga returns a copy of ctx carrying saga: events recorded with it
+// belong to the saga. A saga without a name is ignored.
+func WithSaga(ctx context.Context, saga Saga) context.Context {
+	if saga.Name == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, sagaKey{}, saga)
+}
+
+// SagaFrom returns the saga ctx carries.
+func SagaFrom(ctx context.Context) (Saga, bool) {
+	saga, ok := ctx.Value(sagaKey{}).(Saga)
+	return saga, ok
+}
+
+// encode stores a saga in one column: name, id, base64 trigger, failed
+// step and base64 error.
+func (s Saga) encode() sql.NullString {
+	if s.Name == "" {
+		return sql.NullString{}
+	}
+	b64 := base64.StdEncoding.EncodeToString
+	return sql.NullString{String: strings.Join([]string{s.Name, s.ID, b64(s.Trigger), s.FailedStep, b64([]byte(s.Error))}, " "), Valid: true}
+}
+
+func decodeSaga(v sql.NullString) Saga {
+	parts := strings.Split(v.String, " ")
+	if !v.Valid || len(parts) != 5 {
+		return Saga{}
+	}
+	trigger, err := base64.StdEncoding.DecodeString(parts[2])
+	if err != nil {
+		return Saga{}
+	}
+	cause, _ := base64.StdEncoding.DecodeString(parts[4])
+	return Saga{Name: parts[0], ID: parts[1], Trigger: trigger, FailedStep: parts[3], Error: string(cause)}
+}
+
+// traceParentKey is the context key of the W3C trace context.
+type traceParentKey struct{}
+
+// WithTraceParent returns a copy of ctx carrying a W3C traceparent value
+// ("00-<trace id>-<span id>-<flags>"); events recorded with it carry it too.
+// The server sets it from an incoming request's traceparent header and the
+// event consumers from the event being handled.
+func WithTraceParent(ctx context.Context, traceParent string) context.Context {
+	if !validTraceParent(traceParent) {
+		return ctx
+	}
+	return context.WithValue(ctx, traceParentKey{}, traceParent)
+}
+
+// TraceParent returns the traceparent ctx carries, or "".
+func TraceParent(ctx context.Context) string {
+	tp, _ := ctx.Value(traceParentKey{}).(string)
+	return tp
+}
+
+func sagaOf(ctx context.Context) Saga {
+	saga, _ := SagaFrom(ctx)
+	return saga
+}
+
+// validTraceParent checks the shape of a version 00 traceparent.
+func validTraceParent(tp string) bool {
+	if len(tp) != 55 || tp[2] != '-' || tp[35] != '-' || tp[52] != '-' {
+		return false
+	}
+	for i, r := range tp {
+		if i == 2 || i == 35 || i == 52 {
+			continue
+		}
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // Event is one recorded event.
 type Event struct {
 	Seq         int64     // position in the outbox, increasing
@@ -30,16 +135,47 @@ type Event struct {
 	Payload     []byte    // protobuf binary encoding of the event
 	OccurredAt  time.Time // when it was recorded, UTC
 	PublishedAt time.Time // zero until the relay published it
+	TraceParent string    // W3C trace context of the change that recorded it, or ""
+	Saga        Saga      // the choreographed saga it belongs to; zero for none
+	Version     int64     // version of the aggregate it brought about (event-sourced services); 0 otherwise
 }
 
 // Record appends event to the outbox through q, which should be the
-// transaction that changes the aggregate.
+// transaction that changes the aggregate. The trace context ctx carries
+// (WithTraceParent) and its saga (WithSaga) are recorded with it.
 func Record(ctx context.Context, q database.Querier, d database.Dialect, aggregateID, subject string, event proto.Message) error {
+	return insert(ctx, q, d, aggregateID, sql.NullInt64{}, subject, event)
+}
+
+// Append records event as the next version of its aggregate: the outbox of
+// an event-sourced service is its event store. It returns that version.
+// Two transactions appending to the same aggregate at once both compute the
+// same version, and the second to commit gets ErrConcurrentChange
+// (optimistic concurrency).
+func Append(ctx context.Context, q database.Querier, d database.Dialect, aggregateID, subject string, event proto.Message) (int64, error) {
+	var current int64
+	query := d.Rebind("SELECT COALESCE(MAX(aggregate_version), 0) FROM " + d.Quote(Table) + " WHERE aggregate_id = ?")
+	if err := q.QueryRowContext(ctx, query, aggregateID).Scan(&current); err != nil {
+		return 0, fmt.Errorf("read the version of %s: %w", aggregateID, err)
+	}
+	return current + 1, AppendAt(ctx, q, d, aggregateID, current+1, subject, event)
+}
+
+// AppendAt records event as the given version of its aggregate, failing
+// with ErrConcurrentChange when that version exists.
+func AppendAt(ctx context.Context, q database.Querier, d database.Dialect, aggregateID string, version int64, subject string, event proto.Message) error {
+	return insert(ctx, q, d, aggregateID, sql.NullInt64{Int64: version, Valid: true}, subject, event)
+}
+
+func insert(ctx context.Context, q database.Querier, d database.Dialect, aggregateID string, version sql.NullInt64, subject string, event proto.Message) error {
 	payload, err := proto.Marshal(event)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", event.ProtoReflect().Descriptor().FullName(), err)
 	}
-	query := d.Rebind("INSERT INTO " + d.Quote(Table) + " (id, aggregate_id, event_type, subject, payload, occurred_at) VALUES (?, ?, ?, ?, ?, ?)")
+	if payload == nil {
+		payload = []byte{} // an event with every field empty encodes to nothing
+	}
+	query := d.Rebind("INSERT INTO " + d.Quote(Table) + " (id, aggregate_id, event_type, subject, payload, occurred_at, trace_parent, saga_context, aggregate_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	_, err = q.ExecContext(ctx, query,
 		uuid.NewString(),
 		aggregateID,
@@ -47,7 +183,13 @@ func Record(ctx context.Context, q database.Querier, d database.Dialect, aggrega
 		subject,
 		payload,
 		time.Now().UTC(),
+		TraceParent(ctx),
+		sagaOf(ctx).encode(),
+		version,
 	)
+	if err != nil && version.Valid && database.IsUniqueViolation(err) {
+		return fmt.Errorf("append %s to %s at version %d: %w", event.ProtoReflect().Descriptor().FullName(), aggregateID, version.Int64, ErrConcurrentChange)
+	}
 	if err != nil {
 		return fmt.Errorf("record %s in the outbox: %w", event.ProtoReflect().Descriptor().FullName(), err)
 	}
@@ -56,9 +198,19 @@ func Record(ctx context.Context, q database.Querier, d database.Dialect, aggrega
 
 // List returns up to limit recorded events after seq, oldest first.
 func List(ctx context.Context, q database.Querier, d database.Dialect, afterSeq int64, limit int) ([]Event, error) {
-	query := d.Rebind("SELECT seq, id, aggregate_id, event_type, subject, payload, occurred_at, published_at FROM " +
-		d.Quote(Table) + " WHERE seq > ? ORDER BY seq LIMIT ?")
-	rows, err := q.QueryContext(ctx, query, afterSeq, limit)
+	query := d.Rebind("SELECT " + columns + " FROM " + d.Quote(Table) + " WHERE seq > ? ORDER BY seq LIMIT ?")
+	return list(ctx, q, query, afterSeq, limit)
+}
+
+// Unpublished returns up to limit events the relay has not published yet,
+// oldest first.
+func Unpublished(ctx context.Context, q database.Querier, d database.Dialect, limit int) ([]Event, error) {
+	query := d.Rebind("SELECT " + columns + " FROM " + d.Quote(Table) + " WHERE published_at IS NULL ORDER BY seq LIMIT ?")
+	return list(ctx, q, query, limit)
+}
+
+func list(ctx context.Context, q database.Querier, query string, args ...any) ([]Event, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list outbox: %w", err)
 	}
@@ -68,11 +220,14 @@ func List(ctx context.Context, q database.Querier, d database.Dialect, afterSeq 
 		var (
 			e                   Event
 			occurred, published database.NullTime
+			traceParent, saga   sql.NullString
+			version             sql.NullInt64
 		)
-		if err := rows.Scan(&e.Seq, &e.ID, &e.AggregateID, &e.Type, &e.Subject, &e.Payload, &occurred, &published); err != nil {
+		if err := rows.Scan(&e.Seq, &e.ID, &e.AggregateID, &e.Type, &e.Subject, &e.Payload, &occurred, &published, &traceParent, &saga, &version); err != nil {
 			return nil, fmt.Errorf("list outbox: %w", err)
 		}
-		e.OccurredAt, e.PublishedAt = occurred.Time, published.Time
+		e.Version = version.Int64
+		e.OccurredAt, e.PublishedAt, e.TraceParent, e.Saga = occurred.Time, published.Time, traceParent.String, decodeSaga(saga)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {

@@ -11,9 +11,28 @@ CREATE TABLE outbox (
     subject TEXT NOT NULL,
     payload BLOB NOT NULL,
     occurred_at TIMESTAMP NOT NULL,
-    published_at TIMESTAMP NULL
+    published_at TIMESTAMP NULL,
+    trace_parent TEXT NULL,
+    saga_context TEXT NULL,
+    aggregate_version INTEGER NULL
 );
 CREATE INDEX outbox_unpublished_idx ON outbox (published_at, seq);
+CREATE UNIQUE INDEX outbox_aggregate_version_idx ON outbox (aggregate_id, aggregate_version);
+CREATE TABLE processed_events (
+    consumer TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    processed_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (consumer, event_id)
+);
+CREATE TABLE idempotency_keys (
+    idem_key TEXT NOT NULL,
+    method TEXT NOT NULL,
+    response BLOB NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (idem_key, method)
+);
 
 -- +goose Down
+DROP TABLE idempotency_keys;
+DROP TABLE processed_events;
 DROP TABLE outbox;

@@ -11,9 +11,56 @@ CREATE TABLE outbox (
     subject TEXT NOT NULL,
     payload BYTEA NOT NULL,
     occurred_at TIMESTAMPTZ NOT NULL,
-    published_at TIMESTAMPTZ NULL
+    published_at TIMESTAMPTZ NULL,
+    trace_parent TEXT NULL,
+    saga_context TEXT NULL,
+    aggregate_version BIGINT NULL
 );
 CREATE INDEX outbox_unpublished_idx ON outbox (published_at, seq);
+CREATE UNIQUE INDEX outbox_aggregate_version_idx ON outbox (aggregate_id, aggregate_version);
+CREATE TABLE processed_events (
+    consumer TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    processed_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (consumer, event_id)
+);
+CREATE TABLE idempotency_keys (
+    idem_key TEXT NOT NULL,
+    method TEXT NOT NULL,
+    response BYTEA NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (idem_key, method)
+);
+CREATE TABLE sagas (
+    id TEXT NOT NULL PRIMARY KEY,
+    name TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    status TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    failed_step TEXT NULL,
+    last_error TEXT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at TIMESTAMPTZ NOT NULL,
+    trigger_payload BYTEA NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX sagas_due_idx ON sagas (status, next_attempt_at);
+CREATE INDEX sagas_subject_idx ON sagas (subject);
+CREATE TABLE saga_log (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    saga_id TEXT NOT NULL,
+    step TEXT NOT NULL,
+    action TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    last_error TEXT NULL,
+    logged_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX saga_log_saga_idx ON saga_log (saga_id, seq);
 
 -- +goose Down
+DROP TABLE saga_log;
+DROP TABLE sagas;
+DROP TABLE idempotency_keys;
+DROP TABLE processed_events;
 DROP TABLE outbox;

@@ -11,9 +11,28 @@ CREATE TABLE outbox (
     subject VARCHAR(255) NOT NULL,
     payload LONGBLOB NOT NULL,
     occurred_at DATETIME(6) NOT NULL,
-    published_at DATETIME(6) NULL
+    published_at DATETIME(6) NULL,
+    trace_parent VARCHAR(64) NULL,
+    saga_context MEDIUMTEXT NULL,
+    aggregate_version BIGINT NULL
 );
 CREATE INDEX outbox_unpublished_idx ON outbox (published_at, seq);
+CREATE UNIQUE INDEX outbox_aggregate_version_idx ON outbox (aggregate_id, aggregate_version);
+CREATE TABLE processed_events (
+    consumer VARCHAR(255) NOT NULL,
+    event_id VARCHAR(64) NOT NULL,
+    processed_at DATETIME(6) NOT NULL,
+    PRIMARY KEY (consumer, event_id)
+);
+CREATE TABLE idempotency_keys (
+    idem_key VARCHAR(255) NOT NULL,
+    method VARCHAR(255) NOT NULL,
+    response LONGBLOB NOT NULL,
+    created_at DATETIME(6) NOT NULL,
+    PRIMARY KEY (idem_key, method)
+);
 
 -- +goose Down
+DROP TABLE idempotency_keys;
+DROP TABLE processed_events;
 DROP TABLE outbox;

@@ -1,0 +1,136 @@
+// Package ci generates the repository's pipeline: a GitHub Actions workflow
+// for `ci: github`, a .gitlab-ci.yml for `ci: gitlab`. Both run the same
+// checks: formatting, vet and lint, buf lint and breaking, generated code up
+// to date, unit and end-to-end tests against the production databases, the
+// Dockerfiles, compose.yaml and the Kubernetes manifests; on the default
+// branch they build and push one image per service whose code changed and
+// deploy to dev behind a manual gate.
+//
+// The pipeline is Scaffold: written once, then the team's.
+package ci
+
+import (
+	"path"
+	"strings"
+
+	"github.com/microforge/microforge/generators/deploy"
+	"github.com/microforge/microforge/internal/files"
+	"github.com/microforge/microforge/internal/model"
+	"github.com/microforge/microforge/templates"
+)
+
+// Name identifies this generator in plans and errors.
+const Name = "ci"
+
+// Paths of the generated pipelines.
+const (
+	GitHubPath = ".github/workflows/ci.yaml"
+	GitLabPath = ".gitlab-ci.yml"
+)
+
+// DefaultBranch is the branch the pipelines treat as the mainline.
+const DefaultBranch = "main"
+
+// Versions of the tools the pipelines run with `go run`, pinned so that a
+// pipeline gives the same answer tomorrow.
+var tools = Tools{Kustomize: "v5.7.1", Kubeconform: "v0.8.0", Buf: "1.57.0", KubeImage: "alpine/k8s:1.34.1"}
+
+// Tools are the pinned versions of the pipeline's tools.
+type Tools struct {
+	Kustomize, Kubeconform, Buf string
+	KubeImage                   string // image with kubectl and kustomize (GitLab deploy)
+}
+
+// Generate returns the pipeline the blueprint's deploy.ci asks for, or
+// nothing.
+func Generate(sys *model.System) ([]files.File, error) {
+	var tmpl, out string
+	switch sys.Deploy.CI {
+	case "github":
+		tmpl, out = ".github/workflows/ci.yaml", GitHubPath
+	case "gitlab":
+		tmpl, out = ".gitlab-ci.yml", GitLabPath
+	default:
+		return nil, nil
+	}
+	b, err := templates.Render("ci/"+tmpl, newView(sys))
+	if err != nil {
+		return nil, err
+	}
+	return []files.File{{Path: out, Content: b, Policy: files.Scaffold, Generator: Name}}, nil
+}
+
+type view struct {
+	System        string
+	DefaultBranch string
+	GoVersion     string
+	Images        deploy.Images
+	Postgres      bool
+	MySQL         bool
+	Services      []serviceView
+	Registry      string // host the images are pushed to
+	Login         login
+	Kube          *model.Kubernetes
+	Overlays      []string
+	DevOverlay    string
+	Tools         Tools
+}
+
+// login names the credentials the GitHub workflow logs in to the registry
+// with: the workflow's own token for ghcr.io, repository secrets elsewhere.
+type login struct{ Username, Password string }
+
+type serviceView struct {
+	Name       string // DNS-safe, as in the manifests
+	EnvPrefix  string // "ORDERS"
+	Dockerfile string
+	Image      string
+	Paths      string   // what the image is built from: a change here rebuilds it
+	Changes    []string // the same as GitLab rules:changes globs
+}
+
+func newView(sys *model.System) *view {
+	v := &view{
+		System:        sys.Name,
+		DefaultBranch: DefaultBranch,
+		GoVersion:     deploy.GoVersion,
+		Images:        deploy.Images{Postgres: deploy.PostgresImage, MariaDB: deploy.MariaDBImage, NATS: deploy.NATSImage},
+		Kube:          sys.Deploy.Kubernetes,
+		Tools:         tools,
+	}
+	if v.Kube != nil {
+		v.Overlays = []string{deploy.KubeDev, deploy.KubeProd}
+		v.DevOverlay = deploy.KubeDev
+	}
+	for _, svc := range sys.Services {
+		switch svc.Store {
+		case model.StorePostgres:
+			v.Postgres = true
+		case model.StoreMySQL:
+			v.MySQL = true
+		}
+		image := deploy.Image(sys, svc)
+		paths := []string{svc.CmdDir, svc.InternalDir, "internal/platform", sys.GenRoot, sys.ProtoRoot, "go.mod", "go.sum"}
+		var changes []string
+		for _, p := range paths {
+			if !strings.HasPrefix(p, "go.") {
+				p += "/**/*"
+			}
+			changes = append(changes, p)
+		}
+		v.Registry, _, _ = strings.Cut(image, "/")
+		v.Services = append(v.Services, serviceView{
+			Name:       strings.ReplaceAll(svc.Name, "_", "-"),
+			EnvPrefix:  svc.EnvPrefix,
+			Dockerfile: path.Join(svc.CmdDir, "Dockerfile"),
+			Image:      image,
+			Paths:      strings.Join(paths, " "),
+			Changes:    changes,
+		})
+	}
+	v.Login = login{"secrets.REGISTRY_USERNAME", "secrets.REGISTRY_PASSWORD"}
+	if v.Registry == "ghcr.io" {
+		v.Login = login{"github.actor", "secrets.GITHUB_TOKEN"}
+	}
+	return v
+}

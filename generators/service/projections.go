@@ -1,0 +1,98 @@
+package service
+
+import (
+	"github.com/microforge/microforge/internal/model"
+)
+
+// projectionView folds one event into an entity when the read models are
+// rebuilt from the event store.
+type projectionView struct {
+	EventType   string // "shop.orders.v1.OrderPlaced"
+	EventQualGo string
+	Entity      *entityView
+	Create      bool
+	Defaults    []assignment // enum fields of a created entity at their first value
+	Fields      []assignment // entity field and event getter
+	SetStatus   *assignment
+}
+
+// projectionTest is what the generated rebuild test does: create an entity
+// and change it through commands, rebuild, and find the same entity.
+type projectionTest struct {
+	Entity    string // "Order"
+	Create    *e2eCall
+	Update    *e2eCall // nil when no command changes the entity's status
+	RespField string
+	Event     string // an event of the entity, "ordersv1.OrderConfirmed"
+	Imports   imports
+}
+
+func newProjectionViews(sv *serviceView) {
+	svc := sv.model
+	if len(svc.Projections) == 0 {
+		return
+	}
+	sv.ProjectionsImports = imports{}.add("context", "fmt", "google.golang.org/protobuf/proto", sv.Sys.Module+"/internal/platform/outbox")
+	seen := map[*model.Entity]bool{}
+	for _, p := range svc.Projections {
+		ev := sv.entity(p.Entity)
+		v := &projectionView{EventType: p.Event.FullName, EventQualGo: p.Event.QualGo, Entity: ev, Create: p.Create}
+		importProto(p.Event.Service, sv.ProjectionsImports)
+		importProto(svc, sv.ProjectionsImports)
+		for _, a := range p.Fields {
+			v.Fields = append(v.Fields, assignment{a.Target.GoName, "event.Get" + a.Source.GoName + "()"})
+		}
+		if st := p.SetStatus; st != nil {
+			v.SetStatus = &assignment{st.Field.GoName, qualEnumValue(st.Field.Type.Enum, st.Value)}
+		}
+		if p.Create {
+			sv.ProjectionsImports.add("errors")
+			for _, f := range p.Entity.Message.Fields {
+				if f.Type.Kind == model.EnumType && (p.SetStatus == nil || p.SetStatus.Field != f) {
+					v.Defaults = append(v.Defaults, assignment{f.GoName, qualEnumValue(f.Type.Enum, f.Type.Enum.Values[0])})
+				}
+			}
+		}
+		sv.Projections = append(sv.Projections, v)
+		if !seen[p.Entity] {
+			seen[p.Entity] = true
+			sv.ReadModels = append(sv.ReadModels, ev)
+		}
+	}
+	// The test: the first entity created by a command whose event a
+	// projection creates it from.
+	for _, p := range svc.Projections {
+		if !p.Create {
+			continue
+		}
+		var create, update *model.Command
+		for _, c := range svc.Commands {
+			if create == nil && c.Entity == p.Entity && emitsEvent(c, p.Event) {
+				create = c
+			}
+		}
+		for _, c := range svc.Commands {
+			if c.Entity == p.Entity && c.Mode == model.ModeUpdate && c.SetStatus != nil && len(c.Emits) > 0 {
+				update = c
+				break
+			}
+		}
+		if create == nil || len(create.Output.Fields) == 0 {
+			continue
+		}
+		t := &projectionTest{Entity: p.Entity.Name(), RespField: create.Output.Fields[0].GoName, Event: p.Event.QualGo,
+			Imports: imports{}.add("errors", "testing", "connectrpc.com/connect", "google.golang.org/protobuf/proto", sv.Sys.Module+"/internal/platform/outbox")}
+		importProto(svc, t.Imports)
+		t.Create = sampleCall(create, t.Imports)
+		if update != nil {
+			t.Update = sampleCall(update, t.Imports)
+			for i, in := range update.Input.Fields {
+				if in == update.Lookup {
+					t.Update.Fields[i].Value = "created.GetId()"
+				}
+			}
+		}
+		sv.ProjectionTest = t
+		break
+	}
+}

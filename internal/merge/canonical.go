@@ -1,0 +1,80 @@
+package merge
+
+import (
+	"bytes"
+	"go/ast"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"sort"
+	"strconv"
+)
+
+// GoCanonical returns Go source in a form that gofmt and goimports do not
+// change the meaning of: all imports in one sorted block, then gofmt. Two
+// versions of a file that differ only by what those tools do have the same
+// canonical form. Source that does not parse is returned as is.
+func GoCanonical(src []byte) []byte {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "", src, parser.ParseComments|parser.ImportsOnly)
+	if err != nil {
+		return src
+	}
+	type spec struct{ name, path string }
+	var specs []spec
+	var first, last token.Pos
+	for _, d := range f.Decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok || gd.Tok != token.IMPORT {
+			continue
+		}
+		if first == token.NoPos {
+			first = gd.Pos()
+		}
+		last = gd.End()
+		for _, s := range gd.Specs {
+			is := s.(*ast.ImportSpec)
+			if is.Doc != nil || is.Comment != nil {
+				return gofmt(src) // commented imports: leave the layout alone
+			}
+			name := ""
+			if is.Name != nil {
+				name = is.Name.Name + " "
+			}
+			p, _ := strconv.Unquote(is.Path.Value)
+			specs = append(specs, spec{name, p})
+		}
+	}
+	if len(specs) == 0 {
+		return gofmt(src)
+	}
+	// Comments between the import declarations would be lost: keep as is.
+	for _, cg := range f.Comments {
+		if cg.Pos() > first && cg.End() < last {
+			return gofmt(src)
+		}
+	}
+	sort.Slice(specs, func(i, j int) bool {
+		if specs[i].path != specs[j].path {
+			return specs[i].path < specs[j].path
+		}
+		return specs[i].name < specs[j].name
+	})
+	var b bytes.Buffer
+	b.Write(src[:fset.Position(first).Offset])
+	b.WriteString("import (\n")
+	for _, s := range specs {
+		b.WriteString("\t" + s.name + strconv.Quote(s.path) + "\n")
+	}
+	b.WriteString(")")
+	b.Write(src[fset.Position(last).Offset:])
+	return gofmt(b.Bytes())
+}
+
+func gofmt(src []byte) []byte {
+	out, err := format.Source(src)
+	if err != nil {
+		return src
+	}
+	return out
+}

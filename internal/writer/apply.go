@@ -1,0 +1,228 @@
+package writer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+)
+
+// journal lists the steps of one Apply. Once it is on disk the generation
+// is decided: every step is idempotent, and Recover replays the ones a crash
+// left undone.
+type journal struct {
+	Steps []step `json:"steps"`
+}
+
+type step struct {
+	Path       string `json:"path"`
+	Staged     string `json:"staged,omitempty"` // file under stagingDir to move into place; empty: remove Path
+	Executable bool   `json:"executable,omitempty"`
+}
+
+// Apply writes the plan as one unit:
+//
+//  1. every new content is written under .microforge/staging/;
+//  2. the journal listing each move and removal is written (atomically,
+//     by rename): from here on, the generation will complete;
+//  3. staged files are renamed into place and stale files removed;
+//  4. the journal and staging directory are removed.
+//
+// A crash before 2 leaves the repository as it was (the next run discards
+// the staging directory); a crash after 2 is finished by Recover. Either
+// way the next generation reaches the same end state as an uninterrupted
+// one. Nothing is written when nothing changes. With OnConflict Fail and a
+// conflict, Apply writes nothing and returns ErrConflicts.
+func (p *Plan) Apply() error {
+	if p.opts.OnConflict == Fail && len(p.Conflicts()) > 0 {
+		return ErrConflicts
+	}
+	if len(p.writes) == 0 && len(p.removes) == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(p.Dir, 0o755); err != nil {
+		return err
+	}
+	if err := checkNoSymlink(p.Dir, stagingDir); err != nil {
+		return err
+	}
+	staging := filepath.Join(p.Dir, filepath.FromSlash(stagingDir))
+	if err := os.RemoveAll(staging); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(staging, 0o755); err != nil {
+		return err
+	}
+	paths := make([]string, 0, len(p.writes))
+	for pth := range p.writes {
+		paths = append(paths, pth)
+	}
+	// Backups land first and the manifest last, so that even a reader who
+	// looks mid-way never sees a manifest newer than the files.
+	sort.Slice(paths, func(i, j int) bool {
+		return order(paths[i]) < order(paths[j]) || (order(paths[i]) == order(paths[j]) && paths[i] < paths[j])
+	})
+	var j journal
+	for i, pth := range paths {
+		name := strconv.Itoa(i)
+		w := p.writes[pth]
+		if err := os.WriteFile(filepath.Join(staging, name), w.content, 0o644); err != nil {
+			return fmt.Errorf("stage %s: %w", pth, err)
+		}
+		j.Steps = append(j.Steps, step{Path: pth, Staged: name, Executable: w.executable})
+	}
+	removes := append([]string(nil), p.removes...)
+	sort.Strings(removes)
+	for _, pth := range removes {
+		j.Steps = append(j.Steps, step{Path: pth})
+	}
+	// The manifest moves after the removals.
+	for i, s := range j.Steps {
+		if s.Path == ManifestPath {
+			j.Steps = append(append(j.Steps[:i:i], j.Steps[i+1:]...), s)
+			break
+		}
+	}
+	b, err := json.MarshalIndent(j, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(p.Dir, filepath.FromSlash(journalPath)), b); err != nil {
+		return fmt.Errorf("write journal: %w", err)
+	}
+	return replay(p.Dir, j, p.opts.AfterStep)
+}
+
+func order(pth string) int {
+	switch {
+	case pth == ManifestPath:
+		return 2
+	case len(pth) > len(BackupDir) && pth[:len(BackupDir)+1] == BackupDir+"/":
+		return 0
+	}
+	return 1
+}
+
+// Pending reports whether dir holds the journal of an unfinished generation.
+func Pending(dir string) (bool, error) {
+	_, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(journalPath)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Recover finishes a generation that was interrupted after its journal was
+// written, and discards the staging files of one interrupted before. It
+// returns how many steps the journal held (0: nothing to finish).
+func Recover(dir string) (int, error) {
+	b, err := readFile(dir, journalPath)
+	if err != nil {
+		return 0, err
+	}
+	if b == nil {
+		staging := filepath.Join(dir, filepath.FromSlash(stagingDir))
+		if checkNoSymlink(dir, stagingDir) == nil {
+			if err := os.RemoveAll(staging); err != nil {
+				return 0, err
+			}
+		}
+		return 0, nil
+	}
+	var j journal
+	if err := json.Unmarshal(b, &j); err != nil {
+		return 0, fmt.Errorf("%s is damaged (%v): delete it and .microforge/staging, then generate again", journalPath, err)
+	}
+	return len(j.Steps), replay(dir, j, nil)
+}
+
+// replay carries out the journal's steps; each is idempotent.
+func replay(dir string, j journal, after func(int)) error {
+	staging := filepath.Join(dir, filepath.FromSlash(stagingDir))
+	for i, s := range j.Steps {
+		if err := checkPath(dir, s.Path); err != nil {
+			return err
+		}
+		target := filepath.Join(dir, filepath.FromSlash(s.Path))
+		if s.Staged == "" {
+			if err := os.Remove(target); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("delete %s: %w", s.Path, err)
+			}
+			pruneEmptyDirs(dir, path.Dir(s.Path))
+		} else {
+			src := filepath.Join(staging, filepath.Base(s.Staged))
+			if _, err := os.Lstat(src); errors.Is(err, fs.ErrNotExist) {
+				continue // moved into place before the interruption
+			}
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				return fmt.Errorf("write %s: %w", s.Path, err)
+			}
+			mode := fs.FileMode(0o644)
+			if s.Executable {
+				mode = 0o755
+			}
+			if err := os.Chmod(src, mode); err != nil {
+				return fmt.Errorf("write %s: %w", s.Path, err)
+			}
+			if err := os.Rename(src, target); err != nil {
+				return fmt.Errorf("write %s: %w", s.Path, err)
+			}
+		}
+		if after != nil {
+			after(i + 1)
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, filepath.FromSlash(journalPath))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return os.RemoveAll(staging)
+}
+
+// checkPath refuses a path that leads outside dir, directly or through a
+// symlink.
+func checkPath(dir, rel string) error {
+	if err := checkRel(rel); err != nil {
+		return err
+	}
+	return checkNoSymlink(dir, rel)
+}
+
+// pruneEmptyDirs removes rel and its parents while they are empty, stopping
+// at the output directory.
+func pruneEmptyDirs(dir, rel string) {
+	for rel != "." && rel != "/" && rel != "" {
+		if os.Remove(filepath.Join(dir, filepath.FromSlash(rel))) != nil {
+			return // not empty (or gone): stop
+		}
+		rel = path.Dir(rel)
+	}
+}
+
+// writeAtomic writes a file through a temporary file and a rename.
+func writeAtomic(full string, content []byte) error {
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(full), ".microforge-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(content); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), full)
+}

@@ -1,0 +1,71 @@
+package bookings
+
+import (
+	"testing"
+
+	bookingsv1 "example.com/travel/gen/travel/bookings/v1"
+	hotelsv1 "example.com/travel/gen/travel/hotels/v1"
+	"example.com/travel/internal/platform/events"
+	"example.com/travel/internal/platform/logging"
+	"example.com/travel/internal/platform/outbox"
+	"google.golang.org/protobuf/proto"
+)
+
+// This file is yours: microforge wrote a test of the default OnRoomBooked.
+
+// An event delivered twice is applied once.
+func TestOnRoomBookedAppliesOnce(t *testing.T) {
+	s := newTestService(t)
+	seeded := seedTrip(t, s)
+	trigger, err := proto.Marshal(&bookingsv1.TripRequested{
+		TripId:      seeded.GetId(),
+		Traveller:   "traveller-1",
+		Destination: "destination-1",
+		Nights:      6,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := proto.Marshal(&hotelsv1.RoomBooked{
+		TripId: "trip_id-1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumers := &events.Consumers{DB: s.store.db, Logger: logging.Discard()}
+	handler := s.eventHandler("bookings_hotels_room_booked")
+	meta := events.Metadata{ID: "event-1", Type: "travel.hotels.v1.RoomBooked", Attempt: 1}
+	meta.Saga = outbox.Saga{Name: "trip", ID: "saga-1", Trigger: trigger}
+	for range 2 {
+		if err := consumers.Process(t.Context(), handler, meta, payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recorded := 0
+	for _, typ := range recordedEvents(t, s) {
+		if typ == "travel.bookings.v1.TripConfirmed" {
+			recorded++
+		}
+	}
+	if recorded != 1 {
+		t.Errorf("ConfirmTrip recorded travel.bookings.v1.TripConfirmed %d times, want once", recorded)
+	}
+	var processed int
+	if err := s.store.db.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM "+events.ProcessedTable).Scan(&processed); err != nil {
+		t.Fatal(err)
+	}
+	if processed != 1 {
+		t.Errorf("%d processed events recorded, want 1", processed)
+	}
+}
+
+// An event whose payload does not decode is dead-lettered without retries.
+func TestOnRoomBookedRejectsGarbage(t *testing.T) {
+	s := newTestService(t)
+	consumers := &events.Consumers{DB: s.store.db, Logger: logging.Discard()}
+	meta := events.Metadata{ID: "event-1", Type: "travel.hotels.v1.RoomBooked", Attempt: 1}
+	err := consumers.Process(t.Context(), s.eventHandler("bookings_hotels_room_booked"), meta, []byte{0xff})
+	if !events.IsPermanent(err) {
+		t.Fatalf("error = %v, want a permanent error", err)
+	}
+}

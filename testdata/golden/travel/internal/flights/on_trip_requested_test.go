@@ -1,0 +1,62 @@
+package flights
+
+import (
+	"testing"
+
+	bookingsv1 "example.com/travel/gen/travel/bookings/v1"
+	"example.com/travel/internal/platform/events"
+	"example.com/travel/internal/platform/logging"
+	"google.golang.org/protobuf/proto"
+)
+
+// This file is yours: microforge wrote a test of the default OnTripRequested.
+
+// An event delivered twice is applied once.
+func TestOnTripRequestedAppliesOnce(t *testing.T) {
+	s := newTestService(t)
+	trigger, err := proto.Marshal(&bookingsv1.TripRequested{
+		TripId:      "trip_id-1",
+		Traveller:   "traveller-1",
+		Destination: "destination-1",
+		Nights:      6,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := trigger // the event is the trip saga's trigger
+	consumers := &events.Consumers{DB: s.store.db, Logger: logging.Discard()}
+	handler := s.eventHandler("flights_bookings_trip_requested")
+	meta := events.Metadata{ID: "event-1", Type: "travel.bookings.v1.TripRequested", Attempt: 1}
+	for range 2 {
+		if err := consumers.Process(t.Context(), handler, meta, payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recorded := 0
+	for _, typ := range recordedEvents(t, s) {
+		if typ == "travel.flights.v1.SeatHeld" {
+			recorded++
+		}
+	}
+	if recorded != 1 {
+		t.Errorf("HoldSeat recorded travel.flights.v1.SeatHeld %d times, want once", recorded)
+	}
+	var processed int
+	if err := s.store.db.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM "+events.ProcessedTable).Scan(&processed); err != nil {
+		t.Fatal(err)
+	}
+	if processed != 1 {
+		t.Errorf("%d processed events recorded, want 1", processed)
+	}
+}
+
+// An event whose payload does not decode is dead-lettered without retries.
+func TestOnTripRequestedRejectsGarbage(t *testing.T) {
+	s := newTestService(t)
+	consumers := &events.Consumers{DB: s.store.db, Logger: logging.Discard()}
+	meta := events.Metadata{ID: "event-1", Type: "travel.bookings.v1.TripRequested", Attempt: 1}
+	err := consumers.Process(t.Context(), s.eventHandler("flights_bookings_trip_requested"), meta, []byte{0xff})
+	if !events.IsPermanent(err) {
+		t.Fatalf("error = %v, want a permanent error", err)
+	}
+}

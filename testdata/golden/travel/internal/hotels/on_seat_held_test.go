@@ -1,0 +1,71 @@
+package hotels
+
+import (
+	"testing"
+
+	bookingsv1 "example.com/travel/gen/travel/bookings/v1"
+	flightsv1 "example.com/travel/gen/travel/flights/v1"
+	"example.com/travel/internal/platform/events"
+	"example.com/travel/internal/platform/logging"
+	"example.com/travel/internal/platform/outbox"
+	"google.golang.org/protobuf/proto"
+)
+
+// This file is yours: microforge wrote a test of the default OnSeatHeld.
+
+// An event delivered twice is applied once.
+func TestOnSeatHeldAppliesOnce(t *testing.T) {
+	s := newTestService(t)
+	trigger, err := proto.Marshal(&bookingsv1.TripRequested{
+		TripId:      "trip_id-1",
+		Traveller:   "traveller-1",
+		Destination: "destination-1",
+		Nights:      6,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := proto.Marshal(&flightsv1.SeatHeld{
+		TripId:      "trip_id-1",
+		Destination: "destination-1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumers := &events.Consumers{DB: s.store.db, Logger: logging.Discard()}
+	handler := s.eventHandler("hotels_flights_seat_held")
+	meta := events.Metadata{ID: "event-1", Type: "travel.flights.v1.SeatHeld", Attempt: 1}
+	meta.Saga = outbox.Saga{Name: "trip", ID: "saga-1", Trigger: trigger}
+	for range 2 {
+		if err := consumers.Process(t.Context(), handler, meta, payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recorded := 0
+	for _, typ := range recordedEvents(t, s) {
+		if typ == "travel.hotels.v1.RoomBooked" {
+			recorded++
+		}
+	}
+	if recorded != 1 {
+		t.Errorf("BookRoom recorded travel.hotels.v1.RoomBooked %d times, want once", recorded)
+	}
+	var processed int
+	if err := s.store.db.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM "+events.ProcessedTable).Scan(&processed); err != nil {
+		t.Fatal(err)
+	}
+	if processed != 1 {
+		t.Errorf("%d processed events recorded, want 1", processed)
+	}
+}
+
+// An event whose payload does not decode is dead-lettered without retries.
+func TestOnSeatHeldRejectsGarbage(t *testing.T) {
+	s := newTestService(t)
+	consumers := &events.Consumers{DB: s.store.db, Logger: logging.Discard()}
+	meta := events.Metadata{ID: "event-1", Type: "travel.flights.v1.SeatHeld", Attempt: 1}
+	err := consumers.Process(t.Context(), s.eventHandler("hotels_flights_seat_held"), meta, []byte{0xff})
+	if !events.IsPermanent(err) {
+		t.Fatalf("error = %v, want a permanent error", err)
+	}
+}
