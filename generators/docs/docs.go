@@ -130,6 +130,8 @@ type view struct {
 	RootOwners string
 	Curl       string
 	Env        []envVar
+	Events     bool // some service records or consumes events
+	Sagas      []readmeSaga
 }
 
 type serviceView struct {
@@ -182,7 +184,23 @@ func newView(sys *model.System) *view {
 		for _, c := range svc.Calls {
 			v.Env = append(v.Env, envVar{c.EnvPrefix + "_URL", "where a service reaches `" + c.Name + "`", fmt.Sprintf("`http://127.0.0.1:%d`", c.Port)})
 		}
+		if len(svc.Events) > 0 || len(svc.Consumers) > 0 {
+			v.Events = true
+		}
+		for _, l := range svc.Limits {
+			v.Env = append(v.Env, envVar{svc.EnvPrefix + "_" + l.Env,
+				fmt.Sprintf("the largest `%s` the default logic of `%s` accepts; more is refused", l.Field.Name, svc.Name),
+				fmt.Sprintf("`%d`", l.Default)})
+		}
 	}
+	if v.Events {
+		v.Env = append(v.Env,
+			envVar{"NATS_URL", "NATS server with JetStream that carries events (`cmd/local` embeds one)", "`nats://127.0.0.1:4222`"},
+			envVar{"EVENT_MAX_ATTEMPTS", "deliveries of a consumed event before it goes to the dead-letter subject", "`5`"},
+			envVar{"EVENT_RETRY_BACKOFF", "delay before the first retry of a failed event, doubled each time", "`500ms`"},
+		)
+	}
+	v.Sagas = readmeSagas(sys)
 	v.Env = dedupeEnv(append([]envVar{
 		{"PORT", "port the service listens on", "the service's port in the table above"},
 		{"DATABASE_URL", "`postgres://…`, `mysql://user:pass@tcp(host:3306)/db`, `sqlite:…` or `file:…`", "SQLite file `$DATA_DIR/<service>.db`"},
@@ -260,6 +278,47 @@ func querySummary(q *model.Query) string {
 		s = q.Description + " (" + s + ")"
 	}
 	return s
+}
+
+type readmeSaga struct {
+	Name, Kind, Trigger, State string
+	OnFailure                  string // command run after the compensations
+	Steps                      []string
+	Fail                       string // how to make it fail on purpose, when the default logic offers a way
+}
+
+func readmeSagas(sys *model.System) []readmeSaga {
+	var out []readmeSaga
+	for _, sg := range sys.Sagas {
+		sv := readmeSaga{Name: sg.Name, Trigger: "`" + sg.Trigger.Service.Name + "." + sg.Trigger.Name + "`"}
+		if sg.Choreography {
+			sv.Kind = "choreographed: each participant reacts to the previous step's event; a refused step publishes a failure event the others compensate on"
+		} else {
+			sv.Kind = "orchestrated by `" + sg.Orchestrator.Name + "`, which persists every transition and resumes after a restart"
+			sv.State = fmt.Sprintf("curl -s http://127.0.0.1:%d/sagas", sg.Orchestrator.Port)
+		}
+		for i, st := range sg.Steps {
+			line := fmt.Sprintf("%d. `%s.%s`", i+1, st.Call.Command.Service.Name, st.Call.Command.Name)
+			if st.Compensate != nil {
+				line += fmt.Sprintf(", undone by `%s.%s`", st.Compensate.Command.Service.Name, st.Compensate.Command.Name)
+			}
+			sv.Steps = append(sv.Steps, line)
+			if l := st.Call.Command.Limit; l != nil && sv.Fail == "" {
+				svc := st.Call.Command.Service
+				sv.Fail = fmt.Sprintf("`%s` refuses %s `%s` above `%s_%s` (default %d). Start the system with a low limit, e.g. `%s_%s=1000 go run ./cmd/local`, and trigger the saga with a larger amount: the steps before `%s` are compensated in reverse order",
+					st.Call.Command.Name, article(l.Field.Name), l.Field.Name, svc.EnvPrefix, l.Env, l.Default, svc.EnvPrefix, l.Env, st.Call.Command.Name)
+				if sg.OnFailure != nil {
+					sv.Fail += fmt.Sprintf(", then `%s.%s` runs", sg.OnFailure.Command.Service.Name, sg.OnFailure.Command.Name)
+				}
+				sv.Fail += "."
+			}
+		}
+		if sg.OnFailure != nil {
+			sv.OnFailure = fmt.Sprintf("`%s.%s`", sg.OnFailure.Command.Service.Name, sg.OnFailure.Command.Name)
+		}
+		out = append(out, sv)
+	}
+	return out
 }
 
 // article is "an" before a vowel sound (roughly: a vowel letter), else "a".
