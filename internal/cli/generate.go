@@ -215,8 +215,12 @@ func runGenerate(e *env, f generateFlags) error {
 		listConflicts(e.stderr, plan, "resolve the markers, then run microforge generate again")
 		return codedError{ExitConflict, fmt.Errorf("%d file(s) with conflicts", n)}
 	}
-	if plan.Count(writer.Create) > 0 {
-		fmt.Fprintf(e.stdout, "\nNext:\n  cd %s\n  go run ./cmd/local    # every service on this machine\n  go test ./...         # unit and end-to-end tests\n", g.out)
+	if created(plan, "go.mod") { // a new repository: say how to use it
+		fmt.Fprint(e.stdout, "\nNext:\n")
+		if filepath.Clean(g.out) != "." {
+			fmt.Fprintf(e.stdout, "  cd %s\n", g.out)
+		}
+		fmt.Fprint(e.stdout, "  go run ./cmd/local    # every service on this machine\n  go test ./...         # unit and end-to-end tests\n")
 	}
 	return nil
 }
@@ -449,4 +453,14 @@ func samePath(a, b string) (bool, error) {
 		return false, err
 	}
 	return aa == bb, nil
+}
+
+// created reports whether the plan creates the file at path.
+func created(plan *writer.Plan, path string) bool {
+	for _, c := range plan.Changes {
+		if c.Path == path {
+			return c.Action == writer.Create
+		}
+	}
+	return false
 }
