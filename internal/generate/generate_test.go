@@ -15,6 +15,7 @@ import (
 	"github.com/microforge/microforge/internal/files"
 	"github.com/microforge/microforge/internal/model"
 	"github.com/microforge/microforge/internal/protoc"
+	"github.com/microforge/microforge/internal/testblueprint"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden trees in testdata/golden")
@@ -190,7 +191,7 @@ func BenchmarkGenerate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	synth := syntheticBlueprint(100)
+	synth := testblueprint.Synthetic(100)
 	for _, bc := range []struct {
 		name string
 		src  []byte
@@ -202,7 +203,7 @@ func BenchmarkGenerate(b *testing.B) {
 
 // TestSyntheticBlueprintIsValid keeps the benchmark input honest.
 func TestSyntheticBlueprintIsValid(t *testing.T) {
-	sys, err := blueprint.Parse("synthetic.yaml", syntheticBlueprint(100))
+	sys, err := blueprint.Parse("synthetic.yaml", testblueprint.Synthetic(100))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,16 @@
-package generate
+// Package testblueprint builds blueprints for benchmarks and tests: a
+// synthetic system of any size, so every measurement uses the same shape.
+package testblueprint
 
 import (
 	"fmt"
 	"strings"
 )
 
-// syntheticBlueprint describes n services in a chain: each has an entity,
+// Synthetic describes n services in a chain: each has an entity,
 // three commands, two queries and three events, calls the next service and
 // consumes the previous one's first event.
-func syntheticBlueprint(n int) []byte {
+func Synthetic(n int) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "version: 1\nname: synth\nmodule: example.com/synth\ndescription: %d generated services.\nservices:\n", n)
 	for i := 0; i < n; i++ {
