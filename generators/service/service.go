@@ -112,6 +112,9 @@ func Generate(sys *model.System) ([]files.File, error) {
 	}
 	g := &generation{}
 	for _, t := range systemTemplates {
+		if strings.HasPrefix(t.name, "internal/platform/saga/") && len(sys.Sagas) == 0 {
+			continue // the saga runtime only ships to systems that have sagas
+		}
 		var data any = sv
 		if t.name == "internal/local/e2e_test.go" {
 			data = newE2EView(sv)
