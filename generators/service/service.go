@@ -10,8 +10,11 @@ package service
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/microforge/microforge/internal/files"
 	"github.com/microforge/microforge/internal/model"
@@ -165,35 +168,57 @@ func Generate(sys *model.System) ([]files.File, error) {
 			}
 		}
 	}
-	if g.err != nil {
-		return nil, g.err
+	out, err := g.files()
+	if err != nil {
+		return nil, err
 	}
-	sort.Slice(g.out, func(i, j int) bool { return g.out[i].Path < g.out[j].Path })
-	return g.out, nil
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
 }
 
-// generation collects rendered files and the first error.
+// generation collects the files to render, then renders and formats them on
+// every CPU: gofmt of the generated Go is most of a large system's
+// generation time. Output order and the error reported do not depend on
+// scheduling.
 type generation struct {
-	out []files.File
-	err error
+	jobs []renderJob
+}
+
+type renderJob struct {
+	template, path string
+	data           any
+	policy         files.Policy
 }
 
 func (g *generation) render(template, path string, data any, policy files.Policy) {
-	if g.err != nil {
-		return
+	g.jobs = append(g.jobs, renderJob{template, path, data, policy})
+}
+
+// files renders every job and returns the files in job order, or the error
+// of the first failing job.
+func (g *generation) files() ([]files.File, error) {
+	out := make([]files.File, len(g.jobs))
+	errs := make([]error, len(g.jobs))
+	var eg errgroup.Group
+	eg.SetLimit(runtime.GOMAXPROCS(0))
+	for i, j := range g.jobs {
+		eg.Go(func() error {
+			src, err := templates.Render("service/"+j.template, j.data)
+			if err == nil {
+				out[i], err = files.New(j.path, src, j.policy)
+				out[i].Generator = Name
+			}
+			errs[i] = err
+			return nil
+		})
 	}
-	src, err := templates.Render("service/"+template, data)
-	if err != nil {
-		g.err = err
-		return
+	_ = eg.Wait() // errors are kept per job so the first in order is reported
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
-	f, err := files.New(path, src, policy)
-	if err != nil {
-		g.err = err
-		return
-	}
-	f.Generator = Name
-	g.out = append(g.out, f)
+	return out, nil
 }
 
 // fileBases hands out the base names of a service package's per-method
