@@ -37,6 +37,7 @@ var systemTemplates = []struct {
 	{"internal/platform/database/columns.go", files.Owned},
 	{"internal/platform/database/database.go", files.Owned},
 	{"internal/platform/database/migrate.go", files.Owned},
+	{"internal/platform/database/migrate_test.go", files.Owned},
 	{"internal/platform/database/dbtest/dbtest.go", files.Owned},
 	{"internal/platform/logging/logging.go", files.Owned},
 	{"internal/platform/outbox/outbox.go", files.Owned},
