@@ -17,40 +17,62 @@ import (
 // AddService appends a service to the blueprint's services list. Store and
 // description are optional ("" leaves the key out).
 func AddService(src []byte, name, store, description string) ([]byte, error) {
+	out, _, err := InsertService(src, append([]string{"name: " + name}, serviceKeys("", store, description)...))
+	return out, err
+}
+
+// InsertService appends a service to the blueprint's services list. entry
+// is the service's mapping as block YAML lines, unindented, its first line
+// "name: NAME"; it is indented to match the list. It also returns the
+// 1-based line at which the entry's first line landed.
+func InsertService(src []byte, entry []string) ([]byte, int, error) {
+	if len(entry) == 0 || !strings.HasPrefix(entry[0], "name: ") {
+		return nil, 0, fmt.Errorf("internal error: a service entry starts with its name")
+	}
+	name := strings.TrimSpace(strings.TrimPrefix(entry[0], "name: "))
 	d, err := newEditDoc(src)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
+	}
+	indented := func(dashCol, keyCol int) []string {
+		out := []string{strings.Repeat(" ", dashCol) + "-" + strings.Repeat(" ", keyCol-dashCol-1) + entry[0]}
+		for _, l := range entry[1:] {
+			if l == "" {
+				out = append(out, "")
+			} else {
+				out = append(out, strings.Repeat(" ", keyCol)+l)
+			}
+		}
+		return out
 	}
 	key, services := d.rootKey("services")
 	if services == nil {
-		text := []string{"", "services:", "  - name: " + name}
-		text = append(text, serviceKeys("    ", store, description)...)
-		return d.insertAfter(d.lastContentLine(), text), nil
+		at := d.lastContentLine()
+		return d.insertAfter(at, append([]string{"", "services:"}, indented(2, 4)...)), at + 3, nil
 	}
 	if services.Kind != yaml.SequenceNode || services.Style&yaml.FlowStyle != 0 {
-		return nil, fmt.Errorf("%d:%d: services is not a block list (\"- name: ...\" lines): add the service by hand", key.Line, key.Column)
+		return nil, 0, fmt.Errorf("%d:%d: services is not a block list (\"- name: ...\" lines): add the service by hand", key.Line, key.Column)
 	}
 	if len(services.Content) == 0 {
-		return nil, fmt.Errorf("%d:%d: services is empty: add the service by hand", key.Line, key.Column)
+		return nil, 0, fmt.Errorf("%d:%d: services is empty: add the service by hand", key.Line, key.Column)
 	}
 	for _, s := range services.Content {
 		if n := mapValue(s, "name"); n != nil && n.Value == name {
-			return nil, fmt.Errorf("%d:%d: there is already a service named %q", n.Line, n.Column, name)
+			return nil, 0, fmt.Errorf("%d:%d: there is already a service named %q", n.Line, n.Column, name)
 		}
 	}
 	first := services.Content[0]
 	dash := d.dashIndent(first)
 	if dash < 0 {
-		return nil, fmt.Errorf("%d:%d: cannot tell how the services list is indented: add the service by hand", first.Line, first.Column)
+		return nil, 0, fmt.Errorf("%d:%d: cannot tell how the services list is indented: add the service by hand", first.Line, first.Column)
 	}
-	keys := strings.Repeat(" ", first.Column-1)
 	var text []string
 	if len(services.Content) > 1 && d.blankBefore(services.Content[1].Line) {
 		text = append(text, "")
 	}
-	text = append(text, strings.Repeat(" ", dash)+"-"+strings.Repeat(" ", first.Column-1-dash-1)+"name: "+name)
-	text = append(text, serviceKeys(keys, store, description)...)
-	return d.insertAfter(d.end(services, dash), text), nil
+	text = append(text, indented(dash, first.Column-1)...)
+	at := d.end(services, dash)
+	return d.insertAfter(at, text), at + len(text) - len(entry) + 1, nil
 }
 
 func serviceKeys(indent, store, description string) []string {

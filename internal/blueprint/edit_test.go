@@ -125,3 +125,25 @@ func FuzzEdits(f *testing.F) {
 		}
 	})
 }
+
+func TestInsertService(t *testing.T) {
+	src := []byte("version: 1\nname: x\nmodule: example.com/x\nservices:\n    -   name: a\n        store: sqlite\n\n    -   name: b\n# the end\n")
+	out, line, err := InsertService(src, []string{"name: c", "entities:", "  C: {n: string}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "version: 1\nname: x\nmodule: example.com/x\nservices:\n    -   name: a\n        store: sqlite\n\n    -   name: b\n\n    -   name: c\n        entities:\n          C: {n: string}\n# the end\n"
+	if string(out) != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+	if l := strings.Split(string(out), "\n")[line-1]; l != "    -   name: c" {
+		t.Errorf("line %d is %q, not the entry's first line", line, l)
+	}
+	if _, _, err := InsertService(out, []string{"name: b"}); err == nil || !strings.Contains(err.Error(), `already a service named "b"`) {
+		t.Errorf("a duplicate is not refused: %v", err)
+	}
+	out, line, err = InsertService([]byte("version: 1\nname: x\n"), []string{"name: c"})
+	if err != nil || string(out) != "version: 1\nname: x\n\nservices:\n  - name: c\n" || line != 5 {
+		t.Errorf("into a blueprint without services: %q line %d %v", out, line, err)
+	}
+}

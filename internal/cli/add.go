@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/microforge/microforge/internal/blueprint"
+	"github.com/microforge/microforge/internal/wizard"
 )
 
 func newAddCmd(e *env) *cobra.Command {
@@ -29,16 +31,50 @@ Nothing is changed when the edited blueprint would not be valid.`,
 	}
 	var sf, cf generateFlags
 	var store, description, input string
+	var accessible bool
 	svc := &cobra.Command{
-		Use:   "service NAME",
-		Short: "Add a service",
-		Args:  cobra.ExactArgs(1),
+		Use:   "service [NAME]",
+		Short: "Add a service (asked for in a terminal when NAME or flags are missing)",
+		Long: `add service adds a service to the blueprint and regenerates. In a terminal,
+when NAME, --store or --description is missing, it asks for the service with
+the form of 'microforge new' (entities, commands, queries, events, calls,
+consumes); otherwise it adds the service as the flags say.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			name := ""
+			if len(args) == 1 {
+				name = args[0]
+			}
+			flagsMissing := name == "" || !cmd.Flags().Changed("store") && !cmd.Flags().Changed("description")
+			if flagsMissing && isTerminal(e.stdin) {
+				if _, ok := os.LookupEnv("ACCESSIBLE"); ok {
+					accessible = true
+				}
+				return runAdd(e, sf, func(src []byte) ([]byte, error) {
+					preset := wizard.Service{Name: name, Description: description}
+					if cmd.Flags().Changed("store") {
+						preset.Store = store
+					}
+					entry, err := wizard.AskService(e.ctx, wizard.Options{In: e.stdin, Out: e.stdout, Accessible: accessible}, src, preset)
+					if errors.Is(err, wizard.ErrAborted) {
+						return nil, errors.New("cancelled; nothing was changed")
+					}
+					if err != nil {
+						return nil, err
+					}
+					out, _, err := blueprint.InsertService(src, entry)
+					return out, err
+				})
+			}
+			if name == "" {
+				return usageError{errors.New("name the service: microforge add service NAME [--store S] [--description D] (in a terminal, microforge add service asks)")}
+			}
 			return runAdd(e, sf, func(src []byte) ([]byte, error) {
-				return blueprint.AddService(src, args[0], store, description)
+				return blueprint.AddService(src, name, store, description)
 			})
 		},
 	}
+	svc.Flags().BoolVar(&accessible, "accessible", false, "plain prompts for screen readers (also when ACCESSIBLE is set)")
 	sf.register(svc, true)
 	svc.Flags().StringVar(&store, "store", "sqlite", "the service's store: postgres|mysql|sqlite")
 	svc.Flags().StringVar(&description, "description", "", "what the service does")

@@ -88,6 +88,7 @@ Exit codes: 0 success, 1 invalid input or failure, 2 usage error,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
+		newNewCmd(e),
 		newGenerateCmd(e),
 		newPlanCmd(e),
 		newAddCmd(e),

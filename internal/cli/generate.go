@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/microforge/microforge/generators/docs"
 	"github.com/microforge/microforge/generators/proto"
@@ -407,13 +408,11 @@ func gitDirty(ctx context.Context, dir string, paths []string) []string {
 	return out
 }
 
+// isTerminal reports whether r is a terminal (not a pipe, a file or
+// /dev/null).
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // preparePlugins builds the protoc plugins on first use, saying so: it is the

@@ -17,32 +17,35 @@ type graphFlags struct {
 func newGraphCmd(e *env) *cobra.Command {
 	var f graphFlags
 	cmd := &cobra.Command{
-		Use:   "graph [-f microforge.yaml] [--format mermaid|dot]",
+		Use:   "graph [-f microforge.yaml] [--format mermaid|dot|text]",
 		Short: "Draw the system: services, calls, events, routes and sagas",
 		Long: `graph prints the architecture the blueprint describes: services (with
 their store and port), synchronous calls, events from emitters to consumers,
 gateway routes with their auth, and sagas with their steps. Mermaid renders
-on GitHub; DOT renders with Graphviz (dot -Tsvg).`,
+on GitHub; DOT renders with Graphviz (dot -Tsvg); text reads in a terminal.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if f.format != "mermaid" && f.format != "dot" {
-				return usageError{fmt.Errorf("--format must be mermaid or dot, not %q", f.format)}
+			if f.format != "mermaid" && f.format != "dot" && f.format != "text" {
+				return usageError{fmt.Errorf("--format must be mermaid, dot or text, not %q", f.format)}
 			}
 			sys, err := blueprint.Load(f.file)
 			if err != nil {
 				return err
 			}
 			g := graph.Build(sys)
-			if f.format == "dot" {
+			switch f.format {
+			case "dot":
 				fmt.Fprint(e.stdout, g.DOT(sys.Name))
-			} else {
+			case "text":
+				fmt.Fprint(e.stdout, g.Text())
+			default:
 				fmt.Fprint(e.stdout, g.Mermaid())
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&f.file, "file", "f", "microforge.yaml", "blueprint to read")
-	cmd.Flags().StringVar(&f.format, "format", "mermaid", "output format: mermaid or dot")
-	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"mermaid", "dot"}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.Flags().StringVar(&f.format, "format", "mermaid", "output format: mermaid, dot or text")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"mermaid", "dot", "text"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }

@@ -198,3 +198,37 @@ func (g *Graph) DOT(name string) string {
 	b.WriteString("}\n")
 	return b.String()
 }
+
+// Text renders the graph as plain text for a terminal: the boxes, then one
+// line per edge, "from --> to  label" (-.-> an event, ==> a saga step).
+func (g *Graph) Text() string {
+	var b strings.Builder
+	width := 0
+	for _, n := range g.Nodes {
+		width = max(width, len(n.ID))
+	}
+	for _, n := range g.Nodes {
+		open, close := "[", "]"
+		switch n.Shape {
+		case "client":
+			open, close = "(", ")"
+		case "gateway":
+			open, close = "{{", "}}"
+		case "saga":
+			open, close = "[/", "/]"
+		}
+		fmt.Fprintf(&b, "  %-*s  %s %s %s\n", width, n.ID, open, n.Label, close)
+	}
+	b.WriteString("\n")
+	for _, e := range g.Edges {
+		arrow := "-->"
+		switch e.Kind {
+		case Event:
+			arrow = "-.->"
+		case Step:
+			arrow = "==>"
+		}
+		fmt.Fprintf(&b, "  %-*s %-4s %-*s  %s\n", width, e.From, arrow, width, e.To, e.Label)
+	}
+	return b.String()
+}

@@ -1,0 +1,468 @@
+package cli
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// These tests drive the real microforge binary in a real terminal: a tmux
+// session of 200x50, answered with send-keys and read with capture-pane.
+// They are skipped when tmux is missing, unless MICROFORGE_REQUIRE_TOOLS=1.
+
+// terminal is one tmux session running microforge new.
+type terminal struct {
+	t      *testing.T
+	socket string
+}
+
+// buildMicroforge builds the binary under test into a temporary directory.
+func buildMicroforge(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "microforge")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/microforge/microforge/cmd/microforge")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build microforge: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startTerminal runs "bin args..." in dir inside a new tmux server of its
+// own; the shell prints EXIT=<code> when microforge ends.
+func startTerminal(t *testing.T, dir string, bin string, args ...string) *terminal {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("MICROFORGE_REQUIRE_TOOLS") == "1" {
+			t.Fatal("tmux is required (MICROFORGE_REQUIRE_TOOLS=1) but not installed")
+		}
+		t.Skip("tmux not installed")
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	tt := &terminal{t: t, socket: "microforge-test-" + hex.EncodeToString(b[:])}
+	quoted := []string{shellQuote(bin)}
+	for _, a := range args {
+		quoted = append(quoted, shellQuote(a))
+	}
+	script := strings.Join(quoted, " ") + "; echo EXIT=$?; sleep 3600"
+	tt.tmux("new-session", "-d", "-x", "200", "-y", "50", "-c", dir, "env -u ACCESSIBLE sh -c "+shellQuote(script))
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", tt.socket, "kill-server").Run() })
+	return tt
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func (tt *terminal) tmux(args ...string) string {
+	tt.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-L", tt.socket}, args...)...).CombinedOutput()
+	if err != nil {
+		tt.t.Fatalf("tmux %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// screen returns what the terminal shows.
+func (tt *terminal) screen() string {
+	tt.t.Helper()
+	return tt.tmux("capture-pane", "-p", "-J")
+}
+
+// waitFor polls the screen until it matches re, and fails after a deadline.
+func (tt *terminal) waitFor(re string) string {
+	tt.t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		s := tt.screen()
+		if rx.MatchString(s) {
+			return s
+		}
+		if strings.Contains(s, "EXIT=") && !strings.Contains(re, "EXIT") {
+			tt.t.Fatalf("microforge ended while waiting for %q; screen:\n%s", re, s)
+		}
+		if time.Now().After(deadline) {
+			tt.t.Fatalf("timed out waiting for %q; screen:\n%s", re, s)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// focused waits until the field titled title has the focus (huh marks the
+// focused field's lines with ┃), so keys go to it.
+func (tt *terminal) focused(title string) {
+	tt.t.Helper()
+	tt.waitFor(`(?m)^┃ ` + regexp.QuoteMeta(title))
+}
+
+// keys sends tmux key names (Enter, C-u, Down) or literal text.
+func (tt *terminal) keys(keys ...string) {
+	tt.t.Helper()
+	tt.tmux(append([]string{"send-keys"}, keys...)...)
+}
+
+// answer waits for the question and replaces the offered text with text.
+func (tt *terminal) answer(title, text string) {
+	tt.t.Helper()
+	tt.focused(title)
+	tt.keys("C-u")
+	tt.keys("-l", text)
+	tt.keys("Enter")
+}
+
+// enter waits for the question and takes what is offered.
+func (tt *terminal) enter(title string) {
+	tt.t.Helper()
+	tt.focused(title)
+	tt.keys("Enter")
+}
+
+// TestWizardTwoServices is the acceptance session: a new user creates two
+// services, routes one through the gateway with a role, adds a saga, and
+// gets the expected blueprint and a repository that builds and passes its
+// tests.
+func TestWizardTwoServices(t *testing.T) {
+	bin := buildMicroforge(t)
+	start := time.Now()
+	work := t.TempDir()
+	tt := startTerminal(t, work, bin, "new", "bazaar")
+
+	tt.answer("System name", "bazaar")
+	tt.answer("Go module path", "example.com/bazaar")
+	tt.enter("Start from") // empty
+	tt.enter("Description")
+
+	tt.answer("Service 1: name", "orders")
+	tt.answer("Description", "Takes orders.")
+	tt.enter("Store")    // sqlite
+	tt.enter("Patterns") // none
+	tt.waitFor(`Order: \{name: string\}`)
+	tt.enter("Entities of orders")
+	tt.enter("Commands")
+	tt.enter("Queries")
+	tt.enter("Events")
+	tt.focused("Add another service?")
+	tt.keys("y")
+
+	tt.answer("Service 2: name", "payments")
+	tt.answer("Description", "Captures payments.")
+	tt.enter("Store")
+	tt.enter("Patterns")
+	tt.waitFor(`CreatePayment: \{input: \{name: string\}, emits: \[PaymentCreated\]\}`)
+	tt.enter("Entities of payments")
+	tt.enter("Commands")
+	tt.enter("Queries")
+	tt.enter("Events")
+	tt.enter("payments calls")
+	tt.focused("payments consumes")
+	tt.keys("x", "Enter") // orders.OrderCreated
+	tt.focused("Add another service?")
+	tt.keys("n")
+
+	tt.enter("Add an API gateway?") // yes
+	tt.focused("Services the gateway routes")
+	tt.keys("Down", "x", "Enter") // only orders
+	tt.enter("Methods of orders routed")
+	tt.enter("Authentication") // required
+	tt.answer("Roles the caller needs", "customer")
+	tt.enter("JWT issuer")
+	tt.answer("JWT audience", "bazaar")
+	tt.enter("JWKS URL")
+
+	tt.focused("Add a saga?")
+	tt.keys("y")
+	tt.answer("Saga name", "checkout")
+	tt.enter("Orchestrator")         // orders
+	tt.enter("Started by the event") // orders.OrderCreated
+	tt.focused("Steps of checkout")
+	tt.keys("Down", "x", "Enter") // payments.CreatePayment
+	tt.enter("Inputs of payments.CreatePayment")
+	tt.enter("Undo payments.CreatePayment with") // none
+	tt.enter("When checkout fails, call")        // none
+	tt.focused("Add another saga?")
+	tt.keys("n")
+
+	tt.enter("Kubernetes namespace")
+	tt.enter("Autoscale the services on CPU?")
+	tt.enter("CI")
+	tt.enter("Minimum replicas")
+	tt.enter("Maximum replicas")
+	tt.enter("Target CPU %")
+	s := tt.waitFor(`Write bazaar/microforge.yaml and generate the repository\?`)
+	for _, want := range []string{`bazaar \(example.com/bazaar\): 2 service\(s\), a gateway on :8080, 1 saga\(s\)`,
+		`gateway +--> +orders +all methods; JWT customer`, `orders +-\.-> +payments +OrderCreated`, `saga_checkout +==> +payments +1\. CreatePayment`} {
+		if !regexp.MustCompile(want).MatchString(s) {
+			t.Errorf("summary lacks %s:\n%s", want, s)
+		}
+	}
+	tt.keys("Enter")
+	tt.waitFor(`EXIT=0`)
+	t.Logf("wizard session: %s", time.Since(start).Round(time.Millisecond))
+
+	dir := filepath.Join(work, "bazaar")
+	compareGolden(t, filepath.Join(dir, "microforge.yaml"), "two-services.yaml")
+	if testing.Short() {
+		return
+	}
+	for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}, {"test", "./..."}} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s in the generated repository: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	t.Logf("wizard session, then go build, vet and test in the repository: %s", time.Since(start).Round(time.Millisecond))
+}
+
+// TestWizardDefaults: pressing Enter at every question gives the system
+// `new --yes` gives, which is valid and generates.
+func TestWizardDefaults(t *testing.T) {
+	bin := buildMicroforge(t)
+	start := time.Now()
+	work := t.TempDir()
+	tt := startTerminal(t, work, bin, "new", "app")
+	for i := 0; i < 60; i++ {
+		s := tt.waitFor(`(?m)^┃|EXIT=`)
+		if strings.Contains(s, "EXIT=") {
+			break
+		}
+		before := s
+		tt.keys("Enter")
+		deadline := time.Now().Add(10 * time.Second)
+		for tt.screen() == before && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	tt.waitFor(`EXIT=0`)
+	t.Logf("defaults session: %s", time.Since(start).Round(time.Millisecond))
+	compareGolden(t, filepath.Join(work, "app", "microforge.yaml"), "defaults.yaml")
+
+	yes := t.TempDir()
+	cmd := exec.Command(bin, "new", "app", "--yes")
+	cmd.Dir = yes
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("new --yes: %v\n%s", err, out)
+	}
+	a, _ := os.ReadFile(filepath.Join(work, "app", "microforge.yaml"))
+	b, _ := os.ReadFile(filepath.Join(yes, "app", "microforge.yaml"))
+	if !bytes.Equal(a, b) {
+		t.Errorf("Enter through the wizard and new --yes differ:\n%s\n---\n%s", a, b)
+	}
+}
+
+// TestWizardInvalidNameThenQuit: a typed invalid service name shows the
+// validator's message inline and can be corrected; Ctrl-C after that leaves
+// the directory as it was (empty).
+func TestWizardInvalidNameThenQuit(t *testing.T) {
+	bin := buildMicroforge(t)
+	dir := t.TempDir()
+	tt := startTerminal(t, dir, bin, "new")
+	tt.enter("System name")
+	tt.enter("Go module path")
+	tt.enter("Start from")
+	tt.enter("Description")
+	tt.focused("Service 1: name")
+	tt.keys("C-u")
+	tt.keys("-l", "Billing-Service")
+	tt.keys("Enter")
+	tt.waitFor(regexp.QuoteMeta(`service name "Billing-Service" must be lower_snake_case (hint: try "billing_service")`))
+	tt.keys("C-u")
+	tt.keys("-l", "main")
+	tt.keys("Enter")
+	tt.waitFor(regexp.QuoteMeta(`service name "main" is reserved: the generated repository has or imports a package of that name (hint: service names become Go package names)`))
+	tt.answer("Service 1: name", "billing")
+	tt.enter("Description")
+	tt.focused("Store")
+	tt.keys("C-c")
+	tt.waitFor(`cancelled; nothing was written[\s\S]*EXIT=1`)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Errorf("the directory holds %d entries after Ctrl-C, want none", len(entries))
+	}
+}
+
+// compareGolden compares a file with testdata/wizard/name (rewritten with
+// -update).
+func compareGolden(t *testing.T, path, name string) {
+	t.Helper()
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("..", "..", "testdata", "wizard", name)
+	if *updateWizard {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from %s (run with -update-wizard):\n%s", path, golden, diffLines(string(want), string(got)))
+	}
+}
+
+func diffLines(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for i := 0; i < max(len(w), len(g)); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			fmt.Fprintf(&b, "line %d:\n  want %q\n  got  %q\n", i+1, wl, gl)
+		}
+	}
+	return b.String()
+}
+
+var updateWizard = flag.Bool("update-wizard", false, "rewrite the expected blueprints in testdata/wizard")
+
+// TestWizardAddService: add service without flags, in a terminal, asks with
+// the service form and adds what was answered.
+func TestWizardAddService(t *testing.T) {
+	bin := buildMicroforge(t)
+	work := t.TempDir()
+	cmd := exec.Command(bin, "new", "app", "--yes")
+	cmd.Dir = work
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("new --yes: %v\n%s", err, out)
+	}
+	dir := filepath.Join(work, "app")
+	tt := startTerminal(t, dir, bin, "add", "service")
+	tt.answer("Service 2: name", "catalog") // taken: the message, then a new name
+	tt.waitFor(regexp.QuoteMeta(`there is already a service named "catalog"`))
+	tt.answer("Service 2: name", "reviews")
+	tt.answer("Description", "Collects reviews.")
+	tt.enter("Store")
+	tt.enter("Patterns")
+	tt.waitFor(`Review: \{name: string\}`)
+	tt.enter("Entities of reviews")
+	tt.enter("Commands")
+	tt.enter("Queries")
+	tt.enter("Events")
+	tt.enter("reviews calls")
+	tt.focused("reviews consumes")
+	tt.keys("x", "Enter")
+	tt.waitFor(`EXIT=0`)
+	got, err := os.ReadFile(filepath.Join(dir, "microforge.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `  - name: reviews
+    description: Collects reviews.
+    store: sqlite
+    entities:
+      Review: {name: string}
+    commands:
+      CreateReview: {input: {name: string}, emits: [ReviewCreated]}
+    queries:
+      GetReview: {input: {review_id: string}, output: Review}
+    events:
+      ReviewCreated: {review_id: string, name: string}
+    consumes: [catalog.CatalogCreated]
+`
+	if !strings.Contains(string(got), want) {
+		t.Errorf("microforge.yaml lacks the new service:\n%s", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "internal", "reviews")); err != nil {
+		t.Errorf("the service was not generated: %v", err)
+	}
+}
+
+// TestWizardAccessible: with ACCESSIBLE set, huh asks with plain numbered
+// prompts, one per line; taking every offer gives the default system.
+func TestWizardAccessible(t *testing.T) {
+	bin := buildMicroforge(t)
+	work := t.TempDir()
+	tt := startTerminal(t, work, bin, "new", "app", "--accessible")
+	lastLine := func(s string) string {
+		lines := strings.Split(strings.TrimRight(s, " \n"), "\n")
+		return strings.TrimSpace(lines[len(lines)-1])
+	}
+	tt.waitFor(`System name \(Enter keeps app\)`)
+	for i := 0; i < 80; i++ {
+		s := tt.screen()
+		if strings.Contains(s, "EXIT=") {
+			break
+		}
+		if strings.HasPrefix(lastLine(s), "Enter a number between 0 and") {
+			tt.keys("0", "Enter") // a multi-select: confirm what is selected
+		} else {
+			tt.keys("Enter")
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for tt.screen() == s && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	s := tt.waitFor(`EXIT=0`)
+	if strings.Contains(s, "\x1b[") || strings.Contains(s, "┃") {
+		t.Errorf("accessible mode drew a TUI:\n%s", s)
+	}
+	compareGolden(t, filepath.Join(work, "app", "microforge.yaml"), "defaults.yaml")
+}
+
+// TestWizardEscQuits: Esc quits like Ctrl-C, without writing; DIR, which
+// did not exist, is not created.
+func TestWizardEscQuits(t *testing.T) {
+	bin := buildMicroforge(t)
+	work := t.TempDir()
+	tt := startTerminal(t, work, bin, "new", "later")
+	tt.enter("System name")
+	tt.focused("Go module path")
+	tt.keys("Escape")
+	tt.waitFor(`cancelled; nothing was written[\s\S]*EXIT=1`)
+	if _, err := os.Stat(filepath.Join(work, "later")); !os.IsNotExist(err) {
+		t.Errorf("later/ exists after Esc: %v", err)
+	}
+}
+
+// TestWizardStarter: choosing the shop starter in the terminal gives what
+// `new --starter shop --yes` gives.
+func TestWizardStarter(t *testing.T) {
+	bin := buildMicroforge(t)
+	work := t.TempDir()
+	tt := startTerminal(t, work, bin, "new", "shop", "--module", "example.com/x")
+	tt.enter("System name")
+	tt.focused("Start from")
+	tt.keys("Down", "Enter") // shop
+	tt.focused("Add a service to the shop starter?")
+	tt.keys("n")
+	s := tt.waitFor(`Write shop/microforge.yaml and generate the repository\?`)
+	if !regexp.MustCompile(`saga_checkout +==> +inventory +1\. ReserveStock / undo ReleaseStock`).MatchString(s) {
+		t.Errorf("the summary does not draw the shop:\n%s", s)
+	}
+	tt.keys("Enter")
+	tt.waitFor(`EXIT=0`)
+
+	yes := t.TempDir()
+	cmd := exec.Command(bin, "new", "shop", "--starter", "shop", "--module", "example.com/x", "--yes")
+	cmd.Dir = yes
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("new --yes: %v\n%s", err, out)
+	}
+	a, _ := os.ReadFile(filepath.Join(work, "shop", "microforge.yaml"))
+	b, _ := os.ReadFile(filepath.Join(yes, "shop", "microforge.yaml"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Errorf("the shop starter from the wizard and from new --yes differ:\n%s\n---\n%s", a, b)
+	}
+}
