@@ -177,7 +177,7 @@ func writeNew(e *env, f newFlags, dir string, text []byte) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "created %s in %s\n", filepath.Join(dir, "microforge.yaml"), time.Since(start).Round(100*time.Millisecond))
-	fmt.Fprint(e.stdout, "  microforge graph --format text   # the architecture\n  microforge add service NAME       # grow it; edit microforge.yaml and run microforge generate\n")
+	fmt.Fprintf(e.stderr, "created %s in %s\n", dir, time.Since(start).Round(100*time.Millisecond))
+	fmt.Fprintf(e.stdout, "Then, in %s:\n  microforge graph --format text   # the architecture\n  microforge add service NAME       # grow it, or edit microforge.yaml and run microforge generate\n", dir)
 	return nil
 }

@@ -28,6 +28,9 @@ type terminal struct {
 // buildMicroforge builds the binary under test into a temporary directory.
 func buildMicroforge(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("drives the real binary in tmux; runs without -short")
+	}
 	bin := filepath.Join(t.TempDir(), "microforge")
 	cmd := exec.Command("go", "build", "-o", bin, "github.com/microforge/microforge/cmd/microforge")
 	if out, err := cmd.CombinedOutput(); err != nil {
