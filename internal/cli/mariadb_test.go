@@ -23,22 +23,9 @@ func startMariaDB(t *testing.T) string {
 	}
 	install, errInstall := exec.LookPath("mariadb-install-db")
 	if errServer != nil || errInstall != nil {
-		if os.Getenv("MICROFORGE_REQUIRE_MARIADB") == "1" {
-			t.Fatal("MariaDB is required (MICROFORGE_REQUIRE_MARIADB=1) but mariadbd and mariadb-install-db were not found")
-		}
-		t.Skip("MariaDB not found; set MICROFORGE_REQUIRE_MARIADB=1 to make this a failure")
+		missingServer(t, "MICROFORGE_REQUIRE_MARIADB", "MariaDB's mariadbd and mariadb-install-db were not found")
 	}
-	dir, err := os.MkdirTemp("", "microforge-mariadb-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	dir, port := serverDir(t, "microforge-mariadb-")
 
 	user := []string{}
 	if os.Geteuid() == 0 {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,22 +18,9 @@ func startPostgres(t *testing.T) string {
 	t.Helper()
 	bin := postgresBinDir()
 	if bin == "" {
-		if os.Getenv("MICROFORGE_REQUIRE_POSTGRES") == "1" {
-			t.Fatal("PostgreSQL is required (MICROFORGE_REQUIRE_POSTGRES=1) but initdb and pg_ctl were not found")
-		}
-		t.Skip("PostgreSQL binaries not found; set MICROFORGE_REQUIRE_POSTGRES=1 to make this a failure")
+		missingServer(t, "MICROFORGE_REQUIRE_POSTGRES", "PostgreSQL's initdb and pg_ctl were not found")
 	}
-	dir, err := os.MkdirTemp("", "microforge-pg-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	dir, port := serverDir(t, "microforge-pg-")
 
 	asRoot := os.Geteuid() == 0 // initdb refuses to run as root
 	if asRoot {
