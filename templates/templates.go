@@ -20,7 +20,7 @@ import (
 	"github.com/Masterminds/sprig/v3"
 )
 
-//go:embed all:proto all:service all:docs all:deploy all:ci
+//go:embed all:proto all:service all:gateway all:docs all:deploy all:ci
 var files embed.FS
 
 var (

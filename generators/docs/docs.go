@@ -132,6 +132,16 @@ type view struct {
 	Env        []envVar
 	Events     bool // some service records or consumes events
 	Sagas      []readmeSaga
+	Gateway    *gatewayDoc // nil without a gateway
+}
+
+// gatewayDoc is the README's gateway section.
+type gatewayDoc struct {
+	Port   int
+	Routes []string // one line per route
+	Try    string   // shell lines calling the gateway
+	Env    []envVar
+	Auth   bool
 }
 
 type serviceView struct {
@@ -201,6 +211,7 @@ func newView(sys *model.System) *view {
 		)
 	}
 	v.Sagas = readmeSagas(sys)
+	v.Gateway = gatewayDocOf(sys)
 	v.Env = dedupeEnv(append([]envVar{
 		{"PORT", "port the service listens on", "the service's port in the table above"},
 		{"DATABASE_URL", "`postgres://…`, `mysql://user:pass@tcp(host:3306)/db`, `sqlite:…` or `file:…`", "SQLite file `$DATA_DIR/<service>.db`"},
@@ -397,4 +408,100 @@ func sampleValue(name string, t *model.Type, depth int) string {
 		return `"2026-01-01T00:00:00Z"`
 	}
 	return "null"
+}
+
+// gatewayDocOf describes the gateway: its routes, how to call it with a
+// development token, and its settings.
+func gatewayDocOf(sys *model.System) *gatewayDoc {
+	g := sys.Gateway
+	if g == nil {
+		return nil
+	}
+	d := &gatewayDoc{Port: g.Port, Auth: sys.Auth != nil && sys.Auth.JWT != nil}
+	base := fmt.Sprintf("http://127.0.0.1:%d", g.Port)
+	var post, get, token string
+	for _, r := range g.Routes {
+		var names []string
+		for _, c := range r.Commands {
+			names = append(names, "`"+c.Name+"`")
+		}
+		for _, q := range r.Queries {
+			names = append(names, "`"+q.Name+"`")
+		}
+		access := "public"
+		if r.Auth == model.AuthRequired {
+			access = "token required"
+			if len(r.Roles) > 0 {
+				access = "role " + strings.Join(r.Roles, " or ")
+			}
+		}
+		d.Routes = append(d.Routes, fmt.Sprintf("- `%s` (%s): %s", r.Service.Name, access, strings.Join(names, ", ")))
+		bearer := ""
+		if r.Auth == model.AuthRequired {
+			bearer = " -H \"Authorization: Bearer $TOKEN\""
+			if token == "" {
+				token = "TOKEN=$(go run ./cmd/token --sub alice"
+				if len(r.Roles) > 0 {
+					token += " --roles " + r.Roles[0]
+				}
+				token += ")\n"
+			}
+		}
+		for _, c := range r.Commands {
+			if post == "" {
+				post = fmt.Sprintf("curl -s%s -H 'Content-Type: application/json' \\\n  -d '%s' \\\n  %s%s\n", bearer, sampleJSON(c.Input), base, c.HTTPPath)
+			}
+		}
+		for _, q := range r.Queries {
+			if get == "" && r.Auth == model.AuthNone {
+				get = fmt.Sprintf("curl -s '%s%s?%s'\n", base, q.HTTPPath, queryExample(q.Input))
+			}
+		}
+	}
+	d.Try = token + post + get
+	d.Env = []envVar{
+		{"PORT", "port the gateway listens on", fmt.Sprintf("`%d`", g.Port)},
+	}
+	for _, r := range g.Routes {
+		d.Env = append(d.Env, envVar{r.Service.EnvPrefix + "_URL", "where the gateway reaches `" + r.Service.Name + "`", fmt.Sprintf("`http://127.0.0.1:%d`", r.Service.Port)})
+	}
+	if d.Auth {
+		j := sys.Auth.JWT
+		d.Env = append(d.Env,
+			envVar{"JWT_ISSUER", "the `iss` tokens must carry", "`" + j.Issuer + "`"},
+			envVar{"JWT_AUDIENCE", "the `aud` tokens must include", "`" + j.Audience + "`"},
+			envVar{"JWKS_URL", "JWK Set of the keys tokens are signed with (cached, refreshed on rotation)", "`" + j.JWKSURL + "`"},
+		)
+	}
+	rps, burst := "off", "—"
+	if rl := g.RateLimit; rl != nil {
+		rps, burst = fmt.Sprintf("`%g`", rl.RequestsPerSecond), fmt.Sprintf("`%d`", rl.Burst)
+	}
+	origins := "none"
+	if g.CORS != nil {
+		origins = "`" + strings.Join(g.CORS.AllowedOrigins, ",") + "`"
+	}
+	d.Env = append(d.Env,
+		envVar{"RATE_LIMIT_RPS", "requests per second per client (token subject, else IP); `0` turns the limit off", rps},
+		envVar{"RATE_LIMIT_BURST", "requests a client may make at once", burst},
+		envVar{"CORS_ALLOWED_ORIGINS", "comma-separated origins browsers may call from", origins},
+		envVar{"MAX_REQUEST_BYTES", "largest request body", "`4194304`"},
+		envVar{"REQUEST_TIMEOUT", "time limit of a call to a service", "`30s`"},
+		envVar{"SHUTDOWN_TIMEOUT", "how long to drain requests on SIGTERM", "`10s`"},
+		envVar{"TRUST_FORWARDED_FOR", "`true` behind a proxy that appends the client IP to `X-Forwarded-For`", "`false`"},
+		envVar{"LOG_FORMAT", "`json` or `text`", "`json`"},
+		envVar{"LOG_LEVEL", "`debug`, `info`, `warn` or `error`", "`info`"},
+	)
+	return d
+}
+
+// queryExample is a REST query string with a sample value per scalar field.
+func queryExample(m *model.Message) string {
+	var parts []string
+	for _, f := range m.Fields {
+		if f.Type.Kind == model.ScalarType && f.Type.Scalar == model.String {
+			parts = append(parts, f.Name+"="+f.Name+"-1")
+		}
+	}
+	return strings.Join(parts, "&")
 }

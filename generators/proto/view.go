@@ -37,8 +37,20 @@ type methodView struct {
 	Request     string
 	Response    string
 	Doc         []string
-	BlankBefore bool // separate it from the previous method: one of the two has comments
+	BlankBefore bool      // separate it from the previous method: one of the two has comments
+	HTTP        *httpView // google.api.http binding of a method the gateway routes; nil otherwise
 }
+
+// httpView is a method's google.api.http rule: the REST path the gateway
+// transcodes to the method.
+type httpView struct {
+	Verb string // "post" or "get"
+	Path string // "/v1/orders/place_order"
+	Body bool   // the request is the JSON body (POST); otherwise query parameters
+}
+
+// annotationsImport is the file declaring the google.api.http option.
+const annotationsImport = "google/api/annotations.proto"
 
 // declView is a message or an enum.
 type declView struct {
@@ -74,6 +86,9 @@ type bufView struct {
 	ProtoRoot   string
 	GenRoot     string
 	Go, Connect protoc.Plugin
+	// GoogleAPIs: the protos import google/api/annotations.proto, which
+	// buf resolves from the buf.build/googleapis/googleapis module.
+	GoogleAPIs bool
 }
 
 // Templates of the three kinds of .proto file, named after the paths they
@@ -89,6 +104,13 @@ const (
 func protoFiles(svc *model.Service) []protoFile {
 	out := []protoFile{{serviceTemplate, fileOf(svc, svc.ProtoFile)}}
 	out[0].view.Service = serviceOf(svc)
+	for _, m := range out[0].view.Service.Methods {
+		if m.HTTP != nil {
+			out[0].view.Imports = append([]string{annotationsImport}, out[0].view.Imports...)
+			sort.Strings(out[0].view.Imports)
+			break
+		}
+	}
 	if svc.TypesFile != "" {
 		out = append(out, protoFile{typesTemplate, fileOf(svc, svc.TypesFile)})
 	}
@@ -142,8 +164,8 @@ func fileOf(svc *model.Service, file string) *fileView {
 
 func serviceOf(svc *model.Service) *serviceView {
 	v := &serviceView{Name: svc.ProtoService, Doc: lines(svc.Description)}
-	add := func(name string, in, out *model.Message, doc []string) {
-		m := methodView{Name: name, Request: in.Name, Response: out.Name, Doc: doc}
+	add := func(name string, in, out *model.Message, doc []string, http *httpView) {
+		m := methodView{Name: name, Request: in.Name, Response: out.Name, Doc: doc, HTTP: http}
 		if n := len(v.Methods); n > 0 {
 			m.BlankBefore = len(doc) > 0 || len(v.Methods[n-1].Doc) > 0
 		}
@@ -158,10 +180,18 @@ func serviceOf(svc *model.Service) *serviceView {
 			}
 			doc = append(doc, "Emits "+strings.Join(names, ", ")+".")
 		}
-		add(c.Name, c.Input, c.Output, doc)
+		var http *httpView
+		if c.HTTPPath != "" {
+			http = &httpView{Verb: "post", Path: c.HTTPPath, Body: true}
+		}
+		add(c.Name, c.Input, c.Output, doc, http)
 	}
 	for _, q := range svc.Queries {
-		add(q.Name, q.Input, q.Output, lines(q.Description))
+		var http *httpView
+		if q.HTTPPath != "" {
+			http = &httpView{Verb: "get", Path: q.HTTPPath}
+		}
+		add(q.Name, q.Input, q.Output, lines(q.Description), http)
 	}
 	return v
 }

@@ -15,14 +15,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/microforge/microforge/generators/gateway"
 	"github.com/microforge/microforge/generators/proto"
 	"github.com/microforge/microforge/generators/service"
 	"github.com/microforge/microforge/internal/files"
 	"github.com/microforge/microforge/internal/model"
 )
 
-// writeRepo generates the service and proto (with Go code) files of a
-// shipped blueprint into a new temporary directory and returns it.
+// writeRepo generates the service, gateway and proto (with Go code) files
+// of a shipped blueprint into a new temporary directory and returns it.
 func writeRepo(t *testing.T, name string, sys *model.System) string {
 	t.Helper()
 	svcFiles, err := service.Generate(sys)
@@ -33,13 +34,17 @@ func writeRepo(t *testing.T, name string, sys *model.System) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	gatewayFiles, err := gateway.Generate(sys)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	if keep := os.Getenv("MICROFORGE_KEEP"); keep != "" {
 		dir = filepath.Join(keep, name)
 		os.RemoveAll(dir)
 	}
 	set := &files.Set{}
-	if err := set.Add(append(svcFiles, protoFiles...)...); err != nil {
+	if err := set.Add(append(append(svcFiles, protoFiles...), gatewayFiles...)...); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range set.Files() {
@@ -101,14 +106,18 @@ func TestLocalShopCurl(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	sys := load(t, "shop")
-	for i, port := range freePorts(t, len(sys.Services)) {
-		sys.Services[i].Port = port
+	ports := freePorts(t, len(sys.Services)+1)
+	for i := range sys.Services {
+		sys.Services[i].Port = ports[i]
 	}
+	sys.Gateway.Port = ports[len(sys.Services)]
 	dir := writeRepo(t, "shop-local", sys)
-	bin := filepath.Join(t.TempDir(), "local")
+	bin, tokenBin := filepath.Join(t.TempDir(), "local"), filepath.Join(t.TempDir(), "token")
 	goCmd(t, ctx, dir, "build", "-o", bin, "./cmd/local")
+	goCmd(t, ctx, dir, "build", "-o", tokenBin, "./cmd/token")
+	dataDir := t.TempDir()
 
-	cmd := exec.CommandContext(ctx, bin, "-data", t.TempDir())
+	cmd := exec.CommandContext(ctx, bin, "-data", dataDir)
 	cmd.Dir = dir
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -123,7 +132,7 @@ func TestLocalShopCurl(t *testing.T) {
 
 	urls := map[string]string{}
 	lines := bufio.NewScanner(stdout)
-	for len(urls) < len(sys.Services) && lines.Scan() {
+	for len(urls) < len(sys.Services)+1 && lines.Scan() {
 		fields := strings.Fields(lines.Text())
 		if len(fields) >= 2 && strings.HasPrefix(fields[1], "http://") {
 			urls[fields[0]] = fields[1]
@@ -165,6 +174,43 @@ func TestLocalShopCurl(t *testing.T) {
 	order, _ = got["order"].(map[string]any)
 	if order["id"] != id || order["status"] != "ORDER_STATUS_PENDING" || order["customerId"] != "c-1" {
 		t.Errorf("GetOrder returned %v", got)
+	}
+
+	// Through the gateway, as the README shows: a token from cmd/token
+	// (signed with the key under the same data directory) lets a customer
+	// place an order; without one the gateway answers 401.
+	if want := fmt.Sprintf("http://127.0.0.1:%d", sys.Gateway.Port); urls["gateway"] != want {
+		t.Fatalf("cmd/local printed gateway %q, want %q", urls["gateway"], want)
+	}
+	tokenCmd := exec.CommandContext(ctx, tokenBin, "--sub", "alice", "--roles", "customer", "--data", dataDir)
+	token, err := tokenCmd.Output()
+	if err != nil {
+		t.Fatalf("cmd/token: %v", err)
+	}
+	viaGateway := func(bearer string) int {
+		req, _ := http.NewRequest(http.MethodPost, urls["gateway"]+"/v1/orders/place_order",
+			strings.NewReader(`{"customerId": "c-2", "items": [{"sku": "sku-1", "quantity": 1, "priceCents": 100}]}`))
+		req.Header.Set("Content-Type", "application/json")
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := viaGateway(""); got != http.StatusUnauthorized {
+		t.Errorf("PlaceOrder through the gateway without a token: %d, want 401", got)
+	}
+	if got := viaGateway(strings.TrimSpace(string(token))); got != http.StatusOK {
+		t.Errorf("PlaceOrder through the gateway with a customer token: %d, want 200", got)
+	}
+	if info, err := os.Stat(filepath.Join(dataDir, "dev-jwt", "key.pem")); err != nil {
+		t.Error(err)
+	} else if info.Mode().Perm() != 0o600 {
+		t.Errorf("development key mode %v, want 0600", info.Mode().Perm())
 	}
 
 	// Ctrl-C shuts everything down gracefully.

@@ -27,7 +27,18 @@ type systemView struct {
 	TestDeadLetter   string
 	Choreographies   []*model.Saga // choreographed sagas
 
+	// The gateway cmd/local starts; nil without one.
+	Gateway *gatewayView
+
 	Imports imports // of the file being rendered
+}
+
+// gatewayView is what cmd/local needs of the gateway.
+type gatewayView struct {
+	Port int
+	Auth bool // tokens are verified: cmd/local trusts the development key
+	// TryToken is the cmd/token invocation cmd/local suggests.
+	TryToken string
 }
 
 // serviceView is what a service's templates print.
@@ -225,6 +236,19 @@ func newSystemView(sys *model.System) (*systemView, error) {
 	}
 	if sv.Broker {
 		sv.NameWidth = max(sv.NameWidth, len("nats"))
+	}
+	if g := sys.Gateway; g != nil {
+		sv.Gateway = &gatewayView{Port: g.Port, Auth: sys.Auth != nil && sys.Auth.JWT != nil}
+		sv.NameWidth = max(sv.NameWidth, len("gateway"))
+		if sv.Gateway.Auth {
+			sv.Gateway.TryToken = "go run ./cmd/token --sub alice"
+			for _, r := range g.Routes {
+				if len(r.Roles) > 0 {
+					sv.Gateway.TryToken += " --roles " + r.Roles[0]
+					break
+				}
+			}
+		}
 	}
 	for _, sg := range sys.Sagas {
 		if sg.Choreography {

@@ -10,6 +10,7 @@ import (
 	"github.com/microforge/microforge/generators/ci"
 	"github.com/microforge/microforge/generators/deploy"
 	"github.com/microforge/microforge/generators/docs"
+	"github.com/microforge/microforge/generators/gateway"
 	"github.com/microforge/microforge/generators/proto"
 	"github.com/microforge/microforge/generators/service"
 	"github.com/microforge/microforge/internal/files"
@@ -33,6 +34,7 @@ func Files(sys *model.System, opts Options) (*files.Set, error) {
 	}{
 		{"proto", func() ([]files.File, error) { return proto.Generate(sys, opts.Proto) }},
 		{"service", func() ([]files.File, error) { return service.Generate(sys) }},
+		{gateway.Name, func() ([]files.File, error) { return gateway.Generate(sys) }},
 		{docs.Name, func() ([]files.File, error) { return docs.Generate(sys, opts.Docs) }},
 		{deploy.Name, func() ([]files.File, error) { return deploy.Generate(sys) }},
 		{ci.Name, func() ([]files.File, error) { return ci.Generate(sys) }},

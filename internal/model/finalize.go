@@ -44,6 +44,7 @@ func Finalize(sys *System) {
 			decideQuery(q)
 		}
 	}
+	decideRoutes(sys)
 	for _, sg := range sys.Sagas {
 		sg.Pascal = GoCamelCase(sg.Name)
 	}
@@ -690,4 +691,30 @@ func SameType(a, b *Type) bool {
 		return SameType(a.Elem, b.Elem)
 	}
 	return false
+}
+
+// decideRoutes links every command and query to the gateway route exposing
+// it and gives it its REST path through the gateway: commands are POST
+// /v1/<service>/<command> with the request as JSON body, queries GET
+// /v1/<service>/<query> with the request fields as query parameters.
+func decideRoutes(sys *System) {
+	for _, svc := range sys.Services {
+		for _, c := range svc.Commands {
+			c.Route, c.HTTPPath = nil, ""
+		}
+		for _, q := range svc.Queries {
+			q.Route, q.HTTPPath = nil, ""
+		}
+	}
+	if sys.Gateway == nil {
+		return
+	}
+	for _, r := range sys.Gateway.Routes {
+		for _, c := range r.Commands {
+			c.Route, c.HTTPPath = r, "/v1/"+r.Service.Name+"/"+c.Snake
+		}
+		for _, q := range r.Queries {
+			q.Route, q.HTTPPath = r, "/v1/"+r.Service.Name+"/"+q.Snake
+		}
+	}
 }

@@ -281,6 +281,8 @@ type Command struct {
 	CreateAllowed bool          // ModeUpsert: whether a missing entity is created
 	Totals        []*Total      // ModeCreate: entity totals computed from a list
 	Limit         *Limit        // an amount input checked against a configurable bound; nil for none
+	Route         *Route        // the gateway route exposing it; nil when not routed
+	HTTPPath      string        // REST path through the gateway, POST "/v1/orders/place_order"; "" when not routed
 }
 
 // Total computes an entity field "total_<unit>" (or "total") as the sum of
@@ -374,6 +376,8 @@ type Query struct {
 	List        bool     // Result is a list
 	ByID        *Field   // input field holding the entity id, if any
 	Filters     []Filter // input fields matched against entity columns of the same name
+	Route       *Route   // the gateway route exposing it; nil when not routed
+	HTTPPath    string   // REST path through the gateway, GET "/v1/orders/get_order"; "" when not routed
 }
 
 // Filter matches an input field against an entity column.

@@ -12,11 +12,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/bufbuild/protocompile"
 	"github.com/bufbuild/protocompile/linker"
 	"github.com/bufbuild/protocompile/reporter"
+	_ "google.golang.org/genproto/googleapis/api/annotations" // registers google/api/annotations.proto and http.proto
+	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
 // Source is one .proto file to compile.
@@ -25,8 +28,9 @@ type Source struct {
 	Content []byte
 }
 
-// Compile compiles the sources, which may import each other and the standard
-// google/protobuf/*.proto files, keeping comments (standard source info) so
+// Compile compiles the sources, which may import each other, the standard
+// google/protobuf/*.proto files and the googleapis files google/api/*.proto
+// (annotations.proto, http.proto: the google.api.http option), keeping comments (standard source info) so
 // that they reach generated code. It returns the compiled files in the order
 // of sources. Warnings, such as an unused import, fail the compile too: buf
 // lint would reject them.
@@ -50,9 +54,12 @@ func Compile(ctx context.Context, sources []Source) (linker.Files, error) {
 		mu.Unlock()
 	}
 	c := protocompile.Compiler{
-		Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
-			Accessor: protocompile.SourceAccessorFromMap(byPath),
-		}),
+		Resolver: protocompile.CompositeResolver{
+			protocompile.WithStandardImports(&protocompile.SourceResolver{
+				Accessor: protocompile.SourceAccessorFromMap(byPath),
+			}),
+			protocompile.ResolverFunc(googleAPIs),
+		},
 		SourceInfoMode: protocompile.SourceInfoStandard,
 		Reporter: reporter.NewReporter(
 			func(err reporter.ErrorWithPos) error { collect(err); return nil },
@@ -67,4 +74,20 @@ func Compile(ctx context.Context, sources []Source) (linker.Files, error) {
 		return nil, err
 	}
 	return compiled, nil
+}
+
+// googleAPIs resolves google/api/*.proto from the descriptors the Go package
+// google.golang.org/genproto/googleapis/api/annotations registers, so that
+// generated protos can use the google.api.http option without microforge
+// carrying googleapis sources. buf resolves the same files from the
+// buf.build/googleapis/googleapis dependency the generated buf.yaml declares.
+func googleAPIs(path string) (protocompile.SearchResult, error) {
+	if !strings.HasPrefix(path, "google/api/") {
+		return protocompile.SearchResult{}, protoregistry.NotFound
+	}
+	fd, err := protoregistry.GlobalFiles.FindFileByPath(path)
+	if err != nil {
+		return protocompile.SearchResult{}, err
+	}
+	return protocompile.SearchResult{Desc: fd}, nil
 }

@@ -151,16 +151,20 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 
 	serveCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
+	names := make([]string, 0, len(Services)+1)
 	for _, svc := range Services {
-		srv, ln := servers[svc.Name], listeners[svc.Name]
+		names = append(names, svc.Name)
+	}
+	for _, name := range names {
+		srv, ln := servers[name], listeners[name]
 		s.closer = append(s.closer, srv.Close)
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			if err := srv.Serve(serveCtx, ln); err != nil {
-				opts.Logger.Error("service stopped", "service", svc.Name, "error", err)
+				opts.Logger.Error("service stopped", "service", name, "error", err)
 				s.mu.Lock()
-				s.errs = append(s.errs, fmt.Errorf("%s: %w", svc.Name, err))
+				s.errs = append(s.errs, fmt.Errorf("%s: %w", name, err))
 				s.mu.Unlock()
 			}
 		}()

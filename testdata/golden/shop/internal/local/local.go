@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/acme/shop/internal/gateway"
 	"github.com/acme/shop/internal/inventory"
 	"github.com/acme/shop/internal/orders"
 	"github.com/acme/shop/internal/payments"
@@ -44,6 +45,9 @@ type Options struct {
 	// EventRetryBackoff is the delay before a failed event's first retry,
 	// each service's default when zero.
 	EventRetryBackoff time.Duration
+	// Gateway adjusts the gateway's configuration before it starts, e.g.
+	// to lower its rate limit; nil keeps the blueprint's.
+	Gateway func(*gateway.Config)
 }
 
 // DefaultNATSPort is the embedded NATS server's port unless Ephemeral.
@@ -62,14 +66,15 @@ var Services = []struct {
 
 // System is a running system.
 type System struct {
-	broker  *embedded.Server // nil when Options.NATSURL named a server
-	natsURL string
-	urls    map[string]string
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	errs    []error
-	closer  []func() error
+	broker     *embedded.Server // nil when Options.NATSURL named a server
+	natsURL    string
+	urls       map[string]string
+	gatewayURL string
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	mu         sync.Mutex
+	errs       []error
+	closer     []func() error
 }
 
 // server is what every service's Server has.
@@ -127,6 +132,19 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		}
 		listeners[svc.Name] = ln
 		s.urls[svc.Name] = "http://" + ln.Addr().String()
+	}
+	{
+		port := gateway.DefaultPort
+		if opts.Ephemeral {
+			port = 0
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(opts.Host, strconv.Itoa(port)))
+		if err != nil {
+			closeListeners()
+			return nil, fmt.Errorf("gateway: listen: %w", err)
+		}
+		listeners[gatewayName] = ln
+		s.gatewayURL = "http://" + ln.Addr().String()
 	}
 
 	servers := map[string]server{}
@@ -189,19 +207,48 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		}
 		servers["inventory"] = srv
 	}
+	{
+		cfg := gateway.DefaultConfig()
+		cfg.Logger = opts.Logger.With("service", gatewayName)
+		cfg.ShutdownTimeout = opts.ShutdownTimeout
+		for name := range cfg.Upstreams {
+			cfg.Upstreams[name] = s.urls[name]
+		}
+		// Locally the gateway trusts the development key of cmd/token.
+		key, err := gateway.LoadDevKey(opts.DataDir)
+		if err != nil {
+			return fail(gatewayName, err)
+		}
+		if cfg.Auth.JWKS, err = key.JWKS(); err != nil {
+			return fail(gatewayName, err)
+		}
+		if opts.Gateway != nil {
+			opts.Gateway(&cfg)
+		}
+		gw, err := gateway.New(ctx, cfg)
+		if err != nil {
+			return fail(gatewayName, err)
+		}
+		servers[gatewayName] = gw
+	}
 
 	serveCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
+	names := make([]string, 0, len(Services)+1)
 	for _, svc := range Services {
-		srv, ln := servers[svc.Name], listeners[svc.Name]
+		names = append(names, svc.Name)
+	}
+	names = append(names, gatewayName)
+	for _, name := range names {
+		srv, ln := servers[name], listeners[name]
 		s.closer = append(s.closer, srv.Close)
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			if err := srv.Serve(serveCtx, ln); err != nil {
-				opts.Logger.Error("service stopped", "service", svc.Name, "error", err)
+				opts.Logger.Error("service stopped", "service", name, "error", err)
 				s.mu.Lock()
-				s.errs = append(s.errs, fmt.Errorf("%s: %w", svc.Name, err))
+				s.errs = append(s.errs, fmt.Errorf("%s: %w", name, err))
 				s.mu.Unlock()
 			}
 		}()
@@ -211,6 +258,12 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 
 // URL returns the base URL of a service, "" for an unknown name.
 func (s *System) URL(service string) string { return s.urls[service] }
+
+// gatewayName names the gateway among the servers.
+const gatewayName = "gateway"
+
+// GatewayURL returns the base URL of the gateway: the system's entry point.
+func (s *System) GatewayURL() string { return s.gatewayURL }
 
 // NATSURL returns the URL of the NATS server carrying the events.
 func (s *System) NATSURL() string { return s.natsURL }

@@ -11,6 +11,7 @@ package inventoryv1
 
 import (
 	v1 "github.com/acme/shop/gen/shop/orders/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -291,7 +292,7 @@ var File_shop_inventory_v1_inventory_proto protoreflect.FileDescriptor
 
 const file_shop_inventory_v1_inventory_proto_rawDesc = "" +
 	"\n" +
-	"!shop/inventory/v1/inventory.proto\x12\x11shop.inventory.v1\x1a\x1dshop/inventory/v1/types.proto\x1a\x1ashop/orders/v1/types.proto\"`\n" +
+	"!shop/inventory/v1/inventory.proto\x12\x11shop.inventory.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1dshop/inventory/v1/types.proto\x1a\x1ashop/orders/v1/types.proto\"`\n" +
 	"\x13ReserveStockRequest\x12\x19\n" +
 	"\border_id\x18\x01 \x01(\tR\aorderId\x12.\n" +
 	"\x05items\x18\x02 \x03(\v2\x18.shop.orders.v1.LineItemR\x05items\"\x16\n" +
@@ -302,11 +303,11 @@ const file_shop_inventory_v1_inventory_proto_rawDesc = "" +
 	"\x0fGetStockRequest\x12\x10\n" +
 	"\x03sku\x18\x01 \x01(\tR\x03sku\"B\n" +
 	"\x10GetStockResponse\x12.\n" +
-	"\x05stock\x18\x01 \x01(\v2\x18.shop.inventory.v1.StockR\x05stock2\xa9\x02\n" +
+	"\x05stock\x18\x01 \x01(\v2\x18.shop.inventory.v1.StockR\x05stock2\xca\x02\n" +
 	"\x10InventoryService\x12_\n" +
 	"\fReserveStock\x12&.shop.inventory.v1.ReserveStockRequest\x1a'.shop.inventory.v1.ReserveStockResponse\x12_\n" +
-	"\fReleaseStock\x12&.shop.inventory.v1.ReleaseStockRequest\x1a'.shop.inventory.v1.ReleaseStockResponse\x12S\n" +
-	"\bGetStock\x12\".shop.inventory.v1.GetStockRequest\x1a#.shop.inventory.v1.GetStockResponseB8Z6github.com/acme/shop/gen/shop/inventory/v1;inventoryv1b\x06proto3"
+	"\fReleaseStock\x12&.shop.inventory.v1.ReleaseStockRequest\x1a'.shop.inventory.v1.ReleaseStockResponse\x12t\n" +
+	"\bGetStock\x12\".shop.inventory.v1.GetStockRequest\x1a#.shop.inventory.v1.GetStockResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/inventory/get_stockB8Z6github.com/acme/shop/gen/shop/inventory/v1;inventoryv1b\x06proto3"
 
 var (
 	file_shop_inventory_v1_inventory_proto_rawDescOnce sync.Once

@@ -10,6 +10,7 @@
 package ordersv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -494,7 +495,7 @@ var File_shop_orders_v1_orders_proto protoreflect.FileDescriptor
 
 const file_shop_orders_v1_orders_proto_rawDesc = "" +
 	"\n" +
-	"\x1bshop/orders/v1/orders.proto\x12\x0eshop.orders.v1\x1a\x1ashop/orders/v1/types.proto\"d\n" +
+	"\x1bshop/orders/v1/orders.proto\x12\x0eshop.orders.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1ashop/orders/v1/types.proto\"d\n" +
 	"\x11PlaceOrderRequest\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12.\n" +
@@ -518,15 +519,15 @@ const file_shop_orders_v1_orders_proto_rawDesc = "" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\"C\n" +
 	"\x12ListOrdersResponse\x12-\n" +
-	"\x06orders\x18\x01 \x03(\v2\x15.shop.orders.v1.OrderR\x06orders2\xbb\x03\n" +
-	"\rOrdersService\x12S\n" +
+	"\x06orders\x18\x01 \x03(\v2\x15.shop.orders.v1.OrderR\x06orders2\xe5\x04\n" +
+	"\rOrdersService\x12v\n" +
 	"\n" +
-	"PlaceOrder\x12!.shop.orders.v1.PlaceOrderRequest\x1a\".shop.orders.v1.PlaceOrderResponse\x12Y\n" +
-	"\fConfirmOrder\x12#.shop.orders.v1.ConfirmOrderRequest\x1a$.shop.orders.v1.ConfirmOrderResponse\x12V\n" +
-	"\vCancelOrder\x12\".shop.orders.v1.CancelOrderRequest\x1a#.shop.orders.v1.CancelOrderResponse\x12M\n" +
-	"\bGetOrder\x12\x1f.shop.orders.v1.GetOrderRequest\x1a .shop.orders.v1.GetOrderResponse\x12S\n" +
+	"PlaceOrder\x12!.shop.orders.v1.PlaceOrderRequest\x1a\".shop.orders.v1.PlaceOrderResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/orders/place_order\x12~\n" +
+	"\fConfirmOrder\x12#.shop.orders.v1.ConfirmOrderRequest\x1a$.shop.orders.v1.ConfirmOrderResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/orders/confirm_order\x12z\n" +
+	"\vCancelOrder\x12\".shop.orders.v1.CancelOrderRequest\x1a#.shop.orders.v1.CancelOrderResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/orders/cancel_order\x12k\n" +
+	"\bGetOrder\x12\x1f.shop.orders.v1.GetOrderRequest\x1a .shop.orders.v1.GetOrderResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/orders/get_order\x12s\n" +
 	"\n" +
-	"ListOrders\x12!.shop.orders.v1.ListOrdersRequest\x1a\".shop.orders.v1.ListOrdersResponseB2Z0github.com/acme/shop/gen/shop/orders/v1;ordersv1b\x06proto3"
+	"ListOrders\x12!.shop.orders.v1.ListOrdersRequest\x1a\".shop.orders.v1.ListOrdersResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/orders/list_ordersB2Z0github.com/acme/shop/gen/shop/orders/v1;ordersv1b\x06proto3"
 
 var (
 	file_shop_orders_v1_orders_proto_rawDescOnce sync.Once

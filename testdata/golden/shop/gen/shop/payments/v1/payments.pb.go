@@ -10,6 +10,7 @@
 package paymentsv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -306,7 +307,7 @@ var File_shop_payments_v1_payments_proto protoreflect.FileDescriptor
 
 const file_shop_payments_v1_payments_proto_rawDesc = "" +
 	"\n" +
-	"\x1fshop/payments/v1/payments.proto\x12\x10shop.payments.v1\x1a\x1cshop/payments/v1/types.proto\"U\n" +
+	"\x1fshop/payments/v1/payments.proto\x12\x10shop.payments.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cshop/payments/v1/types.proto\"U\n" +
 	"\x15CapturePaymentRequest\x12\x19\n" +
 	"\border_id\x18\x01 \x01(\tR\aorderId\x12!\n" +
 	"\famount_cents\x18\x02 \x01(\x03R\vamountCents\"M\n" +
@@ -319,12 +320,12 @@ const file_shop_payments_v1_payments_proto_rawDesc = "" +
 	"\x11GetPaymentRequest\x12\x19\n" +
 	"\border_id\x18\x01 \x01(\tR\aorderId\"I\n" +
 	"\x12GetPaymentResponse\x123\n" +
-	"\apayment\x18\x01 \x01(\v2\x19.shop.payments.v1.PaymentR\apayment2\xb1\x02\n" +
-	"\x0fPaymentsService\x12c\n" +
-	"\x0eCapturePayment\x12'.shop.payments.v1.CapturePaymentRequest\x1a(.shop.payments.v1.CapturePaymentResponse\x12`\n" +
-	"\rRefundPayment\x12&.shop.payments.v1.RefundPaymentRequest\x1a'.shop.payments.v1.RefundPaymentResponse\x12W\n" +
+	"\apayment\x18\x01 \x01(\v2\x19.shop.payments.v1.PaymentR\apayment2\xa6\x03\n" +
+	"\x0fPaymentsService\x12\x8c\x01\n" +
+	"\x0eCapturePayment\x12'.shop.payments.v1.CapturePaymentRequest\x1a(.shop.payments.v1.CapturePaymentResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/payments/capture_payment\x12\x88\x01\n" +
+	"\rRefundPayment\x12&.shop.payments.v1.RefundPaymentRequest\x1a'.shop.payments.v1.RefundPaymentResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/payments/refund_payment\x12y\n" +
 	"\n" +
-	"GetPayment\x12#.shop.payments.v1.GetPaymentRequest\x1a$.shop.payments.v1.GetPaymentResponseB6Z4github.com/acme/shop/gen/shop/payments/v1;paymentsv1b\x06proto3"
+	"GetPayment\x12#.shop.payments.v1.GetPaymentRequest\x1a$.shop.payments.v1.GetPaymentResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/payments/get_paymentB6Z4github.com/acme/shop/gen/shop/payments/v1;paymentsv1b\x06proto3"
 
 var (
 	file_shop_payments_v1_payments_proto_rawDescOnce sync.Once

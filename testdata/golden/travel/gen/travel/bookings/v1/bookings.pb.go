@@ -10,6 +10,7 @@
 package bookingsv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -412,7 +413,7 @@ var File_travel_bookings_v1_bookings_proto protoreflect.FileDescriptor
 
 const file_travel_bookings_v1_bookings_proto_rawDesc = "" +
 	"\n" +
-	"!travel/bookings/v1/bookings.proto\x12\x12travel.bookings.v1\x1a\x1etravel/bookings/v1/types.proto\"l\n" +
+	"!travel/bookings/v1/bookings.proto\x12\x12travel.bookings.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1etravel/bookings/v1/types.proto\"l\n" +
 	"\x12RequestTripRequest\x12\x1c\n" +
 	"\ttraveller\x18\x01 \x01(\tR\ttraveller\x12 \n" +
 	"\vdestination\x18\x02 \x01(\tR\vdestination\x12\x16\n" +
@@ -431,13 +432,13 @@ const file_travel_bookings_v1_bookings_proto_rawDesc = "" +
 	"\x0eGetTripRequest\x12\x17\n" +
 	"\atrip_id\x18\x01 \x01(\tR\x06tripId\"?\n" +
 	"\x0fGetTripResponse\x12,\n" +
-	"\x04trip\x18\x01 \x01(\v2\x18.travel.bookings.v1.TripR\x04trip2\x82\x03\n" +
-	"\x0fBookingsService\x12^\n" +
-	"\vRequestTrip\x12&.travel.bookings.v1.RequestTripRequest\x1a'.travel.bookings.v1.RequestTripResponse\x12^\n" +
+	"\x04trip\x18\x01 \x01(\v2\x18.travel.bookings.v1.TripR\x04trip2\xc8\x03\n" +
+	"\x0fBookingsService\x12\x84\x01\n" +
+	"\vRequestTrip\x12&.travel.bookings.v1.RequestTripRequest\x1a'.travel.bookings.v1.RequestTripResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/bookings/request_trip\x12^\n" +
 	"\vConfirmTrip\x12&.travel.bookings.v1.ConfirmTripRequest\x1a'.travel.bookings.v1.ConfirmTripResponse\x12[\n" +
 	"\n" +
-	"RejectTrip\x12%.travel.bookings.v1.RejectTripRequest\x1a&.travel.bookings.v1.RejectTripResponse\x12R\n" +
-	"\aGetTrip\x12\".travel.bookings.v1.GetTripRequest\x1a#.travel.bookings.v1.GetTripResponseB6Z4example.com/travel/gen/travel/bookings/v1;bookingsv1b\x06proto3"
+	"RejectTrip\x12%.travel.bookings.v1.RejectTripRequest\x1a&.travel.bookings.v1.RejectTripResponse\x12q\n" +
+	"\aGetTrip\x12\".travel.bookings.v1.GetTripRequest\x1a#.travel.bookings.v1.GetTripResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/bookings/get_tripB6Z4example.com/travel/gen/travel/bookings/v1;bookingsv1b\x06proto3"
 
 var (
 	file_travel_bookings_v1_bookings_proto_rawDescOnce sync.Once

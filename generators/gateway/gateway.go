@@ -1,0 +1,75 @@
+// Package gateway generates a system's API gateway: the cmd/gateway binary
+// and its internal/gateway package, which route the blueprint's routes to the
+// services (Connect, gRPC, gRPC-Web and REST JSON through google.api.http
+// transcoding), authenticate callers with JWTs, rate-limit them and forward
+// their verified identity; and, when the blueprint has an auth section,
+// cmd/token, which mints development tokens the local gateway trusts.
+//
+// Nothing is generated for a system without a gateway.
+package gateway
+
+import (
+	"github.com/microforge/microforge/internal/files"
+	"github.com/microforge/microforge/internal/model"
+	"github.com/microforge/microforge/templates"
+)
+
+// Name is the generator's name, recorded on every file it returns.
+const Name = "gateway"
+
+// gatewayTemplates are rendered once with the view; auth marks those only a
+// system with an auth section gets.
+var gatewayTemplates = []struct {
+	name   string
+	policy files.Policy
+	auth   bool
+}{
+	{"cmd/gateway/main.go", files.Owned, false},
+	{"cmd/token/main.go", files.Owned, true},
+	{"internal/gateway/auth.go", files.Owned, false},
+	{"internal/gateway/auth_test.go", files.Owned, false},
+	{"internal/gateway/bench_test.go", files.Owned, false},
+	{"internal/gateway/config.go", files.Owned, false},
+	{"internal/gateway/devkey.go", files.Owned, false},
+	{"internal/gateway/e2e_test.go", files.Owned, false},
+	{"internal/gateway/export_test.go", files.Owned, false},
+	{"internal/gateway/gateway.go", files.Owned, false},
+	{"internal/gateway/gateway_test.go", files.Owned, false},
+	{"internal/gateway/ratelimit.go", files.Owned, false},
+	{"internal/gateway/routes.go", files.Owned, false},
+}
+
+// templateNames returns the names of every template the generator renders,
+// relative to templates/gateway.
+func templateNames() []string {
+	out := make([]string, len(gatewayTemplates))
+	for i, t := range gatewayTemplates {
+		out[i] = t.name
+	}
+	return out
+}
+
+// Generate returns the gateway's files, none when the system has no gateway.
+func Generate(sys *model.System) ([]files.File, error) {
+	if sys.Gateway == nil {
+		return nil, nil
+	}
+	v := newView(sys)
+	var out []files.File
+	for _, t := range gatewayTemplates {
+		if t.auth && v.Auth == nil {
+			continue
+		}
+		src, err := templates.Render("gateway/"+t.name, v)
+		if err != nil {
+			return nil, err
+		}
+		f, err := files.New(t.name, src, t.policy)
+		if err != nil {
+			return nil, err
+		}
+		f.Generator = Name
+		out = append(out, f)
+	}
+	return out, nil
+}

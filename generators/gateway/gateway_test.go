@@ -1,0 +1,173 @@
+package gateway
+
+import (
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/microforge/microforge/internal/blueprint"
+	"github.com/microforge/microforge/internal/model"
+	"github.com/microforge/microforge/templates"
+)
+
+func load(t *testing.T, name string) *model.System {
+	t.Helper()
+	sys, err := blueprint.Load(filepath.Join("..", "..", "blueprints", name+".yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sys
+}
+
+func paths(t *testing.T, sys *model.System) map[string]string {
+	t.Helper()
+	fs, err := Generate(sys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, f := range fs {
+		if f.Generator != Name {
+			t.Errorf("%s: generator %q", f.Path, f.Generator)
+		}
+		out[f.Path] = string(f.Content)
+	}
+	return out
+}
+
+func TestNothingWithoutAGateway(t *testing.T) {
+	if got := paths(t, load(t, "minimal")); len(got) != 0 {
+		t.Errorf("files for a system without a gateway: %v", got)
+	}
+}
+
+// cmd/token only ships with an auth section: travel routes only public
+// methods.
+func TestTokenOnlyWithAuth(t *testing.T) {
+	for name, want := range map[string]bool{"shop": true, "travel": false} {
+		got := paths(t, load(t, name))
+		if _, ok := got["cmd/token/main.go"]; ok != want {
+			t.Errorf("%s: cmd/token generated %v, want %v", name, ok, want)
+		}
+		if _, ok := got["internal/gateway/gateway.go"]; !ok {
+			t.Errorf("%s: no internal/gateway/gateway.go", name)
+		}
+	}
+}
+
+// The routing table is the blueprint's routes: every method of a route
+// without methods, only the listed ones otherwise, each with its REST path
+// and the route's auth and roles.
+func TestRoutingTable(t *testing.T) {
+	v := newView(load(t, "shop"))
+	type row struct {
+		Procedure, REST string
+		Auth            bool
+		Roles           string
+	}
+	var got []row
+	for _, r := range v.Routes {
+		got = append(got, row{r.Procedure, r.REST, r.Auth, strings.Join(r.Roles, ",")})
+	}
+	want := []row{
+		{"/shop.orders.v1.OrdersService/PlaceOrder", "POST /v1/orders/place_order", true, "customer"},
+		{"/shop.orders.v1.OrdersService/ConfirmOrder", "POST /v1/orders/confirm_order", true, "customer"},
+		{"/shop.orders.v1.OrdersService/CancelOrder", "POST /v1/orders/cancel_order", true, "customer"},
+		{"/shop.orders.v1.OrdersService/GetOrder", "GET /v1/orders/get_order", true, "customer"},
+		{"/shop.orders.v1.OrdersService/ListOrders", "GET /v1/orders/list_orders", true, "customer"},
+		{"/shop.inventory.v1.InventoryService/GetStock", "GET /v1/inventory/get_stock", false, ""},
+		{"/shop.payments.v1.PaymentsService/CapturePayment", "POST /v1/payments/capture_payment", true, "admin"},
+		{"/shop.payments.v1.PaymentsService/RefundPayment", "POST /v1/payments/refund_payment", true, "admin"},
+		{"/shop.payments.v1.PaymentsService/GetPayment", "GET /v1/payments/get_payment", true, "admin"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("routes:\n got %v\nwant %v", got, want)
+	}
+	var ups []string
+	for _, u := range v.Upstreams {
+		ups = append(ups, u.Name+" "+u.Env+" "+u.DefaultURL+" "+u.ServiceName)
+	}
+	wantUps := []string{
+		"orders ORDERS_URL http://127.0.0.1:8081 ordersv1connect.OrdersServiceName",
+		"inventory INVENTORY_URL http://127.0.0.1:8083 inventoryv1connect.InventoryServiceName",
+		"payments PAYMENTS_URL http://127.0.0.1:8082 paymentsv1connect.PaymentsServiceName",
+	}
+	if !reflect.DeepEqual(ups, wantUps) {
+		t.Errorf("upstreams:\n got %v\nwant %v", ups, wantUps)
+	}
+	if v.Auth == nil || v.Auth.Issuer != "https://auth.acme.test/" || v.Auth.Audience != "shop" || v.Auth.RolesClaim != "roles" {
+		t.Errorf("auth %+v", v.Auth)
+	}
+	if v.RateLimit == nil || v.RateLimit.RequestsPerSecond != "100.0" || v.RateLimit.Burst != 200 {
+		t.Errorf("rate limit %+v", v.RateLimit)
+	}
+}
+
+// Unrouted methods get neither a route nor a REST path.
+func TestUnroutedMethodsStayInternal(t *testing.T) {
+	sys := load(t, "shop")
+	inv := sys.Service("inventory")
+	for _, c := range inv.Commands {
+		if c.Route != nil || c.HTTPPath != "" {
+			t.Errorf("%s routed: %q", c.Name, c.HTTPPath)
+		}
+	}
+	if q := inv.Query("GetStock"); q.Route == nil || q.HTTPPath != "/v1/inventory/get_stock" {
+		t.Errorf("GetStock: route %v path %q", q.Route, q.HTTPPath)
+	}
+	for _, r := range newView(sys).Routes {
+		if strings.Contains(r.Procedure, "ReserveStock") || strings.Contains(r.Procedure, "ReleaseStock") {
+			t.Errorf("unrouted %s in the table", r.Procedure)
+		}
+	}
+}
+
+// The generated tests probe what the blueprint decides.
+func TestScenarios(t *testing.T) {
+	tv := newView(load(t, "shop")).Test
+	if p := tv.Protected; p == nil || p.Method != "PlaceOrder" || p.Role != "customer" || !reflect.DeepEqual(p.WantStatus, []int{200}) {
+		t.Errorf("protected %+v", p)
+	}
+	var forbidden []string
+	for _, p := range tv.Forbidden {
+		forbidden = append(forbidden, p.Service+"."+p.Method+" as "+p.Role)
+	}
+	if want := []string{"orders.PlaceOrder as admin", "payments.CapturePayment as customer"}; !reflect.DeepEqual(forbidden, want) {
+		t.Errorf("forbidden %v, want %v", forbidden, want)
+	}
+	if p := tv.Public; p == nil || p.Method != "GetStock" || p.Role != "" {
+		t.Errorf("public %+v", p)
+	}
+	if tv.Unrouted != "/shop.inventory.v1.InventoryService/ReserveStock" {
+		t.Errorf("unrouted %s", tv.Unrouted)
+	}
+	if tv.RESTPost.Path != "/v1/orders/place_order" || tv.RESTGet.Path != "/v1/orders/get_order" || tv.RESTGet.Query != `"order_id=order_id-1"` {
+		t.Errorf("REST %+v %+v", tv.RESTPost, tv.RESTGet)
+	}
+	if want := `"{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}"`; tv.Protected.Body != want {
+		t.Errorf("PlaceOrder body %s, want %s", tv.Protected.Body, want)
+	}
+
+	travel := newView(load(t, "travel")).Test
+	if travel.Protected != nil || len(travel.Forbidden) != 0 || travel.Public == nil {
+		t.Errorf("travel: %+v", travel)
+	}
+}
+
+// TestEveryTemplateUsed: no template below gateway/ is left behind.
+func TestEveryTemplateUsed(t *testing.T) {
+	names, err := templates.Names("gateway")
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := map[string]bool{}
+	for _, name := range templateNames() {
+		used["gateway/"+name] = true
+	}
+	for _, name := range names {
+		if !used[name] {
+			t.Errorf("template %s is never rendered", name)
+		}
+	}
+}

@@ -1,0 +1,390 @@
+package gateway
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/microforge/microforge/internal/model"
+)
+
+// view is what every gateway template prints: the routing table, the
+// defaults taken from the blueprint and the scenarios of the generated
+// tests, all decided here.
+type view struct {
+	Name      string
+	Module    string
+	Port      int
+	Auth      *authView   // nil without an auth section
+	JWT       authView    // Auth, or empty strings and the "roles" claim
+	RateLimit *rateView   // nil: no rate limit
+	Origins   []string    // CORS allowed origins; empty: no CORS
+	Upstreams []*upstream // routed services in blueprint order
+	Routes    []*route    // routed procedures, per service in blueprint order
+	Imports   []string    // Connect packages of the routed services
+	Test      *testView
+}
+
+type authView struct {
+	Issuer     string
+	Audience   string
+	JWKSURL    string
+	RolesClaim string
+}
+
+type rateView struct {
+	RequestsPerSecond string // Go float literal
+	Burst             int
+}
+
+// upstream is a routed service.
+type upstream struct {
+	Name        string // "orders"
+	Env         string // "ORDERS_URL"
+	DefaultURL  string // "http://127.0.0.1:8081"
+	ServiceName string // Go constant of its fully-qualified proto service name, "ordersv1connect.OrdersServiceName"
+}
+
+// route is one procedure the gateway exposes.
+type route struct {
+	Service   string // "orders"
+	Procedure string // "/shop.orders.v1.OrdersService/PlaceOrder"
+	REST      string // ServeMux pattern of its REST path, "POST /v1/orders/place_order"
+	Auth      bool
+	Roles     []string
+}
+
+// testView holds the calls the generated tests make; each probe is a real
+// routed (or deliberately unrouted) method with a valid sample request.
+type testView struct {
+	// Protected is a method of a route requiring auth, called with Role
+	// (one the route accepts) to succeed; nil when no route requires auth.
+	Protected *probe
+	// Forbidden are methods of routes requiring roles, called with a token
+	// holding only Role, a role they do not accept.
+	Forbidden []*probe
+	// Public is a method of a route with auth: none; nil when none.
+	Public *probe
+	// Unrouted is a procedure of a service the gateway must not expose.
+	Unrouted string
+	// RESTPost and RESTGet are a routed command and query called through
+	// their REST paths; nil when none is routed.
+	RESTPost, RESTGet *probe
+	// GRPC is called with the gRPC protocol through the gateway.
+	GRPC *probe
+	// Bench is the method the benchmark calls, directly and through the
+	// gateway: a routed query when there is one.
+	Bench *probe
+	// Limited is the method the rate limit test calls.
+	Limited *probe
+	// Imports are the generated packages the gRPC probe needs.
+	Imports []string
+}
+
+// probe is one call of a routed method.
+type probe struct {
+	Service    string // "orders"
+	Method     string // "PlaceOrder"
+	Procedure  string
+	Path       string // REST path
+	Body       string // Go string literal of the request as protojson
+	Query      string // Go string literal of the REST query string of a GET, "" for POST
+	Role       string // role the token holds; "" for no token
+	WantStatus []int  // acceptable HTTP statuses of a call that reaches the service
+	WantCodes  []string
+	// Typed call for the gRPC probe.
+	Client  string // "ordersv1connect.NewOrdersServiceClient"
+	Request string // "ordersv1.PlaceOrderRequest"
+	imports []string
+}
+
+func newView(sys *model.System) *view {
+	g := sys.Gateway
+	v := &view{Name: sys.Name, Module: sys.Module, Port: g.Port}
+	if sys.Auth != nil && sys.Auth.JWT != nil {
+		j := sys.Auth.JWT
+		v.Auth = &authView{Issuer: j.Issuer, Audience: j.Audience, JWKSURL: j.JWKSURL, RolesClaim: j.RolesClaim}
+		v.JWT = *v.Auth
+	} else {
+		v.JWT.RolesClaim = "roles"
+	}
+	if rl := g.RateLimit; rl != nil {
+		v.RateLimit = &rateView{RequestsPerSecond: fmt.Sprintf("%g", rl.RequestsPerSecond), Burst: rl.Burst}
+		if !strings.ContainsAny(v.RateLimit.RequestsPerSecond, ".e") {
+			v.RateLimit.RequestsPerSecond += ".0"
+		}
+	}
+	if g.CORS != nil {
+		v.Origins = g.CORS.AllowedOrigins
+	}
+	imports := map[string]bool{}
+	for _, r := range g.Routes {
+		svc := r.Service
+		v.Upstreams = append(v.Upstreams, &upstream{
+			Name:        svc.Name,
+			Env:         svc.EnvPrefix + "_URL",
+			DefaultURL:  fmt.Sprintf("http://127.0.0.1:%d", svc.Port),
+			ServiceName: svc.ConnectName + "." + svc.ProtoService + "Name",
+		})
+		imports[svc.ConnectImport] = true
+		for _, m := range routedMethods(r) {
+			v.Routes = append(v.Routes, &route{
+				Service:   svc.Name,
+				Procedure: m.procedure,
+				REST:      m.verb + " " + m.path,
+				Auth:      r.Auth == model.AuthRequired,
+				Roles:     r.Roles,
+			})
+		}
+	}
+	for imp := range imports {
+		v.Imports = append(v.Imports, imp)
+	}
+	sort.Strings(v.Imports)
+	v.Test = newTestView(sys)
+	return v
+}
+
+// method is a routed command or query.
+type method struct {
+	route     *model.Route
+	svc       *model.Service
+	name      string
+	procedure string
+	verb      string // http.MethodPost for commands, http.MethodGet for queries
+	path      string
+	input     *model.Message
+	command   *model.Command
+	query     *model.Query
+}
+
+func routedMethods(r *model.Route) []method {
+	var out []method
+	for _, c := range r.Commands {
+		out = append(out, method{route: r, svc: r.Service, name: c.Name, procedure: c.Procedure, verb: http.MethodPost, path: c.HTTPPath, input: c.Input, command: c})
+	}
+	for _, q := range r.Queries {
+		out = append(out, method{route: r, svc: r.Service, name: q.Name, procedure: q.Procedure, verb: http.MethodGet, path: q.HTTPPath, input: q.Input, query: q})
+	}
+	return out
+}
+
+func newTestView(sys *model.System) *testView {
+	t := &testView{}
+	var all []method
+	for _, r := range sys.Gateway.Routes {
+		all = append(all, routedMethods(r)...)
+	}
+	auth := func(m method) bool { return m.route.Auth == model.AuthRequired }
+	creates := func(m method) bool { return m.command != nil && m.command.Mode == model.ModeCreate }
+	first := func(ok func(method) bool) *method {
+		for i := range all {
+			if ok(all[i]) {
+				return &all[i]
+			}
+		}
+		return nil
+	}
+	var roles []string
+	for _, r := range sys.Gateway.Routes {
+		for _, role := range r.Roles {
+			if !slices.Contains(roles, role) {
+				roles = append(roles, role)
+			}
+		}
+	}
+	if m := first(func(m method) bool { return auth(m) && creates(m) }); m != nil {
+		t.Protected = newProbe(*m, acceptRole(m.route))
+	} else if m := first(auth); m != nil {
+		t.Protected = newProbe(*m, acceptRole(m.route))
+	}
+	for _, r := range sys.Gateway.Routes {
+		if r.Auth != model.AuthRequired || len(r.Roles) == 0 {
+			continue
+		}
+		ms := routedMethods(r)
+		if len(ms) == 0 {
+			continue
+		}
+		outsider := "no-such-role"
+		for _, role := range roles {
+			if !slices.Contains(r.Roles, role) {
+				outsider = role
+				break
+			}
+		}
+		t.Forbidden = append(t.Forbidden, newProbe(ms[0], outsider))
+	}
+	if m := first(func(m method) bool { return !auth(m) }); m != nil {
+		t.Public = newProbe(*m, "")
+	}
+	t.Unrouted = unrouted(sys)
+	withRole := func(m *method) *probe {
+		if m == nil {
+			return nil
+		}
+		return newProbe(*m, acceptRole(m.route))
+	}
+	t.RESTPost = withRole(first(func(m method) bool { return m.command != nil && creates(m) }))
+	if t.RESTPost == nil {
+		t.RESTPost = withRole(first(func(m method) bool { return m.command != nil }))
+	}
+	t.RESTGet = withRole(first(func(m method) bool { return m.query != nil }))
+	t.GRPC = withRole(first(func(m method) bool { return m.query != nil && !auth(m) }))
+	if t.GRPC == nil {
+		t.GRPC = withRole(&all[0])
+	}
+	t.Bench = t.GRPC
+	t.Limited = t.GRPC
+	t.Imports = t.GRPC.imports
+	sort.Strings(t.Imports)
+	return t
+}
+
+// acceptRole is a role the route accepts, "" when it needs no token.
+func acceptRole(r *model.Route) string {
+	switch {
+	case r.Auth != model.AuthRequired:
+		return ""
+	case len(r.Roles) > 0:
+		return r.Roles[0]
+	}
+	return "user"
+}
+
+func newProbe(m method, role string) *probe {
+	p := &probe{
+		Service:   m.svc.Name,
+		Method:    m.name,
+		Procedure: m.procedure,
+		Path:      m.path,
+		Body:      fmt.Sprintf("%q", sampleJSON(m.input)),
+		Query:     `""`,
+		Role:      role,
+		Client:    m.svc.ConnectName + ".New" + m.svc.ProtoService + "Client",
+		Request:   m.svc.GoPackageName + "." + m.input.Name,
+		imports:   []string{m.svc.ConnectImport, m.svc.GoPackage},
+	}
+	if m.query != nil {
+		p.Query = fmt.Sprintf("%q", sampleQuery(m.input))
+	}
+	switch {
+	case m.command != nil && m.command.Mode == model.ModeCreate:
+		p.WantStatus = []int{http.StatusOK}
+	case m.query != nil:
+		// A query of a sample id finds nothing, or an empty list.
+		p.WantStatus = []int{http.StatusOK, http.StatusNotFound}
+		p.WantCodes = []string{"connect.CodeNotFound"}
+	default:
+		// Commands changing what does not exist refuse, as the service would.
+		p.WantStatus = []int{http.StatusOK, http.StatusNotFound, http.StatusBadRequest, http.StatusConflict}
+		p.WantCodes = []string{"connect.CodeNotFound", "connect.CodeFailedPrecondition", "connect.CodeInvalidArgument", "connect.CodeAlreadyExists"}
+	}
+	return p
+}
+
+// unrouted returns a procedure the gateway does not route: a method a routed
+// service does not expose, else a method of a service without a route, else
+// a method no service has.
+func unrouted(sys *model.System) string {
+	routed := map[*model.Service]bool{}
+	for _, r := range sys.Gateway.Routes {
+		routed[r.Service] = true
+		for _, c := range r.Service.Commands {
+			if c.Route == nil {
+				return c.Procedure
+			}
+		}
+		for _, q := range r.Service.Queries {
+			if q.Route == nil {
+				return q.Procedure
+			}
+		}
+	}
+	for _, svc := range sys.Services {
+		if routed[svc] {
+			continue
+		}
+		for _, c := range svc.Commands {
+			return c.Procedure
+		}
+		for _, q := range svc.Queries {
+			return q.Procedure
+		}
+	}
+	svc := sys.Gateway.Routes[0].Service
+	return "/" + svc.ProtoPackage + "." + svc.ProtoService + "/NoSuchMethod"
+}
+
+// sampleJSON is the protojson of a valid sample request.
+func sampleJSON(m *model.Message) string {
+	b, err := json.Marshal(sampleObject(m, 0))
+	if err != nil {
+		panic("internal error: " + err.Error())
+	}
+	return string(b)
+}
+
+// sampleQuery is the REST query string of a sample request: its scalar and
+// enum fields by proto name.
+func sampleQuery(m *model.Message) string {
+	q := url.Values{}
+	for _, f := range m.Fields {
+		if f.Type.Kind == model.ScalarType || f.Type.Kind == model.EnumType {
+			q.Set(f.Name, fmt.Sprint(sampleValue(f.Name, f.Type, 0)))
+		}
+	}
+	return q.Encode()
+}
+
+func sampleObject(m *model.Message, depth int) map[string]any {
+	obj := map[string]any{}
+	if depth >= 3 {
+		return obj
+	}
+	for _, f := range m.Fields {
+		obj[f.JSONName] = sampleValue(f.Name, f.Type, depth+1)
+	}
+	return obj
+}
+
+// sampleValue follows the samples of the service tests: strings
+// "<name>-1", small positive numbers derived from the name, true, the
+// first enum value, one-element lists.
+func sampleValue(name string, t *model.Type, depth int) any {
+	switch t.Kind {
+	case model.EnumType:
+		return t.Enum.Values[0].ProtoName
+	case model.MessageType:
+		return sampleObject(t.Message, depth)
+	case model.ListType:
+		return []any{sampleValue(name, t.Elem, depth)}
+	}
+	switch t.Scalar {
+	case model.String:
+		return name + "-1"
+	case model.Bool:
+		return true
+	case model.Int32, model.Int64:
+		return sampleNumber(name)
+	case model.Double:
+		return float64(sampleNumber(name)) + 0.5
+	case model.Bytes:
+		return "c2FtcGxl" // base64 of "sample"
+	case model.Timestamp:
+		return "2024-01-02T03:04:05Z"
+	}
+	panic(fmt.Sprintf("internal error: no sample for %+v", t))
+}
+
+func sampleNumber(name string) int {
+	n := 0
+	for _, c := range name {
+		n += int(c)
+	}
+	return n%9 + 1
+}
