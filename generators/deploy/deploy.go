@@ -41,6 +41,8 @@ func kubePostgres(v *view) bool { return v.Kube != nil && len(v.Postgres) > 0 }
 func kubeMySQL(v *view) bool    { return v.Kube != nil && len(v.MySQL) > 0 }
 func kubeNATS(v *view) bool     { return v.Kube != nil && v.NATS }
 func kubeStores(v *view) bool   { return kubePostgres(v) || kubeMySQL(v) || kubeNATS(v) }
+func kubeOTel(v *view) bool     { return v.Kube != nil && v.Telemetry != nil }
+func kubeNetPol(v *view) bool   { return kubeStores(v) || kubeOTel(v) }
 
 var systemTemplates = []tmpl{
 	{".dockerignore", files.Scaffold, always},
@@ -49,10 +51,11 @@ var systemTemplates = []tmpl{
 	{KubeBase + "/namespace.yaml", files.Owned, kube},
 	{KubeBase + "/network-policies.yaml", files.Owned, kube},
 	{KubeDev + "/kustomization.yaml", files.Scaffold, kube},
-	{KubeDev + "/network-policies.yaml", files.Scaffold, kubeStores},
+	{KubeDev + "/network-policies.yaml", files.Scaffold, kubeNetPol},
 	{KubeDev + "/postgres.yaml", files.Scaffold, kubePostgres},
 	{KubeDev + "/mariadb.yaml", files.Scaffold, kubeMySQL},
 	{KubeDev + "/nats.yaml", files.Scaffold, kubeNATS},
+	{KubeDev + "/otel-collector.yaml", files.Scaffold, kubeOTel},
 	{KubeProd + "/kustomization.yaml", files.Scaffold, kube},
 }
 

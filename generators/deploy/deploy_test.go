@@ -185,6 +185,14 @@ func TestComposeLoads(t *testing.T) {
 					want["mariadb"] = true
 				}
 			}
+			// The telemetry stack: spans through a collector to Jaeger,
+			// metrics scraped by Prometheus.
+			if sys.Observability.Tracing != "" {
+				want["otel-collector"], want["jaeger"] = true, true
+			}
+			if sys.Observability.Metrics != "" {
+				want["prometheus"] = true
+			}
 			got := map[string]bool{}
 			for n := range project.Services {
 				got[n] = true
@@ -212,6 +220,9 @@ func TestComposeLoads(t *testing.T) {
 					if s.Environment[callee.EnvPrefix+"_URL"] == nil {
 						t.Errorf("%s: no %s_URL", svc.Name, callee.EnvPrefix)
 					}
+				}
+				if e := s.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"]; (sys.Observability.Tracing != "") != (e != nil && *e == "http://otel-collector:4318") {
+					t.Errorf("%s: OTEL_EXPORTER_OTLP_ENDPOINT %v with tracing %q", svc.Name, e, sys.Observability.Tracing)
 				}
 			}
 		})

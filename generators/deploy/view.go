@@ -18,6 +18,10 @@ const (
 	PostgresImage = "postgres:17.6"
 	MariaDBImage  = "mariadb:11.8.3"
 	NATSImage     = "nats:2.11.8"
+	// The telemetry stack of compose.yaml and the dev overlay.
+	CollectorImage  = "otel/opentelemetry-collector-contrib:0.139.0"
+	JaegerImage     = "jaegertracing/jaeger:2.11.0"
+	PrometheusImage = "prom/prometheus:v3.7.3"
 )
 
 // Fixed numbers the manifests agree on.
@@ -30,6 +34,13 @@ const (
 	mysqlPort    = 3306
 	natsPort     = 4222
 	natsHTTPPort = 8222
+	collectorUID = 10001 // "otel" in the collector image
+	otlpGRPCPort = 4317
+	otlpHTTPPort = 4318
+	healthPort   = 13133 // the collector's health_check extension
+	promExporter = 8889  // the collector's Prometheus exporter (dev overlay)
+	jaegerUIPort = 16686
+	promUIPort   = 9090
 )
 
 // ownedHeader marks YAML files microforge rewrites on every generation.
@@ -52,6 +63,27 @@ type view struct {
 	Kube         *kubeView // nil without a kubernetes section
 	Volumes      []string  // compose named volumes
 	Secrets      []secret  // Secrets the workloads read (dev generates them, prod expects them)
+
+	// Telemetry is nil when the blueprint observes nothing.
+	Telemetry *telemetryView
+}
+
+// telemetryView is the telemetry stack: an OpenTelemetry Collector
+// receiving the services' spans over OTLP (compose passes them to Jaeger,
+// the dev overlay logs them) and Prometheus scraping their /metrics
+// (compose runs Prometheus, the dev overlay's collector scrapes).
+type telemetryView struct {
+	Tracing, Metrics bool
+	Images           struct{ Collector, Jaeger, Prometheus string }
+	CollectorUID     int
+	OTLPGRPC         int
+	OTLPHTTP         int
+	Health           int
+	PromExporter     int
+	JaegerUI         int
+	PrometheusUI     int
+	Endpoint         string   // OTEL_EXPORTER_OTLP_ENDPOINT of the services
+	Targets          []string // "orders:8081": the /metrics to scrape
 }
 
 // secret is a Secret holding one connection URL under the key "url".
@@ -199,6 +231,7 @@ func newView(sys *model.System) *view {
 			to.Callers = append(to.Callers, peer{Name: dnsName(e.From), Why: e.Why})
 		}
 	}
+	v.Telemetry = newTelemetryView(sys, v.Services)
 	for _, svc := range sys.Services {
 		s := byName[svc.Name]
 		s.Env = []envVar{
@@ -206,6 +239,9 @@ func newView(sys *model.System) *view {
 			{"LOG_FORMAT", "json"},
 			{"LOG_LEVEL", "info"},
 			{"SHUTDOWN_TIMEOUT", "15s"},
+		}
+		if v.Telemetry != nil && v.Telemetry.Tracing {
+			s.Env = append(s.Env, envVar{"OTEL_EXPORTER_OTLP_ENDPOINT", v.Telemetry.Endpoint})
 		}
 		if s.Singleton {
 			s.Env = append(s.Env, envVar{"DATA_DIR", "/data"})
@@ -222,6 +258,31 @@ func newView(sys *model.System) *view {
 		}
 	}
 	return v
+}
+
+func newTelemetryView(sys *model.System, services []*serviceView) *telemetryView {
+	t := &telemetryView{
+		Tracing:      sys.Observability.Tracing == model.TracingOTLP,
+		Metrics:      sys.Observability.Metrics == model.MetricsPrometheus,
+		CollectorUID: collectorUID,
+		OTLPGRPC:     otlpGRPCPort,
+		OTLPHTTP:     otlpHTTPPort,
+		Health:       healthPort,
+		PromExporter: promExporter,
+		JaegerUI:     jaegerUIPort,
+		PrometheusUI: promUIPort,
+		Endpoint:     fmt.Sprintf("http://otel-collector:%d", otlpHTTPPort),
+	}
+	if !t.Tracing && !t.Metrics {
+		return nil
+	}
+	t.Images.Collector, t.Images.Jaeger, t.Images.Prometheus = CollectorImage, JaegerImage, PrometheusImage
+	if t.Metrics {
+		for _, s := range services {
+			t.Targets = append(t.Targets, fmt.Sprintf("%s:%d", s.Name, s.Port))
+		}
+	}
+	return t
 }
 
 // composeDatabaseURL is the service's database in compose and in the dev

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/microforge/microforge/blueprints"
+	"github.com/microforge/microforge/generators/deploy"
 	"github.com/microforge/microforge/internal/files"
 	"github.com/microforge/microforge/internal/graph"
 	"github.com/microforge/microforge/internal/model"
@@ -133,6 +135,9 @@ type view struct {
 	Events     bool // some service records or consumes events
 	Sagas      []readmeSaga
 	Gateway    *gatewayDoc // nil without a gateway
+
+	// Observability is nil when the blueprint observes nothing.
+	Observability *observabilityView
 }
 
 // gatewayDoc is the README's gateway section.
@@ -142,6 +147,16 @@ type gatewayDoc struct {
 	Try    string   // shell lines calling the gateway
 	Env    []envVar
 	Auth   bool
+}
+
+// observabilityView is the README's "Observe it" section.
+type observabilityView struct {
+	Tracing, Metrics bool
+	Service          string // a service to show /metrics of
+	Port             int
+	Trace            string // what one trace spans, "one `orders.PlaceOrder` call ..."
+	Jaeger           string // image to run locally
+	Kube             bool
 }
 
 type serviceView struct {
@@ -210,6 +225,14 @@ func newView(sys *model.System) *view {
 			envVar{"EVENT_RETRY_BACKOFF", "delay before the first retry of a failed event, doubled each time", "`500ms`"},
 		)
 	}
+	if sys.Observability.Tracing == model.TracingOTLP {
+		v.Env = append(v.Env,
+			envVar{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTLP/HTTP endpoint the service exports its spans to, e.g. `http://otel-collector:4318`; the other standard `OTEL_*` variables (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_SERVICE_NAME`, ...) apply too, without a service prefix", "unset: spans are made (logs carry trace ids, calls and events carry the trace) but not exported"},
+			envVar{"OTEL_TRACES_SAMPLER", "which traces to record: `parentbased_always_on`, `parentbased_traceidratio` with `OTEL_TRACES_SAMPLER_ARG=0.1`, ...", "`parentbased_always_on`"},
+			envVar{"OTEL_RESOURCE_ATTRIBUTES", "attributes added to every span and metric, e.g. `deployment.environment=dev`", "none"},
+		)
+	}
+	v.Observability = newObservabilityView(sys)
 	v.Sagas = readmeSagas(sys)
 	v.Gateway = gatewayDocOf(sys)
 	v.Env = dedupeEnv(append([]envVar{
@@ -504,4 +527,39 @@ func queryExample(m *model.Message) string {
 		}
 	}
 	return strings.Join(parts, "&")
+}
+
+// newObservabilityView describes the README's "Observe it" section, nil when
+// the blueprint observes nothing.
+func newObservabilityView(sys *model.System) *observabilityView {
+	o := &observabilityView{
+		Tracing: sys.Observability.Tracing == model.TracingOTLP,
+		Metrics: sys.Observability.Metrics == model.MetricsPrometheus,
+		Jaeger:  deploy.JaegerImage,
+		Kube:    sys.Deploy.Kubernetes != nil,
+	}
+	if !o.Tracing && !o.Metrics {
+		return nil
+	}
+	if len(sys.Services) > 0 {
+		o.Service, o.Port = sys.Services[0].Name, sys.Services[0].Port
+	}
+	for _, sg := range sys.Sagas {
+		if sg.Choreography {
+			continue
+		}
+		for _, c := range sg.Trigger.Service.Commands {
+			if slices.Contains(c.Emits, sg.Trigger) {
+				o.Trace = fmt.Sprintf("one `%s.%s` call is one trace through its event and every call of the `%s` saga", c.Service.Name, c.Name, sg.Name)
+				break
+			}
+		}
+		if o.Trace != "" {
+			break
+		}
+	}
+	if o.Trace == "" {
+		o.Trace = "one request is one trace through every call and event it causes"
+	}
+	return o
 }

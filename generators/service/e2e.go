@@ -293,7 +293,7 @@ func newE2EFlows(sv *systemView, im imports) []*e2eFlow {
 		}
 	}
 	if len(out) > 0 {
-		im.add("context", "crypto/rand", "encoding/hex", "time",
+		im.add("context", "crypto/rand", "encoding/hex", "strings", "time",
 			"github.com/nats-io/nats.go", "github.com/nats-io/nats.go/jetstream",
 			sv.Module+"/internal/platform/events")
 	}

@@ -48,8 +48,11 @@ var systemTemplates = []struct {
 	{"internal/platform/saga/saga.go", files.Owned},
 	{"internal/platform/saga/saga_test.go", files.Owned},
 	{"internal/platform/server/server.go", files.Owned},
+	{"internal/platform/telemetry/telemetry.go", files.Owned},
+	{"internal/platform/telemetry/telemetry_test.go", files.Owned},
 	{"internal/local/local.go", files.Owned},
 	{"internal/local/e2e_test.go", files.Scaffold},
+	{"internal/local/telemetry_test.go", files.Owned},
 	{"cmd/local/main.go", files.Owned},
 }
 
@@ -120,8 +123,15 @@ func Generate(sys *model.System) ([]files.File, error) {
 			continue // the saga runtime only ships to systems that have sagas
 		}
 		var data any = sv
-		if t.name == "internal/local/e2e_test.go" {
+		switch t.name {
+		case "internal/local/e2e_test.go":
 			data = newE2EView(sv)
+		case "internal/local/telemetry_test.go":
+			tv := newTelemetryTestView(sv)
+			if tv == nil {
+				continue // nothing to observe
+			}
+			data = tv
 		}
 		g.render(t.name, t.name, data, t.policy)
 	}

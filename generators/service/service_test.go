@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -141,5 +142,44 @@ func TestEveryTemplateUsed(t *testing.T) {
 		if !used[name] {
 			t.Errorf("template %s is never rendered", name)
 		}
+	}
+}
+
+// TestObservabilityFollowsTheBlueprint: services are instrumented as the
+// blueprint's observability section says, and the telemetry test follows
+// each orchestrated saga from its trigger command.
+func TestObservabilityFollowsTheBlueprint(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		tracing, metrics bool
+		traceTest        string // a line telemetry_test.go must hold; "" when it is not generated
+	}{
+		{"shop", true, true, `{"inventory", trace.SpanKindServer, "shop.inventory.v1.InventoryService/ReserveStock"},`},
+		{"travel", true, true, "func TestMetrics("}, // a choreography: no orchestrator to follow
+		{"minimal", false, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := service.Generate(load(t, tc.name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, f := range out {
+				got[f.Path] = string(f.Content)
+			}
+			sys := load(t, tc.name)
+			run := got["internal/"+sys.Services[0].Name+"/run.go"]
+			want := fmt.Sprintf("Tracing: %t, Metrics: %t", tc.tracing, tc.metrics)
+			if !strings.Contains(run, want) {
+				t.Errorf("run.go does not configure telemetry with %s", want)
+			}
+			test, ok := got["internal/local/telemetry_test.go"]
+			if ok != (tc.traceTest != "") || !strings.Contains(test, tc.traceTest) {
+				t.Errorf("telemetry_test.go generated %t, want it with %q:\n%s", ok, tc.traceTest, test)
+			}
+			if tc.name == "travel" && strings.Contains(test, "TestTrace") {
+				t.Error("a trace test for a system without an orchestrated saga")
+			}
+		})
 	}
 }

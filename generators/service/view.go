@@ -30,6 +30,11 @@ type systemView struct {
 	// The gateway cmd/local starts; nil without one.
 	Gateway *gatewayView
 
+	// Observability: Tracing makes spans and exports them over OTLP,
+	// Metrics serves /metrics; with neither, services get no telemetry.
+	Tracing bool
+	Metrics bool
+
 	Imports imports // of the file being rendered
 }
 
@@ -224,6 +229,8 @@ func newSystemView(sys *model.System) (*systemView, error) {
 		DeadLetterPrefix: model.DeadLetterPrefix,
 		TestSubject:      sys.Name + ".events_test.event",
 		TestDeadLetter:   sys.Name + "." + model.DeadLetterPrefix + ".events_test",
+		Tracing:          sys.Observability.Tracing == model.TracingOTLP,
+		Metrics:          sys.Observability.Metrics == model.MetricsPrometheus,
 	}
 	for _, svc := range sys.Services {
 		v, err := newServiceView(sv, svc)
@@ -366,17 +373,19 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 	}
 	v.SagaImports = imports{}.add("context", "fmt", "google.golang.org/protobuf/proto", sys.Module+"/internal/platform/saga")
 	newSagaViews(v)
-	v.RunImports = imports{}.add("context", "fmt", "log/slog", "net", "net/http", "os", "strconv", "time",
+	v.RunImports = imports{}.add("context", "errors", "fmt", "log/slog", "net", "net/http", "os", "strconv", "time",
+		sys.Module+"/internal/platform/telemetry",
 		sys.Module+"/internal/platform/config",
 		sys.Module+"/internal/platform/database",
 		sys.Module+"/internal/platform/logging",
 		sys.Module+"/internal/platform/server",
 		svc.ConnectImport)
+	v.RunImports.alias("sdktrace", "go.opentelemetry.io/otel/sdk/trace")
 	if len(svc.Clients) > 0 {
 		v.RunImports.add(sys.Module + "/internal/platform/client")
 	}
 	if v.Broker {
-		v.RunImports.add("sync", "github.com/nats-io/nats.go", "github.com/nats-io/nats.go/jetstream", sys.Module+"/internal/platform/events")
+		v.RunImports.add("sync", "github.com/nats-io/nats.go", "github.com/nats-io/nats.go/jetstream", sys.Module+"/internal/platform/events", sys.Module+"/internal/platform/outbox")
 	}
 	newConsumerViews(v)
 	v.ConsumersImports = imports{}.add("context", "fmt", "google.golang.org/protobuf/proto", sys.Module+"/internal/platform/events")
@@ -654,6 +663,7 @@ func outboxDDL(dialect string, sagas bool) ddl {
 				"    attempts "+intType+" NOT NULL,\n"+
 				"    next_attempt_at "+ts+" NOT NULL,\n"+
 				"    trigger_payload "+blob+" NOT NULL,\n"+
+				"    trace_parent "+id+" NULL,\n"+
 				"    created_at "+ts+" NOT NULL,\n"+
 				"    updated_at "+ts+" NOT NULL\n"+
 				");",

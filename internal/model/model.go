@@ -564,9 +564,15 @@ type Autoscaling struct {
 
 // Observability choices.
 type Observability struct {
-	Tracing string // "otlp" or ""
-	Metrics string // "prometheus" or ""
+	Tracing string // TracingOTLP or ""
+	Metrics string // MetricsPrometheus or ""
 }
+
+// Observability values.
+const (
+	TracingOTLP       = "otlp"       // spans exported over OTLP
+	MetricsPrometheus = "prometheus" // metrics served on /metrics
+)
 
 // Service returns the service with the name, or nil.
 func (s *System) Service(name string) *Service {

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"example.com/notebook/internal/notes"
 	"example.com/notebook/internal/platform/events/embedded"
 )
@@ -35,6 +37,9 @@ type Options struct {
 	Logger *slog.Logger
 	// ShutdownTimeout bounds Stop, 10s by default.
 	ShutdownTimeout time.Duration
+	// SpanExporter, when set, receives the spans of every service (tests
+	// pass a tracetest.InMemoryExporter); Stop leaves it open.
+	SpanExporter sdktrace.SpanExporter
 	// NATSURL is a NATS server with JetStream to use; empty starts an
 	// embedded one on 127.0.0.1:4222 (a free port when Ephemeral) with its
 	// store in DataDir/nats.
@@ -138,6 +143,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		cfg.DataDir = opts.DataDir
 		cfg.ShutdownTimeout = opts.ShutdownTimeout
 		cfg.Logger = opts.Logger.With("service", "notes")
+		cfg.SpanExporter = opts.SpanExporter
 		cfg.NATSURL = s.natsURL
 		if opts.EventRetryBackoff > 0 {
 			cfg.EventRetryBackoff = opts.EventRetryBackoff

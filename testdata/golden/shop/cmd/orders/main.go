@@ -2,6 +2,8 @@
 
 // Command orders runs the orders service. It is configured with
 // environment variables: PORT, DATABASE_URL, DATA_DIR, SHUTDOWN_TIMEOUT, INVENTORY_URL, PAYMENTS_URL, LOG_FORMAT and LOG_LEVEL (each also as ORDERS_<NAME>).
+// Spans are exported over OTLP to OTEL_EXPORTER_OTLP_ENDPOINT when it is set
+// (the standard OTEL_* variables apply, without a prefix).
 //
 // The service is event-sourced: orders -rebuild-read-models replays its
 // event store into its read models and exits.

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/acme/shop/internal/gateway"
 	"github.com/acme/shop/internal/inventory"
 	"github.com/acme/shop/internal/orders"
@@ -38,6 +40,9 @@ type Options struct {
 	Logger *slog.Logger
 	// ShutdownTimeout bounds Stop, 10s by default.
 	ShutdownTimeout time.Duration
+	// SpanExporter, when set, receives the spans of every service (tests
+	// pass a tracetest.InMemoryExporter); Stop leaves it open.
+	SpanExporter sdktrace.SpanExporter
 	// NATSURL is a NATS server with JetStream to use; empty starts an
 	// embedded one on 127.0.0.1:4222 (a free port when Ephemeral) with its
 	// store in DataDir/nats.
@@ -160,6 +165,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		cfg.DataDir = opts.DataDir
 		cfg.ShutdownTimeout = opts.ShutdownTimeout
 		cfg.Logger = opts.Logger.With("service", "orders")
+		cfg.SpanExporter = opts.SpanExporter
 		cfg.NATSURL = s.natsURL
 		if opts.EventRetryBackoff > 0 {
 			cfg.EventRetryBackoff = opts.EventRetryBackoff
@@ -177,6 +183,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		cfg.DataDir = opts.DataDir
 		cfg.ShutdownTimeout = opts.ShutdownTimeout
 		cfg.Logger = opts.Logger.With("service", "payments")
+		cfg.SpanExporter = opts.SpanExporter
 		limits, err := payments.LimitsFromEnv()
 		if err != nil {
 			return fail("payments", err)
@@ -197,6 +204,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		cfg.DataDir = opts.DataDir
 		cfg.ShutdownTimeout = opts.ShutdownTimeout
 		cfg.Logger = opts.Logger.With("service", "inventory")
+		cfg.SpanExporter = opts.SpanExporter
 		cfg.NATSURL = s.natsURL
 		if opts.EventRetryBackoff > 0 {
 			cfg.EventRetryBackoff = opts.EventRetryBackoff

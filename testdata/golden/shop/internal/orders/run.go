@@ -4,6 +4,7 @@ package orders
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,9 +22,12 @@ import (
 	"github.com/acme/shop/internal/platform/database"
 	"github.com/acme/shop/internal/platform/events"
 	"github.com/acme/shop/internal/platform/logging"
+	"github.com/acme/shop/internal/platform/outbox"
 	"github.com/acme/shop/internal/platform/server"
+	"github.com/acme/shop/internal/platform/telemetry"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // DefaultPort is the port the service listens on unless PORT says otherwise.
@@ -55,6 +59,10 @@ type Config struct {
 	EventRetryBackoff time.Duration
 	// Logger receives the service's logs (env LOG_FORMAT json|text, LOG_LEVEL).
 	Logger *slog.Logger
+	// SpanExporter, when set, receives every span the service makes (tests
+	// pass an in-memory exporter); otherwise spans are exported over OTLP
+	// when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+	SpanExporter sdktrace.SpanExporter
 }
 
 // DefaultConfig returns the configuration used when no environment
@@ -102,6 +110,7 @@ type Server struct {
 	db      *database.DB
 	service *Service
 	handler http.Handler
+	tel     *telemetry.Telemetry
 	nc      *nats.Conn
 	js      jetstream.JetStream
 }
@@ -125,27 +134,46 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
+	tel, err := telemetry.New(ctx, telemetry.Config{Service: "orders", Tracing: true, Metrics: true, SpanExporter: cfg.SpanExporter})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	store := NewStore(db)
 	httpClient := client.New()
 	service := NewService(store, cfg.Logger, Clients{
-		Inventory: inventoryv1connect.NewInventoryServiceClient(httpClient, cfg.InventoryURL),
-		Payments:  paymentsv1connect.NewPaymentsServiceClient(httpClient, cfg.PaymentsURL),
+		Inventory: inventoryv1connect.NewInventoryServiceClient(httpClient, cfg.InventoryURL, tel.ClientOptions()...),
+		Payments:  paymentsv1connect.NewPaymentsServiceClient(httpClient, cfg.PaymentsURL, tel.ClientOptions()...),
 	})
 	mux := server.NewMux(store.Ping, ordersv1connect.OrdersServiceName)
-	service.Mount(mux)
+	service.Mount(mux, tel.HandlerOptions()...)
+	tel.Mount(mux)
 	service.Sagas().Mount(mux)
+	service.Sagas().Telemetry = tel
+	if err := tel.ObserveSagas(service.Sagas().CountByStatus); err != nil {
+		_ = tel.Shutdown(ctx)
+		db.Close()
+		return nil, err
+	}
+	if err := tel.ObserveOutbox(func(ctx context.Context) (int64, time.Time, error) { return outbox.Lag(ctx, db, db.Dialect) }); err != nil {
+		_ = tel.Shutdown(ctx)
+		db.Close()
+		return nil, err
+	}
 	nc, err := events.Connect(cfg.NATSURL, "orders", cfg.Logger)
 	if err != nil {
+		_ = tel.Shutdown(ctx)
 		db.Close()
 		return nil, err
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		nc.Close()
+		_ = tel.Shutdown(ctx)
 		db.Close()
 		return nil, fmt.Errorf("JetStream: %w", err)
 	}
-	return &Server{cfg: cfg, db: db, service: service, handler: mux, nc: nc, js: js}, nil
+	return &Server{cfg: cfg, db: db, service: service, handler: mux, tel: tel, nc: nc, js: js}, nil
 }
 
 // Service returns the service the server serves.
@@ -161,7 +189,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	background, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	relay := &events.Relay{DB: s.db, JS: s.js, Source: "/shop/orders", Logger: s.cfg.Logger}
+	relay := &events.Relay{DB: s.db, JS: s.js, Source: "/shop/orders", Logger: s.cfg.Logger, Telemetry: s.tel}
 	wg.Go(func() { relay.Run(background) })
 	wg.Go(func() { s.service.Sagas().Run(background) })
 	consumers := &events.Consumers{
@@ -170,6 +198,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		Logger:      s.cfg.Logger,
 		MaxAttempts: s.cfg.EventMaxAttempts,
 		Backoff:     s.cfg.EventRetryBackoff,
+		Telemetry:   s.tel,
 	}
 	wg.Go(func() { consumers.Run(background, s.service.EventHandlers()...) })
 	err := server.Serve(ctx, server.New(s.handler, s.cfg.Logger), ln, s.cfg.ShutdownTimeout)
@@ -178,10 +207,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// Close closes the broker connection and the database.
+// Close closes the broker connection and the database, and flushes the
+// spans not exported yet.
 func (s *Server) Close() error {
 	s.nc.Close()
-	return s.db.Close()
+	return errors.Join(s.tel.Shutdown(context.Background()), s.db.Close())
 }
 
 // Run serves the service on cfg.Addr until ctx is done.

@@ -2,6 +2,8 @@
 
 // Command bookings runs the bookings service. It is configured with
 // environment variables: PORT, DATABASE_URL, DATA_DIR, SHUTDOWN_TIMEOUT, LOG_FORMAT and LOG_LEVEL (each also as BOOKINGS_<NAME>).
+// Spans are exported over OTLP to OTEL_EXPORTER_OTLP_ENDPOINT when it is set
+// (the standard OTEL_* variables apply, without a prefix).
 package main
 
 import (

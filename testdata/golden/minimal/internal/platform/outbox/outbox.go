@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"example.com/notebook/internal/platform/database"
+	"example.com/notebook/internal/platform/telemetry"
 )
 
 // Table is the outbox table every service's migrations create.
@@ -98,8 +99,13 @@ func WithTraceParent(ctx context.Context, traceParent string) context.Context {
 	return context.WithValue(ctx, traceParentKey{}, traceParent)
 }
 
-// TraceParent returns the traceparent ctx carries, or "".
+// TraceParent returns the W3C trace context of ctx, or "": the span ctx
+// carries when the service traces (so an event continues the trace of the
+// command's span), otherwise the value WithTraceParent set.
 func TraceParent(ctx context.Context) string {
+	if tp := telemetry.TraceParent(ctx); tp != "" {
+		return tp
+	}
 	tp, _ := ctx.Value(traceParentKey{}).(string)
 	return tp
 }
@@ -234,6 +240,17 @@ func list(ctx context.Context, q database.Querier, query string, args ...any) ([
 		return nil, fmt.Errorf("list outbox: %w", err)
 	}
 	return out, nil
+}
+
+// Lag returns how many events wait to be published and when the oldest of
+// them was recorded (zero when none): the relay's backlog.
+func Lag(ctx context.Context, q database.Querier, d database.Dialect) (pending int64, oldest time.Time, err error) {
+	var first database.NullTime
+	query := "SELECT COUNT(*), MIN(occurred_at) FROM " + d.Quote(Table) + " WHERE published_at IS NULL"
+	if err := q.QueryRowContext(ctx, query).Scan(&pending, &first); err != nil {
+		return 0, time.Time{}, fmt.Errorf("read the outbox lag: %w", err)
+	}
+	return pending, first.Time, nil
 }
 
 // MarkPublished records that the relay published the event with seq.

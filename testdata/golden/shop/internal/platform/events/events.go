@@ -31,9 +31,13 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/acme/shop/internal/platform/database"
 	"github.com/acme/shop/internal/platform/outbox"
+	"github.com/acme/shop/internal/platform/telemetry"
 )
 
 // Stream is the JetStream stream holding every event of the system.
@@ -162,6 +166,9 @@ type Relay struct {
 	Interval time.Duration
 	// BatchSize bounds the events read at once, 100 by default.
 	BatchSize int
+	// Telemetry traces each publication as a child of the span that
+	// recorded the event; nil for none.
+	Telemetry *telemetry.Telemetry
 }
 
 // Run publishes until ctx is done. While the broker is unreachable it
@@ -225,9 +232,7 @@ func (r *Relay) publish(ctx context.Context, batch int) (int, error) {
 		return 0, err
 	}
 	for i, e := range pending {
-		pubCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err := r.JS.PublishMsg(pubCtx, Message(e, r.Source), jetstream.WithMsgID(e.ID))
-		cancel()
+		err := r.publishOne(ctx, e)
 		if err != nil {
 			return i, fmt.Errorf("publish %s %s: %w", e.Type, e.ID, err)
 		}
@@ -236,6 +241,51 @@ func (r *Relay) publish(ctx context.Context, batch int) (int, error) {
 		}
 	}
 	return len(pending), nil
+}
+
+// publishOne publishes e in a producer span continuing the trace of the
+// change that recorded it; the message carries that span's traceparent.
+func (r *Relay) publishOne(ctx context.Context, e outbox.Event) error {
+	spanCtx, span := r.Telemetry.Start(telemetry.WithTraceParent(ctx, e.TraceParent), "publish "+e.Subject,
+		trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(messagingAttributes(e.Subject, e.ID, e.Type)...))
+	defer span.End()
+	msg := Message(e, r.Source)
+	telemetry.Inject(spanCtx, headerCarrier(msg.Header))
+	pubCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err := r.JS.PublishMsg(pubCtx, msg, jetstream.WithMsgID(e.ID))
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+	}
+	return err
+}
+
+// headerCarrier reads and writes trace context in NATS headers under the
+// exact keys the propagators use ("traceparent", "tracestate", "baggage"):
+// NATS header keys are case-sensitive, unlike HTTP's.
+type headerCarrier nats.Header
+
+func (c headerCarrier) Get(key string) string { return nats.Header(c).Get(key) }
+
+func (c headerCarrier) Set(key, value string) { c[key] = []string{value} }
+
+func (c headerCarrier) Keys() []string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// messagingAttributes describe a message in a span (OpenTelemetry
+// messaging semantic conventions).
+func messagingAttributes(subject, id, eventType string) []attribute.KeyValue {
+	return []attribute.KeyValue{
+		attribute.String("messaging.system", "nats"),
+		attribute.String("messaging.destination.name", subject),
+		attribute.String("messaging.message.id", id),
+		attribute.String("cloudevents.event_type", eventType),
+	}
 }
 
 // Backoff returns the delay before retry number attempt (1-based): base
@@ -332,6 +382,9 @@ type Consumers struct {
 	// AckWait is how long the broker waits for a handler before it
 	// redelivers, 30s by default.
 	AckWait time.Duration
+	// Telemetry traces each delivery as a child of the span that published
+	// it and counts retries and dead letters; nil for none.
+	Telemetry *telemetry.Telemetry
 }
 
 // Run consumes with every handler until ctx is done. While the broker is
@@ -404,16 +457,24 @@ func (c *Consumers) deliver(ctx context.Context, h Handler, msg jetstream.Msg, l
 	if md, err := msg.Metadata(); err == nil {
 		meta.Attempt = int(md.NumDelivered)
 	}
+	ctx, span := c.Telemetry.Start(telemetry.Extract(ctx, headerCarrier(msg.Headers())), "process "+h.Subject,
+		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(append(messagingAttributes(h.Subject, meta.ID, meta.Type),
+			attribute.String("messaging.consumer.group.name", h.Durable), attribute.Int("messaging.delivery.attempt", meta.Attempt))...))
+	defer span.End()
 	err := c.Process(ctx, h, meta, msg.Data())
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+	}
 	switch {
 	case err == nil:
+		c.Telemetry.EventHandled(ctx, h.Durable, "ok")
 		if err := msg.Ack(); err != nil {
 			logger.Warn("ack failed; the event will be redelivered and skipped", "event", meta.ID, "error", err)
 		}
 	case ctx.Err() != nil:
 		_ = msg.Nak()
 	case IsPermanent(err) || meta.Attempt >= c.MaxAttempts:
-		logger.Error("event dead-lettered", "event", meta.ID, "type", meta.Type, "attempts", meta.Attempt, "error", err)
+		logger.ErrorContext(ctx, "event dead-lettered", "event", meta.ID, "type", meta.Type, "attempts", meta.Attempt, "error", err)
 		dead := &nats.Msg{Subject: h.DeadLetter, Header: nats.Header{}, Data: msg.Data()}
 		for k, v := range msg.Headers() {
 			dead.Header[k] = v
@@ -427,10 +488,12 @@ func (c *Consumers) deliver(ctx context.Context, h Handler, msg jetstream.Msg, l
 			_ = msg.NakWithDelay(c.Backoff)
 			return
 		}
+		c.Telemetry.EventHandled(ctx, h.Durable, "dead_letter")
 		_ = msg.Term()
 	default:
+		c.Telemetry.EventHandled(ctx, h.Durable, "retry")
 		delay := Backoff(meta.Attempt, c.Backoff, 30*time.Second)
-		logger.Warn("event failed, retrying", "event", meta.ID, "type", meta.Type, "attempt", meta.Attempt, "retry_in", delay, "error", err)
+		logger.WarnContext(ctx, "event failed, retrying", "event", meta.ID, "type", meta.Type, "attempt", meta.Attempt, "retry_in", delay, "error", err)
 		_ = msg.NakWithDelay(delay)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
@@ -23,6 +26,7 @@ import (
 	"example.com/travel/internal/platform/events/embedded"
 	"example.com/travel/internal/platform/logging"
 	"example.com/travel/internal/platform/outbox"
+	"example.com/travel/internal/platform/telemetry"
 )
 
 const (
@@ -38,6 +42,7 @@ type harness struct {
 	db     *database.DB
 	js     jetstream.JetStream
 	logger *slog.Logger
+	tel    *telemetry.Telemetry // nil: no telemetry
 }
 
 func newHarness(t *testing.T) *harness {
@@ -87,7 +92,7 @@ func (h *harness) record(t *testing.T, ctx context.Context, value string) {
 func (h *harness) startRelay(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	relay := &events.Relay{DB: h.db, JS: h.js, Source: "/test/relay", Logger: h.logger, Interval: 20 * time.Millisecond}
+	relay := &events.Relay{DB: h.db, JS: h.js, Source: "/test/relay", Logger: h.logger, Interval: 20 * time.Millisecond, Telemetry: h.tel}
 	go func() {
 		defer close(done)
 		relay.Run(ctx)
@@ -102,7 +107,7 @@ func (h *harness) startRelay(t *testing.T) {
 func (h *harness) startConsumers(t *testing.T, handle func(ctx context.Context, meta events.Metadata, payload []byte) error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	c := &events.Consumers{DB: h.db, JS: h.js, Logger: h.logger, MaxAttempts: 3, Backoff: 10 * time.Millisecond}
+	c := &events.Consumers{DB: h.db, JS: h.js, Logger: h.logger, MaxAttempts: 3, Backoff: 10 * time.Millisecond, Telemetry: h.tel}
 	go func() {
 		defer close(done)
 		c.Run(ctx, events.Handler{Durable: "test", Subject: testSubject, DeadLetter: testDeadLetter, Handle: handle})
@@ -191,6 +196,63 @@ func TestRelayPublishesWithCloudEventsHeaders(t *testing.T) {
 	var payload wrapperspb.StringValue
 	if err := proto.Unmarshal(msg.Data, &payload); err != nil || payload.GetValue() != "hello" {
 		t.Errorf("payload = %v, %v; want hello", &payload, err)
+	}
+}
+
+// An event continues the trace of the change that recorded it: the relay
+// publishes in a producer span whose traceparent the message carries, and
+// the handler runs in a consumer span, its child.
+func TestTraceCrossesTheBroker(t *testing.T) {
+	h := newHarness(t)
+	exporter := tracetest.NewInMemoryExporter()
+	tel, err := telemetry.New(t.Context(), telemetry.Config{Service: "test", Tracing: true, SpanExporter: exporter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.tel = tel
+	ctx, command := tel.Start(telemetry.WithTraceParent(t.Context(), testTraceParent), "command")
+	h.record(t, ctx, "hello")
+	command.End()
+	handled := make(chan trace.SpanContext, 1)
+	h.startConsumers(t, func(ctx context.Context, _ events.Metadata, _ []byte) error {
+		handled <- trace.SpanContextFromContext(ctx)
+		return nil
+	})
+	h.startRelay(t)
+	var inHandler trace.SpanContext
+	select {
+	case inHandler = <-handled:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the event was not handled within 15s")
+	}
+	eventually(t, "the consumer span ends", func() bool { return len(exporter.GetSpans()) == 3 })
+	spans := map[string]tracetest.SpanStub{}
+	for _, s := range exporter.GetSpans() {
+		spans[s.Name] = s
+		if s.SpanContext.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" {
+			t.Errorf("span %q is in trace %s", s.Name, s.SpanContext.TraceID())
+		}
+	}
+	publish, process := spans["publish "+testSubject], spans["process "+testSubject]
+	if publish.SpanKind != trace.SpanKindProducer || publish.Parent.SpanID() != spans["command"].SpanContext.SpanID() {
+		t.Errorf("publish span %+v is not the command span's child", publish)
+	}
+	if process.SpanKind != trace.SpanKindConsumer || process.Parent.SpanID() != publish.SpanContext.SpanID() || !process.Parent.IsRemote() {
+		t.Errorf("process span %+v is not the publish span's child", process)
+	}
+	if inHandler.SpanID() != process.SpanContext.SpanID() {
+		t.Error("the handler does not run in the consumer span")
+	}
+	stream, err := h.js.Stream(t.Context(), events.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := stream.GetLastMsgForSubject(t.Context(), testSubject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := msg.Header.Values(events.HeaderTraceParent); len(got) != 1 || !strings.Contains(got[0], publish.SpanContext.SpanID().String()) {
+		t.Errorf("traceparent headers %q, want the publish span's only", got)
 	}
 }
 

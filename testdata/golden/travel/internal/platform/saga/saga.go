@@ -30,9 +30,13 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"example.com/travel/internal/platform/database"
 	"example.com/travel/internal/platform/idempotency"
+	"example.com/travel/internal/platform/telemetry"
 )
 
 // Saga statuses.
@@ -100,6 +104,7 @@ type State struct {
 
 	nextAttempt time.Time
 	trigger     []byte
+	traceParent string // the trace context Start was called with
 }
 
 // Entry is one transition of a saga.
@@ -137,6 +142,9 @@ type Runner struct {
 	Backoff time.Duration
 	// Interval is how often an idle runner looks for due sagas, 100ms by default.
 	Interval time.Duration
+	// Telemetry traces each action as a child of the span that started the
+	// saga and counts transitions; nil for none.
+	Telemetry *telemetry.Telemetry
 }
 
 func (r *Runner) defaults() {
@@ -166,6 +174,7 @@ func (r *Runner) definition(name string) *Definition {
 // Start persists a new saga instance with id, unless one with that id
 // exists: starting twice (a redelivered trigger event) starts once. Called
 // with a context carrying a transaction (database.WithTx), it joins it.
+// The saga's actions continue the trace of ctx.
 func (r *Runner) Start(ctx context.Context, name, id, subject string, trigger []byte) error {
 	if r.definition(name) == nil {
 		return fmt.Errorf("no saga %q", name)
@@ -184,8 +193,8 @@ func (r *Runner) Start(ctx context.Context, name, id, subject string, trigger []
 			return fmt.Errorf("start saga: %w", err)
 		}
 		now := time.Now().UTC()
-		_, err = tx.ExecContext(ctx, d.Rebind("INSERT INTO sagas (id, name, subject, status, step, attempts, next_attempt_at, trigger_payload, created_at, updated_at) VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?)"),
-			id, name, subject, Running, now, trigger, now, now)
+		_, err = tx.ExecContext(ctx, d.Rebind("INSERT INTO sagas (id, name, subject, status, step, attempts, next_attempt_at, trigger_payload, trace_parent, created_at, updated_at) VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?)"),
+			id, name, subject, Running, now, trigger, nullString(telemetry.TraceParent(ctx)), now, now)
 		if err != nil {
 			return fmt.Errorf("start saga: %w", err)
 		}
@@ -289,9 +298,16 @@ func (r *Runner) step(ctx context.Context, def *Definition, st *State) error {
 			return r.save(ctx, &next, nil)
 		}
 	}
-	callCtx, cancel := context.WithTimeout(idempotency.WithKey(ctx, st.ID+":"+kind+":"+stepName), r.CallTimeout)
+	spanCtx, span := r.Telemetry.Start(telemetry.WithTraceParent(ctx, st.traceParent), "saga "+st.Saga+" "+kind+" "+stepName,
+		trace.WithAttributes(attribute.String("saga.name", st.Saga), attribute.String("saga.id", st.ID),
+			attribute.String("saga.step", stepName), attribute.String("saga.action", kind), attribute.Int("saga.attempt", st.Attempts+1)))
+	callCtx, cancel := context.WithTimeout(idempotency.WithKey(spanCtx, st.ID+":"+kind+":"+stepName), r.CallTimeout)
 	err := action.Do(callCtx, Run{ID: st.ID, Trigger: st.trigger, Error: st.Error})
 	cancel()
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
 	if ctx.Err() != nil {
 		return ctx.Err() // stopped mid-action: the next process runs it again
 	}
@@ -312,7 +328,8 @@ func (r *Runner) step(ctx context.Context, def *Definition, st *State) error {
 		next.Attempts = st.Attempts + 1
 		next.nextAttempt = time.Now().Add(backoff(next.Attempts, r.Backoff))
 	}
-	r.Logger.Info("saga transition", "saga", st.Saga, "saga_id", st.ID, "step", stepName, "action", kind, "outcome", entry.Outcome, "status", next.Status, "error", entry.Error)
+	r.Telemetry.SagaTransition(spanCtx, st.Saga, kind, entry.Outcome, next.Status)
+	r.Logger.InfoContext(spanCtx, "saga transition", "saga", st.Saga, "saga_id", st.ID, "step", stepName, "action", kind, "outcome", entry.Outcome, "status", next.Status, "error", entry.Error)
 	return r.save(ctx, &next, entry)
 }
 
@@ -363,16 +380,16 @@ func (r *Runner) save(ctx context.Context, st *State, entry *Entry) error {
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
-const stateColumns = "id, name, subject, status, step, failed_step, last_error, attempts, next_attempt_at, trigger_payload, created_at, updated_at"
+const stateColumns = "id, name, subject, status, step, failed_step, last_error, attempts, next_attempt_at, trigger_payload, trace_parent, created_at, updated_at"
 
 func scanState(row interface{ Scan(...any) error }) (*State, error) {
 	st := &State{}
-	var failed, lastErr sql.NullString
+	var failed, lastErr, traceParent sql.NullString
 	var next, created, updated database.NullTime
-	if err := row.Scan(&st.ID, &st.Saga, &st.Subject, &st.Status, &st.Step, &failed, &lastErr, &st.Attempts, &next, &st.trigger, &created, &updated); err != nil {
+	if err := row.Scan(&st.ID, &st.Saga, &st.Subject, &st.Status, &st.Step, &failed, &lastErr, &st.Attempts, &next, &st.trigger, &traceParent, &created, &updated); err != nil {
 		return nil, err
 	}
-	st.FailedStep, st.Error = failed.String, lastErr.String
+	st.FailedStep, st.Error, st.traceParent = failed.String, lastErr.String, traceParent.String
 	st.nextAttempt, st.CreatedAt, st.UpdatedAt = next.Time, created.Time, updated.Time
 	return st, nil
 }
@@ -431,6 +448,25 @@ func (r *Runner) List(ctx context.Context, subject string) ([]*State, error) {
 		out = append(out, st)
 	}
 	return out, rows.Err()
+}
+
+// CountByStatus calls observe with the number of sagas of each name and
+// status, for the saga_instances metric.
+func (r *Runner) CountByStatus(ctx context.Context, observe func(saga, status string, n int64)) error {
+	rows, err := r.DB.QueryContext(ctx, "SELECT name, status, COUNT(*) FROM sagas GROUP BY name, status")
+	if err != nil {
+		return fmt.Errorf("count sagas: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, status string
+		var n int64
+		if err := rows.Scan(&name, &status, &n); err != nil {
+			return fmt.Errorf("count sagas: %w", err)
+		}
+		observe(name, status, n)
+	}
+	return rows.Err()
 }
 
 // Mount serves the saga state as JSON on mux:

@@ -11,12 +11,15 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"example.com/travel/internal/platform/database"
 	"example.com/travel/internal/platform/database/dbtest"
 	"example.com/travel/internal/platform/idempotency"
 	"example.com/travel/internal/platform/logging"
 	"example.com/travel/internal/platform/saga"
+	"example.com/travel/internal/platform/telemetry"
 )
 
 // recorder counts the calls of each action and the idempotency keys sent.
@@ -55,7 +58,7 @@ func openDB(t *testing.T) *database.DB {
 	for _, ddl := range []string{
 		`CREATE TABLE sagas (id TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL, subject TEXT NOT NULL, status TEXT NOT NULL,
 			step INTEGER NOT NULL, failed_step TEXT NULL, last_error TEXT NULL, attempts INTEGER NOT NULL,
-			next_attempt_at TIMESTAMP NOT NULL, trigger_payload BLOB NOT NULL, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL)`,
+			next_attempt_at TIMESTAMP NOT NULL, trigger_payload BLOB NOT NULL, trace_parent TEXT NULL, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL)`,
 		`CREATE TABLE saga_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, saga_id TEXT NOT NULL, step TEXT NOT NULL, action TEXT NOT NULL,
 			outcome TEXT NOT NULL, last_error TEXT NULL, logged_at TIMESTAMP NOT NULL)`,
 	} {
@@ -220,5 +223,44 @@ func TestCrashResume(t *testing.T) {
 	keys := r.keys["second"]
 	if len(keys) != 2 || keys[0] != keys[1] {
 		t.Errorf("second ran with keys %v, want twice with the same key", keys)
+	}
+}
+
+// TestActionsContinueTheTrace: each action runs in a span that is a child
+// of the span the saga was started in, and the sagas are counted by status.
+func TestActionsContinueTheTrace(t *testing.T) {
+	exporter := tracetest.NewInMemoryExporter()
+	tel, err := telemetry.New(t.Context(), telemetry.Config{Service: "test", Tracing: true, Metrics: true, SpanExporter: exporter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &recorder{}
+	runner := newRunner(t, openDB(t), definition(r, nil))
+	runner.Telemetry = tel
+	const parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	if err := runner.Start(telemetry.WithTraceParent(t.Context(), parent), "test", "saga-1", "aggregate-1", []byte("trigger")); err != nil {
+		t.Fatal(err)
+	}
+	defer run(runner)()
+	waitForStatus(t, runner, "saga-1", saga.Completed)
+	var names []string
+	for _, s := range exporter.GetSpans() {
+		if s.SpanContext.TraceID().String() != "0af7651916cd43dd8448eb211c80319c" || s.Parent.SpanID().String() != "b7ad6b7169203331" {
+			t.Errorf("span %q in trace %s under %s, want a child of %s", s.Name, s.SpanContext.TraceID(), s.Parent.SpanID(), parent)
+		}
+		if s.SpanKind != trace.SpanKindInternal {
+			t.Errorf("span %q is %s", s.Name, s.SpanKind)
+		}
+		names = append(names, s.Name)
+	}
+	if want := []string{"saga test call first", "saga test call second", "saga test call third"}; !slices.Equal(names, want) {
+		t.Errorf("spans %q, want %q", names, want)
+	}
+	counts := map[string]int64{}
+	if err := runner.CountByStatus(t.Context(), func(name, status string, n int64) { counts[name+" "+status] = n }); err != nil {
+		t.Fatal(err)
+	}
+	if counts["test completed"] != 1 || len(counts) != 1 {
+		t.Errorf("sagas by status %v, want one completed", counts)
 	}
 }

@@ -42,6 +42,7 @@ CREATE TABLE sagas (
     attempts INTEGER NOT NULL,
     next_attempt_at TIMESTAMPTZ NOT NULL,
     trigger_payload BYTEA NOT NULL,
+    trace_parent TEXT NULL,
     created_at TIMESTAMPTZ NOT NULL,
     updated_at TIMESTAMPTZ NOT NULL
 );

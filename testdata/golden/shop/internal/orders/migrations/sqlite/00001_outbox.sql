@@ -42,6 +42,7 @@ CREATE TABLE sagas (
     attempts INTEGER NOT NULL,
     next_attempt_at TIMESTAMP NOT NULL,
     trigger_payload BLOB NOT NULL,
+    trace_parent TEXT NULL,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL
 );
