@@ -485,6 +485,9 @@ func gatewayDocOf(sys *model.System) *gatewayDoc {
 	d.Env = []envVar{
 		{"PORT", "port the gateway listens on", fmt.Sprintf("`%d`", g.Port)},
 	}
+	if sys.Observability.Metrics == model.MetricsPrometheus {
+		d.Env = append(d.Env, envVar{"METRICS_PORT", "port of the gateway's `/metrics`, kept apart from the public port so the Ingress never exposes it", fmt.Sprintf("`%d`", model.GatewayMetricsPort)})
+	}
 	for _, r := range g.Routes {
 		d.Env = append(d.Env, envVar{r.Service.EnvPrefix + "_URL", "where the gateway reaches `" + r.Service.Name + "`", fmt.Sprintf("`http://127.0.0.1:%d`", r.Service.Port)})
 	}

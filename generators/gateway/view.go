@@ -27,6 +27,13 @@ type view struct {
 	Routes    []*route    // routed procedures, per service in blueprint order
 	Imports   []string    // Connect packages of the routed services
 	Test      *testView
+
+	// Observability of the gateway, as of every service.
+	Tracing bool // spans, exported over OTLP
+	Metrics bool // Prometheus metrics on MetricsPort
+	// MetricsPort serves the gateway's /metrics apart from the public port,
+	// so that the metrics never reach the Internet through the Ingress.
+	MetricsPort int
 }
 
 type authView struct {
@@ -104,7 +111,11 @@ type probe struct {
 
 func newView(sys *model.System) *view {
 	g := sys.Gateway
-	v := &view{Name: sys.Name, Module: sys.Module, Port: g.Port}
+	v := &view{Name: sys.Name, Module: sys.Module, Port: g.Port,
+		Tracing: sys.Observability.Tracing == model.TracingOTLP,
+		Metrics: sys.Observability.Metrics == model.MetricsPrometheus,
+		MetricsPort: model.GatewayMetricsPort,
+	}
 	if sys.Auth != nil && sys.Auth.JWT != nil {
 		j := sys.Auth.JWT
 		v.Auth = &authView{Issuer: j.Issuer, Audience: j.Audience, JWKSURL: j.JWKSURL, RolesClaim: j.RolesClaim}

@@ -15,6 +15,7 @@ type telemetryTestView struct {
 	Traces  []*traceTest
 	Metrics *metricsTest // nil without metrics or a command to call
 	Imports imports
+	Bearer  bool // some trace test sends a token to the gateway
 }
 
 // traceTest sends a saga's trigger command and waits for the spans it
@@ -28,6 +29,16 @@ type traceTest struct {
 	ProtoService string
 	Trigger      *e2eCall
 	Spans        []wantSpan
+	// Gateway is set when the gateway routes the trigger command: the
+	// trace is then also followed from the gateway.
+	Gateway *traceEntry
+}
+
+// traceEntry is how a trace test calls through the gateway.
+type traceEntry struct {
+	Auth  bool     // the route needs a token
+	Roles []string // roles of the token: the route's first role, if any
+	Spans []wantSpan
 }
 
 // wantSpan is a span the trace must hold.
@@ -63,6 +74,12 @@ func newTelemetryTestView(sv *systemView) *telemetryTestView {
 	if len(v.Traces) > 0 {
 		v.Imports.add("context", "fmt", "net/http", "strings", "time",
 			"go.opentelemetry.io/otel/sdk/trace/tracetest", "go.opentelemetry.io/otel/trace")
+	}
+	for _, t := range v.Traces {
+		if t.Gateway != nil && t.Gateway.Auth {
+			v.Imports.add(sv.Module + "/internal/gateway")
+			v.Bearer = true
+		}
 	}
 	if sv.Metrics {
 		v.Metrics = newMetricsTest(sv, v.Imports)
@@ -103,6 +120,16 @@ func newTraceTest(sg *model.Saga, im imports) *traceTest {
 			{producer.Name, "SpanKindProducer", "publish " + sg.Trigger.Subject},
 			{sg.Orchestrator.Name, "SpanKindConsumer", "process " + sg.Trigger.Subject},
 		},
+	}
+	if r := trigger.Route; r != nil {
+		t.Gateway = &traceEntry{
+			Auth: r.Auth == model.AuthRequired,
+			// The gateway's request span, then its call to the service.
+			Spans: []wantSpan{{"gateway", "SpanKindServer", "HTTP " + trigger.Procedure}, {"gateway", "SpanKindClient", "HTTP POST"}},
+		}
+		if len(r.Roles) > 0 {
+			t.Gateway.Roles = r.Roles[:1]
+		}
 	}
 	for _, st := range sg.Steps {
 		cmd := st.Call.Command

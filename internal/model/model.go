@@ -491,6 +491,10 @@ const (
 	AuthNone     AuthMode = "none"
 )
 
+// GatewayMetricsPort is the port of the gateway's /metrics, apart from its
+// public port.
+const GatewayMetricsPort = 9464
+
 // Gateway is the system's single entry point.
 type Gateway struct {
 	Port      int

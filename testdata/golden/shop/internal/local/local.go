@@ -218,6 +218,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	{
 		cfg := gateway.DefaultConfig()
 		cfg.Logger = opts.Logger.With("service", gatewayName)
+		cfg.SpanExporter = opts.SpanExporter
 		cfg.ShutdownTimeout = opts.ShutdownTimeout
 		for name := range cfg.Upstreams {
 			cfg.Upstreams[name] = s.urls[name]

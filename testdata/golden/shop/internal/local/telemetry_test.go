@@ -15,6 +15,7 @@ import (
 	"connectrpc.com/connect"
 	ordersv1 "github.com/acme/shop/gen/shop/orders/v1"
 	"github.com/acme/shop/gen/shop/orders/v1/ordersv1connect"
+	"github.com/acme/shop/internal/gateway"
 	"github.com/acme/shop/internal/local"
 	"github.com/acme/shop/internal/platform/client"
 	"github.com/acme/shop/internal/platform/logging"
@@ -27,11 +28,32 @@ import (
 // checkout saga makes, on the calling and the called side.
 func TestTraceCheckout(t *testing.T) {
 	exporter := tracetest.NewInMemoryExporter()
-	sys := startTraced(t, exporter)
-	// The request enters the system at orders; to trace it from an
-	// entry point in front (a gateway), pass that URL and a client that
-	// authenticates there, and add the entry point's span to want.
+	sys := startTraced(t, exporter, t.TempDir())
+	// The request enters the system at orders.
 	traceCheckout(t, exporter, client.New(), sys.URL("orders"), nil)
+}
+
+// TestTraceCheckoutThroughGateway follows the same request from the gateway: its
+// trace starts there, with a development token.
+func TestTraceCheckoutThroughGateway(t *testing.T) {
+	exporter := tracetest.NewInMemoryExporter()
+	dataDir := t.TempDir()
+	sys := startTraced(t, exporter, dataDir)
+	httpClient := client.New()
+	key, err := gateway.LoadDevKey(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := key.Sign(gateway.Claims{Subject: "trace-test", Roles: []string{"customer"},
+		Issuer: gateway.DefaultIssuer, Audience: gateway.DefaultAudience, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpClient.Transport = bearer{token: token, next: httpClient.Transport}
+	traceCheckout(t, exporter, httpClient, sys.GatewayURL(), []wantSpan{
+		{"gateway", trace.SpanKindServer, "HTTP /shop.orders.v1.OrdersService/PlaceOrder"},
+		{"gateway", trace.SpanKindClient, "HTTP POST"},
+	})
 }
 
 // traceCheckout sends PlaceOrder to entryURL and waits until the trace it
@@ -63,9 +85,9 @@ func traceCheckout(t *testing.T, exporter *tracetest.InMemoryExporter, httpClien
 // startTraced starts the system on free ports with every service's spans
 // going to exporter; TEST_NATS_URL selects a NATS server with
 // JetStream instead of the embedded one.
-func startTraced(t *testing.T, exporter *tracetest.InMemoryExporter) *local.System {
+func startTraced(t *testing.T, exporter *tracetest.InMemoryExporter, dataDir string) *local.System {
 	t.Helper()
-	sys, err := local.Start(t.Context(), local.Options{DataDir: t.TempDir(), Ephemeral: true, Logger: logging.Discard(), SpanExporter: exporter, NATSURL: os.Getenv("TEST_NATS_URL")})
+	sys, err := local.Start(t.Context(), local.Options{DataDir: dataDir, Ephemeral: true, Logger: logging.Discard(), SpanExporter: exporter, NATSURL: os.Getenv("TEST_NATS_URL")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,6 +97,18 @@ func startTraced(t *testing.T, exporter *tracetest.InMemoryExporter) *local.Syst
 		}
 	})
 	return sys
+}
+
+// bearer sends a token with every request.
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
 }
 
 // wantSpan is a span a trace must hold: the service that made it, its

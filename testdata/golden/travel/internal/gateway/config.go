@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"example.com/travel/internal/platform/config"
 	"example.com/travel/internal/platform/logging"
 )
@@ -41,6 +43,12 @@ type Config struct {
 	TrustForwardedFor bool
 	// Logger receives the access log.
 	Logger *slog.Logger
+	// MetricsAddr is where cmd/gateway serves /metrics (env METRICS_PORT),
+	// ":9464"; apart from Addr, so metrics stay inside the cluster.
+	MetricsAddr string
+	// SpanExporter, when set, receives the gateway's spans instead of the
+	// OTLP exporter (tests).
+	SpanExporter sdktrace.SpanExporter
 }
 
 // AuthConfig says which tokens are valid: signed with one of the keys (JWKS,
@@ -82,6 +90,7 @@ func DefaultConfig() Config {
 		RequestTimeout:  defaultRequestTimeout,
 		ShutdownTimeout: defaultShutdownTimeout,
 		Logger:          slog.Default(),
+		MetricsAddr:     ":" + strconv.Itoa(DefaultMetricsPort),
 	}
 	if defaultRateLimit != nil {
 		rl := *defaultRateLimit
@@ -94,6 +103,7 @@ func DefaultConfig() Config {
 }
 
 // ConfigFromEnv reads the configuration from environment variables: PORT,
+// METRICS_PORT,
 // BOOKINGS_URL, JWT_ISSUER, JWT_AUDIENCE, JWKS_URL,
 // RATE_LIMIT_RPS, RATE_LIMIT_BURST, CORS_ALLOWED_ORIGINS, MAX_REQUEST_BYTES,
 // REQUEST_TIMEOUT, SHUTDOWN_TIMEOUT, TRUST_FORWARDED_FOR, LOG_FORMAT and
@@ -102,6 +112,7 @@ func ConfigFromEnv() (Config, error) {
 	cfg := DefaultConfig()
 	env := config.FromOS("GATEWAY")
 	cfg.Addr = ":" + strconv.Itoa(env.Int("PORT", DefaultPort))
+	cfg.MetricsAddr = ":" + strconv.Itoa(env.Int("METRICS_PORT", DefaultMetricsPort))
 	for _, up := range upstreams {
 		cfg.Upstreams[up.Name] = env.String(up.Env, up.DefaultURL)
 	}

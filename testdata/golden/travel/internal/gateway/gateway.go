@@ -38,6 +38,7 @@ import (
 	"github.com/rs/cors"
 
 	"example.com/travel/internal/platform/client"
+	"example.com/travel/internal/platform/telemetry"
 )
 
 // Headers the gateway sets on requests to services. Services trust them only
@@ -76,6 +77,7 @@ type Gateway struct {
 	clients  map[string]*http.Client
 	bases    map[string]*url.URL
 	cancel   context.CancelFunc
+	tel      *telemetry.Telemetry // nil when the blueprint observes nothing
 }
 
 // New builds a gateway. It fails when the configuration is incomplete:
@@ -90,6 +92,14 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		bases:   map[string]*url.URL{},
 		cancel:  cancel,
 	}
+	// Each request starts a trace of its own (linked to the caller's, if
+	// any): the trace context of outside callers is not trusted.
+	tel, err := telemetry.New(ctx, telemetry.Config{Service: "gateway", Tracing: true, Metrics: true, SpanExporter: cfg.SpanExporter})
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	g.tel = tel
 	if cfg.RateLimit != nil {
 		g.limiter = newLimiter(*cfg.RateLimit)
 	}
@@ -113,7 +123,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			return nil, fmt.Errorf("gateway: %s: %q is not an http(s) URL of the %s service", up.Env, raw, up.Name)
 		}
 		g.bases[up.Name] = base
-		g.clients[up.Name] = upstreamClient(up.Name)
+		g.clients[up.Name] = upstreamClient(up.Name, tel)
 		services = append(services, vanguard.NewService(up.ProtoService, g.proxy(up.Name)))
 	}
 	transcoder, err := vanguard.NewTranscoder(services)
@@ -154,17 +164,26 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	}
 	h = stripIdentity(h)
 	h = g.logRequests(h)
+	h = tel.Middleware(h)
 	h = requestID(h)
 	g.handler = h
 	return g, nil
 }
 
 // upstreamClient is the HTTP client the gateway calls the service named
-// service with: every call to a service goes through it, so this is where
-// the gateway's own identity towards services belongs.
-func upstreamClient(service string) *http.Client {
-	return client.New()
+// service with: every call to a service goes through it, carrying the
+// request's trace context.
+func upstreamClient(service string, tel *telemetry.Telemetry) *http.Client {
+	c := client.New()
+	if tel != nil {
+		c.Transport = tel.Transport(c.Transport)
+	}
+	return c
 }
+
+// MetricsHandler serves the gateway's metrics in the Prometheus text
+// format; nil when the blueprint collects none.
+func (g *Gateway) MetricsHandler() http.Handler { return g.tel.MetricsHandler() }
 
 // Handler returns the gateway's HTTP handler.
 func (g *Gateway) Handler() http.Handler { return g.handler }
@@ -202,10 +221,12 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Close stops refreshing the keys.
+// Close stops refreshing the keys and flushes the spans not exported yet.
 func (g *Gateway) Close() error {
 	g.cancel()
-	return nil
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return g.tel.Shutdown(ctx)
 }
 
 // guard admits a request to rt: authentication, roles and rate limit, then

@@ -12,6 +12,8 @@ import (
 const (
 	// DefaultPort is the port the gateway listens on.
 	DefaultPort = 8080
+	// DefaultMetricsPort is where cmd/gateway serves /metrics.
+	DefaultMetricsPort = 9464
 	// DefaultIssuer is the iss every token must carry.
 	DefaultIssuer = ""
 	// DefaultAudience must be among the aud of every token.
