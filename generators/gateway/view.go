@@ -112,8 +112,8 @@ type probe struct {
 func newView(sys *model.System) *view {
 	g := sys.Gateway
 	v := &view{Name: sys.Name, Module: sys.Module, Port: g.Port,
-		Tracing: sys.Observability.Tracing == model.TracingOTLP,
-		Metrics: sys.Observability.Metrics == model.MetricsPrometheus,
+		Tracing:     sys.Observability.Tracing == model.TracingOTLP,
+		Metrics:     sys.Observability.Metrics == model.MetricsPrometheus,
 		MetricsPort: model.GatewayMetricsPort,
 	}
 	if sys.Auth != nil && sys.Auth.JWT != nil {
