@@ -210,3 +210,41 @@ func TestReadyNeedsUpstreams(t *testing.T) {
 		t.Errorf("upstreams down: status %d", rec.Code)
 	}
 }
+
+// The gateway counts requests by route and status on its metrics handler,
+// and never serves /metrics on the public port.
+func TestMetrics(t *testing.T) {
+	up, key := newFakeUpstream(t), mustKey(t)
+	cfg := DefaultConfig()
+	cfg.Logger = logging.Discard()
+	cfg.RateLimit = nil
+	cfg.Auth = testAuth(mustJWKS(t, key))
+	for name := range cfg.Upstreams {
+		cfg.Upstreams[name] = up.srv.URL
+	}
+	g, err := New(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	if rec := serve(g.Handler(), http.MethodGet, "/metrics", "", nil); rec.Code != http.StatusNotFound {
+		t.Errorf("GET /metrics on the public port: status %d, want 404", rec.Code)
+	}
+	rt := routes[0]
+	header := http.Header{}
+	if rt.Auth {
+		header.Set("Authorization", "Bearer "+mustSign(t, key, testClaims(rt.Roles...)))
+	}
+	serve(g.Handler(), http.MethodPost, rt.Procedure, "{}", header)
+	rec := serve(g.MetricsHandler(), http.MethodGet, "/metrics", "", nil)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("metrics: status %d", rec.Code)
+	}
+	want := `http_route="` + rt.Procedure + `"`
+	for _, line := range strings.Split(rec.Body.String(), "\n") {
+		if strings.HasPrefix(line, "http_server_requests_total{") && strings.Contains(line, want) {
+			return
+		}
+	}
+	t.Errorf("metrics have no http_server_requests_total with %s:\n%s", want, rec.Body)
+}
