@@ -41,12 +41,17 @@ var systemTemplates = []struct {
 	{"internal/platform/events/events_test.go", files.Owned},
 	{"internal/platform/events/embedded/embedded.go", files.Owned},
 	{"internal/platform/idempotency/idempotency.go", files.Owned},
+	{"internal/platform/identity/identity.go", files.Owned},
+	{"internal/platform/identity/identity_test.go", files.Owned},
 	{"internal/platform/saga/saga.go", files.Owned},
 	{"internal/platform/saga/saga_test.go", files.Owned},
 	{"internal/platform/server/server.go", files.Owned},
 	{"internal/local/local.go", files.Owned},
 	{"internal/local/e2e_test.go", files.Scaffold},
 	{"cmd/local/main.go", files.Owned},
+	{"cmd/keys/main.go", files.Owned},
+	{"cmd/keys/main_test.go", files.Owned},
+	{"internal/local/identity_test.go", files.Owned},
 }
 
 // serviceTemplates are rendered once per service with its serviceView.
@@ -116,8 +121,11 @@ func Generate(sys *model.System) ([]files.File, error) {
 			continue // the saga runtime only ships to systems that have sagas
 		}
 		var data any = sv
-		if t.name == "internal/local/e2e_test.go" {
+		switch t.name {
+		case "internal/local/e2e_test.go":
 			data = newE2EView(sv)
+		case "internal/local/identity_test.go":
+			data = newIdentityView(sv)
 		}
 		g.render(t.name, t.name, data, t.policy)
 	}
