@@ -1,5 +1,5 @@
 // Package deploy generates what runs a system outside `go run`: a Dockerfile
-// per service, .dockerignore, compose.yaml with the databases and the
+// per deployable (each service and the gateway), .dockerignore, compose.yaml with the databases and the
 // broker, and, when the blueprint has a kubernetes section, a kustomize base
 // with dev and prod overlays.
 //
@@ -70,6 +70,7 @@ var serviceTemplates = []tmpl{
 	{KubeBase + "/[service]/network-policy.yaml", files.Owned, kube},
 	{KubeBase + "/[service]/hpa.yaml", files.Owned, kube},
 	{KubeBase + "/[service]/pvc.yaml", files.Owned, kube},
+	{KubeBase + "/[service]/ingress.yaml", files.Owned, kube},
 }
 
 // Generate returns the container and Kubernetes files of a system.
@@ -92,7 +93,7 @@ func Generate(sys *model.System) ([]files.File, error) {
 			return nil, err
 		}
 	}
-	for _, s := range v.Services {
+	for _, s := range v.Deployables {
 		for _, t := range serviceTemplates {
 			if !t.when(v) || !s.wants(t.name) {
 				continue
@@ -114,10 +115,13 @@ type serviceData struct {
 	Service *serviceView
 }
 
-// wants reports whether a per-service template applies to the service:
-// only services that autoscale get an HPA, only SQLite services a volume.
+// wants reports whether a per-service template applies to the deployable:
+// only those that autoscale get an HPA, only SQLite services a volume, only
+// the gateway an Ingress.
 func (s *serviceView) wants(name string) bool {
 	switch {
+	case strings.HasSuffix(name, "/ingress.yaml"):
+		return s.IsGateway
 	case strings.HasSuffix(name, "/hpa.yaml"):
 		return s.HPA != nil
 	case strings.HasSuffix(name, "/pvc.yaml"):

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"sort"
 	"strings"
 	"testing"
 
@@ -112,7 +113,18 @@ func TestDockerfilesPassBuildKitChecks(t *testing.T) {
 	for _, name := range shipped {
 		sys := load(t, name)
 		fs := generate(t, name)
+		type deployable struct {
+			CmdDir string
+			Port   int
+		}
+		var all []deployable
+		if sys.Gateway != nil {
+			all = append(all, deployable{"cmd/gateway", sys.Gateway.Port})
+		}
 		for _, svc := range sys.Services {
+			all = append(all, deployable{svc.CmdDir, svc.Port})
+		}
+		for _, svc := range all {
 			p := svc.CmdDir + "/Dockerfile"
 			src, ok := fs[p]
 			if !ok {
@@ -176,6 +188,9 @@ func TestComposeLoads(t *testing.T) {
 				t.Fatalf("compose.yaml: %v\n%s", err, fs["compose.yaml"])
 			}
 			want := map[string]bool{"nats": true}
+			if sys.Gateway != nil {
+				want["gateway"] = true
+			}
 			for _, svc := range sys.Services {
 				want[strings.ReplaceAll(svc.Name, "_", "-")] = true
 				switch svc.Store {
@@ -223,6 +238,24 @@ func TestComposeLoads(t *testing.T) {
 				}
 				if e := s.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"]; (sys.Observability.Tracing != "") != (e != nil && *e == "http://otel-collector:4318") {
 					t.Errorf("%s: OTEL_EXPORTER_OTLP_ENDPOINT %v with tracing %q", svc.Name, e, sys.Observability.Tracing)
+				}
+				// The key comes from the .env file cmd/keys writes, never from compose.yaml.
+				if k := s.Environment["SERVICE_PRIVATE_KEY"]; k == nil || *k != "" {
+					t.Errorf("%s: SERVICE_PRIVATE_KEY %v, want it interpolated from an empty environment", svc.Name, k)
+				}
+			}
+			if gw := sys.Gateway; gw != nil {
+				g := project.Services["gateway"]
+				if g.Build == nil || g.Build.Dockerfile != "cmd/gateway/Dockerfile" || !g.ReadOnly {
+					t.Errorf("gateway: build %+v, read-only %v", g.Build, g.ReadOnly)
+				}
+				if p := g.Environment["PORT"]; p == nil || *p != fmt.Sprint(gw.Port) {
+					t.Errorf("gateway: PORT %v", p)
+				}
+				for _, r := range gw.Routes {
+					if g.Environment[r.Service.EnvPrefix+"_URL"] == nil {
+						t.Errorf("gateway: no %s_URL", r.Service.EnvPrefix)
+					}
 				}
 			}
 		})
@@ -306,6 +339,35 @@ func TestImage(t *testing.T) {
 		sys := &model.System{Name: "shop", Module: tc.module}
 		if got := deploy.Image(sys, &model.Service{Name: "order_history"}); got != tc.want {
 			t.Errorf("module %s: image %s, want %s", tc.module, got, tc.want)
+		}
+	}
+}
+
+func TestGatewayImage(t *testing.T) {
+	sys := &model.System{Name: "shop", Module: "github.com/Acme/Shop"}
+	if got := deploy.GatewayImage(sys); got != "ghcr.io/acme/shop/gateway" {
+		t.Errorf("gateway image %s", got)
+	}
+}
+
+// TestEdgesMatchCallers: the network allows exactly the callers the
+// services' identity checks allow (the model's Service.Callers), so the two
+// layers of zero trust agree.
+func TestEdgesMatchCallers(t *testing.T) {
+	for _, name := range shipped {
+		sys := load(t, name)
+		got := map[string][]string{}
+		for _, e := range deploy.Edges(sys) {
+			got[e.To] = append(got[e.To], e.From)
+		}
+		for _, svc := range sys.Services {
+			want := append([]string(nil), svc.Callers...)
+			sort.Strings(want)
+			have := got[svc.Name]
+			sort.Strings(have)
+			if strings.Join(have, ",") != strings.Join(want, ",") {
+				t.Errorf("%s: network callers of %s %v, identity callers %v", name, svc.Name, have, want)
+			}
 		}
 	}
 }

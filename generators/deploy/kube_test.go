@@ -31,6 +31,7 @@ import (
 
 	"github.com/microforge/microforge/generators/deploy"
 	"github.com/microforge/microforge/internal/blueprint"
+	"github.com/microforge/microforge/internal/model"
 )
 
 // kubernetesModule ships the OpenAPI document the manifests are validated
@@ -134,6 +135,19 @@ func TestKustomizeBuildsStrictlyValidObjects(t *testing.T) {
 				}
 				if kinds["Namespace"] != 1 || kinds["NetworkPolicy"] < n+2 {
 					t.Errorf("kinds %v", kinds)
+				}
+				if sys.Gateway != nil {
+					// The gateway is a deployable like the services, plus the Ingress.
+					for _, k := range []string{"Deployment", "Service", "ServiceAccount", "ConfigMap", "PodDisruptionBudget"} {
+						if kinds[k] < n+1 {
+							t.Errorf("%d %s objects for %d services and the gateway", kinds[k], k, n)
+						}
+					}
+					if kinds["Ingress"] != 1 || kinds["NetworkPolicy"] < n+3 {
+						t.Errorf("kinds %v: want one Ingress and the gateway's NetworkPolicy", kinds)
+					}
+				} else if kinds["Ingress"] != 0 {
+					t.Errorf("an Ingress without a gateway: %v", kinds)
 				}
 				stores := kinds["StatefulSet"]
 				if filepath.Base(overlay) == "prod" && (stores != 0 || kinds["Secret"] != 0) {
@@ -495,7 +509,8 @@ func TestPodSecurityCatchesDefects(t *testing.T) {
 
 // TestNetworkPolicyEdgesShop reads the built dev manifests of shop and lists
 // every connection the policies allow between pods; it must be exactly the
-// blueprint's: gateway to each routed service, orders to inventory (calls)
+// blueprint's: the ingress controller to the gateway, the gateway to each
+// routed service and to its token issuer's JWKS (HTTPS), orders to inventory (calls)
 // and to payments (its checkout saga), each service to its database server,
 // and the services with events to NATS. Egress to the databases and the
 // broker is by port (they may live outside the cluster), and DNS is open to
@@ -514,7 +529,9 @@ var (
 	shopIngress = []string{
 		"gateway -> inventory:8083",
 		"gateway -> orders:8081",
+		"gateway -> otel-collector:4318",
 		"gateway -> payments:8082",
+		"ingress-nginx/* -> gateway:8080",
 		"inventory -> mariadb:3306",
 		"inventory -> nats:4222",
 		"inventory -> otel-collector:4318",
@@ -523,6 +540,7 @@ var (
 		"orders -> otel-collector:4318",
 		"orders -> payments:8082",
 		"orders -> postgres:5432",
+		"otel-collector -> gateway:9464",
 		"otel-collector -> inventory:8083",
 		"otel-collector -> orders:8081",
 		"otel-collector -> payments:8082",
@@ -533,6 +551,11 @@ var (
 	shopEgress = []string{
 		"* -> kube-system/kube-dns:TCP/53",
 		"* -> kube-system/kube-dns:UDP/53",
+		"gateway -> any:TCP/4318",
+		"gateway -> any:TCP/443",
+		"gateway -> inventory:TCP/8083",
+		"gateway -> orders:TCP/8081",
+		"gateway -> payments:TCP/8082",
 		"inventory -> any:TCP/3306",
 		"inventory -> any:TCP/4222",
 		"inventory -> any:TCP/4318",
@@ -541,6 +564,7 @@ var (
 		"orders -> any:TCP/5432",
 		"orders -> inventory:TCP/8083",
 		"orders -> payments:TCP/8082",
+		"otel-collector -> gateway:TCP/9464",
 		"otel-collector -> inventory:TCP/8083",
 		"otel-collector -> orders:TCP/8081",
 		"otel-collector -> payments:TCP/8082",
@@ -749,13 +773,34 @@ func meta(o runtime.Object) (metav1.Object, error) {
 	return m, nil
 }
 
+// identitySecrets are the Secrets holding the service identity keys, which
+// no overlay generates: one per deployable, and the public keys when some
+// service verifies another deployable's tokens.
+func identitySecrets(sys *model.System) []string {
+	var out []string
+	if sys.Gateway != nil {
+		out = append(out, "gateway-identity")
+	}
+	for _, svc := range sys.Services {
+		out = append(out, strings.ReplaceAll(svc.Name, "_", "-")+"-identity")
+	}
+	if len(out) > 1 {
+		out = append(out, strings.ReplaceAll(sys.Name, "_", "-")+"-public-keys")
+	}
+	sort.Strings(out)
+	return out
+}
+
 // TestReferences: in dev everything a workload needs is built (Secrets
-// included); prod needs exactly the Secrets its kustomization.yaml lists.
+// included) but the service identity keys, which its kustomization.yaml
+// tells to create with cmd/keys; prod needs exactly the Secrets its
+// kustomization.yaml lists.
 func TestReferences(t *testing.T) {
 	for _, name := range kubeBlueprints {
 		sys := load(t, name)
 		fs := generate(t, name)
-		var wantProd []string
+		wantDev := identitySecrets(sys)
+		wantProd := append([]string(nil), wantDev...)
 		for _, svc := range sys.Services {
 			if svc.Store != "sqlite" {
 				wantProd = append(wantProd, strings.ReplaceAll(svc.Name, "_", "-")+"-database")
@@ -779,8 +824,17 @@ func TestReferences(t *testing.T) {
 				}
 				switch filepath.Base(overlay) {
 				case "dev":
-					if len(missing) > 0 {
-						t.Errorf("dev lacks the Secrets %v", missing)
+					if strings.Join(missing, " ") != strings.Join(wantDev, " ") {
+						t.Errorf("dev lacks the Secrets %v, want only the identity Secrets %v", missing, wantDev)
+					}
+					kustomization := fs[overlay+"/kustomization.yaml"]
+					if !bytes.Contains(kustomization, []byte("go run ./cmd/keys | kubectl apply -f -")) {
+						t.Error("dev's kustomization.yaml does not tell how to create the identity Secrets")
+					}
+					for _, s := range missing {
+						if !bytes.Contains(kustomization, []byte(" "+s)) {
+							t.Errorf("dev's kustomization.yaml does not name the Secret %s", s)
+						}
 					}
 				case "prod":
 					if strings.Join(missing, " ") != strings.Join(wantProd, " ") {
@@ -869,13 +923,76 @@ deploy:
 			t.Errorf("%s: %s", overlay, f)
 		}
 		problems, missing := references(objs)
-		for _, p := range append(problems, missing...) {
+		for _, p := range problems {
 			t.Errorf("%s: %s", overlay, p)
+		}
+		if strings.Join(missing, " ") != "hit-counter-identity" {
+			t.Errorf("%s: missing Secrets %v, want only hit-counter-identity", overlay, missing)
 		}
 		for _, o := range objs {
 			if d, ok := o.(*appsv1.Deployment); ok && (d.Name != "hit-counter" || *d.Spec.Replicas != 1) {
 				t.Errorf("%s: Deployment %s with %d replicas, want hit-counter with 1 (SQLite)", overlay, d.Name, *d.Spec.Replicas)
 			}
+		}
+	}
+}
+
+// TestIdentityKeysFromSecrets: every workload reads its own private key
+// from its own Secret, and each service the public key of every other
+// deployable from the public keys Secret; no key is in a manifest.
+func TestIdentityKeysFromSecrets(t *testing.T) {
+	for _, name := range kubeBlueprints {
+		sys := load(t, name)
+		out, err := build(t, generate(t, name), deploy.KubeProd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := decodeStrict(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		deployables := 0
+		for _, o := range objs {
+			d, ok := o.(*appsv1.Deployment)
+			if !ok {
+				continue
+			}
+			deployables++
+			env := map[string]*corev1.SecretKeySelector{}
+			for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+				if strings.HasSuffix(e.Name, "_KEY") {
+					if e.Value != "" || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
+						t.Errorf("%s/%s: %s is not read from a Secret", name, d.Name, e.Name)
+						continue
+					}
+					env[e.Name] = e.ValueFrom.SecretKeyRef
+				}
+			}
+			if k := env["SERVICE_PRIVATE_KEY"]; k == nil || k.Name != d.Name+"-identity" || k.Key != "private-key" {
+				t.Errorf("%s/%s: SERVICE_PRIVATE_KEY from %+v", name, d.Name, k)
+			}
+			var want []string
+			if d.Name != deploy.GatewayName {
+				if sys.Gateway != nil {
+					want = append(want, "GATEWAY_PUBLIC_KEY")
+				}
+				for _, svc := range sys.Services {
+					if strings.ReplaceAll(svc.Name, "_", "-") != d.Name {
+						want = append(want, svc.EnvPrefix+"_PUBLIC_KEY")
+					}
+				}
+			}
+			for _, w := range want {
+				if k := env[w]; k == nil || k.Name != strings.ReplaceAll(sys.Name, "_", "-")+"-public-keys" {
+					t.Errorf("%s/%s: %s from %+v", name, d.Name, w, k)
+				}
+			}
+			if len(env) != len(want)+1 {
+				t.Errorf("%s/%s: key variables %v, want SERVICE_PRIVATE_KEY and %v", name, d.Name, env, want)
+			}
+		}
+		if n := len(sys.Services); sys.Gateway != nil && deployables != n+1 || sys.Gateway == nil && deployables != n {
+			t.Errorf("%s: %d Deployments", name, deployables)
 		}
 	}
 }

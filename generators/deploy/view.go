@@ -58,11 +58,20 @@ type view struct {
 	NATS         bool           // some service uses the broker
 	NATSSecret   string         // Secret holding NATS_URL, "shop-nats"
 	Services     []*serviceView
+	Gateway      *serviceView   // nil without a gateway
+	Deployables  []*serviceView // the gateway, then the services
 	Images       Images
 	Numbers      Numbers
 	Kube         *kubeView // nil without a kubernetes section
 	Volumes      []string  // compose named volumes
-	Secrets      []secret  // Secrets the workloads read (dev generates them, prod expects them)
+	Secrets      []secret  // Secrets with a connection URL the workloads read (dev generates them, prod expects them)
+	// KeySecrets hold the service identity keys; no overlay generates them:
+	// go run ./cmd/keys prints them fresh for every environment.
+	KeySecrets       []secret
+	PublicKeysSecret string // "shop-public-keys": every deployable's public key, one key per name
+	// IngressController is the namespace of the ingress controller whose
+	// pods may reach the gateway.
+	IngressController string
 
 	// Telemetry is nil when the blueprint observes nothing.
 	Telemetry *telemetryView
@@ -86,8 +95,14 @@ type telemetryView struct {
 	Targets          []string // "orders:8081": the /metrics to scrape
 }
 
-// secret is a Secret holding one connection URL under the key "url".
+// secret is a Secret holding one connection URL under the key "url", or a
+// service identity key.
 type secret struct{ Name, Holds string }
+
+// IngressControllerNamespace is where the gateway's NetworkPolicy expects
+// the ingress controller (ingress-nginx's default namespace); change it in
+// the overlays for another controller.
+const IngressControllerNamespace = "ingress-nginx"
 
 // Images are the data stores' images.
 type Images struct{ Postgres, MariaDB, NATS string }
@@ -127,7 +142,28 @@ type serviceView struct {
 	Callers     []peer       // who may call it
 	Callees     []peer       // whom it calls
 	DependsOn   []dependency // compose: the data stores it waits for
+
+	// MetricsPort serves its /metrics: the service port, or the gateway's
+	// separate metrics port that the Ingress does not expose.
+	MetricsPort int
+
+	// IsGateway: the system's entry point, reached through the Ingress.
+	IsGateway bool
+	Component string // app.kubernetes.io/component: "service" or "gateway"
+	// IdentitySecret holds its private service key under "private-key".
+	IdentitySecret string
+	// PublicKeys are the peers whose service tokens it verifies: each
+	// variable is read from the public keys Secret under the peer's name.
+	PublicKeys []publicKey
+	// ComposeKeys are its identity variables in compose.yaml, interpolated
+	// from the .env file go run ./cmd/keys -format env writes.
+	ComposeKeys []envVar
+	// Egress443: the gateway fetches the issuer's JWKS over HTTPS.
+	Egress443 bool
 }
+
+// publicKey is one <PEER>_PUBLIC_KEY variable and the Secret key it reads.
+type publicKey struct{ Env, Key string }
 
 type envVar struct{ Name, Value string }
 
@@ -137,6 +173,7 @@ type dependency struct{ Service, Condition string }
 
 type peer struct {
 	Name      string
+	Namespace string // another namespace: any pod there (the ingress controller)
 	EnvPrefix string // "INVENTORY": the caller reads INVENTORY_URL
 	Port      int
 	Why       string
@@ -170,6 +207,7 @@ func newView(sys *model.System) *view {
 			Binary:      svc.Name,
 			Package:     "./" + svc.CmdDir,
 			Port:        svc.Port,
+			MetricsPort: svc.Port,
 			Store:       string(svc.Store),
 			Image:       Image(sys, svc),
 			NATS:        sys.Messaging.Broker != "" && usesBroker(sys, svc),
@@ -200,6 +238,61 @@ func newView(sys *model.System) *view {
 		v.Services = append(v.Services, s)
 		byName[svc.Name] = s
 	}
+	if gw := sys.Gateway; gw != nil {
+		g := &serviceView{
+			Name:        GatewayName,
+			Description: "The system's single entry point: routes, end-user authentication, rate limits.",
+			EnvPrefix:   strings.ToUpper(GatewayName),
+			CmdDir:      "cmd/" + GatewayName,
+			Binary:      GatewayName,
+			Package:     "./cmd/" + GatewayName,
+			Port:        gw.Port,
+			MetricsPort: model.GatewayMetricsPort,
+			Image:       GatewayImage(sys),
+			Replicas:    1,
+			IsGateway:   true,
+			Callers:     []peer{{Name: "*", Namespace: IngressControllerNamespace, Why: "the ingress controller"}},
+			Egress443:   sys.Auth != nil && sys.Auth.JWT != nil && sys.Auth.JWT.JWKSURL != "",
+		}
+		if k := sys.Deploy.Kubernetes; k != nil {
+			g.Replicas = k.Replicas
+			g.HPA = k.Autoscaling
+		}
+		v.Gateway = g
+		v.Deployables = append(v.Deployables, g)
+		byName[GatewayName] = g
+	}
+	v.Deployables = append(v.Deployables, v.Services...)
+	v.PublicKeysSecret = model.PublicKeysSecret(sys)
+	v.IngressController = IngressControllerNamespace
+	for _, d := range v.Deployables {
+		d.Component = "service"
+		if d.IsGateway {
+			d.Component = "gateway"
+		}
+		d.IdentitySecret = model.IdentitySecret(d.Name)
+		v.KeySecrets = append(v.KeySecrets, secret{d.IdentitySecret, "private service key of " + d.Name + " (key private-key)"})
+		prefix := strings.ToUpper(strings.ReplaceAll(d.Name, "-", "_"))
+		d.ComposeKeys = append(d.ComposeKeys, envVar{"SERVICE_PRIVATE_KEY", "${" + prefix + "_SERVICE_PRIVATE_KEY:-}"})
+	}
+	v.KeySecrets = append(v.KeySecrets, secret{v.PublicKeysSecret, "public service key of every deployable (one key per name)"})
+	// Services verify the tokens of every other deployable (so a caller the
+	// blueprint does not allow is identified, then refused); the gateway
+	// only signs.
+	for _, svc := range sys.Services {
+		s := byName[svc.Name]
+		if sys.Gateway != nil {
+			s.PublicKeys = append(s.PublicKeys, publicKey{"GATEWAY_PUBLIC_KEY", model.GatewayCaller})
+		}
+		for _, other := range sys.Services {
+			if other != svc {
+				s.PublicKeys = append(s.PublicKeys, publicKey{other.EnvPrefix + "_PUBLIC_KEY", other.Name})
+			}
+		}
+		for _, k := range s.PublicKeys {
+			s.ComposeKeys = append(s.ComposeKeys, envVar{k.Env, "${" + k.Env + ":-}"})
+		}
+	}
 	for _, s := range v.Services {
 		if s.Singleton {
 			v.Volumes = append(v.Volumes, s.Name+"-data")
@@ -223,15 +316,11 @@ func newView(sys *model.System) *view {
 		v.Secrets = append(v.Secrets, secret{v.NATSSecret, "NATS_URL of the JetStream cluster"})
 	}
 	for _, e := range Edges(sys) {
-		to := byName[e.To]
-		if from, ok := byName[e.From]; ok {
-			from.Callees = append(from.Callees, peer{Name: to.Name, EnvPrefix: to.EnvPrefix, Port: to.Port, Why: e.Why})
-			to.Callers = append(to.Callers, peer{Name: from.Name, Port: from.Port, Why: e.Why})
-		} else {
-			to.Callers = append(to.Callers, peer{Name: dnsName(e.From), Why: e.Why})
-		}
+		to, from := byName[e.To], byName[e.From]
+		from.Callees = append(from.Callees, peer{Name: to.Name, EnvPrefix: to.EnvPrefix, Port: to.Port, Why: e.Why})
+		to.Callers = append(to.Callers, peer{Name: from.Name, Port: from.Port, Why: e.Why})
 	}
-	v.Telemetry = newTelemetryView(sys, v.Services)
+	v.Telemetry = newTelemetryView(sys, v.Deployables)
 	for _, svc := range sys.Services {
 		s := byName[svc.Name]
 		s.Env = []envVar{
@@ -256,6 +345,31 @@ func newView(sys *model.System) *view {
 		if s.NATS {
 			s.ComposeEnv = append(s.ComposeEnv, envVar{"NATS_URL", v.natsURL()})
 		}
+		s.ComposeEnv = append(s.ComposeEnv, s.ComposeKeys...)
+	}
+	if g := v.Gateway; g != nil {
+		g.Env = []envVar{
+			{"PORT", fmt.Sprint(g.Port)},
+			{"LOG_FORMAT", "json"},
+			{"LOG_LEVEL", "info"},
+			{"SHUTDOWN_TIMEOUT", "15s"},
+		}
+		if v.Telemetry != nil && v.Telemetry.Tracing {
+			g.Env = append(g.Env, envVar{"OTEL_EXPORTER_OTLP_ENDPOINT", v.Telemetry.Endpoint})
+		}
+		if v.Telemetry != nil && v.Telemetry.Metrics {
+			g.Env = append(g.Env, envVar{"METRICS_PORT", fmt.Sprint(g.MetricsPort)})
+		}
+		for _, c := range g.Callees {
+			g.Env = append(g.Env, envVar{c.EnvPrefix + "_URL", fmt.Sprintf("http://%s:%d", c.Name, c.Port)})
+		}
+		if a := sys.Auth; a != nil && a.JWT != nil {
+			g.Env = append(g.Env, envVar{"JWT_ISSUER", a.JWT.Issuer}, envVar{"JWT_AUDIENCE", a.JWT.Audience}, envVar{"JWKS_URL", a.JWT.JWKSURL})
+		}
+		for _, c := range g.Callees {
+			g.DependsOn = append(g.DependsOn, dependency{c.Name, "service_started"})
+		}
+		g.ComposeEnv = append(append([]envVar{}, g.Env...), g.ComposeKeys...)
 	}
 	return v
 }
@@ -279,7 +393,7 @@ func newTelemetryView(sys *model.System, services []*serviceView) *telemetryView
 	t.Images.Collector, t.Images.Jaeger, t.Images.Prometheus = CollectorImage, JaegerImage, PrometheusImage
 	if t.Metrics {
 		for _, s := range services {
-			t.Targets = append(t.Targets, fmt.Sprintf("%s:%d", s.Name, s.Port))
+			t.Targets = append(t.Targets, fmt.Sprintf("%s:%d", s.Name, s.MetricsPort))
 		}
 	}
 	return t
@@ -310,6 +424,12 @@ func (v *view) NATSURL() string { return v.natsURL() }
 // the name CI pushes and the manifests deploy.
 func Image(sys *model.System, svc *model.Service) string {
 	return imageRegistry(sys) + "/" + dnsName(svc.Name)
+}
+
+// GatewayImage is the repository (without tag) of the gateway's container
+// image.
+func GatewayImage(sys *model.System) string {
+	return imageRegistry(sys) + "/" + GatewayName
 }
 
 // imageRegistry derives where CI pushes images from the module path: GitHub

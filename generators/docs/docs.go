@@ -242,6 +242,8 @@ func newView(sys *model.System) *view {
 		{"LOG_FORMAT", "`json` or `text`", "`json`"},
 		{"LOG_LEVEL", "`debug`, `info`, `warn` or `error`", "`info`"},
 		{"SHUTDOWN_TIMEOUT", "how long to drain requests on SIGTERM", "`15s`"},
+		{"SERVICE_PRIVATE_KEY", "the deployable's Ed25519 service identity key (base64 seed or PKCS #8 PEM; `go run ./cmd/keys` prints keys); it signs the `X-Service-Token` of its calls", "none: it refuses to start without (`cmd/local` generates keys)"},
+		{"<NAME>_PUBLIC_KEY", "public key of each other deployable (`GATEWAY_PUBLIC_KEY`, one per service), to verify its calls", "none: it refuses to start without"},
 	}, v.Env...))
 	return v
 }
@@ -372,12 +374,12 @@ func curlExample(sys *model.System) string {
 				continue
 			}
 			var b strings.Builder
-			fmt.Fprintf(&b, "# %s\n", c.Name)
-			fmt.Fprintf(&b, "curl -s -H 'Content-Type: application/json' \\\n  -d '%s' \\\n  http://127.0.0.1:%d%s\n", sampleJSON(c.Input), svc.Port, c.Procedure)
+			fmt.Fprintf(&b, "# %s, as %s itself (a service token is valid for a minute)\n", c.Name, svc.Name)
+			fmt.Fprintf(&b, "curl -s -H 'Content-Type: application/json' \\\n  -H \"X-Service-Token: $(go run ./cmd/keys -sign %s)\" \\\n  -d '%s' \\\n  http://127.0.0.1:%d%s\n", svc.Name, sampleJSON(c.Input), svc.Port, c.Procedure)
 			for _, q := range svc.Queries {
 				if q.Entity == c.Entity && q.ByID != nil {
 					fmt.Fprintf(&b, "\n# %s, with the id the call above returned\n", q.Name)
-					fmt.Fprintf(&b, "curl -s -H 'Content-Type: application/json' \\\n  -d '{\"%s\": \"ID\"}' \\\n  http://127.0.0.1:%d%s\n", q.ByID.JSONName, svc.Port, q.Procedure)
+					fmt.Fprintf(&b, "curl -s -H 'Content-Type: application/json' \\\n  -H \"X-Service-Token: $(go run ./cmd/keys -sign %s)\" \\\n  -d '{\"%s\": \"ID\"}' \\\n  http://127.0.0.1:%d%s\n", svc.Name, q.ByID.JSONName, svc.Port, q.Procedure)
 					break
 				}
 			}
@@ -386,7 +388,7 @@ func curlExample(sys *model.System) string {
 	}
 	for _, svc := range sys.Services {
 		for _, q := range svc.Queries {
-			return fmt.Sprintf("curl -s -H 'Content-Type: application/json' -d '%s' http://127.0.0.1:%d%s\n", sampleJSON(q.Input), svc.Port, q.Procedure)
+			return fmt.Sprintf("curl -s -H 'Content-Type: application/json' -H \"X-Service-Token: $(go run ./cmd/keys -sign %s)\" \\\n  -d '%s' http://127.0.0.1:%d%s\n", svc.Name, sampleJSON(q.Input), svc.Port, q.Procedure)
 		}
 	}
 	return "# this system declares no commands or queries yet\n"

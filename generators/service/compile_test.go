@@ -98,7 +98,7 @@ func freePorts(t *testing.T, n int) []int {
 
 // TestLocalShopCurl runs cmd/local of the shop on its configured ports
 // and calls it the way the README tells users to with curl: Connect
-// protocol, JSON over HTTP/1.1.
+// protocol, JSON over HTTP/1.1, with a service token from cmd/keys -sign.
 func TestLocalShopCurl(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a generated repository")
@@ -116,9 +116,25 @@ func TestLocalShopCurl(t *testing.T) {
 	goCmd(t, ctx, dir, "build", "-o", bin, "./cmd/local")
 	goCmd(t, ctx, dir, "build", "-o", tokenBin, "./cmd/token")
 	dataDir := t.TempDir()
+	keysBin := filepath.Join(t.TempDir(), "keys")
+	goCmd(t, ctx, dir, "build", "-o", keysBin, "./cmd/keys")
 
+	// As the README says: keys in the environment (go run ./cmd/keys -format
+	// env > .env, loaded into the shell), then cmd/local, then curl with a
+	// token from go run ./cmd/keys -sign.
+	envOut, err := exec.CommandContext(ctx, keysBin, "-format", "env").Output()
+	if err != nil {
+		t.Fatalf("cmd/keys -format env: %v", err)
+	}
+	env := os.Environ()
+	for _, line := range strings.Split(string(envOut), "\n") {
+		if line != "" && !strings.HasPrefix(line, "#") {
+			env = append(env, line)
+		}
+	}
 	cmd := exec.CommandContext(ctx, bin, "-data", dataDir)
 	cmd.Dir = dir
+	cmd.Env = env
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +164,19 @@ func TestLocalShopCurl(t *testing.T) {
 
 	post := func(procedure, body string) map[string]any {
 		t.Helper()
-		resp, err := http.Post(urls["orders"]+procedure, "application/json", strings.NewReader(body))
+		sign := exec.CommandContext(ctx, keysBin, "-sign", "orders")
+		sign.Env = env
+		token, err := sign.Output()
+		if err != nil {
+			t.Fatalf("cmd/keys -sign orders: %v", err)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, urls["orders"]+procedure, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Service-Token", strings.TrimSpace(string(token)))
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

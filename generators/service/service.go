@@ -45,6 +45,8 @@ var systemTemplates = []struct {
 	{"internal/platform/events/events_test.go", files.Owned},
 	{"internal/platform/events/embedded/embedded.go", files.Owned},
 	{"internal/platform/idempotency/idempotency.go", files.Owned},
+	{"internal/platform/identity/identity.go", files.Owned},
+	{"internal/platform/identity/identity_test.go", files.Owned},
 	{"internal/platform/saga/saga.go", files.Owned},
 	{"internal/platform/saga/saga_test.go", files.Owned},
 	{"internal/platform/server/server.go", files.Owned},
@@ -54,6 +56,9 @@ var systemTemplates = []struct {
 	{"internal/local/e2e_test.go", files.Scaffold},
 	{"internal/local/telemetry_test.go", files.Owned},
 	{"cmd/local/main.go", files.Owned},
+	{"cmd/keys/main.go", files.Owned},
+	{"cmd/keys/main_test.go", files.Owned},
+	{"internal/local/identity_test.go", files.Owned},
 }
 
 // serviceTemplates are rendered once per service with its serviceView.
@@ -132,6 +137,8 @@ func Generate(sys *model.System) ([]files.File, error) {
 				continue // nothing to observe
 			}
 			data = tv
+		case "internal/local/identity_test.go":
+			data = newIdentityView(sv)
 		}
 		g.render(t.name, t.name, data, t.policy)
 	}

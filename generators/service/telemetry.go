@@ -61,7 +61,7 @@ type metricsTest struct {
 // test: then the test file is not generated.
 func newTelemetryTestView(sv *systemView) *telemetryTestView {
 	v := &telemetryTestView{Sys: sv, Imports: imports{}.add("testing", "connectrpc.com/connect",
-		sv.Module+"/internal/local", sv.Module+"/internal/platform/client", sv.Module+"/internal/platform/logging")}
+		sv.Module+"/internal/local", sv.Module+"/internal/platform/logging")}
 	if sv.Tracing {
 		for _, s := range sv.Services {
 			for _, sg := range s.model.Orchestrates {
@@ -76,6 +76,9 @@ func newTelemetryTestView(sv *systemView) *telemetryTestView {
 			"go.opentelemetry.io/otel/sdk/trace/tracetest", "go.opentelemetry.io/otel/trace")
 	}
 	for _, t := range v.Traces {
+		if t.Gateway != nil {
+			v.Imports.add(sv.Module + "/internal/platform/client")
+		}
 		if t.Gateway != nil && t.Gateway.Auth {
 			v.Imports.add(sv.Module + "/internal/gateway")
 			v.Bearer = true

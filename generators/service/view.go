@@ -34,8 +34,27 @@ type systemView struct {
 	// Metrics serves /metrics; with neither, services get no telemetry.
 	Tracing bool
 	Metrics bool
+	// Deployables are the names with a service identity: the gateway
+	// (when the blueprint has one) and every service; cmd/local generates a
+	// key for each, cmd/keys prints keys for each.
+	Deployables []string
+	// Keys are how cmd/keys names each deployable's Secret and variables.
+	Keys []*keyView
+	// PublicKeysSecret is the Secret holding every public key.
+	PublicKeysSecret string
+	// KubeNamespace is cmd/keys' default namespace ("" without Kubernetes).
+	KubeNamespace string
 
 	Imports imports // of the file being rendered
+
+	model *model.System
+}
+
+// keyView is one deployable's key material as cmd/keys prints it.
+type keyView struct {
+	Name      string // "orders", "gateway"
+	EnvPrefix string // "ORDERS": compose reads ORDERS_SERVICE_PRIVATE_KEY
+	Secret    string // "orders-identity"
 }
 
 // gatewayView is what cmd/local needs of the gateway.
@@ -63,6 +82,8 @@ type serviceView struct {
 	Dialects     []string // migration folders: the declared store, then sqlite
 
 	Calls     []*callView
+	Peers     []string       // the other deployables whose public keys it reads
+	Policy    []*policyEntry // who may call each endpoint
 	Entities  []*entityView
 	Enums     []*enumView
 	Events    []*eventView
@@ -103,6 +124,28 @@ type callView struct {
 	DefaultURL   string
 	Connect      string // "inventoryv1connect"
 	ProtoService string // "InventoryService"
+}
+
+// policyEntry is one entry of a service's identity.Policy: Go expressions
+// of the path and of its callers.
+type policyEntry struct {
+	Key     string // "ordersv1connect.OrdersServicePlaceOrderProcedure" or a quoted path
+	Callers string // `{"gateway", "orders"}`
+}
+
+// goStrings prints a []string literal whose type is elided, as in a map
+// literal: {"gateway", "orders"}.
+func goStrings(ss []string) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i, s := range ss {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Quote(s))
+	}
+	b.WriteString("}")
+	return b.String()
 }
 
 // limitView is a configurable bound of the service's commands.
@@ -231,6 +274,20 @@ func newSystemView(sys *model.System) (*systemView, error) {
 		TestDeadLetter:   sys.Name + "." + model.DeadLetterPrefix + ".events_test",
 		Tracing:          sys.Observability.Tracing == model.TracingOTLP,
 		Metrics:          sys.Observability.Metrics == model.MetricsPrometheus,
+		PublicKeysSecret: model.PublicKeysSecret(sys),
+		model:            sys,
+	}
+	if sys.Gateway != nil {
+		sv.Deployables = append(sv.Deployables, model.GatewayCaller)
+	}
+	for _, svc := range sys.Services {
+		sv.Deployables = append(sv.Deployables, svc.Name)
+	}
+	if k := sys.Deploy.Kubernetes; k != nil {
+		sv.KubeNamespace = k.Namespace
+	}
+	for _, d := range sv.Deployables {
+		sv.Keys = append(sv.Keys, &keyView{Name: d, EnvPrefix: strings.ToUpper(d), Secret: model.IdentitySecret(d)})
 	}
 	for _, svc := range sys.Services {
 		v, err := newServiceView(sv, svc)
@@ -306,6 +363,22 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 			ProtoService: c.ProtoService,
 		})
 	}
+	for _, d := range sys.Deployables {
+		if d != svc.Name {
+			v.Peers = append(v.Peers, d)
+		}
+	}
+	for _, c := range svc.Commands {
+		v.Policy = append(v.Policy, &policyEntry{Key: svc.ConnectName + "." + svc.ProtoService + c.Name + "Procedure", Callers: goStrings(c.Callers)})
+	}
+	for _, q := range svc.Queries {
+		v.Policy = append(v.Policy, &policyEntry{Key: svc.ConnectName + "." + svc.ProtoService + q.Name + "Procedure", Callers: goStrings(q.Callers)})
+	}
+	if len(svc.Orchestrates) > 0 {
+		// The saga state (GET /sagas, /sagas/{id}) is the service's own.
+		self := goStrings([]string{svc.Name})
+		v.Policy = append(v.Policy, &policyEntry{Key: strconv.Quote("/sagas"), Callers: self}, &policyEntry{Key: strconv.Quote("/sagas/"), Callers: self})
+	}
 	for _, ev := range svc.Events {
 		v.Events = append(v.Events, &eventView{
 			Name:     ev.Name,
@@ -376,6 +449,7 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 	v.RunImports = imports{}.add("context", "errors", "fmt", "log/slog", "net", "net/http", "os", "strconv", "time",
 		sys.Module+"/internal/platform/telemetry",
 		sys.Module+"/internal/platform/config",
+		sys.Module+"/internal/platform/identity",
 		sys.Module+"/internal/platform/database",
 		sys.Module+"/internal/platform/logging",
 		sys.Module+"/internal/platform/server",

@@ -33,7 +33,7 @@ var (
 	// reservedPackages are names the generated repository uses for its own
 	// packages, or standard-library packages its code imports: a service of
 	// that name would shadow them.
-	reservedPackages = set(`main local platform gateway token context errors fmt http slog sql
+	reservedPackages = set(`main local platform gateway token keys identity context errors fmt http slog sql
 		time strings os net log testing sync io json url
 		config database server client logging outbox connect embed flag proto protojson
 		signal slices strconv syscall uuid timestamppb goose`)

@@ -68,6 +68,100 @@ func Finalize(sys *System) {
 		decideLimits(svc)
 		decideProjections(svc)
 	}
+	decideCallers(sys)
+}
+
+// decideCallers decides, once per procedure, which deployables may call it:
+// the rule every service enforces on the X-Service-Token of a request and
+// the network policies open. Choreographed sagas talk through events only,
+// so they add no caller.
+func decideCallers(sys *System) {
+	type key struct {
+		svc  *Service
+		proc string // command or query name
+	}
+	allowed := map[key]map[string]bool{}
+	allow := func(svc *Service, proc, caller string) {
+		k := key{svc, proc}
+		if allowed[k] == nil {
+			allowed[k] = map[string]bool{}
+		}
+		allowed[k][caller] = true
+	}
+	allowAll := func(svc *Service, caller string) {
+		for _, c := range svc.Commands {
+			allow(svc, c.Name, caller)
+		}
+		for _, q := range svc.Queries {
+			allow(svc, q.Name, caller)
+		}
+	}
+	if sys.Gateway != nil {
+		for _, r := range sys.Gateway.Routes {
+			if r.All {
+				allowAll(r.Service, GatewayCaller)
+				continue
+			}
+			for _, c := range r.Commands {
+				allow(r.Service, c.Name, GatewayCaller)
+			}
+			for _, q := range r.Queries {
+				allow(r.Service, q.Name, GatewayCaller)
+			}
+		}
+	}
+	for _, svc := range sys.Services {
+		allowAll(svc, svc.Name)
+		for _, callee := range svc.Calls {
+			allowAll(callee, svc.Name)
+		}
+	}
+	for _, sg := range sys.Sagas {
+		if sg.Choreography || sg.Orchestrator == nil {
+			continue
+		}
+		for _, st := range sg.Steps {
+			for _, c := range []*SagaCall{st.Call, st.Compensate} {
+				if c != nil {
+					allow(c.Command.Service, c.Command.Name, sg.Orchestrator.Name)
+				}
+			}
+		}
+		if sg.OnFailure != nil {
+			allow(sg.OnFailure.Command.Service, sg.OnFailure.Command.Name, sg.Orchestrator.Name)
+		}
+	}
+	order := []string{GatewayCaller}
+	for _, svc := range sys.Services {
+		order = append(order, svc.Name)
+	}
+	list := func(set map[string]bool, skip string) []string {
+		var out []string
+		for _, name := range order {
+			if set[name] && name != skip {
+				out = append(out, name)
+			}
+		}
+		return out
+	}
+	for _, svc := range sys.Services {
+		union := map[string]bool{}
+		for _, c := range svc.Commands {
+			set := allowed[key{svc, c.Name}]
+			c.Callers = list(set, "")
+			for n := range set {
+				union[n] = true
+			}
+		}
+		for _, q := range svc.Queries {
+			set := allowed[key{svc, q.Name}]
+			q.Callers = list(set, "")
+			for n := range set {
+				union[n] = true
+			}
+		}
+		svc.Callers = list(union, svc.Name)
+	}
 }
 
 // decideProjections derives how an event-sourced service's events fold into

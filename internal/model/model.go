@@ -92,6 +92,10 @@ type Service struct {
 	// compensation or the on_failure call, what it does when the saga
 	// fails (filled by Finalize).
 	Compensates []*Compensations
+	// Callers are the deployables other than itself that may call some of
+	// its procedures, GatewayCaller first, then services in blueprint order
+	// (filled by Finalize; see Command.Callers).
+	Callers []string
 
 	// Derived by Finalize.
 	Pascal        string // "Orders"
@@ -283,6 +287,12 @@ type Command struct {
 	Limit         *Limit        // an amount input checked against a configurable bound; nil for none
 	Route         *Route        // the gateway route exposing it; nil when not routed
 	HTTPPath      string        // REST path through the gateway, POST "/v1/orders/place_order"; "" when not routed
+	// Callers may call the command (service identity): GatewayCaller when a
+	// route exposes it, every service whose calls list the service, the
+	// orchestrator of each orchestrated saga whose steps, compensations or
+	// on_failure name it, and the service itself; GatewayCaller first, then
+	// services in blueprint order.
+	Callers []string
 }
 
 // Total computes an entity field "total_<unit>" (or "total") as the sum of
@@ -378,6 +388,9 @@ type Query struct {
 	Filters     []Filter // input fields matched against entity columns of the same name
 	Route       *Route   // the gateway route exposing it; nil when not routed
 	HTTPPath    string   // REST path through the gateway, GET "/v1/orders/get_order"; "" when not routed
+	// Callers may call the query, decided as Command.Callers (sagas call
+	// commands only).
+	Callers []string
 }
 
 // Filter matches an input field against an entity column.
@@ -481,6 +494,10 @@ type InputBinding struct {
 	Kind   BindingKind
 	Source *Field // trigger event field for BindTriggerField
 }
+
+// GatewayCaller is the gateway's name as a caller of services: the subject
+// of the service tokens it signs and an entry of Command.Callers.
+const GatewayCaller = "gateway"
 
 // AuthMode of a gateway route.
 type AuthMode string

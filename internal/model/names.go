@@ -121,3 +121,15 @@ func GoPackageName(service string) string { return strings.ReplaceAll(service, "
 
 func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// DNSName turns a lower snake name into a DNS label: "hit_counter" ->
+// "hit-counter".
+func DNSName(s string) string { return strings.ReplaceAll(s, "_", "-") }
+
+// IdentitySecret is the Kubernetes Secret holding a deployable's private
+// service key under "private-key": "orders-identity".
+func IdentitySecret(deployable string) string { return DNSName(deployable) + "-identity" }
+
+// PublicKeysSecret is the Kubernetes Secret holding every deployable's
+// public service key, one entry per deployable name: "shop-public-keys".
+func PublicKeysSecret(sys *System) string { return DNSName(sys.Name) + "-public-keys" }

@@ -36,7 +36,8 @@ func TestSystem(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	httpClient := client.New()
+	// Health and readiness need no service token.
+	httpClient := client.New(nil, "")
 
 	t.Run("health", func(t *testing.T) {
 		for _, svc := range local.Services {
@@ -52,7 +53,11 @@ func TestSystem(t *testing.T) {
 			}
 		}
 	})
-	t.Run("notes", func(t *testing.T) { testNotes(t, httpClient, sys.URL("notes")) })
+	// Each service is called as itself, a caller every service accepts for
+	// all of its methods (internal/local/identity_test.go checks the others).
+	t.Run("notes", func(t *testing.T) {
+		testNotes(t, sys.Client("notes", "notes"), sys.URL("notes"))
+	})
 }
 
 // testNotes calls the notes service with the Connect protocol and JSON,

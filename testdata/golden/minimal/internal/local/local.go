@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -21,7 +22,9 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"example.com/notebook/internal/notes"
+	"example.com/notebook/internal/platform/client"
 	"example.com/notebook/internal/platform/events/embedded"
+	"example.com/notebook/internal/platform/identity"
 )
 
 // Options of Start.
@@ -40,6 +43,9 @@ type Options struct {
 	// SpanExporter, when set, receives the spans of every service (tests
 	// pass a tracetest.InMemoryExporter); Stop leaves it open.
 	SpanExporter sdktrace.SpanExporter
+	// Keys are the service identities of the deployables (Deployables);
+	// nil generates fresh ones in memory.
+	Keys map[string]*identity.Keys
 	// NATSURL is a NATS server with JetStream to use; empty starts an
 	// embedded one on 127.0.0.1:4222 (a free port when Ephemeral) with its
 	// store in DataDir/nats.
@@ -61,8 +67,13 @@ var Services = []struct {
 	{"notes", 8081},
 }
 
+// Deployables are the names with a service identity: Start generates a
+// fresh key for each, so local runs need no key setup.
+var Deployables = []string{"notes"}
+
 // System is a running system.
 type System struct {
+	keys    map[string]*identity.Keys
 	broker  *embedded.Server // nil when Options.NATSURL named a server
 	natsURL string
 	urls    map[string]string
@@ -94,7 +105,20 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
-	s := &System{urls: map[string]string{}}
+	keys := opts.Keys
+	if keys == nil {
+		generated, err := identity.GenerateKeys(Deployables...)
+		if err != nil {
+			return nil, fmt.Errorf("service keys: %w", err)
+		}
+		keys = generated
+	}
+	for _, name := range Deployables {
+		if err := keys[name].Validate(); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	s := &System{urls: map[string]string{}, keys: keys}
 	listeners := map[string]net.Listener{}
 	closeListeners := func() {
 		for _, ln := range listeners {
@@ -144,6 +168,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		cfg.ShutdownTimeout = opts.ShutdownTimeout
 		cfg.Logger = opts.Logger.With("service", "notes")
 		cfg.SpanExporter = opts.SpanExporter
+		cfg.Identity = s.keys["notes"]
 		cfg.NATSURL = s.natsURL
 		if opts.EventRetryBackoff > 0 {
 			cfg.EventRetryBackoff = opts.EventRetryBackoff
@@ -180,6 +205,25 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 
 // URL returns the base URL of a service, "" for an unknown name.
 func (s *System) URL(service string) string { return s.urls[service] }
+
+// Keys returns the service identity of a deployable (a service or
+// "gateway"), nil for an unknown name.
+func (s *System) Keys(name string) *identity.Keys { return s.keys[name] }
+
+// Signer returns what signs service tokens as the deployable name, nil for
+// an unknown name.
+func (s *System) Signer(name string) *identity.Signer {
+	if k := s.keys[name]; k != nil {
+		return k.Signer()
+	}
+	return nil
+}
+
+// Client returns an HTTP client calling the service callee as the
+// deployable caller: each request carries caller's service token for callee.
+func (s *System) Client(caller, callee string) *http.Client {
+	return client.New(s.Signer(caller), callee)
+}
 
 // NATSURL returns the URL of the NATS server carrying the events.
 func (s *System) NATSURL() string { return s.natsURL }

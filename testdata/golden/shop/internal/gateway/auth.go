@@ -25,15 +25,15 @@ const maxTokenBytes = 8 << 10
 // clockSkew is how far exp and nbf may be off.
 const clockSkew = 30 * time.Second
 
-// identity is a verified token's subject and roles.
-type identity struct {
+// user is a verified token's subject and roles.
+type user struct {
 	Subject string
 	Roles   []string
 }
 
-// hasAny reports whether the identity holds one of roles; true when roles
+// hasAny reports whether the user holds one of roles; true when roles
 // is empty.
-func (id identity) hasAny(roles []string) bool {
+func (id user) hasAny(roles []string) bool {
 	if len(roles) == 0 {
 		return true
 	}
@@ -90,22 +90,22 @@ func newVerifier(ctx context.Context, cfg AuthConfig) (*verifier, error) {
 
 // verify checks a token's signature, algorithm, iss, aud, exp and nbf and
 // returns who it names. The error says why, for the debug log only.
-func (v *verifier) verify(ctx context.Context, token string) (identity, error) {
+func (v *verifier) verify(ctx context.Context, token string) (user, error) {
 	if token == "" {
-		return identity{}, errors.New("no bearer token")
+		return user{}, errors.New("no bearer token")
 	}
 	if len(token) > maxTokenBytes {
-		return identity{}, errors.New("token too large")
+		return user{}, errors.New("token too large")
 	}
 	claims := jwt.MapClaims{}
 	if _, err := v.parser.ParseWithClaims(token, claims, v.keys.KeyfuncCtx(ctx)); err != nil {
-		return identity{}, err
+		return user{}, err
 	}
 	sub, err := claims.GetSubject()
 	if err != nil || sub == "" {
-		return identity{}, errors.New("token has no subject")
+		return user{}, errors.New("token has no subject")
 	}
-	id := identity{Subject: sub}
+	id := user{Subject: sub}
 	switch roles := claims[v.rolesClaim].(type) {
 	case nil:
 	case string:
@@ -114,16 +114,16 @@ func (v *verifier) verify(ctx context.Context, token string) (identity, error) {
 		for _, r := range roles {
 			s, ok := r.(string)
 			if !ok {
-				return identity{}, fmt.Errorf("claim %s holds a non-string", v.rolesClaim)
+				return user{}, fmt.Errorf("claim %s holds a non-string", v.rolesClaim)
 			}
 			id.Roles = append(id.Roles, s)
 		}
 	default:
-		return identity{}, fmt.Errorf("claim %s is neither a string nor a list", v.rolesClaim)
+		return user{}, fmt.Errorf("claim %s is neither a string nor a list", v.rolesClaim)
 	}
 	for _, r := range id.Roles {
 		if strings.ContainsAny(r, ", ") {
-			return identity{}, fmt.Errorf("role %q holds a comma or space", r)
+			return user{}, fmt.Errorf("role %q holds a comma or space", r)
 		}
 	}
 	return id, nil

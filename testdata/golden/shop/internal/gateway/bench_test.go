@@ -27,10 +27,10 @@ func BenchmarkGateway(b *testing.B) {
 	bearer := ""
 	body := "{\"sku\":\"sku-1\"}"
 	b.Run("direct", func(b *testing.B) {
-		benchCalls(b, gateway.UpstreamClient("inventory", nil), sys.URL("inventory")+"/shop.inventory.v1.InventoryService/GetStock", body, bearer)
+		benchCalls(b, gateway.UpstreamClient("inventory", sys.Keys("gateway"), nil), sys.URL("inventory")+"/shop.inventory.v1.InventoryService/GetStock", body, bearer)
 	})
 	b.Run("gateway", func(b *testing.B) {
-		benchCalls(b, client.New(), sys.GatewayURL()+"/shop.inventory.v1.InventoryService/GetStock", body, bearer)
+		benchCalls(b, client.New(nil, ""), sys.GatewayURL()+"/shop.inventory.v1.InventoryService/GetStock", body, bearer)
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/acme/shop/internal/platform/config"
+	"github.com/acme/shop/internal/platform/identity"
 	"github.com/acme/shop/internal/platform/logging"
 )
 
@@ -49,6 +50,10 @@ type Config struct {
 	// SpanExporter, when set, receives the gateway's spans instead of the
 	// OTLP exporter (tests).
 	SpanExporter sdktrace.SpanExporter
+	// Identity is the gateway's service identity (env SERVICE_PRIVATE_KEY):
+	// services accept routed calls only with its tokens. New refuses to
+	// start without it.
+	Identity *identity.Keys
 }
 
 // AuthConfig says which tokens are valid: signed with one of the keys (JWKS,
@@ -103,7 +108,7 @@ func DefaultConfig() Config {
 }
 
 // ConfigFromEnv reads the configuration from environment variables: PORT,
-// METRICS_PORT,
+// METRICS_PORT, SERVICE_PRIVATE_KEY,
 // ORDERS_URL, INVENTORY_URL, PAYMENTS_URL, JWT_ISSUER, JWT_AUDIENCE, JWKS_URL,
 // RATE_LIMIT_RPS, RATE_LIMIT_BURST, CORS_ALLOWED_ORIGINS, MAX_REQUEST_BYTES,
 // REQUEST_TIMEOUT, SHUTDOWN_TIMEOUT, TRUST_FORWARDED_FOR, LOG_FORMAT and
@@ -120,6 +125,11 @@ func ConfigFromEnv() (Config, error) {
 	cfg.Auth.Audience = env.String("JWT_AUDIENCE", cfg.Auth.Audience)
 	cfg.Auth.JWKSURL = env.String("JWKS_URL", cfg.Auth.JWKSURL)
 	var errs []error
+	keys, err := identity.LoadKeys(env, identity.Gateway, nil)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	cfg.Identity = keys
 	if v := env.String("RATE_LIMIT_RPS", ""); v != "" {
 		rps, err := strconv.ParseFloat(v, 64)
 		switch {

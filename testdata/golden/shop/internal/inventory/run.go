@@ -18,6 +18,7 @@ import (
 	"github.com/acme/shop/internal/platform/config"
 	"github.com/acme/shop/internal/platform/database"
 	"github.com/acme/shop/internal/platform/events"
+	"github.com/acme/shop/internal/platform/identity"
 	"github.com/acme/shop/internal/platform/logging"
 	"github.com/acme/shop/internal/platform/outbox"
 	"github.com/acme/shop/internal/platform/server"
@@ -29,6 +30,20 @@ import (
 
 // DefaultPort is the port the service listens on unless PORT says otherwise.
 const DefaultPort = 8083
+
+// Peers are the other deployables of the system: the service verifies
+// their service tokens with their public keys (env <NAME>_PUBLIC_KEY).
+var Peers = []string{"gateway", "orders", "payments"}
+
+// Callers says who may call each endpoint of the service, as the blueprint
+// decides: the gateway for routed methods, the services whose calls list
+// inventory, the orchestrator of a saga for the commands its steps name, and
+// inventory itself. Everyone else gets PermissionDenied.
+var Callers = identity.Policy{
+	inventoryv1connect.InventoryServiceReserveStockProcedure: {"orders", "inventory"},
+	inventoryv1connect.InventoryServiceReleaseStockProcedure: {"orders", "inventory"},
+	inventoryv1connect.InventoryServiceGetStockProcedure:     {"gateway", "orders", "inventory"},
+}
 
 // Config is everything the service needs to run.
 type Config struct {
@@ -56,6 +71,10 @@ type Config struct {
 	// pass an in-memory exporter); otherwise spans are exported over OTLP
 	// when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 	SpanExporter sdktrace.SpanExporter
+	// Identity is the service's private key and its peers' public keys
+	// (env SERVICE_PRIVATE_KEY, <PEER>_PUBLIC_KEY); New refuses to start
+	// without it.
+	Identity *identity.Keys
 }
 
 // DefaultConfig returns the configuration used when no environment
@@ -89,6 +108,11 @@ func ConfigFromEnv() (Config, error) {
 		return cfg, err
 	}
 	cfg.Logger = logger.With("service", "inventory")
+	keys, err := identity.LoadKeys(env, "inventory", Peers)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Identity = keys
 	return cfg, env.Err()
 }
 
@@ -107,8 +131,16 @@ type Server struct {
 // New opens the database, applies migrations, connects to NATS (in the
 // background: a broker that is down delays events, not the service) and
 // builds the handler of every endpoint: the service's RPCs, /healthz,
-// /readyz, gRPC health and reflection. Close the Server when done.
+// /readyz, gRPC health and reflection. Every endpoint but health, readiness
+// and reflection requires a service token of an allowed caller (Callers).
+// Close the Server when done.
 func New(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.Identity.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: the service needs its key (env %s, see go run ./cmd/keys)", err, identity.PrivateKeyEnv)
+	}
+	if cfg.Identity.Name != "inventory" {
+		return nil, fmt.Errorf("service identity is %q, want %q", cfg.Identity.Name, "inventory")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -151,7 +183,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("JetStream: %w", err)
 	}
-	return &Server{cfg: cfg, db: db, service: service, handler: mux, tel: tel, nc: nc, js: js}, nil
+	return &Server{cfg: cfg, db: db, service: service, handler: identity.Guard(cfg.Identity, Callers, mux), tel: tel, nc: nc, js: js}, nil
 }
 
 // Service returns the service the server serves.

@@ -48,7 +48,8 @@ func TestSystem(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	httpClient := client.New()
+	// Health and readiness need no service token.
+	httpClient := client.New(nil, "")
 
 	t.Run("health", func(t *testing.T) {
 		for _, svc := range local.Services {
@@ -64,21 +65,33 @@ func TestSystem(t *testing.T) {
 			}
 		}
 	})
-	t.Run("orders", func(t *testing.T) { testOrders(t, httpClient, sys.URL("orders")) })
-	t.Run("payments", func(t *testing.T) { testPayments(t, httpClient, sys.URL("payments")) })
-	t.Run("inventory", func(t *testing.T) { testInventory(t, httpClient, sys.URL("inventory")) })
-	t.Run("saga checkout completes", func(t *testing.T) { sagaCheckout(t, httpClient, sys, true) })
+	// Each service is called as itself, a caller every service accepts for
+	// all of its methods (internal/local/identity_test.go checks the others).
+	t.Run("orders", func(t *testing.T) {
+		testOrders(t, sys.Client("orders", "orders"), sys.URL("orders"))
+	})
+	// Each service is called as itself, a caller every service accepts for
+	// all of its methods (internal/local/identity_test.go checks the others).
+	t.Run("payments", func(t *testing.T) {
+		testPayments(t, sys.Client("payments", "payments"), sys.URL("payments"))
+	})
+	// Each service is called as itself, a caller every service accepts for
+	// all of its methods (internal/local/identity_test.go checks the others).
+	t.Run("inventory", func(t *testing.T) {
+		testInventory(t, sys.Client("inventory", "inventory"), sys.URL("inventory"))
+	})
+	t.Run("saga checkout completes", func(t *testing.T) { sagaCheckout(t, sys, true) })
 	// Events cross services through the broker: the relay publishes what a
 	// command recorded, the consumer's handler calls its command, and that
 	// command's event is published in turn, with the caller's trace context.
-	t.Run("orders.OrderCancelled reaches inventory", func(t *testing.T) { flowInventoryOrderCancelled(t, httpClient, sys, false) })
+	t.Run("orders.OrderCancelled reaches inventory", func(t *testing.T) { flowInventoryOrderCancelled(t, sys, false) })
 	// A broker outage during a command loses nothing: its events are
 	// delivered once the broker is back.
 	t.Run("broker outage", func(t *testing.T) {
 		if sys.Broker() == nil {
 			t.Skip("the system uses an external NATS server")
 		}
-		flowInventoryOrderCancelled(t, httpClient, sys, true)
+		flowInventoryOrderCancelled(t, sys, true)
 	})
 }
 
@@ -239,9 +252,10 @@ func testInventory(t *testing.T, httpClient *http.Client, url string) {
 
 // flowInventoryOrderCancelled checks that orders.OrderCancelled reaches inventory: when outage is set, the
 // broker is down while the orders command runs.
-func flowInventoryOrderCancelled(t *testing.T, httpClient *http.Client, sys *local.System, outage bool) {
+func flowInventoryOrderCancelled(t *testing.T, sys *local.System, outage bool) {
 	ctx := t.Context()
 	traceParent := newTraceParent(t)
+	httpClient := sys.Client("orders", "orders")
 	producer := ordersv1connect.NewOrdersServiceClient(tracedClient(httpClient, traceParent), sys.URL("orders"), connect.WithProtoJSON())
 	createResp, err := producer.PlaceOrder(ctx, &ordersv1.PlaceOrderRequest{
 		CustomerId: "customer_id-1",
@@ -349,14 +363,14 @@ func TestSagaCheckoutCompensates(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	sagaCheckout(t, client.New(), sys, false)
+	sagaCheckout(t, sys, false)
 }
 
 // sagaCheckout creates what triggers the checkout saga and checks its outcome
 // in the saga's state on orders (GET /sagas) and in the entity.
-func sagaCheckout(t *testing.T, httpClient *http.Client, sys *local.System, succeed bool) {
+func sagaCheckout(t *testing.T, sys *local.System, succeed bool) {
 	ctx := t.Context()
-	producer := ordersv1connect.NewOrdersServiceClient(httpClient, sys.URL("orders"), connect.WithProtoJSON())
+	producer := ordersv1connect.NewOrdersServiceClient(sys.Client("orders", "orders"), sys.URL("orders"), connect.WithProtoJSON())
 	createResp, err := producer.PlaceOrder(ctx, &ordersv1.PlaceOrderRequest{
 		CustomerId: "customer_id-1",
 		Items:      []*ordersv1.LineItem{{Sku: "sku-1", Quantity: 5, PriceCents: 7}},
@@ -366,7 +380,7 @@ func sagaCheckout(t *testing.T, httpClient *http.Client, sys *local.System, succ
 	}
 	created := createResp.GetOrder()
 	if succeed {
-		st := waitForSaga(t, httpClient, sys.URL("orders"), created.GetId(), "completed")
+		st := waitForSaga(t, sys.Client("orders", "orders"), sys.URL("orders"), created.GetId(), "completed")
 		wantSagaLog(t, st, []string{
 			"reserve_stock call done",
 			"capture_payment call done",
@@ -385,7 +399,7 @@ func sagaCheckout(t *testing.T, httpClient *http.Client, sys *local.System, succ
 		}
 		return
 	}
-	st := waitForSaga(t, httpClient, sys.URL("orders"), created.GetId(), "failed")
+	st := waitForSaga(t, sys.Client("orders", "orders"), sys.URL("orders"), created.GetId(), "failed")
 	if st.FailedStep != "capture_payment" || st.Error == "" {
 		t.Errorf("failed step %q (%s), want capture_payment", st.FailedStep, st.Error)
 	}

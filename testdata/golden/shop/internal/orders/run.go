@@ -21,6 +21,7 @@ import (
 	"github.com/acme/shop/internal/platform/config"
 	"github.com/acme/shop/internal/platform/database"
 	"github.com/acme/shop/internal/platform/events"
+	"github.com/acme/shop/internal/platform/identity"
 	"github.com/acme/shop/internal/platform/logging"
 	"github.com/acme/shop/internal/platform/outbox"
 	"github.com/acme/shop/internal/platform/server"
@@ -32,6 +33,24 @@ import (
 
 // DefaultPort is the port the service listens on unless PORT says otherwise.
 const DefaultPort = 8081
+
+// Peers are the other deployables of the system: the service verifies
+// their service tokens with their public keys (env <NAME>_PUBLIC_KEY).
+var Peers = []string{"gateway", "payments", "inventory"}
+
+// Callers says who may call each endpoint of the service, as the blueprint
+// decides: the gateway for routed methods, the services whose calls list
+// orders, the orchestrator of a saga for the commands its steps name, and
+// orders itself. Everyone else gets PermissionDenied.
+var Callers = identity.Policy{
+	ordersv1connect.OrdersServicePlaceOrderProcedure:   {"gateway", "orders"},
+	ordersv1connect.OrdersServiceConfirmOrderProcedure: {"gateway", "orders"},
+	ordersv1connect.OrdersServiceCancelOrderProcedure:  {"gateway", "orders"},
+	ordersv1connect.OrdersServiceGetOrderProcedure:     {"gateway", "orders"},
+	ordersv1connect.OrdersServiceListOrdersProcedure:   {"gateway", "orders"},
+	"/sagas":  {"orders"},
+	"/sagas/": {"orders"},
+}
 
 // Config is everything the service needs to run.
 type Config struct {
@@ -63,6 +82,10 @@ type Config struct {
 	// pass an in-memory exporter); otherwise spans are exported over OTLP
 	// when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 	SpanExporter sdktrace.SpanExporter
+	// Identity is the service's private key and its peers' public keys
+	// (env SERVICE_PRIVATE_KEY, <PEER>_PUBLIC_KEY); New refuses to start
+	// without it.
+	Identity *identity.Keys
 }
 
 // DefaultConfig returns the configuration used when no environment
@@ -100,6 +123,11 @@ func ConfigFromEnv() (Config, error) {
 		return cfg, err
 	}
 	cfg.Logger = logger.With("service", "orders")
+	keys, err := identity.LoadKeys(env, "orders", Peers)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Identity = keys
 	return cfg, env.Err()
 }
 
@@ -118,8 +146,16 @@ type Server struct {
 // New opens the database, applies migrations, connects to NATS (in the
 // background: a broker that is down delays events, not the service) and
 // builds the handler of every endpoint: the service's RPCs, /healthz,
-// /readyz, gRPC health and reflection. Close the Server when done.
+// /readyz, gRPC health and reflection. Every endpoint but health, readiness
+// and reflection requires a service token of an allowed caller (Callers).
+// Close the Server when done.
 func New(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.Identity.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: the service needs its key (env %s, see go run ./cmd/keys)", err, identity.PrivateKeyEnv)
+	}
+	if cfg.Identity.Name != "orders" {
+		return nil, fmt.Errorf("service identity is %q, want %q", cfg.Identity.Name, "orders")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -140,10 +176,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	store := NewStore(db)
-	httpClient := client.New()
+	signer := cfg.Identity.Signer()
 	service := NewService(store, cfg.Logger, Clients{
-		Inventory: inventoryv1connect.NewInventoryServiceClient(httpClient, cfg.InventoryURL, tel.ClientOptions()...),
-		Payments:  paymentsv1connect.NewPaymentsServiceClient(httpClient, cfg.PaymentsURL, tel.ClientOptions()...),
+		Inventory: inventoryv1connect.NewInventoryServiceClient(client.New(signer, "inventory"), cfg.InventoryURL, tel.ClientOptions()...),
+		Payments:  paymentsv1connect.NewPaymentsServiceClient(client.New(signer, "payments"), cfg.PaymentsURL, tel.ClientOptions()...),
 	})
 	mux := server.NewMux(store.Ping, ordersv1connect.OrdersServiceName)
 	service.Mount(mux, tel.HandlerOptions()...)
@@ -173,7 +209,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("JetStream: %w", err)
 	}
-	return &Server{cfg: cfg, db: db, service: service, handler: mux, tel: tel, nc: nc, js: js}, nil
+	return &Server{cfg: cfg, db: db, service: service, handler: identity.Guard(cfg.Identity, Callers, mux), tel: tel, nc: nc, js: js}, nil
 }
 
 // Service returns the service the server serves.

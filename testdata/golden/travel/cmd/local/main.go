@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"example.com/travel/internal/local"
+	"example.com/travel/internal/platform/identity"
 	"example.com/travel/internal/platform/logging"
 )
 
@@ -38,7 +39,18 @@ func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	sys, err := local.Start(ctx, local.Options{DataDir: *dataDir, Ephemeral: *ephemeral, Logger: logger})
+	// Service identity keys: those of the environment when it has them (go
+	// run ./cmd/keys -format env, loaded into the shell), so that tokens
+	// made with go run ./cmd/keys -sign are accepted; fresh ones otherwise.
+	keys, fromEnv, err := identity.SystemKeysFromEnv(os.LookupEnv, local.Deployables...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "local:", err)
+		return 2
+	}
+	if fromEnv {
+		logger.Info("service identity keys from the environment")
+	}
+	sys, err := local.Start(ctx, local.Options{DataDir: *dataDir, Ephemeral: *ephemeral, Logger: logger, Keys: keys})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "local:", err)
 		return 1

@@ -18,6 +18,7 @@ import (
 	"example.com/travel/internal/platform/config"
 	"example.com/travel/internal/platform/database"
 	"example.com/travel/internal/platform/events"
+	"example.com/travel/internal/platform/identity"
 	"example.com/travel/internal/platform/logging"
 	"example.com/travel/internal/platform/outbox"
 	"example.com/travel/internal/platform/server"
@@ -29,6 +30,20 @@ import (
 
 // DefaultPort is the port the service listens on unless PORT says otherwise.
 const DefaultPort = 8082
+
+// Peers are the other deployables of the system: the service verifies
+// their service tokens with their public keys (env <NAME>_PUBLIC_KEY).
+var Peers = []string{"gateway", "bookings", "hotels"}
+
+// Callers says who may call each endpoint of the service, as the blueprint
+// decides: the gateway for routed methods, the services whose calls list
+// flights, the orchestrator of a saga for the commands its steps name, and
+// flights itself. Everyone else gets PermissionDenied.
+var Callers = identity.Policy{
+	flightsv1connect.FlightsServiceHoldSeatProcedure:   {"flights"},
+	flightsv1connect.FlightsServiceCancelSeatProcedure: {"flights"},
+	flightsv1connect.FlightsServiceGetSeatProcedure:    {"flights"},
+}
 
 // Config is everything the service needs to run.
 type Config struct {
@@ -56,6 +71,10 @@ type Config struct {
 	// pass an in-memory exporter); otherwise spans are exported over OTLP
 	// when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 	SpanExporter sdktrace.SpanExporter
+	// Identity is the service's private key and its peers' public keys
+	// (env SERVICE_PRIVATE_KEY, <PEER>_PUBLIC_KEY); New refuses to start
+	// without it.
+	Identity *identity.Keys
 }
 
 // DefaultConfig returns the configuration used when no environment
@@ -89,6 +108,11 @@ func ConfigFromEnv() (Config, error) {
 		return cfg, err
 	}
 	cfg.Logger = logger.With("service", "flights")
+	keys, err := identity.LoadKeys(env, "flights", Peers)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Identity = keys
 	return cfg, env.Err()
 }
 
@@ -107,8 +131,16 @@ type Server struct {
 // New opens the database, applies migrations, connects to NATS (in the
 // background: a broker that is down delays events, not the service) and
 // builds the handler of every endpoint: the service's RPCs, /healthz,
-// /readyz, gRPC health and reflection. Close the Server when done.
+// /readyz, gRPC health and reflection. Every endpoint but health, readiness
+// and reflection requires a service token of an allowed caller (Callers).
+// Close the Server when done.
 func New(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.Identity.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: the service needs its key (env %s, see go run ./cmd/keys)", err, identity.PrivateKeyEnv)
+	}
+	if cfg.Identity.Name != "flights" {
+		return nil, fmt.Errorf("service identity is %q, want %q", cfg.Identity.Name, "flights")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -151,7 +183,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("JetStream: %w", err)
 	}
-	return &Server{cfg: cfg, db: db, service: service, handler: mux, tel: tel, nc: nc, js: js}, nil
+	return &Server{cfg: cfg, db: db, service: service, handler: identity.Guard(cfg.Identity, Callers, mux), tel: tel, nc: nc, js: js}, nil
 }
 
 // Service returns the service the server serves.

@@ -27,10 +27,10 @@ func BenchmarkGateway(b *testing.B) {
 	bearer := ""
 	body := "{\"tripId\":\"trip_id-1\"}"
 	b.Run("direct", func(b *testing.B) {
-		benchCalls(b, gateway.UpstreamClient("bookings", nil), sys.URL("bookings")+"/travel.bookings.v1.BookingsService/GetTrip", body, bearer)
+		benchCalls(b, gateway.UpstreamClient("bookings", sys.Keys("gateway"), nil), sys.URL("bookings")+"/travel.bookings.v1.BookingsService/GetTrip", body, bearer)
 	})
 	b.Run("gateway", func(b *testing.B) {
-		benchCalls(b, client.New(), sys.GatewayURL()+"/travel.bookings.v1.BookingsService/GetTrip", body, bearer)
+		benchCalls(b, client.New(nil, ""), sys.GatewayURL()+"/travel.bookings.v1.BookingsService/GetTrip", body, bearer)
 	})
 }
 

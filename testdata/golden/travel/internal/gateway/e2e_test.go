@@ -114,7 +114,7 @@ func TestGateway(t *testing.T) {
 	dataDir := t.TempDir()
 	sys := startSystem(t, dataDir, nil)
 	gw := sys.GatewayURL()
-	httpClient := client.New()
+	httpClient := client.New(nil, "")
 
 	t.Run("health", func(t *testing.T) {
 		for _, path := range []string{"/healthz", "/readyz"} {
@@ -173,6 +173,7 @@ func TestGateway(t *testing.T) {
 		cfg := gateway.DefaultConfig()
 		cfg.Logger = logging.Discard()
 		cfg.RateLimit = &gateway.RateLimit{RequestsPerSecond: 0.01, Burst: 2}
+		cfg.Identity = sys.Keys("gateway")
 		for name := range cfg.Upstreams {
 			cfg.Upstreams[name] = sys.URL(name)
 		}

@@ -38,6 +38,7 @@ import (
 	"github.com/rs/cors"
 
 	"example.com/travel/internal/platform/client"
+	"example.com/travel/internal/platform/identity"
 	"example.com/travel/internal/platform/telemetry"
 )
 
@@ -84,6 +85,9 @@ type Gateway struct {
 // an upstream URL missing, or no keys while a route requires auth.
 func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	cfg.setDefaults()
+	if err := cfg.Identity.Validate(); err != nil {
+		return nil, fmt.Errorf("gateway: service identity: %w", err)
+	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	g := &Gateway{
 		cfg:     cfg,
@@ -123,7 +127,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			return nil, fmt.Errorf("gateway: %s: %q is not an http(s) URL of the %s service", up.Env, raw, up.Name)
 		}
 		g.bases[up.Name] = base
-		g.clients[up.Name] = upstreamClient(up.Name, tel)
+		g.clients[up.Name] = upstreamClient(up.Name, cfg.Identity, tel)
 		services = append(services, vanguard.NewService(up.ProtoService, g.proxy(up.Name)))
 	}
 	transcoder, err := vanguard.NewTranscoder(services)
@@ -172,9 +176,9 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 
 // upstreamClient is the HTTP client the gateway calls the service named
 // service with: every call to a service goes through it, carrying the
-// request's trace context.
-func upstreamClient(service string, tel *telemetry.Telemetry) *http.Client {
-	c := client.New()
+// gateway's service token for that service and the request's trace context.
+func upstreamClient(service string, keys *identity.Keys, tel *telemetry.Telemetry) *http.Client {
+	c := client.New(keys.Signer(), service)
 	if tel != nil {
 		c.Transport = tel.Transport(c.Transport)
 	}

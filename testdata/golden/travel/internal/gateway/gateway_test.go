@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"example.com/travel/internal/platform/identity"
 	"example.com/travel/internal/platform/logging"
 )
 
@@ -57,6 +58,7 @@ func newTestGateway(t *testing.T, up *fakeUpstream, key *DevKey, change func(*Co
 	cfg.Logger = logging.Discard()
 	cfg.RateLimit = nil
 	cfg.Auth = testAuth(mustJWKS(t, key))
+	cfg.Identity = testIdentity(t)
 	for name := range cfg.Upstreams {
 		cfg.Upstreams[name] = up.srv.URL
 	}
@@ -69,6 +71,16 @@ func newTestGateway(t *testing.T, up *fakeUpstream, key *DevKey, change func(*Co
 	}
 	t.Cleanup(func() { g.Close() })
 	return g.Handler()
+}
+
+// testIdentity is a fresh service identity for the gateway.
+func testIdentity(t *testing.T) *identity.Keys {
+	t.Helper()
+	keys, err := identity.GenerateKeys(identity.Gateway)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys[identity.Gateway]
 }
 
 func serve(h http.Handler, method, path, body string, header http.Header) *httptest.ResponseRecorder {
@@ -105,8 +117,12 @@ func TestIdentityHeaders(t *testing.T) {
 			t.Fatalf("%s: status %d: %s", rt.Procedure, rec.Code, rec.Body)
 		}
 		got := up.last(t)
-		if got.Get("X-Service-Token") != "" || got.Get("X-User-Tenant") != "" || got.Get("Authorization") != "" {
+		if got.Get("X-User-Tenant") != "" || got.Get("Authorization") != "" {
 			t.Errorf("%s: forwarded %v", rt.Procedure, got)
+		}
+		// The service gets the gateway's own token, never the caller's.
+		if tok := got.Get("X-Service-Token"); tok == "" || tok == "forged" {
+			t.Errorf("%s: X-Service-Token %q, want the gateway's", rt.Procedure, tok)
 		}
 		wantSubject, wantRoles := "", ""
 		if rt.Auth {
@@ -219,6 +235,7 @@ func TestMetrics(t *testing.T) {
 	cfg.Logger = logging.Discard()
 	cfg.RateLimit = nil
 	cfg.Auth = testAuth(mustJWKS(t, key))
+	cfg.Identity = testIdentity(t)
 	for name := range cfg.Upstreams {
 		cfg.Upstreams[name] = up.srv.URL
 	}

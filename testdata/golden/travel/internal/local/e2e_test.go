@@ -48,7 +48,8 @@ func TestSystem(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	httpClient := client.New()
+	// Health and readiness need no service token.
+	httpClient := client.New(nil, "")
 
 	t.Run("health", func(t *testing.T) {
 		for _, svc := range local.Services {
@@ -64,21 +65,33 @@ func TestSystem(t *testing.T) {
 			}
 		}
 	})
-	t.Run("bookings", func(t *testing.T) { testBookings(t, httpClient, sys.URL("bookings")) })
-	t.Run("flights", func(t *testing.T) { testFlights(t, httpClient, sys.URL("flights")) })
-	t.Run("hotels", func(t *testing.T) { testHotels(t, httpClient, sys.URL("hotels")) })
-	t.Run("saga trip completes", func(t *testing.T) { sagaTrip(t, httpClient, sys, true) })
+	// Each service is called as itself, a caller every service accepts for
+	// all of its methods (internal/local/identity_test.go checks the others).
+	t.Run("bookings", func(t *testing.T) {
+		testBookings(t, sys.Client("bookings", "bookings"), sys.URL("bookings"))
+	})
+	// Each service is called as itself, a caller every service accepts for
+	// all of its methods (internal/local/identity_test.go checks the others).
+	t.Run("flights", func(t *testing.T) {
+		testFlights(t, sys.Client("flights", "flights"), sys.URL("flights"))
+	})
+	// Each service is called as itself, a caller every service accepts for
+	// all of its methods (internal/local/identity_test.go checks the others).
+	t.Run("hotels", func(t *testing.T) {
+		testHotels(t, sys.Client("hotels", "hotels"), sys.URL("hotels"))
+	})
+	t.Run("saga trip completes", func(t *testing.T) { sagaTrip(t, sys, true) })
 	// Events cross services through the broker: the relay publishes what a
 	// command recorded, the consumer's handler calls its command, and that
 	// command's event is published in turn, with the caller's trace context.
-	t.Run("bookings.TripRequested reaches flights", func(t *testing.T) { flowFlightsTripRequested(t, httpClient, sys, false) })
+	t.Run("bookings.TripRequested reaches flights", func(t *testing.T) { flowFlightsTripRequested(t, sys, false) })
 	// A broker outage during a command loses nothing: its events are
 	// delivered once the broker is back.
 	t.Run("broker outage", func(t *testing.T) {
 		if sys.Broker() == nil {
 			t.Skip("the system uses an external NATS server")
 		}
-		flowFlightsTripRequested(t, httpClient, sys, true)
+		flowFlightsTripRequested(t, sys, true)
 	})
 }
 
@@ -262,9 +275,10 @@ func testHotels(t *testing.T, httpClient *http.Client, url string) {
 
 // flowFlightsTripRequested checks that bookings.TripRequested reaches flights: when outage is set, the
 // broker is down while the bookings command runs.
-func flowFlightsTripRequested(t *testing.T, httpClient *http.Client, sys *local.System, outage bool) {
+func flowFlightsTripRequested(t *testing.T, sys *local.System, outage bool) {
 	ctx := t.Context()
 	traceParent := newTraceParent(t)
+	httpClient := sys.Client("bookings", "bookings")
 	producer := bookingsv1connect.NewBookingsServiceClient(tracedClient(httpClient, traceParent), sys.URL("bookings"), connect.WithProtoJSON())
 	if outage {
 		sys.Broker().Stop()
@@ -353,9 +367,9 @@ func waitForEvent(t *testing.T, sys *local.System, subject, traceParent string) 
 }
 
 // sagaTrip creates what triggers the trip saga and checks its outcome in the entity.
-func sagaTrip(t *testing.T, httpClient *http.Client, sys *local.System, succeed bool) {
+func sagaTrip(t *testing.T, sys *local.System, succeed bool) {
 	ctx := t.Context()
-	producer := bookingsv1connect.NewBookingsServiceClient(httpClient, sys.URL("bookings"), connect.WithProtoJSON())
+	producer := bookingsv1connect.NewBookingsServiceClient(sys.Client("bookings", "bookings"), sys.URL("bookings"), connect.WithProtoJSON())
 	createResp, err := producer.RequestTrip(ctx, &bookingsv1.RequestTripRequest{
 		Traveller:   "traveller-1",
 		Destination: "destination-1",

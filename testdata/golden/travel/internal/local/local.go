@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -24,7 +25,9 @@ import (
 	"example.com/travel/internal/flights"
 	"example.com/travel/internal/gateway"
 	"example.com/travel/internal/hotels"
+	"example.com/travel/internal/platform/client"
 	"example.com/travel/internal/platform/events/embedded"
+	"example.com/travel/internal/platform/identity"
 )
 
 // Options of Start.
@@ -43,6 +46,9 @@ type Options struct {
 	// SpanExporter, when set, receives the spans of every service (tests
 	// pass a tracetest.InMemoryExporter); Stop leaves it open.
 	SpanExporter sdktrace.SpanExporter
+	// Keys are the service identities of the deployables (Deployables);
+	// nil generates fresh ones in memory.
+	Keys map[string]*identity.Keys
 	// NATSURL is a NATS server with JetStream to use; empty starts an
 	// embedded one on 127.0.0.1:4222 (a free port when Ephemeral) with its
 	// store in DataDir/nats.
@@ -69,8 +75,13 @@ var Services = []struct {
 	{"hotels", 8083},
 }
 
+// Deployables are the names with a service identity: Start generates a
+// fresh key for each, so local runs need no key setup.
+var Deployables = []string{"gateway", "bookings", "flights", "hotels"}
+
 // System is a running system.
 type System struct {
+	keys       map[string]*identity.Keys
 	broker     *embedded.Server // nil when Options.NATSURL named a server
 	natsURL    string
 	urls       map[string]string
@@ -103,7 +114,20 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
-	s := &System{urls: map[string]string{}}
+	keys := opts.Keys
+	if keys == nil {
+		generated, err := identity.GenerateKeys(Deployables...)
+		if err != nil {
+			return nil, fmt.Errorf("service keys: %w", err)
+		}
+		keys = generated
+	}
+	for _, name := range Deployables {
+		if err := keys[name].Validate(); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	s := &System{urls: map[string]string{}, keys: keys}
 	listeners := map[string]net.Listener{}
 	closeListeners := func() {
 		for _, ln := range listeners {
@@ -166,6 +190,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		cfg.ShutdownTimeout = opts.ShutdownTimeout
 		cfg.Logger = opts.Logger.With("service", "bookings")
 		cfg.SpanExporter = opts.SpanExporter
+		cfg.Identity = s.keys["bookings"]
 		cfg.NATSURL = s.natsURL
 		if opts.EventRetryBackoff > 0 {
 			cfg.EventRetryBackoff = opts.EventRetryBackoff
@@ -182,6 +207,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		cfg.ShutdownTimeout = opts.ShutdownTimeout
 		cfg.Logger = opts.Logger.With("service", "flights")
 		cfg.SpanExporter = opts.SpanExporter
+		cfg.Identity = s.keys["flights"]
 		cfg.NATSURL = s.natsURL
 		if opts.EventRetryBackoff > 0 {
 			cfg.EventRetryBackoff = opts.EventRetryBackoff
@@ -198,6 +224,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		cfg.ShutdownTimeout = opts.ShutdownTimeout
 		cfg.Logger = opts.Logger.With("service", "hotels")
 		cfg.SpanExporter = opts.SpanExporter
+		cfg.Identity = s.keys["hotels"]
 		cfg.NATSURL = s.natsURL
 		if opts.EventRetryBackoff > 0 {
 			cfg.EventRetryBackoff = opts.EventRetryBackoff
@@ -212,6 +239,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		cfg := gateway.DefaultConfig()
 		cfg.Logger = opts.Logger.With("service", gatewayName)
 		cfg.SpanExporter = opts.SpanExporter
+		cfg.Identity = s.keys[gatewayName]
 		cfg.ShutdownTimeout = opts.ShutdownTimeout
 		for name := range cfg.Upstreams {
 			cfg.Upstreams[name] = s.urls[name]
@@ -258,6 +286,25 @@ const gatewayName = "gateway"
 
 // GatewayURL returns the base URL of the gateway: the system's entry point.
 func (s *System) GatewayURL() string { return s.gatewayURL }
+
+// Keys returns the service identity of a deployable (a service or
+// "gateway"), nil for an unknown name.
+func (s *System) Keys(name string) *identity.Keys { return s.keys[name] }
+
+// Signer returns what signs service tokens as the deployable name, nil for
+// an unknown name.
+func (s *System) Signer(name string) *identity.Signer {
+	if k := s.keys[name]; k != nil {
+		return k.Signer()
+	}
+	return nil
+}
+
+// Client returns an HTTP client calling the service callee as the
+// deployable caller: each request carries caller's service token for callee.
+func (s *System) Client(caller, callee string) *http.Client {
+	return client.New(s.Signer(caller), callee)
+}
 
 // NATSURL returns the URL of the NATS server carrying the events.
 func (s *System) NATSURL() string { return s.natsURL }

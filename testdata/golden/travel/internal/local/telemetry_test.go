@@ -13,7 +13,6 @@ import (
 	bookingsv1 "example.com/travel/gen/travel/bookings/v1"
 	"example.com/travel/gen/travel/bookings/v1/bookingsv1connect"
 	"example.com/travel/internal/local"
-	"example.com/travel/internal/platform/client"
 	"example.com/travel/internal/platform/logging"
 )
 
@@ -29,7 +28,7 @@ func TestMetrics(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	httpClient := client.New()
+	httpClient := sys.Client("bookings", "bookings")
 	url := sys.URL("bookings")
 	svc := bookingsv1connect.NewBookingsServiceClient(httpClient, url, connect.WithProtoJSON())
 	// Whatever the call returns, it is counted under its code.

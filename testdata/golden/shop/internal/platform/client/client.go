@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/acme/shop/internal/platform/idempotency"
+	"github.com/acme/shop/internal/platform/identity"
 	"github.com/acme/shop/internal/platform/outbox"
 )
 
@@ -17,22 +18,26 @@ import (
 // https:// URLs and unencrypted HTTP/2 (h2c) for http:// URLs, so the
 // Connect, gRPC and gRPC-Web protocols all work against microforge servers.
 // Each request carries the trace context (traceparent) and idempotency key
-// (Idempotency-Key) of its context.
-func New() *http.Client {
+// (Idempotency-Key) of its context and, unless signer is nil, a fresh
+// service token (X-Service-Token) naming signer's deployable as the caller
+// and audience as the callee: a client calls one service.
+func New(signer *identity.Signer, audience string) *http.Client {
 	protocols := new(http.Protocols)
 	protocols.SetHTTP2(true)
 	protocols.SetUnencryptedHTTP2(true)
-	return &http.Client{
-		Transport: propagate{&http.Transport{
-			Protocols: protocols,
-			DialContext: (&net.Dialer{
-				Timeout:   5 * time.Second,
-				KeepAlive: 30 * time.Second,
-			}).DialContext,
-			ForceAttemptHTTP2: true,
-			IdleConnTimeout:   90 * time.Second,
-		}},
+	var transport http.RoundTripper = &http.Transport{
+		Protocols: protocols,
+		DialContext: (&net.Dialer{
+			Timeout:   5 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		ForceAttemptHTTP2: true,
+		IdleConnTimeout:   90 * time.Second,
 	}
+	if signer != nil {
+		transport = signer.Transport(audience, transport)
+	}
+	return &http.Client{Transport: propagate{transport}}
 }
 
 // propagate sets the headers a request's context asks for.
