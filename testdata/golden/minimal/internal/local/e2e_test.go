@@ -26,6 +26,9 @@ func testOptions(t *testing.T) local.Options {
 	return local.Options{DataDir: t.TempDir(), Ephemeral: true, Logger: logging.Discard(), NATSURL: os.Getenv("TEST_NATS_URL")}
 }
 
+// newClient returns the client the test calls the services with.
+func newClient() *http.Client { return client.New() }
+
 func TestSystem(t *testing.T) {
 	sys, err := local.Start(t.Context(), testOptions(t))
 	if err != nil {
@@ -36,7 +39,7 @@ func TestSystem(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	httpClient := client.New()
+	httpClient := newClient()
 
 	t.Run("health", func(t *testing.T) {
 		for _, svc := range local.Services {

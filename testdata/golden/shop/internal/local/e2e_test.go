@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,6 +39,32 @@ func testOptions(t *testing.T) local.Options {
 	return local.Options{DataDir: t.TempDir(), Ephemeral: true, Logger: logging.Discard(), NATSURL: os.Getenv("TEST_NATS_URL")}
 }
 
+// newClient returns the client the test calls the services with.
+// Read models of CQRS services are eventually consistent: its queries ask
+// to wait until they include every event committed before the query
+// (Min-Event-Position: head).
+func newClient() *http.Client {
+	c := client.New()
+	base := c.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c.Transport = headerTransport{base: base, name: "Min-Event-Position", value: "head"}
+	return c
+}
+
+// headerTransport sets a header on every request.
+type headerTransport struct {
+	base        http.RoundTripper
+	name, value string
+}
+
+func (t headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set(t.name, t.value)
+	return t.base.RoundTrip(r)
+}
+
 func TestSystem(t *testing.T) {
 	sys, err := local.Start(t.Context(), testOptions(t))
 	if err != nil {
@@ -47,7 +75,7 @@ func TestSystem(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	httpClient := client.New()
+	httpClient := newClient()
 
 	t.Run("health", func(t *testing.T) {
 		for _, svc := range local.Services {
@@ -341,7 +369,80 @@ func TestSagaCheckoutCompensates(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	sagaCheckout(t, client.New(), sys, false)
+	sagaCheckout(t, newClient(), sys, false)
+}
+
+// Stopping the whole system in the middle of a checkout saga loses nothing.
+// With capture_payment's call held, the system stops; started again on the same
+// data, orders resumes the saga from its persisted state and it completes.
+func TestSagaCheckoutSurvivesRestart(t *testing.T) {
+	opts := testOptions(t)
+	opts.ShutdownTimeout = 500 * time.Millisecond
+	held := make(chan struct{})
+	var once sync.Once
+	opts.Middleware = func(service string, next http.Handler) http.Handler {
+		if service != "payments" {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/shop.payments.v1.PaymentsService/CapturePayment" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			once.Do(func() { close(held) })
+			<-r.Context().Done() // held until the system stops
+			http.Error(w, "stopped", http.StatusServiceUnavailable)
+		})
+	}
+	sys, err := local.Start(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	httpClient := newClient()
+	producer := ordersv1connect.NewOrdersServiceClient(httpClient, sys.URL("orders"), connect.WithProtoJSON())
+	createResp, err := producer.PlaceOrder(ctx, &ordersv1.PlaceOrderRequest{
+		CustomerId: "customer_id-1",
+		Items:      []*ordersv1.LineItem{{Sku: "sku-1", Quantity: 5, PriceCents: 7}},
+	})
+	if err != nil {
+		sys.Stop()
+		t.Fatalf("PlaceOrder: %v", err)
+	}
+	created := createResp.GetOrder()
+	select {
+	case <-held:
+	case <-time.After(30 * time.Second):
+		sys.Stop()
+		t.Fatal("the saga never called capture_payment")
+	}
+	_ = sys.Stop() // the held work never finishes: errors are expected
+
+	opts.Middleware = nil
+	opts.ShutdownTimeout = 0
+	sys, err = local.Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := sys.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	producer = ordersv1connect.NewOrdersServiceClient(httpClient, sys.URL("orders"), connect.WithProtoJSON())
+	st := waitForSaga(t, httpClient, sys.URL("orders"), created.GetId(), "completed")
+	{
+		resp, err := producer.GetOrder(ctx, &ordersv1.GetOrderRequest{
+			OrderId: created.GetId(),
+		})
+		if err != nil {
+			t.Fatalf("GetOrder: %v", err)
+		}
+		if got := resp.GetOrder().GetStatus(); got != ordersv1.OrderStatus_ORDER_STATUS_CONFIRMED {
+			t.Errorf("GetStatus() = %v, want %v", got, ordersv1.OrderStatus_ORDER_STATUS_CONFIRMED)
+		}
+	}
+	wantSagaSteps(t, st, []string{"reserve_stock call done", "capture_payment call done", "confirm_order call done"})
 }
 
 // sagaCheckout creates what triggers the checkout saga and checks its outcome
@@ -464,6 +565,23 @@ func getJSON(t *testing.T, httpClient *http.Client, url string, v any) {
 
 // wantSagaLog fails the test unless the saga's log is want, each entry
 // "step action outcome".
+// wantSagaSteps fails the test unless the saga's log has each transition
+// of want done once, in any order, whatever retries it also logged.
+func wantSagaSteps(t *testing.T, st *sagaState, want []string) {
+	t.Helper()
+	var got []string
+	for _, e := range st.Log {
+		if e.Outcome == "done" {
+			got = append(got, e.Step+" "+e.Action+" "+e.Outcome)
+		}
+	}
+	slices.Sort(got)
+	want = slices.Sorted(slices.Values(want))
+	if !slices.Equal(got, want) {
+		t.Errorf("saga transitions done %q, want %q", got, want)
+	}
+}
+
 func wantSagaLog(t *testing.T, st *sagaState, want []string) {
 	t.Helper()
 	var got []string

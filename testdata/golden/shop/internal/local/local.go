@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -37,6 +38,9 @@ type Options struct {
 	Logger *slog.Logger
 	// ShutdownTimeout bounds Stop, 10s by default.
 	ShutdownTimeout time.Duration
+	// Middleware, when set, wraps each service's handler: tests hold a call
+	// with it to stop the system in the middle of a saga.
+	Middleware func(service string, next http.Handler) http.Handler
 	// NATSURL is a NATS server with JetStream to use; empty starts an
 	// embedded one on 127.0.0.1:4222 (a free port when Ephemeral) with its
 	// store in DataDir/nats.
@@ -74,6 +78,7 @@ type System struct {
 
 // server is what every service's Server has.
 type server interface {
+	Use(mw func(http.Handler) http.Handler)
 	Serve(ctx context.Context, ln net.Listener) error
 	Close() error
 }
@@ -194,6 +199,9 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	s.cancel = cancel
 	for _, svc := range Services {
 		srv, ln := servers[svc.Name], listeners[svc.Name]
+		if opts.Middleware != nil {
+			srv.Use(func(h http.Handler) http.Handler { return opts.Middleware(svc.Name, h) })
+		}
 		s.closer = append(s.closer, srv.Close)
 		s.wg.Add(1)
 		go func() {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -37,6 +38,9 @@ func testOptions(t *testing.T) local.Options {
 	return local.Options{DataDir: t.TempDir(), Ephemeral: true, Logger: logging.Discard(), NATSURL: os.Getenv("TEST_NATS_URL")}
 }
 
+// newClient returns the client the test calls the services with.
+func newClient() *http.Client { return client.New() }
+
 func TestSystem(t *testing.T) {
 	sys, err := local.Start(t.Context(), testOptions(t))
 	if err != nil {
@@ -47,7 +51,7 @@ func TestSystem(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	httpClient := client.New()
+	httpClient := newClient()
 
 	t.Run("health", func(t *testing.T) {
 		for _, svc := range local.Services {
@@ -344,6 +348,67 @@ func waitForEvent(t *testing.T, sys *local.System, subject, traceParent string) 
 	}
 }
 
+// Stopping the whole system in the middle of a trip saga loses nothing.
+// The system stops right after the trigger, before the participants
+// reacted (with the embedded broker down, so nothing got further); started
+// again on the same data, the relay publishes the recorded events, the
+// durable consumers get them and the saga completes.
+func TestSagaTripSurvivesRestart(t *testing.T) {
+	opts := testOptions(t)
+	opts.ShutdownTimeout = 500 * time.Millisecond
+	sys, err := local.Start(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	httpClient := newClient()
+	producer := bookingsv1connect.NewBookingsServiceClient(httpClient, sys.URL("bookings"), connect.WithProtoJSON())
+	if sys.Broker() != nil {
+		sys.Broker().Stop()
+	}
+	createResp, err := producer.RequestTrip(ctx, &bookingsv1.RequestTripRequest{
+		Traveller:   "traveller-1",
+		Destination: "destination-1",
+		Nights:      6,
+	})
+	if err != nil {
+		sys.Stop()
+		t.Fatalf("RequestTrip: %v", err)
+	}
+	created := createResp.GetTrip()
+	_ = sys.Stop() // the held work never finishes: errors are expected
+
+	opts.Middleware = nil
+	opts.ShutdownTimeout = 0
+	sys, err = local.Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := sys.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	producer = bookingsv1connect.NewBookingsServiceClient(httpClient, sys.URL("bookings"), connect.WithProtoJSON())
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := producer.GetTrip(ctx, &bookingsv1.GetTripRequest{
+			TripId: created.GetId(),
+		})
+		if err != nil {
+			t.Fatalf("GetTrip: %v", err)
+		}
+		got := resp.GetTrip().GetStatus()
+		if got == bookingsv1.TripStatus_TRIP_STATUS_CONFIRMED {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GetStatus() = %v after 30s, want %v", got, bookingsv1.TripStatus_TRIP_STATUS_CONFIRMED)
+		}
+	}
+	st := waitForSaga(t, httpClient, sys.URL("bookings"), created.GetId(), "completed")
+	wantSagaSteps(t, st, []string{"hold_seat call done", "book_room call done", "confirm_trip call done"})
+}
+
 // sagaTrip creates what triggers the trip saga and checks its outcome in the entity.
 func sagaTrip(t *testing.T, httpClient *http.Client, sys *local.System, succeed bool) {
 	ctx := t.Context()
@@ -375,6 +440,13 @@ func sagaTrip(t *testing.T, httpClient *http.Client, sys *local.System, succeed 
 				t.Fatalf("GetStatus() = %v after 30s, want %v", got, bookingsv1.TripStatus_TRIP_STATUS_CONFIRMED)
 			}
 		}
+		// bookings keeps the saga's state by observing its events.
+		st := waitForSaga(t, httpClient, sys.URL("bookings"), created.GetId(), "completed")
+		wantSagaSteps(t, st, []string{
+			"hold_seat call done",
+			"book_room call done",
+			"confirm_trip call done",
+		})
 		return
 	}
 	t.Fatal("no step of the trip saga can be made to fail")
@@ -436,6 +508,23 @@ func getJSON(t *testing.T, httpClient *http.Client, url string, v any) {
 
 // wantSagaLog fails the test unless the saga's log is want, each entry
 // "step action outcome".
+// wantSagaSteps fails the test unless the saga's log has each transition
+// of want done once, in any order, whatever retries it also logged.
+func wantSagaSteps(t *testing.T, st *sagaState, want []string) {
+	t.Helper()
+	var got []string
+	for _, e := range st.Log {
+		if e.Outcome == "done" {
+			got = append(got, e.Step+" "+e.Action+" "+e.Outcome)
+		}
+	}
+	slices.Sort(got)
+	want = slices.Sorted(slices.Values(want))
+	if !slices.Equal(got, want) {
+		t.Errorf("saga transitions done %q, want %q", got, want)
+	}
+}
+
 func wantSagaLog(t *testing.T, st *sagaState, want []string) {
 	t.Helper()
 	var got []string
