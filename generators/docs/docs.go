@@ -136,6 +136,9 @@ type view struct {
 	Sagas      []readmeSaga
 	Gateway    *gatewayDoc // nil without a gateway
 
+	// EventSourced and CQRS name the services with those patterns, "" for none.
+	EventSourced, CQRS string
+
 	// Observability is nil when the blueprint observes nothing.
 	Observability *observabilityView
 }
@@ -218,6 +221,26 @@ func newView(sys *model.System) *view {
 				fmt.Sprintf("`%d`", l.Default)})
 		}
 	}
+	var sourced, cqrs []string
+	for _, svc := range sys.Services {
+		if svc.EventSourced {
+			sourced = append(sourced, "`"+svc.Name+"`")
+		}
+		if svc.AsyncReadModel {
+			cqrs = append(cqrs, "`"+svc.Name+"`")
+		}
+	}
+	v.EventSourced, v.CQRS = strings.Join(sourced, ", "), strings.Join(cqrs, ", ")
+	if len(sourced) > 0 {
+		v.Env = append(v.Env, envVar{"SNAPSHOT_EVERY", "event-sourced services: events an aggregate load folds before it stores a snapshot (0: never)", "`50`"})
+	}
+	if len(sourced) < len(sys.Services) {
+		v.Env = append(v.Env, envVar{"OUTBOX_RETENTION", "how long published events stay in the outbox (not in an event-sourced service's event store)", "`168h`"})
+	}
+	v.Env = append(v.Env,
+		envVar{"IDEMPOTENCY_RETENTION", "how long responses stored under idempotency keys and records of processed events are kept", "`168h`"},
+		envVar{"PRUNE_INTERVAL", "how often what outlived its retention is deleted (0: never)", "`1h`"},
+	)
 	if v.Events {
 		v.Env = append(v.Env,
 			envVar{"NATS_URL", "NATS server with JetStream that carries events (`cmd/local` embeds one)", "`nats://127.0.0.1:4222`"},
@@ -328,7 +351,8 @@ func readmeSagas(sys *model.System) []readmeSaga {
 	for _, sg := range sys.Sagas {
 		sv := readmeSaga{Name: sg.Name, Trigger: "`" + sg.Trigger.Service.Name + "." + sg.Trigger.Name + "`"}
 		if sg.Choreography {
-			sv.Kind = "choreographed: each participant reacts to the previous step's event; a refused step publishes a failure event the others compensate on"
+			sv.Kind = "choreographed: each participant reacts to the previous step's event; a refused step, or one still failing after its retries (dead-lettered), publishes a failure event the others compensate on. `" + sg.Trigger.Service.Name + "` keeps the saga's state by observing its events"
+			sv.State = fmt.Sprintf("curl -s http://127.0.0.1:%d/sagas", sg.Trigger.Service.Port)
 		} else {
 			sv.Kind = "orchestrated by `" + sg.Orchestrator.Name + "`, which persists every transition and resumes after a restart"
 			sv.State = fmt.Sprintf("curl -s http://127.0.0.1:%d/sagas", sg.Orchestrator.Port)

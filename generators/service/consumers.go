@@ -110,6 +110,7 @@ func newConsumerViews(sv *serviceView) {
 				if !c.SagaFirst {
 					test.Imports.add(sv.Sys.Module + "/internal/platform/outbox")
 				}
+				test.Imports.add("errors", "strings")
 			} else {
 				for _, b := range c.Inputs {
 					if b.Source == nil {

@@ -13,6 +13,9 @@ type e2eView struct {
 	Flows    []*e2eFlow
 	Sagas    []*e2eSaga
 	Imports  imports
+	// ConsistentReads: a service has CQRS read models, so the test's
+	// queries wait for them.
+	ConsistentReads bool
 }
 
 // e2eService is the scenario of one service: create an entity over the
@@ -58,6 +61,9 @@ func newE2EView(sv *systemView) *e2eView {
 			continue // nothing to call: the health checks cover it
 		}
 		v.Services = append(v.Services, newE2EService(s, v.Imports))
+	}
+	for _, s := range sv.Services {
+		v.ConsistentReads = v.ConsistentReads || s.CQRS
 	}
 	if sv.Broker {
 		v.Imports.add("os")
@@ -348,6 +354,17 @@ type e2eSaga struct {
 	Log          []string    // "step action outcome" of a successful run
 	Done         *assignment // entity status after success; nil when no step sets one
 	Fail         *e2eSagaFailure
+	Crash        *e2eSagaCrash
+}
+
+// e2eSagaCrash stops the whole system in the middle of a saga and starts it
+// again on the same data: an orchestrated saga's step call is held until
+// the system stops; a choreography stops right after its trigger.
+type e2eSagaCrash struct {
+	Test      string // "TestSagaCheckoutSurvivesRestart"
+	Service   string // the held step's service, "" for a choreography
+	Procedure string // its procedure, "/shop.payments.v1.PaymentsService/CapturePayment"
+	Step      string // "capture_payment"
 }
 
 // e2eSagaFailure makes a step fail by lowering a limit through its
@@ -410,6 +427,7 @@ func newE2ESagas(sys *systemView, im imports) []*e2eSaga {
 					es.Done = s
 				}
 			}
+			es.Crash = &e2eSagaCrash{Test: "TestSaga" + sg.Pascal + "SurvivesRestart"}
 			if sg.Choreography {
 				if es.Done == nil {
 					continue // nothing shows the outcome
@@ -417,6 +435,10 @@ func newE2ESagas(sys *systemView, im imports) []*e2eSaga {
 				out = append(out, es)
 				continue
 			}
+			held := sg.Steps[min(1, len(sg.Steps)-1)]
+			cmd := held.Call.Command
+			es.Crash.Service, es.Crash.Step = cmd.Service.Name, held.Name
+			es.Crash.Procedure = "/" + cmd.Service.ProtoPackage + "." + cmd.Service.ProtoService + "/" + cmd.Name
 			es.Orchestrator = sg.Orchestrator.Name
 			es.Fail = sagaFailure(sg, trigger)
 			if es.Fail != nil && sg.OnFailure != nil {
@@ -426,7 +448,12 @@ func newE2ESagas(sys *systemView, im imports) []*e2eSaga {
 		}
 	}
 	if len(out) > 0 {
-		im.add("encoding/json", "fmt", "time")
+		im.add("encoding/json", "fmt", "slices", "time")
+	}
+	for _, es := range out {
+		if es.Crash != nil && es.Crash.Service != "" {
+			im.add("sync")
+		}
 	}
 	return out
 }

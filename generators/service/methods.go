@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -222,7 +223,11 @@ func commandDoc(c *model.Command, cv *commandView) []string {
 	case model.ModeCreate:
 		doc = append(doc, "It creates a new "+entity+" with a fresh id from the request.")
 	case model.ModeUpdate:
-		doc = append(doc, "It loads the "+entity+" whose id is "+c.Lookup.Name+" (NotFound when there is none) and changes it.")
+		how := ""
+		if c.Service.EventSourced {
+			how = " by folding its events"
+		}
+		doc = append(doc, "It loads the "+entity+" whose id is "+c.Lookup.Name+how+" (NotFound when there is none) and changes it.")
 	case model.ModeUpsert:
 		if c.CreateAllowed {
 			doc = append(doc, "It changes the "+entity+" with the same "+c.Lookup.Name+", or creates one when there is none.")
@@ -246,7 +251,11 @@ func commandDoc(c *model.Command, cv *commandView) []string {
 		for _, e := range cv.Events {
 			names = append(names, e.Name)
 		}
-		doc = append(doc, "It records "+englishList(names)+" in the outbox, in the same transaction.")
+		if c.Service.EventSourced {
+			doc = append(doc, "It appends "+englishList(names)+" to the event store at the next version of the "+cmp.Or(entity, "aggregate")+" (Aborted when it changed concurrently).")
+		} else {
+			doc = append(doc, "It records "+englishList(names)+" in the outbox, in the same transaction.")
+		}
 	}
 	return doc
 }

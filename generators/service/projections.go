@@ -24,15 +24,25 @@ type projectionTest struct {
 	Update    *e2eCall // nil when no command changes the entity's status
 	RespField string
 	Event     string // an event of the entity, "ordersv1.OrderConfirmed"
+	Record    string // the store method recording Event, "RecordOrderConfirmed"
+	QualGo    string // the entity's Go type, "ordersv1.Order"
+	Method    string // the create command's procedure, "/shop.orders.v1.OrdersService/PlaceOrder"
+	Query     string // a query's procedure, "" for none
 	Imports   imports
 }
 
 func newProjectionViews(sv *serviceView) {
 	svc := sv.model
-	if len(svc.Projections) == 0 {
+	if !sv.EventSourced {
 		return
 	}
 	sv.ProjectionsImports = imports{}.add("context", "fmt", "google.golang.org/protobuf/proto", sv.Sys.Module+"/internal/platform/outbox")
+	if len(svc.Projections) > 0 {
+		sv.ProjectionsImports.add("errors")
+	}
+	if sv.CQRS {
+		sv.ProjectionsImports.add("database/sql", "log/slog")
+	}
 	seen := map[*model.Entity]bool{}
 	for _, p := range svc.Projections {
 		ev := sv.entity(p.Entity)
@@ -46,7 +56,6 @@ func newProjectionViews(sv *serviceView) {
 			v.SetStatus = &assignment{st.Field.GoName, qualEnumValue(st.Field.Type.Enum, st.Value)}
 		}
 		if p.Create {
-			sv.ProjectionsImports.add("errors")
 			for _, f := range p.Entity.Message.Fields {
 				if f.Type.Kind == model.EnumType && (p.SetStatus == nil || p.SetStatus.Field != f) {
 					v.Defaults = append(v.Defaults, assignment{f.GoName, qualEnumValue(f.Type.Enum, f.Type.Enum.Values[0])})
@@ -54,6 +63,8 @@ func newProjectionViews(sv *serviceView) {
 			}
 		}
 		sv.Projections = append(sv.Projections, v)
+		ev.Folds = append(ev.Folds, v)
+		ev.Sourced = true
 		if !seen[p.Entity] {
 			seen[p.Entity] = true
 			sv.ReadModels = append(sv.ReadModels, ev)
@@ -81,7 +92,15 @@ func newProjectionViews(sv *serviceView) {
 			continue
 		}
 		t := &projectionTest{Entity: p.Entity.Name(), RespField: create.Output.Fields[0].GoName, Event: p.Event.QualGo,
-			Imports: imports{}.add("errors", "testing", "connectrpc.com/connect", "google.golang.org/protobuf/proto", sv.Sys.Module+"/internal/platform/outbox")}
+			Record: "Record" + p.Event.Name, QualGo: sv.entity(p.Entity).QualGo,
+			Method:  "/" + sv.FullService + "/" + create.Name,
+			Imports: imports{}.add("errors", "fmt", "testing", "connectrpc.com/connect", "google.golang.org/protobuf/proto", sv.Sys.Module+"/internal/platform/outbox")}
+		if len(svc.Queries) > 0 {
+			t.Query = "/" + sv.FullService + "/" + svc.Queries[0].Name
+		}
+		if sv.CQRS {
+			t.Imports.add("bytes", "context", "database/sql", "io", "net/http", "net/http/httptest", "strconv", "strings", "time", "google.golang.org/protobuf/encoding/protojson")
+		}
 		importProto(svc, t.Imports)
 		t.Create = sampleCall(create, t.Imports)
 		if update != nil {

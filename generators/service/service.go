@@ -41,6 +41,7 @@ var systemTemplates = []struct {
 	{"internal/platform/database/dbtest/dbtest.go", files.Owned},
 	{"internal/platform/logging/logging.go", files.Owned},
 	{"internal/platform/outbox/outbox.go", files.Owned},
+	{"internal/platform/outbox/projector.go", files.Owned},
 	{"internal/platform/events/events.go", files.Owned},
 	{"internal/platform/events/events_test.go", files.Owned},
 	{"internal/platform/events/embedded/embedded.go", files.Owned},
@@ -161,7 +162,7 @@ func Generate(sys *model.System) ([]files.File, error) {
 		if s.Handlers {
 			g.render(consumersTemplate, expand.Replace(consumersTemplate), s, files.Owned)
 		}
-		if len(s.Projections) > 0 {
+		if s.EventSourced {
 			g.render(projectionsTemplate, expand.Replace(projectionsTemplate), s, files.Owned)
 		}
 		if s.ProjectionTest != nil {

@@ -104,6 +104,14 @@ type serviceView struct {
 	Broker bool
 	// EventSourced: its events are appended to the event store with versions.
 	EventSourced bool
+	// CQRS: a projector builds its read models asynchronously.
+	CQRS bool
+	// SagaState: it keeps saga state (GET /sagas): of the sagas it
+	// orchestrates and of the choreographies it tracks.
+	SagaState bool
+	// Trackers are the choreographed sagas whose state it keeps by observing
+	// their events.
+	Trackers []*model.SagaTracker
 	// Handlers: the service consumes events or starts sagas from them.
 	Handlers bool
 	Source   string // CloudEvents source of its events, "/shop/orders"
@@ -169,6 +177,10 @@ type entityView struct {
 	Columns  []*column
 	Finders  []*finderView
 	Sample   string // composite literal "ordersv1.Order{...}" without id
+	// Sourced: the event store is its source of truth; Folds are the
+	// events that change it (event-sourced services).
+	Sourced bool
+	Folds   []*projectionView
 
 	model *model.Entity
 }
@@ -336,10 +348,13 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 		ProtoService: svc.ProtoService,
 		FullService:  svc.ProtoPackage + "." + svc.ProtoService,
 		InternalPkg:  svc.InternalPkg,
-		Broker:       len(svc.Events) > 0 || len(svc.Consumers) > 0 || len(svc.Orchestrates) > 0 || len(svc.Compensates) > 0,
-		Handlers:     len(svc.Consumers) > 0 || len(svc.Orchestrates) > 0 || len(svc.Compensates) > 0,
+		Broker:       len(svc.Events) > 0 || len(svc.Consumers) > 0 || len(svc.Orchestrates) > 0 || len(svc.Compensates) > 0 || len(svc.Tracks) > 0,
+		Handlers:     len(svc.Consumers) > 0 || len(svc.Orchestrates) > 0 || len(svc.Compensates) > 0 || len(svc.Tracks) > 0,
+		SagaState:    len(svc.Orchestrates) > 0 || len(svc.Tracks) > 0,
+		Trackers:     svc.Tracks,
 		Source:       "/" + sys.Name + "/" + svc.Name,
-		EventSourced: svc.Has(model.PatternEventSourcing),
+		EventSourced: svc.EventSourced,
+		CQRS:         svc.AsyncReadModel,
 		model:        svc,
 	}
 	if v.Store == "" {
@@ -374,7 +389,7 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 	for _, q := range svc.Queries {
 		v.Policy = append(v.Policy, &policyEntry{Key: svc.ConnectName + "." + svc.ProtoService + q.Name + "Procedure", Callers: goStrings(q.Callers)})
 	}
-	if len(svc.Orchestrates) > 0 {
+	if len(svc.Orchestrates) > 0 || len(svc.Tracks) > 0 {
 		// The saga state (GET /sagas, /sagas/{id}) is the service's own.
 		self := goStrings([]string{svc.Name})
 		v.Policy = append(v.Policy, &policyEntry{Key: strconv.Quote("/sagas"), Callers: self}, &policyEntry{Key: strconv.Quote("/sagas/"), Callers: self})
@@ -389,7 +404,7 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 		})
 	}
 
-	v.StoreImports = imports{}.add("context", "database/sql", "embed", "errors", "log/slog")
+	v.StoreImports = imports{}.add("context", "database/sql", "embed", "errors", "log/slog", "time", sys.Module+"/internal/platform/idempotency")
 	if len(svc.Entities) > 0 {
 		v.StoreImports.add("fmt")
 	}
@@ -441,8 +456,12 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 			sys.Module+"/internal/platform/database", sys.Module+"/internal/platform/idempotency")
 		importProto(svc, v.ServiceImports)
 	}
-	if len(svc.Orchestrates) > 0 {
+	if v.SagaState {
 		v.ServiceImports.add(sys.Module + "/internal/platform/saga")
+	}
+	if svc.AsyncReadModel {
+		v.ServiceImports.add("strconv", "time")
+		importProto(svc, v.ServiceImports)
 	}
 	v.SagaImports = imports{}.add("context", "fmt", "google.golang.org/protobuf/proto", sys.Module+"/internal/platform/saga")
 	newSagaViews(v)
@@ -498,7 +517,7 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 		v.ConsumersImports.add("fmt", "google.golang.org/protobuf/proto")
 		importProto(svc, v.ConsumersImports)
 	}
-	if len(v.Failures) > 0 {
+	if len(v.Failures) > 0 || len(svc.Tracks) > 0 {
 		v.ConsumersImports.add(sys.Module + "/internal/platform/saga")
 	}
 	for _, c := range v.Compensations {
@@ -652,7 +671,7 @@ type ddl struct {
 // to the blueprint later get the next versions.
 func (v *serviceView) migrations(dialect string) []ddl {
 	q := func(s string) string { return quoteIdent(dialect, s) }
-	out := []ddl{outboxDDL(dialect, len(v.model.Orchestrates) > 0)}
+	out := []ddl{outboxDDL(dialect, v.SagaState, v.EventSourced)}
 	for i, e := range v.Entities {
 		var cols []string
 		for j, c := range e.Columns {
@@ -677,8 +696,10 @@ func (v *serviceView) migrations(dialect string) []ddl {
 // outboxDDL is the first migration of every service: the outbox its
 // commands record events in, the processed_events table its event
 // consumers deduplicate deliveries with, the idempotency_keys its commands
-// answer repeated calls from and, for saga orchestrators, the saga state.
-func outboxDDL(dialect string, sagas bool) ddl {
+// answer repeated calls from, for event-sourced services the snapshots of
+// their aggregates and the checkpoints of their projections and, for saga
+// orchestrators, the saga state.
+func outboxDDL(dialect string, sagas, sourced bool) ddl {
 	types := map[string][]string{
 		dialectPostgres: {"BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "TEXT", "TEXT", "TEXT", "BYTEA", "TIMESTAMPTZ"},
 		dialectMySQL:    {"BIGINT AUTO_INCREMENT PRIMARY KEY", "VARCHAR(64)", "VARCHAR(255)", "VARCHAR(255)", "LONGBLOB", "DATETIME(6)"},
@@ -723,6 +744,22 @@ func outboxDDL(dialect string, sagas bool) ddl {
 			"    created_at "+ts+" NOT NULL,\n"+
 			"    PRIMARY KEY (idem_key, method)\n"+
 			");")
+	if sourced {
+		out.Up = append(out.Up,
+			"CREATE TABLE snapshots (\n"+
+				"    aggregate_id "+subject+" NOT NULL PRIMARY KEY,\n"+
+				"    version "+version+" NOT NULL,\n"+
+				"    state "+blob+" NOT NULL,\n"+
+				"    taken_at "+ts+" NOT NULL\n"+
+				");",
+			"CREATE TABLE projection_checkpoints (\n"+
+				"    name "+subject+" NOT NULL PRIMARY KEY,\n"+
+				"    last_seq "+version+" NOT NULL,\n"+
+				"    updated_at "+ts+" NOT NULL\n"+
+				");",
+		)
+		out.Down = append([]string{"DROP TABLE projection_checkpoints;", "DROP TABLE snapshots;"}, out.Down...)
+	}
 	if sagas {
 		intType := map[string]string{dialectPostgres: "INTEGER", dialectMySQL: "INT", dialectSQLite: "INTEGER"}[dialect]
 		out.Up = append(out.Up,
@@ -762,9 +799,20 @@ func outboxDDL(dialect string, sagas bool) ddl {
 // newStoreTestImports are the imports of service_test.go, which also
 // builds each entity's sample.
 func newStoreTestImports(v *serviceView) imports {
-	im := imports{}.add("testing", "connectrpc.com/connect",
+	im := imports{}.add("testing", "time", "connectrpc.com/connect",
+		"google.golang.org/protobuf/types/known/wrapperspb",
 		v.Sys.Module+"/internal/platform/database/dbtest",
+		v.Sys.Module+"/internal/platform/idempotency",
 		v.Sys.Module+"/internal/platform/logging")
+	if !v.EventSourced || v.CQRS || len(v.ReadModels) > 0 {
+		im.add(v.Sys.Module + "/internal/platform/outbox")
+	}
+	if v.CQRS {
+		im.add("context")
+	}
+	if len(v.Trackers) > 0 {
+		im.add(v.Sys.Module+"/internal/platform/events", v.Sys.Module+"/internal/platform/outbox", v.Sys.Module+"/internal/platform/saga")
+	}
 	if len(v.Entities) > 0 {
 		im.add("errors", "google.golang.org/protobuf/proto")
 	}

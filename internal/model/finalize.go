@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"path"
 	"strings"
 )
@@ -62,6 +63,7 @@ func Finalize(sys *System) {
 		}
 	}
 	for _, svc := range sys.Services {
+		decideTrackers(sys, svc)
 		decideCompensations(sys, svc)
 		decideConsumers(sys, svc)
 		decideClients(sys, svc)
@@ -165,10 +167,13 @@ func decideCallers(sys *System) {
 }
 
 // decideProjections derives how an event-sourced service's events fold into
-// its entities.
+// its entities. CQRS needs the events of every change to build its read
+// model from, so a cqrs service is event-sourced too.
 func decideProjections(svc *Service) {
 	svc.Projections = nil
-	if !svc.Has(PatternEventSourcing) {
+	svc.EventSourced = svc.Has(PatternEventSourcing) || svc.Has(PatternCQRS)
+	svc.AsyncReadModel = svc.Has(PatternCQRS)
+	if !svc.EventSourced {
 		return
 	}
 	for _, ev := range svc.Events {
@@ -195,6 +200,44 @@ func decideProjections(svc *Service) {
 			}
 		}
 		svc.Projections = append(svc.Projections, p)
+	}
+}
+
+// decideTrackers makes the service that emits a choreographed saga's
+// trigger keep the saga's state: it observes the trigger, the first event of
+// each step's, compensation's and on_failure's command, and the failure
+// event.
+func decideTrackers(sys *System, svc *Service) {
+	svc.Tracks = nil
+	for _, sg := range sys.Sagas {
+		if !sg.Choreography || sg.Trigger.Service != svc {
+			continue
+		}
+		tr := &SagaTracker{Saga: sg}
+		add := func(kind, step string, last bool, subject string) {
+			for _, o := range tr.Observers {
+				if o.Subject == subject {
+					return // one consumer per subject
+				}
+			}
+			name := fmt.Sprintf("%s_saga_%s_observe_%d", svc.Name, sg.Name, len(tr.Observers)+1)
+			tr.Observers = append(tr.Observers, &SagaObserver{Kind: kind, Step: step, Last: last, Subject: subject,
+				Durable: name, DeadLetter: sys.Name + "." + DeadLetterPrefix + "." + name})
+		}
+		add(ObserveTrigger, "", false, sg.Trigger.Subject)
+		for i, st := range sg.Steps {
+			if ev := st.Call.Command.Emits; len(ev) > 0 {
+				add(ObserveCall, st.Name, i == len(sg.Steps)-1, ev[0].Subject)
+			}
+			if st.Compensate != nil && len(st.Compensate.Command.Emits) > 0 {
+				add(ObserveCompensate, st.Name, false, st.Compensate.Command.Emits[0].Subject)
+			}
+		}
+		if f := sg.OnFailure; f != nil && len(f.Command.Emits) > 0 {
+			add(ObserveOnFailure, f.Command.Service.Name+"."+f.Command.Name, false, f.Command.Emits[0].Subject)
+		}
+		add(ObserveFailed, "", false, sg.FailedSubject)
+		svc.Tracks = append(svc.Tracks, tr)
 	}
 }
 

@@ -88,6 +88,14 @@ type Service struct {
 	// event-sourced services, whose read models can be rebuilt by replaying
 	// the event store (filled by Finalize).
 	Projections []*Projection
+	// EventSourced: the event store is the source of truth of its entities
+	// (patterns event-sourcing or cqrs): commands load an entity by folding
+	// its events and append new ones at the next version.
+	EventSourced bool
+	// AsyncReadModel (pattern cqrs): a projector builds the read model from
+	// the event store after the commands commit; otherwise commands fold
+	// their events into it in their own transaction.
+	AsyncReadModel bool
 	// Compensates lists, per choreographed saga it takes part in with a
 	// compensation or the on_failure call, what it does when the saga
 	// fails (filled by Finalize).
@@ -96,6 +104,10 @@ type Service struct {
 	// its procedures, GatewayCaller first, then services in blueprint order
 	// (filled by Finalize; see Command.Callers).
 	Callers []string
+	// Tracks lists the choreographed sagas whose trigger the service emits:
+	// it keeps their state (GET /sagas) by observing their events (filled
+	// by Finalize).
+	Tracks []*SagaTracker
 
 	// Derived by Finalize.
 	Pascal        string // "Orders"
@@ -462,6 +474,33 @@ type Compensations struct {
 	Durable    string // "flights_saga_trip_failed"
 	DeadLetter string
 }
+
+// SagaTracker is how a service keeps the state of a choreographed saga:
+// one durable consumer per event that shows a transition.
+type SagaTracker struct {
+	Saga      *Saga
+	Observers []*SagaObserver
+}
+
+// SagaObserver consumes one event of a choreographed saga and records the
+// transition it shows.
+type SagaObserver struct {
+	Kind       string // ObserveTrigger, ObserveCall, ObserveFailed, ObserveCompensate, ObserveOnFailure
+	Step       string // the step ("hold_seat"), or the on_failure command ("bookings.RejectTrip")
+	Last       bool   // ObserveCall of the last step: the saga completed
+	Subject    string
+	Durable    string // "bookings_saga_trip_observe_1"
+	DeadLetter string
+}
+
+// Observer kinds.
+const (
+	ObserveTrigger    = "trigger"
+	ObserveCall       = "call"
+	ObserveFailed     = "failed"
+	ObserveCompensate = "compensate"
+	ObserveOnFailure  = "on_failure"
+)
 
 // SagaStep is one step and its optional compensation.
 type SagaStep struct {

@@ -110,3 +110,45 @@ func TestTravelPatterns(t *testing.T) {
 		t.Errorf("a choreography has no orchestrator: %+v", hotels)
 	}
 }
+
+// orders is event-sourced with CQRS read models; the other shop services
+// keep plain tables. A choreography's trigger service tracks the saga's
+// state by observing the trigger, each step's, compensation's and
+// on_failure's event, and the failure event.
+func TestEventSourcingAndSagaTrackers(t *testing.T) {
+	shop := load(t, "shop")
+	if o := shop.Service("orders"); !o.EventSourced || !o.AsyncReadModel {
+		t.Errorf("orders: event-sourced %v, async read model %v", o.EventSourced, o.AsyncReadModel)
+	}
+	if p := shop.Service("payments"); p.EventSourced || p.AsyncReadModel || len(p.Tracks) != 0 {
+		t.Errorf("payments: event-sourced %v, async read model %v, tracks %d", p.EventSourced, p.AsyncReadModel, len(p.Tracks))
+	}
+	travel := load(t, "travel")
+	if len(travel.Service("flights").Tracks) != 0 || len(travel.Service("hotels").Tracks) != 0 {
+		t.Error("only the trigger's service tracks the saga")
+	}
+	tracks := travel.Service("bookings").Tracks
+	if len(tracks) != 1 || tracks[0].Saga.Name != "trip" {
+		t.Fatalf("bookings tracks %+v", tracks)
+	}
+	var got []string
+	for _, o := range tracks[0].Observers {
+		got = append(got, o.Kind+" "+o.Step+" "+o.Subject)
+		if o.Last != (o.Kind == model.ObserveCall && o.Step == "confirm_trip") {
+			t.Errorf("%s %s: last = %v", o.Kind, o.Step, o.Last)
+		}
+	}
+	want := []string{
+		"trigger  travel.bookings.trip_requested",
+		"call hold_seat travel.flights.seat_held",
+		"compensate hold_seat travel.flights.seat_cancelled",
+		"call book_room travel.hotels.room_booked",
+		"compensate book_room travel.hotels.room_cancelled",
+		"call confirm_trip travel.bookings.trip_confirmed",
+		"on_failure bookings.RejectTrip travel.bookings.trip_rejected",
+		"failed  travel.saga.trip.failed",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("observers:\n%q\nwant\n%q", got, want)
+	}
+}

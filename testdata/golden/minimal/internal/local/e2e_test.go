@@ -26,6 +26,13 @@ func testOptions(t *testing.T) local.Options {
 	return local.Options{DataDir: t.TempDir(), Ephemeral: true, Logger: logging.Discard(), NATSURL: os.Getenv("TEST_NATS_URL")}
 }
 
+// clientOf returns a client calling service as the service itself, which
+// may call every one of its methods.
+func clientOf(sys *local.System, service string) *http.Client {
+	c := sys.Client(service, service)
+	return c
+}
+
 func TestSystem(t *testing.T) {
 	sys, err := local.Start(t.Context(), testOptions(t))
 	if err != nil {
@@ -56,7 +63,7 @@ func TestSystem(t *testing.T) {
 	// Each service is called as itself, a caller every service accepts for
 	// all of its methods (internal/local/identity_test.go checks the others).
 	t.Run("notes", func(t *testing.T) {
-		testNotes(t, sys.Client("notes", "notes"), sys.URL("notes"))
+		testNotes(t, clientOf(sys, "notes"), sys.URL("notes"))
 	})
 }
 

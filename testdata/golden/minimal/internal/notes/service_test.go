@@ -10,14 +10,17 @@ import (
 	"connectrpc.com/connect"
 	notesv1 "example.com/notebook/gen/notebook/notes/v1"
 	"example.com/notebook/internal/platform/database/dbtest"
+	"example.com/notebook/internal/platform/idempotency"
 	"example.com/notebook/internal/platform/logging"
+	"example.com/notebook/internal/platform/outbox"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // newTestService returns a Service over a new, empty database with every
 // migration applied: SQLite in a temporary directory.
-func newTestService(t *testing.T) *Service {
+func newTestService(t testing.TB) *Service {
 	t.Helper()
 	db := dbtest.Open(t, "notes", "sqlite")
 	if err := Migrate(t.Context(), db, logging.Discard()); err != nil {
@@ -101,5 +104,50 @@ func TestStoreNote(t *testing.T) {
 	}
 	if err := s.Store().UpdateNote(ctx, want); !errors.Is(err, ErrNotFound) {
 		t.Errorf("update after delete: %v, want ErrNotFound", err)
+	}
+}
+
+// Prune deletes the idempotency keys and processed-event records older than
+// the cutoff and the outbox events published before it, never an
+// unpublished one.
+func TestPrune(t *testing.T) {
+	s := newTestService(t)
+	ctx := t.Context()
+	q, d := s.store.q, s.store.d
+	if err := idempotency.Save(ctx, q, d, "key-1", "Method", wrapperspb.String("response")); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"published", "unpublished"} {
+		if err := outbox.Record(ctx, q, d, id, "subject", wrapperspb.String(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recorded, err := s.Store().Outbox(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := outbox.MarkPublished(ctx, q, d, recorded[0].Seq); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if n, err := s.Store().Prune(ctx, now.Add(-time.Hour), now.Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("pruning what is younger than the retention deleted %d rows (%v), want 0", n, err)
+	}
+	n, err := s.Store().Prune(ctx, now.Add(time.Hour), now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("pruned %d rows, want the idempotency key and the published event", n)
+	}
+	left, err := s.Store().Outbox(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 || left[0].AggregateID != "unpublished" {
+		t.Errorf("outbox after pruning: %v, want the unpublished event only", left)
+	}
+	if found, err := idempotency.Load(ctx, q, d, "key-1", "Method", new(wrapperspb.StringValue)); err != nil || found {
+		t.Errorf("idempotency key after pruning: found %v, %v", found, err)
 	}
 }

@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	notesv1 "example.com/notebook/gen/notebook/notes/v1"
 	"example.com/notebook/internal/platform/database"
+	"example.com/notebook/internal/platform/idempotency"
 	"example.com/notebook/internal/platform/outbox"
 )
 
@@ -63,6 +65,26 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	return s.db.PingContext(ctx)
+}
+
+// Prune deletes what the service keeps only for a while: the idempotency
+// keys and processed-event records older than keysBefore, and the outbox
+// events published before outboxBefore. It returns how many rows it deleted.
+func (s *Store) Prune(ctx context.Context, outboxBefore, keysBefore time.Time) (int64, error) {
+	var total int64
+	n, err := outbox.Prune(ctx, s.q, s.d, outboxBefore)
+	if err != nil {
+		return total, err
+	}
+	total += n
+	for _, prune := range []func(context.Context, database.Querier, database.Dialect, time.Time) (int64, error){idempotency.Prune, idempotency.PruneProcessed} {
+		n, err := prune(ctx, s.q, s.d, keysBefore)
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
 }
 
 // Outbox returns up to limit recorded events after seq, oldest first.

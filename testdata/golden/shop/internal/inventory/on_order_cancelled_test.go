@@ -45,9 +45,7 @@ func TestOnOrderCancelledAppliesOnce(t *testing.T) {
 	if processed != 1 {
 		t.Errorf("%d processed events recorded, want 1", processed)
 	}
-}
-
-// An event whose payload does not decode is dead-lettered without retries.
+} // An event whose payload does not decode is dead-lettered without retries.
 func TestOnOrderCancelledRejectsGarbage(t *testing.T) {
 	s := newTestService(t)
 	consumers := &events.Consumers{DB: s.store.db, Logger: logging.Discard()}

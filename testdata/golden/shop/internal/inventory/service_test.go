@@ -5,18 +5,22 @@ package inventory
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	inventoryv1 "github.com/acme/shop/gen/shop/inventory/v1"
 	"github.com/acme/shop/internal/platform/database/dbtest"
+	"github.com/acme/shop/internal/platform/idempotency"
 	"github.com/acme/shop/internal/platform/logging"
+	"github.com/acme/shop/internal/platform/outbox"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // newTestService returns a Service over a new, empty database with every
 // migration applied: SQLite in a temporary directory, or the declared store
 // (mysql) when TEST_MYSQL_URL names a server (see package dbtest).
-func newTestService(t *testing.T) *Service {
+func newTestService(t testing.TB) *Service {
 	t.Helper()
 	db := dbtest.Open(t, "inventory", "mysql")
 	if err := Migrate(t.Context(), db, logging.Discard()); err != nil {
@@ -95,5 +99,50 @@ func TestStoreStock(t *testing.T) {
 	}
 	if err := s.Store().UpdateStock(ctx, want); !errors.Is(err, ErrNotFound) {
 		t.Errorf("update after delete: %v, want ErrNotFound", err)
+	}
+}
+
+// Prune deletes the idempotency keys and processed-event records older than
+// the cutoff and the outbox events published before it, never an
+// unpublished one.
+func TestPrune(t *testing.T) {
+	s := newTestService(t)
+	ctx := t.Context()
+	q, d := s.store.q, s.store.d
+	if err := idempotency.Save(ctx, q, d, "key-1", "Method", wrapperspb.String("response")); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"published", "unpublished"} {
+		if err := outbox.Record(ctx, q, d, id, "subject", wrapperspb.String(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recorded, err := s.Store().Outbox(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := outbox.MarkPublished(ctx, q, d, recorded[0].Seq); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if n, err := s.Store().Prune(ctx, now.Add(-time.Hour), now.Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("pruning what is younger than the retention deleted %d rows (%v), want 0", n, err)
+	}
+	n, err := s.Store().Prune(ctx, now.Add(time.Hour), now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("pruned %d rows, want the idempotency key and the published event", n)
+	}
+	left, err := s.Store().Outbox(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 || left[0].AggregateID != "unpublished" {
+		t.Errorf("outbox after pruning: %v, want the unpublished event only", left)
+	}
+	if found, err := idempotency.Load(ctx, q, d, "key-1", "Method", new(wrapperspb.StringValue)); err != nil || found {
+		t.Errorf("idempotency key after pruning: found %v, %v", found, err)
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,6 +38,28 @@ import (
 // instead of the embedded one.
 func testOptions(t *testing.T) local.Options {
 	return local.Options{DataDir: t.TempDir(), Ephemeral: true, Logger: logging.Discard(), NATSURL: os.Getenv("TEST_NATS_URL")}
+}
+
+// clientOf returns a client calling service as the service itself, which
+// may call every one of its methods. Read models of CQRS services are
+// eventually consistent: its queries ask to wait until they include every
+// event committed before the query (Min-Event-Position: head).
+func clientOf(sys *local.System, service string) *http.Client {
+	c := sys.Client(service, service)
+	c.Transport = headerTransport{base: c.Transport, name: "Min-Event-Position", value: "head"}
+	return c
+}
+
+// headerTransport sets a header on every request.
+type headerTransport struct {
+	base        http.RoundTripper
+	name, value string
+}
+
+func (t headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set(t.name, t.value)
+	return t.base.RoundTrip(r)
 }
 
 func TestSystem(t *testing.T) {
@@ -68,17 +92,17 @@ func TestSystem(t *testing.T) {
 	// Each service is called as itself, a caller every service accepts for
 	// all of its methods (internal/local/identity_test.go checks the others).
 	t.Run("orders", func(t *testing.T) {
-		testOrders(t, sys.Client("orders", "orders"), sys.URL("orders"))
+		testOrders(t, clientOf(sys, "orders"), sys.URL("orders"))
 	})
 	// Each service is called as itself, a caller every service accepts for
 	// all of its methods (internal/local/identity_test.go checks the others).
 	t.Run("payments", func(t *testing.T) {
-		testPayments(t, sys.Client("payments", "payments"), sys.URL("payments"))
+		testPayments(t, clientOf(sys, "payments"), sys.URL("payments"))
 	})
 	// Each service is called as itself, a caller every service accepts for
 	// all of its methods (internal/local/identity_test.go checks the others).
 	t.Run("inventory", func(t *testing.T) {
-		testInventory(t, sys.Client("inventory", "inventory"), sys.URL("inventory"))
+		testInventory(t, clientOf(sys, "inventory"), sys.URL("inventory"))
 	})
 	t.Run("saga checkout completes", func(t *testing.T) { sagaCheckout(t, sys, true) })
 	// Events cross services through the broker: the relay publishes what a
@@ -255,7 +279,7 @@ func testInventory(t *testing.T, httpClient *http.Client, url string) {
 func flowInventoryOrderCancelled(t *testing.T, sys *local.System, outage bool) {
 	ctx := t.Context()
 	traceParent := newTraceParent(t)
-	httpClient := sys.Client("orders", "orders")
+	httpClient := clientOf(sys, "orders")
 	producer := ordersv1connect.NewOrdersServiceClient(tracedClient(httpClient, traceParent), sys.URL("orders"), connect.WithProtoJSON())
 	createResp, err := producer.PlaceOrder(ctx, &ordersv1.PlaceOrderRequest{
 		CustomerId: "customer_id-1",
@@ -366,11 +390,84 @@ func TestSagaCheckoutCompensates(t *testing.T) {
 	sagaCheckout(t, sys, false)
 }
 
+// Stopping the whole system in the middle of a checkout saga loses nothing.
+// With capture_payment's call held, the system stops; started again on the same
+// data, orders resumes the saga from its persisted state and it completes.
+func TestSagaCheckoutSurvivesRestart(t *testing.T) {
+	opts := testOptions(t)
+	opts.ShutdownTimeout = 500 * time.Millisecond
+	held := make(chan struct{})
+	var once sync.Once
+	opts.Middleware = func(service string, next http.Handler) http.Handler {
+		if service != "payments" {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/shop.payments.v1.PaymentsService/CapturePayment" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			once.Do(func() { close(held) })
+			<-r.Context().Done() // held until the system stops
+			http.Error(w, "stopped", http.StatusServiceUnavailable)
+		})
+	}
+	sys, err := local.Start(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	producer := ordersv1connect.NewOrdersServiceClient(clientOf(sys, "orders"), sys.URL("orders"), connect.WithProtoJSON())
+	createResp, err := producer.PlaceOrder(ctx, &ordersv1.PlaceOrderRequest{
+		CustomerId: "customer_id-1",
+		Items:      []*ordersv1.LineItem{{Sku: "sku-1", Quantity: 5, PriceCents: 7}},
+	})
+	if err != nil {
+		sys.Stop()
+		t.Fatalf("PlaceOrder: %v", err)
+	}
+	created := createResp.GetOrder()
+	select {
+	case <-held:
+	case <-time.After(30 * time.Second):
+		sys.Stop()
+		t.Fatal("the saga never called capture_payment")
+	}
+	_ = sys.Stop() // the held work never finishes: errors are expected
+
+	opts.Middleware = nil
+	opts.ShutdownTimeout = 0
+	sys, err = local.Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := sys.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	// The restarted system has new service keys: new clients.
+	producer = ordersv1connect.NewOrdersServiceClient(clientOf(sys, "orders"), sys.URL("orders"), connect.WithProtoJSON())
+	st := waitForSaga(t, clientOf(sys, "orders"), sys.URL("orders"), created.GetId(), "completed")
+	{
+		resp, err := producer.GetOrder(ctx, &ordersv1.GetOrderRequest{
+			OrderId: created.GetId(),
+		})
+		if err != nil {
+			t.Fatalf("GetOrder: %v", err)
+		}
+		if got := resp.GetOrder().GetStatus(); got != ordersv1.OrderStatus_ORDER_STATUS_CONFIRMED {
+			t.Errorf("GetStatus() = %v, want %v", got, ordersv1.OrderStatus_ORDER_STATUS_CONFIRMED)
+		}
+	}
+	wantSagaSteps(t, st, []string{"reserve_stock call done", "capture_payment call done", "confirm_order call done"})
+}
+
 // sagaCheckout creates what triggers the checkout saga and checks its outcome
 // in the saga's state on orders (GET /sagas) and in the entity.
 func sagaCheckout(t *testing.T, sys *local.System, succeed bool) {
 	ctx := t.Context()
-	producer := ordersv1connect.NewOrdersServiceClient(sys.Client("orders", "orders"), sys.URL("orders"), connect.WithProtoJSON())
+	producer := ordersv1connect.NewOrdersServiceClient(clientOf(sys, "orders"), sys.URL("orders"), connect.WithProtoJSON())
 	createResp, err := producer.PlaceOrder(ctx, &ordersv1.PlaceOrderRequest{
 		CustomerId: "customer_id-1",
 		Items:      []*ordersv1.LineItem{{Sku: "sku-1", Quantity: 5, PriceCents: 7}},
@@ -380,7 +477,7 @@ func sagaCheckout(t *testing.T, sys *local.System, succeed bool) {
 	}
 	created := createResp.GetOrder()
 	if succeed {
-		st := waitForSaga(t, sys.Client("orders", "orders"), sys.URL("orders"), created.GetId(), "completed")
+		st := waitForSaga(t, clientOf(sys, "orders"), sys.URL("orders"), created.GetId(), "completed")
 		wantSagaLog(t, st, []string{
 			"reserve_stock call done",
 			"capture_payment call done",
@@ -399,7 +496,7 @@ func sagaCheckout(t *testing.T, sys *local.System, succeed bool) {
 		}
 		return
 	}
-	st := waitForSaga(t, sys.Client("orders", "orders"), sys.URL("orders"), created.GetId(), "failed")
+	st := waitForSaga(t, clientOf(sys, "orders"), sys.URL("orders"), created.GetId(), "failed")
 	if st.FailedStep != "capture_payment" || st.Error == "" {
 		t.Errorf("failed step %q (%s), want capture_payment", st.FailedStep, st.Error)
 	}
@@ -486,6 +583,23 @@ func getJSON(t *testing.T, httpClient *http.Client, url string, v any) {
 
 // wantSagaLog fails the test unless the saga's log is want, each entry
 // "step action outcome".
+// wantSagaSteps fails the test unless the saga's log has each transition
+// of want done once, in any order, whatever retries it also logged.
+func wantSagaSteps(t *testing.T, st *sagaState, want []string) {
+	t.Helper()
+	var got []string
+	for _, e := range st.Log {
+		if e.Outcome == "done" {
+			got = append(got, e.Step+" "+e.Action+" "+e.Outcome)
+		}
+	}
+	slices.Sort(got)
+	want = slices.Sorted(slices.Values(want))
+	if !slices.Equal(got, want) {
+		t.Errorf("saga transitions done %q, want %q", got, want)
+	}
+}
+
 func wantSagaLog(t *testing.T, st *sagaState, want []string) {
 	t.Helper()
 	var got []string

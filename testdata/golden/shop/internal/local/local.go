@@ -49,6 +49,9 @@ type Options struct {
 	// Keys are the service identities of the deployables (Deployables);
 	// nil generates fresh ones in memory.
 	Keys map[string]*identity.Keys
+	// Middleware, when set, wraps each service's handler: tests hold a call
+	// with it to stop the system in the middle of a saga.
+	Middleware func(service string, next http.Handler) http.Handler
 	// NATSURL is a NATS server with JetStream to use; empty starts an
 	// embedded one on 127.0.0.1:4222 (a free port when Ephemeral) with its
 	// store in DataDir/nats.
@@ -95,6 +98,7 @@ type System struct {
 
 // server is what every service's Server has.
 type server interface {
+	Use(mw func(http.Handler) http.Handler)
 	Serve(ctx context.Context, ln net.Listener) error
 	Close() error
 }
@@ -278,6 +282,9 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	names = append(names, gatewayName)
 	for _, name := range names {
 		srv, ln := servers[name], listeners[name]
+		if opts.Middleware != nil {
+			srv.Use(func(h http.Handler) http.Handler { return opts.Middleware(name, h) })
+		}
 		s.closer = append(s.closer, srv.Close)
 		s.wg.Add(1)
 		go func() {

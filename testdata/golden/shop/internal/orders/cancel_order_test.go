@@ -28,7 +28,7 @@ func TestCancelOrder(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CancelOrder: %v", err)
 	}
-	got, err := s.Store().GetOrder(ctx, resp.GetOrder().GetId())
+	got, err := s.Store().LoadOrder(ctx, resp.GetOrder().GetId())
 	if err != nil {
 		t.Fatalf("stored order: %v", err)
 	}

@@ -27,7 +27,7 @@ func TestConfirmOrder(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ConfirmOrder: %v", err)
 	}
-	got, err := s.Store().GetOrder(ctx, resp.GetOrder().GetId())
+	got, err := s.Store().LoadOrder(ctx, resp.GetOrder().GetId())
 	if err != nil {
 		t.Fatalf("stored order: %v", err)
 	}

@@ -13,7 +13,7 @@ import (
 //   - It checks that customer_id and items are set.
 //   - It creates a new Order with a fresh id from the request.
 //   - It computes total_cents as the sum of quantity × price_cents over items.
-//   - It records OrderPlaced in the outbox, in the same transaction.
+//   - It appends OrderPlaced to the event store at the next version of the Order (Aborted when it changed concurrently).
 //
 // Put business rules where the comments say; return connect errors
 // (connect.NewError) for the caller's mistakes.
@@ -38,9 +38,7 @@ func (s *Service) PlaceOrder(ctx context.Context, req *ordersv1.PlaceOrderReques
 	}
 	// Compute derived fields of the new Order here.
 	err := s.store.InTx(ctx, func(tx *Tx) error {
-		if err := tx.InsertOrder(ctx, order); err != nil {
-			return err
-		}
+		// The events are the change: the event store is the source of truth.
 		if err := tx.RecordOrderPlaced(ctx, order.GetId(), &ordersv1.OrderPlaced{
 			OrderId:    order.GetId(),
 			CustomerId: order.GetCustomerId(),

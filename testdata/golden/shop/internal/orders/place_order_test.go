@@ -26,7 +26,7 @@ func TestPlaceOrder(t *testing.T) {
 	if err != nil {
 		t.Fatalf("PlaceOrder: %v", err)
 	}
-	got, err := s.Store().GetOrder(ctx, resp.GetOrder().GetId())
+	got, err := s.Store().LoadOrder(ctx, resp.GetOrder().GetId())
 	if err != nil {
 		t.Fatalf("stored order: %v", err)
 	}

@@ -4,18 +4,153 @@ package orders
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	ordersv1 "github.com/acme/shop/gen/shop/orders/v1"
 	"github.com/acme/shop/internal/platform/outbox"
 	"google.golang.org/protobuf/proto"
 )
 
-// The orders service is event-sourced: every change of its entities is an
-// event appended to its event store (the outbox table, which is never
-// pruned, ordered by seq), and its tables (orders) are read models
-// the events can be folded into again.
+// The orders service is event-sourced: its event store (the outbox table,
+// which is never pruned, ordered by seq) is the source of truth of its
+// entities. A command loads an entity by folding its events, starting from
+// its newest snapshot (the Load methods), and appends the events it decides
+// on at the next versions: a concurrent change of the same entity makes it
+// fail with ErrConcurrentChange (reported as Aborted). The tables
+// (orders) are read models that only queries read;
+// a Projector builds them asynchronously from the event store (CQRS), so
+// they are eventually consistent: a command's response header
+// Event-Position and a query's request header Min-Event-Position, or
+// Service.WaitForPosition, wait for them.
+
+// applyOrder folds one event into order (nil before its first event)
+// and returns the new state; events of other entities leave it unchanged.
+func applyOrder(order *ordersv1.Order, e outbox.Event) (*ordersv1.Order, error) {
+	switch e.Type {
+	case "shop.orders.v1.OrderPlaced":
+		event := new(ordersv1.OrderPlaced)
+		if err := proto.Unmarshal(e.Payload, event); err != nil {
+			return nil, err
+		}
+		if order == nil {
+			order = &ordersv1.Order{
+				Id:     e.AggregateID,
+				Status: ordersv1.OrderStatus_ORDER_STATUS_PENDING,
+			}
+		}
+		order.CustomerId = event.GetCustomerId()
+		order.Items = event.GetItems()
+		order.TotalCents = event.GetTotalCents()
+	case "shop.orders.v1.OrderConfirmed":
+		event := new(ordersv1.OrderConfirmed)
+		if err := proto.Unmarshal(e.Payload, event); err != nil {
+			return nil, err
+		}
+		if order == nil {
+			return nil, fmt.Errorf("%s before order %q exists: %w", e.Type, e.AggregateID, ErrNotFound)
+		}
+		order.Status = ordersv1.OrderStatus_ORDER_STATUS_CONFIRMED
+	case "shop.orders.v1.OrderCancelled":
+		event := new(ordersv1.OrderCancelled)
+		if err := proto.Unmarshal(e.Payload, event); err != nil {
+			return nil, err
+		}
+		if order == nil {
+			return nil, fmt.Errorf("%s before order %q exists: %w", e.Type, e.AggregateID, ErrNotFound)
+		}
+		order.Status = ordersv1.OrderStatus_ORDER_STATUS_CANCELLED
+	}
+	return order, nil
+}
+
+// LoadOrder returns the Order with the id as its events make it: its
+// newest snapshot with the events after it folded in, or ErrNotFound when
+// it has no events. In a transaction, the events recorded next about it
+// append after the version it read. When it folded SnapshotEvery events
+// or more, it stores a new snapshot.
+func (q queries) LoadOrder(ctx context.Context, id string) (*ordersv1.Order, error) {
+	var order *ordersv1.Order
+	snapshot := new(ordersv1.Order)
+	version, err := outbox.LoadSnapshot(ctx, q.q, q.d, id, snapshot)
+	if err != nil {
+		return nil, err
+	}
+	if version > 0 {
+		order = snapshot
+	}
+	events, err := outbox.Stream(ctx, q.q, q.d, id, version)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range events {
+		if order, err = applyOrder(order, e); err != nil {
+			return nil, fmt.Errorf("fold event %d of order %q: %w", e.Version, id, err)
+		}
+		version = e.Version
+	}
+	if order == nil {
+		return nil, fmt.Errorf("order %q: %w", id, ErrNotFound)
+	}
+	if q.versions != nil {
+		q.versions[id] = version
+	}
+	if q.snapshotEvery > 0 && len(events) >= q.snapshotEvery {
+		if err := outbox.SaveSnapshot(ctx, q.q, q.d, id, version, order); err != nil {
+			return nil, err
+		}
+	}
+	return order, nil
+}
+
+// appendEvent appends event about aggregateID to the event store at the
+// version after the one Load read in this transaction, failing with
+// ErrConcurrentChange when another transaction appended it first, or after
+// the newest stored version when nothing loaded the aggregate (a new one).
+func (q queries) appendEvent(ctx context.Context, aggregateID, subject string, event proto.Message) error {
+	version, loaded := q.versions[aggregateID]
+	if loaded {
+		version++
+		if err := outbox.AppendAt(ctx, q.q, q.d, aggregateID, version, subject, event); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if version, err = outbox.Append(ctx, q.q, q.d, aggregateID, subject, event); err != nil {
+			return err
+		}
+	}
+	if q.versions != nil {
+		q.versions[aggregateID] = version
+	}
+	return nil
+}
+
+// project folds one event into the read model of the entity it is about
+// and reports whether the event is one that changes an entity.
+func (q queries) project(ctx context.Context, e outbox.Event) (bool, error) {
+	switch e.Type {
+	case "shop.orders.v1.OrderPlaced", "shop.orders.v1.OrderConfirmed", "shop.orders.v1.OrderCancelled":
+		current, err := q.GetOrder(ctx, e.AggregateID)
+		if errors.Is(err, ErrNotFound) {
+			current, err = nil, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		order, err := applyOrder(current, e)
+		if err != nil {
+			return false, err
+		}
+		if current == nil {
+			return true, q.InsertOrder(ctx, order)
+		}
+		return true, q.UpdateOrder(ctx, order)
+	}
+	return false, nil
+}
 
 // RebuildReadModels empties the read models and replays every event of the
 // event store into them, oldest first, in one transaction. It returns how
@@ -24,6 +159,7 @@ import (
 func (s *Store) RebuildReadModels(ctx context.Context) (int, error) {
 	applied := 0
 	err := s.InTx(ctx, func(tx *Tx) error {
+		applied = 0
 		if _, err := tx.q.ExecContext(ctx, "DELETE FROM "+tx.d.Quote(orderTable.Name)); err != nil {
 			return fmt.Errorf("empty orders: %w", err)
 		}
@@ -43,62 +179,26 @@ func (s *Store) RebuildReadModels(ctx context.Context) (int, error) {
 				}
 			}
 			if len(batch) < 500 {
-				return nil
+				// The projector goes on from the last replayed event.
+				return outbox.Reset(ctx, tx.q, tx.d, projectionName, after)
 			}
 		}
 	})
 	return applied, err
 }
 
-// project folds one event into the entity it is about and reports whether
-// the event is one that changes an entity.
-func (q queries) project(ctx context.Context, e outbox.Event) (bool, error) {
-	switch e.Type {
-	case "shop.orders.v1.OrderPlaced":
-		event := new(ordersv1.OrderPlaced)
-		if err := proto.Unmarshal(e.Payload, event); err != nil {
-			return false, err
-		}
-		order, err := q.GetOrder(ctx, e.AggregateID)
-		created := errors.Is(err, ErrNotFound)
-		if created {
-			order, err = &ordersv1.Order{
-				Id:     e.AggregateID,
-				Status: ordersv1.OrderStatus_ORDER_STATUS_PENDING,
-			}, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		order.CustomerId = event.GetCustomerId()
-		order.Items = event.GetItems()
-		order.TotalCents = event.GetTotalCents()
-		if created {
-			return true, q.InsertOrder(ctx, order)
-		}
-		return true, q.UpdateOrder(ctx, order)
-	case "shop.orders.v1.OrderConfirmed":
-		event := new(ordersv1.OrderConfirmed)
-		if err := proto.Unmarshal(e.Payload, event); err != nil {
-			return false, err
-		}
-		order, err := q.GetOrder(ctx, e.AggregateID)
-		if err != nil {
-			return false, err
-		}
-		order.Status = ordersv1.OrderStatus_ORDER_STATUS_CONFIRMED
-		return true, q.UpdateOrder(ctx, order)
-	case "shop.orders.v1.OrderCancelled":
-		event := new(ordersv1.OrderCancelled)
-		if err := proto.Unmarshal(e.Payload, event); err != nil {
-			return false, err
-		}
-		order, err := q.GetOrder(ctx, e.AggregateID)
-		if err != nil {
-			return false, err
-		}
-		order.Status = ordersv1.OrderStatus_ORDER_STATUS_CANCELLED
-		return true, q.UpdateOrder(ctx, order)
+// projectionName names the checkpoint of the service's projector.
+const projectionName = "orders"
+
+// newProjector returns the projector that builds the read models of store.
+func newProjector(store *Store, logger *slog.Logger) *outbox.Projector {
+	return &outbox.Projector{
+		DB:     store.db,
+		Name:   projectionName,
+		Logger: logger,
+		Apply: func(ctx context.Context, tx *sql.Tx, e outbox.Event) error {
+			_, err := queries{q: tx, d: store.db.Dialect}.project(ctx, e)
+			return err
+		},
 	}
-	return false, nil
 }

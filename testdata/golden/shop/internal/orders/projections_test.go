@@ -3,12 +3,23 @@
 package orders
 
 import (
+	"bytes"
+	"context"
+	"database/sql"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	ordersv1 "github.com/acme/shop/gen/shop/orders/v1"
 	"github.com/acme/shop/internal/platform/outbox"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -30,6 +41,7 @@ func TestRebuildReadModels(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("ConfirmOrder: %v", err)
 	}
+	waitForReadModel(t, s)
 	want, err := s.Store().GetOrder(ctx, created.GetId())
 	if err != nil {
 		t.Fatal(err)
@@ -102,5 +114,297 @@ func TestEventStoreVersions(t *testing.T) {
 	}
 	if got := s.fail(ctx, "test", err); connect.CodeOf(got) != connect.CodeAborted {
 		t.Errorf("a concurrent change is reported as %v, want aborted", connect.CodeOf(got))
+	}
+}
+
+// A command loads its aggregate by folding the aggregate's events, from
+// the newest snapshot when there is one: the snapshot and a full fold give
+// the same state, which the read model agrees with. Events recorded after a
+// load append at the version after the loaded one, so a concurrent change
+// fails instead of being lost.
+func TestLoadFoldsEvents(t *testing.T) {
+	s := newTestService(t)
+	s.Store().SetSnapshotEvery(2)
+	ctx := t.Context()
+	resp, err := s.PlaceOrder(ctx, &ordersv1.PlaceOrderRequest{
+		CustomerId: "customer_id-1",
+		Items:      []*ordersv1.LineItem{{Sku: "sku-1", Quantity: 5, PriceCents: 7}},
+	})
+	if err != nil {
+		t.Fatalf("PlaceOrder: %v", err)
+	}
+	created := resp.GetOrder()
+	for range 3 {
+		if _, err := s.ConfirmOrder(ctx, &ordersv1.ConfirmOrderRequest{
+			OrderId: created.GetId(),
+		}); err != nil {
+			t.Fatalf("ConfirmOrder: %v", err)
+		}
+	}
+	got, err := s.Store().LoadOrder(ctx, created.GetId())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitForReadModel(t, s)
+	if want, err := s.Store().GetOrder(ctx, created.GetId()); err != nil || !proto.Equal(got, want) {
+		t.Errorf("folded %v, the read model has %v (%v)", got, want, err)
+	}
+	version, err := outbox.LoadSnapshot(ctx, s.store.q, s.store.d, created.GetId(), new(ordersv1.Order))
+	if err != nil || version < 2 {
+		t.Errorf("snapshot at version %d (%v), want one after every 2 folded events", version, err)
+	}
+	if _, err := s.store.q.ExecContext(ctx, "DELETE FROM "+s.store.d.Quote(outbox.SnapshotTable)); err != nil {
+		t.Fatal(err)
+	}
+	s.Store().SetSnapshotEvery(0)
+	if full, err := s.Store().LoadOrder(ctx, created.GetId()); err != nil || !proto.Equal(full, got) {
+		t.Errorf("without the snapshot: %v (%v), with it: %v", full, err, got)
+	}
+
+	err = s.store.InTx(ctx, func(tx *Tx) error {
+		if _, err := tx.LoadOrder(ctx, created.GetId()); err != nil {
+			return err
+		}
+		// Another writer appends the next version first.
+		if err := outbox.AppendAt(ctx, tx.q, tx.d, created.GetId(), tx.versions[created.GetId()]+1, "other", &ordersv1.OrderPlaced{}); err != nil {
+			return err
+		}
+		return tx.RecordOrderPlaced(ctx, created.GetId(), &ordersv1.OrderPlaced{})
+	})
+	if !errors.Is(err, outbox.ErrConcurrentChange) {
+		t.Errorf("appending after a stale load: %v, want ErrConcurrentChange", err)
+	}
+	if _, err := s.Store().LoadOrder(ctx, "missing-id"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("loading an aggregate without events: %v, want ErrNotFound", err)
+	}
+}
+
+// Concurrent commands on one aggregate lose no update: each appends at the
+// version after the one it loaded, or fails with Aborted when another got
+// there first, so the aggregate's versions stay 1, 2, 3, ... without gaps.
+func TestConcurrentCommandsLoseNothing(t *testing.T) {
+	s := newTestService(t)
+	ctx := t.Context()
+	resp, err := s.PlaceOrder(ctx, &ordersv1.PlaceOrderRequest{
+		CustomerId: "customer_id-1",
+		Items:      []*ordersv1.LineItem{{Sku: "sku-1", Quantity: 5, PriceCents: 7}},
+	})
+	if err != nil {
+		t.Fatalf("PlaceOrder: %v", err)
+	}
+	created := resp.GetOrder()
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := s.ConfirmOrder(ctx, &ordersv1.ConfirmOrderRequest{
+				OrderId: created.GetId(),
+			})
+			errs <- err
+		}()
+	}
+	succeeded := 0
+	for range n {
+		switch err := <-errs; {
+		case err == nil:
+			succeeded++
+		case connect.CodeOf(err) != connect.CodeAborted:
+			t.Errorf("ConfirmOrder: %v, want success or aborted", err)
+		}
+	}
+	if succeeded == 0 {
+		t.Fatal("no concurrent command succeeded")
+	}
+	t.Logf("%d of %d concurrent commands succeeded, the others were aborted", succeeded, n)
+	events, err := outbox.Stream(ctx, s.store.q, s.store.d, created.GetId(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1+succeeded {
+		t.Errorf("%d events for %d successful commands after the first", len(events), succeeded)
+	}
+	for i, e := range events {
+		if e.Version != int64(i+1) {
+			t.Fatalf("event %d has version %d", i, e.Version)
+		}
+	}
+}
+
+// BenchmarkLoadOrder measures what a command spends loading an
+// aggregate with many events: folding them all, or only those after the
+// newest snapshot.
+func BenchmarkLoadOrder(b *testing.B) {
+	for _, events := range []int{100, 1000} {
+		for _, every := range []int{0, DefaultSnapshotEvery} {
+			b.Run(fmt.Sprintf("events=%d/snapshot_every=%d", events, every), func(b *testing.B) {
+				s := newPausedTestService(b)
+				s.Store().SetSnapshotEvery(every)
+				ctx := b.Context()
+				resp, err := s.PlaceOrder(ctx, &ordersv1.PlaceOrderRequest{
+					CustomerId: "customer_id-1",
+					Items:      []*ordersv1.LineItem{{Sku: "sku-1", Quantity: 5, PriceCents: 7}},
+				})
+				if err != nil {
+					b.Fatalf("PlaceOrder: %v", err)
+				}
+				id := resp.GetOrder().GetId()
+				err = s.store.InTx(ctx, func(tx *Tx) error {
+					for range events - 1 {
+						if err := tx.RecordOrderPlaced(ctx, id, &ordersv1.OrderPlaced{}); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					if _, err := s.Store().LoadOrder(ctx, id); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// Commands do not write the read models: the projector builds them from
+// the event store afterwards, applies each event once and records its
+// position.
+func TestReadModelIsAsynchronous(t *testing.T) {
+	s := newPausedTestService(t)
+	ctx := t.Context()
+	resp, err := s.PlaceOrder(ctx, &ordersv1.PlaceOrderRequest{
+		CustomerId: "customer_id-1",
+		Items:      []*ordersv1.LineItem{{Sku: "sku-1", Quantity: 5, PriceCents: 7}},
+	})
+	if err != nil {
+		t.Fatalf("PlaceOrder: %v", err)
+	}
+	created := resp.GetOrder()
+	if _, err := s.Store().GetOrder(ctx, created.GetId()); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the read model changed before the projector ran: %v", err)
+	}
+	applied, err := s.Projector().CatchUp(ctx)
+	if err != nil || applied == 0 {
+		t.Fatalf("CatchUp applied %d events (%v), want the command's", applied, err)
+	}
+	if _, err := s.Store().GetOrder(ctx, created.GetId()); err != nil {
+		t.Errorf("after the projector ran: %v", err)
+	}
+	head, err := outbox.Head(ctx, s.store.q, s.store.d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pos, err := s.Projector().Position(ctx); err != nil || pos != head {
+		t.Errorf("projection position %d (%v), want the newest event %d", pos, err, head)
+	}
+	if again, err := s.Projector().CatchUp(ctx); err != nil || again != 0 {
+		t.Errorf("a second CatchUp applied %d events (%v), want none", again, err)
+	}
+}
+
+// A missing seq (a transaction that has not committed yet, or rolled back)
+// holds the projector back until GapTimeout, and every event is applied
+// once, in seq order.
+func TestProjectorWaitsForGaps(t *testing.T) {
+	s := newPausedTestService(t)
+	ctx := t.Context()
+	q, d := s.store.q, s.store.d
+	for _, id := range []string{"first", "missing", "third"} {
+		if err := outbox.Record(ctx, q, d, id, "subject", &ordersv1.OrderPlaced{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := q.ExecContext(ctx, d.Rebind("DELETE FROM "+d.Quote(outbox.Table)+" WHERE aggregate_id = ?"), "missing"); err != nil {
+		t.Fatal(err)
+	}
+	var applied []string
+	p := &outbox.Projector{DB: s.store.db, Name: "gaps", GapTimeout: 300 * time.Millisecond,
+		Apply: func(_ context.Context, _ *sql.Tx, e outbox.Event) error {
+			applied = append(applied, e.AggregateID)
+			return nil
+		},
+	}
+	for range 2 {
+		if _, err := p.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := strings.Join(applied, ","); got != "first" {
+		t.Fatalf("before the gap timed out: applied %s, want first", got)
+	}
+	time.Sleep(400 * time.Millisecond)
+	for range 2 {
+		if _, err := p.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := strings.Join(applied, ","); got != "first,third" {
+		t.Errorf("after the gap timed out: applied %s, want first,third", got)
+	}
+}
+
+// A command answers with the Event-Position header; a query sent with it as
+// Min-Event-Position reads a read model that includes the command's events,
+// and one sent with a position the read model does not reach in time fails.
+func TestEventPositionHeader(t *testing.T) {
+	s := newTestService(t)
+	ctx := t.Context()
+	mux := http.NewServeMux()
+	s.Mount(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	call := func(ctx context.Context, procedure string, header http.Header, body []byte) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+procedure, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, out
+	}
+	body, err := protojson.Marshal(&ordersv1.PlaceOrderRequest{
+		CustomerId: "customer_id-1",
+		Items:      []*ordersv1.LineItem{{Sku: "sku-1", Quantity: 5, PriceCents: 7}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, out := call(ctx, "/shop.orders.v1.OrdersService/PlaceOrder", nil, body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/shop.orders.v1.OrdersService/PlaceOrder: %s %s", resp.Status, out)
+	}
+	pos, err := outbox.ParsePosition(resp.Header.Get(outbox.PositionHeader))
+	if err != nil || pos == 0 {
+		t.Fatalf("%s header %q (%v), want a position", outbox.PositionHeader, resp.Header.Get(outbox.PositionHeader), err)
+	}
+	wait, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := s.WaitForPosition(wait, pos); err != nil {
+		t.Fatal(err)
+	}
+	// The query's own answer (even an error about the empty request) shows
+	// that it got past the wait.
+	resp, out = call(ctx, "/shop.orders.v1.OrdersService/GetOrder", http.Header{outbox.MinPositionHeader: {strconv.FormatInt(pos, 10)}}, []byte("{}"))
+	if strings.Contains(string(out), `"unavailable"`) || strings.Contains(string(out), `"deadline_exceeded"`) {
+		t.Errorf("a query at a reached position: %s %s", resp.Status, out)
+	}
+	_, out = call(ctx, "/shop.orders.v1.OrdersService/GetOrder", http.Header{outbox.MinPositionHeader: {strconv.FormatInt(pos+1000, 10)}, "Connect-Timeout-Ms": {"200"}}, []byte("{}"))
+	if !strings.Contains(string(out), `"unavailable"`) && !strings.Contains(string(out), `"deadline_exceeded"`) {
+		t.Errorf("a query at a position never reached answered %s, want unavailable", out)
 	}
 }

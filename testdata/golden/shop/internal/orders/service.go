@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"connectrpc.com/connect"
 	"github.com/acme/shop/gen/shop/inventory/v1/inventoryv1connect"
@@ -36,6 +38,8 @@ type Service struct {
 	clients Clients
 	limits  Limits
 	sagas   *saga.Runner
+	// projector builds the read models queries read (CQRS).
+	projector *outbox.Projector
 }
 
 // Limits are the configurable bounds the default logic checks (none).
@@ -59,7 +63,68 @@ var _ ordersv1connect.OrdersServiceHandler = (*Service)(nil)
 func NewService(store *Store, logger *slog.Logger, clients Clients) *Service {
 	s := &Service{store: store, logger: logger, clients: clients, limits: DefaultLimits()}
 	s.sagas = &saga.Runner{DB: store.db, Logger: logger, Sagas: s.sagaDefinitions()}
+	s.projector = newProjector(store, logger)
 	return s
+}
+
+// Projector returns the projector that builds the service's read models;
+// Run runs it (Server.Serve does).
+func (s *Service) Projector() *outbox.Projector { return s.projector }
+
+// WaitForPosition waits until the read models include every event up to
+// pos (an Event-Position a command answered with, or outbox.Head), or
+// ctx is done.
+func (s *Service) WaitForPosition(ctx context.Context, pos int64) error {
+	return s.projector.WaitFor(ctx, pos)
+}
+
+// maxPositionWait bounds how long a query waits for its Min-Event-Position.
+const maxPositionWait = 10 * time.Second
+
+// exposePosition sets the Event-Position response header of a command: a
+// position that includes the events it recorded.
+func (s *Service) exposePosition(ctx context.Context) {
+	info, ok := connect.CallInfoForHandlerContext(ctx)
+	if !ok {
+		return
+	}
+	head, err := outbox.Head(ctx, s.store.q, s.store.d)
+	if err != nil {
+		s.logger.WarnContext(ctx, "read the event position", "error", err)
+		return
+	}
+	info.ResponseHeader().Set(outbox.PositionHeader, strconv.FormatInt(head, 10))
+}
+
+// awaitPosition waits until the read models reached the Min-Event-Position
+// request header of a query, if it has one (at most maxPositionWait):
+// a position, or "head" for every event committed before the query.
+func (s *Service) awaitPosition(ctx context.Context) error {
+	info, ok := connect.CallInfoForHandlerContext(ctx)
+	if !ok {
+		return nil
+	}
+	want := info.RequestHeader().Get(outbox.MinPositionHeader)
+	if want == outbox.HeadPosition {
+		head, err := outbox.Head(ctx, s.store.q, s.store.d)
+		if err != nil {
+			return s.fail(ctx, "read the event position", err)
+		}
+		want = strconv.FormatInt(head, 10)
+	}
+	pos, err := outbox.ParsePosition(want)
+	if err != nil {
+		return connect.NewError(connect.CodeInvalidArgument, err)
+	}
+	if pos == 0 {
+		return nil
+	}
+	wait, cancel := context.WithTimeout(ctx, maxPositionWait)
+	defer cancel()
+	if err := s.projector.WaitFor(wait, pos); err != nil {
+		return connect.NewError(connect.CodeUnavailable, err)
+	}
+	return nil
 }
 
 // SetLimits replaces the service's limits.
@@ -78,19 +143,46 @@ func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
 }
 
 // idempotentHandler serves the service's RPCs, running each command once
-// per idempotency key (see package idempotency).
+// per idempotency key (see package idempotency). Commands answer with
+// the Event-Position header and queries wait for a Min-Event-Position.
 type idempotentHandler struct{ *Service }
 
 func (h idempotentHandler) PlaceOrder(ctx context.Context, req *ordersv1.PlaceOrderRequest) (*ordersv1.PlaceOrderResponse, error) {
-	return runOnce(ctx, h.Service, "PlaceOrder", req, h.Service.PlaceOrder, new(ordersv1.PlaceOrderResponse))
+	res, err := runOnce(ctx, h.Service, "PlaceOrder", req, h.Service.PlaceOrder, new(ordersv1.PlaceOrderResponse))
+	if err == nil {
+		h.exposePosition(ctx)
+	}
+	return res, err
 }
 
 func (h idempotentHandler) ConfirmOrder(ctx context.Context, req *ordersv1.ConfirmOrderRequest) (*ordersv1.ConfirmOrderResponse, error) {
-	return runOnce(ctx, h.Service, "ConfirmOrder", req, h.Service.ConfirmOrder, new(ordersv1.ConfirmOrderResponse))
+	res, err := runOnce(ctx, h.Service, "ConfirmOrder", req, h.Service.ConfirmOrder, new(ordersv1.ConfirmOrderResponse))
+	if err == nil {
+		h.exposePosition(ctx)
+	}
+	return res, err
 }
 
 func (h idempotentHandler) CancelOrder(ctx context.Context, req *ordersv1.CancelOrderRequest) (*ordersv1.CancelOrderResponse, error) {
-	return runOnce(ctx, h.Service, "CancelOrder", req, h.Service.CancelOrder, new(ordersv1.CancelOrderResponse))
+	res, err := runOnce(ctx, h.Service, "CancelOrder", req, h.Service.CancelOrder, new(ordersv1.CancelOrderResponse))
+	if err == nil {
+		h.exposePosition(ctx)
+	}
+	return res, err
+}
+
+func (h idempotentHandler) GetOrder(ctx context.Context, req *ordersv1.GetOrderRequest) (*ordersv1.GetOrderResponse, error) {
+	if err := h.awaitPosition(ctx); err != nil {
+		return nil, err
+	}
+	return h.Service.GetOrder(ctx, req)
+}
+
+func (h idempotentHandler) ListOrders(ctx context.Context, req *ordersv1.ListOrdersRequest) (*ordersv1.ListOrdersResponse, error) {
+	if err := h.awaitPosition(ctx); err != nil {
+		return nil, err
+	}
+	return h.Service.ListOrders(ctx, req)
 }
 
 // runOnce runs call unless the idempotency key of ctx already ran method:

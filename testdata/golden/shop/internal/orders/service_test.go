@@ -3,26 +3,70 @@
 package orders
 
 import (
+	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	ordersv1 "github.com/acme/shop/gen/shop/orders/v1"
 	"github.com/acme/shop/internal/platform/database/dbtest"
+	"github.com/acme/shop/internal/platform/idempotency"
 	"github.com/acme/shop/internal/platform/logging"
+	"github.com/acme/shop/internal/platform/outbox"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // newTestService returns a Service over a new, empty database with every
 // migration applied: SQLite in a temporary directory, or the declared store
 // (postgres) when TEST_POSTGRES_URL names a server (see package dbtest).
-func newTestService(t *testing.T) *Service {
+func newTestService(t testing.TB) *Service {
+	t.Helper()
+	db := dbtest.Open(t, "orders", "postgres")
+	if err := Migrate(t.Context(), db, logging.Discard()); err != nil {
+		t.Fatal(err)
+	}
+	s := newPausedTestService(t)
+	// The projector builds the read models in the background, as it does
+	// in a running server.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Projector().Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return s
+}
+
+// newPausedTestService is newTestService without a running projector: the
+// read models change only when the test calls s.Projector().CatchUp.
+func newPausedTestService(t testing.TB) *Service {
 	t.Helper()
 	db := dbtest.Open(t, "orders", "postgres")
 	if err := Migrate(t.Context(), db, logging.Discard()); err != nil {
 		t.Fatal(err)
 	}
 	return NewService(NewStore(db), logging.Discard(), Clients{})
+}
+
+// waitForReadModel waits until the read models include every event
+// recorded so far.
+func waitForReadModel(t *testing.T, s *Service) {
+	t.Helper()
+	head, err := outbox.Head(t.Context(), s.store.q, s.store.d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if err := s.WaitForPosition(ctx, head); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // wantCode fails the test unless err is a Connect error with code.
@@ -65,6 +109,11 @@ func seedOrder(t *testing.T, s *Service) *ordersv1.Order {
 	if err := s.Store().InsertOrder(t.Context(), order); err != nil {
 		t.Fatal(err)
 	}
+	// The event store is the source of truth: a snapshot at version 1 makes
+	// the entity exist for commands too.
+	if err := outbox.SaveSnapshot(t.Context(), s.store.q, s.store.d, order.GetId(), 1, order); err != nil {
+		t.Fatal(err)
+	}
 	return order
 }
 
@@ -97,5 +146,30 @@ func TestStoreOrder(t *testing.T) {
 	}
 	if err := s.Store().UpdateOrder(ctx, want); !errors.Is(err, ErrNotFound) {
 		t.Errorf("update after delete: %v, want ErrNotFound", err)
+	}
+}
+
+// Prune deletes the idempotency keys and processed-event records older than
+// the cutoff.
+func TestPrune(t *testing.T) {
+	s := newTestService(t)
+	ctx := t.Context()
+	q, d := s.store.q, s.store.d
+	if err := idempotency.Save(ctx, q, d, "key-1", "Method", wrapperspb.String("response")); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if n, err := s.Store().Prune(ctx, now.Add(-time.Hour), now.Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("pruning what is younger than the retention deleted %d rows (%v), want 0", n, err)
+	}
+	n, err := s.Store().Prune(ctx, now.Add(time.Hour), now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("pruned %d rows, want the idempotency key", n)
+	}
+	if found, err := idempotency.Load(ctx, q, d, "key-1", "Method", new(wrapperspb.StringValue)); err != nil || found {
+		t.Errorf("idempotency key after pruning: found %v, %v", found, err)
 	}
 }

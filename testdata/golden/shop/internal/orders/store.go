@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	ordersv1 "github.com/acme/shop/gen/shop/orders/v1"
 	"github.com/acme/shop/internal/platform/database"
+	"github.com/acme/shop/internal/platform/idempotency"
 	"github.com/acme/shop/internal/platform/outbox"
 )
 
@@ -40,12 +42,26 @@ type Tx struct {
 type queries struct {
 	q database.Querier
 	d database.Dialect
+	// versions are the aggregate versions a transaction loaded or appended
+	// (nil outside transactions).
+	versions map[string]int64
+	// snapshotEvery: loading an aggregate that folds this many events or
+	// more stores a snapshot of it; 0 never does.
+	snapshotEvery int
 }
+
+// DefaultSnapshotEvery is how many events an aggregate load folds before it
+// stores a snapshot, unless SetSnapshotEvery says otherwise.
+const DefaultSnapshotEvery = 50
 
 // NewStore returns a store over db, whose migrations must be applied.
 func NewStore(db *database.DB) *Store {
-	return &Store{queries: queries{q: db.DB, d: db.Dialect}, db: db}
+	return &Store{queries: queries{q: db.DB, d: db.Dialect, snapshotEvery: DefaultSnapshotEvery}, db: db}
 }
+
+// SetSnapshotEvery sets how many events a load folds before it stores a
+// snapshot; 0 or less turns snapshots off.
+func (s *Store) SetSnapshotEvery(n int) { s.snapshotEvery = max(n, 0) }
 
 // Migrate applies the service's pending migrations to db.
 func Migrate(ctx context.Context, db *database.DB, logger *slog.Logger) error {
@@ -56,13 +72,28 @@ func Migrate(ctx context.Context, db *database.DB, logger *slog.Logger) error {
 // otherwise.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		return fn(&Tx{queries: queries{q: tx, d: s.db.Dialect}})
+		return fn(&Tx{queries: queries{q: tx, d: s.db.Dialect, versions: map[string]int64{}, snapshotEvery: s.snapshotEvery}})
 	})
 }
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	return s.db.PingContext(ctx)
+}
+
+// Prune deletes what the service keeps only for a while: the idempotency
+// keys and processed-event records older than keysBefore (the outbox is
+// the event store: it is never pruned). It returns how many rows it deleted.
+func (s *Store) Prune(ctx context.Context, outboxBefore, keysBefore time.Time) (int64, error) {
+	var total int64
+	for _, prune := range []func(context.Context, database.Querier, database.Dialect, time.Time) (int64, error){idempotency.Prune, idempotency.PruneProcessed} {
+		n, err := prune(ctx, s.q, s.d, keysBefore)
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
 }
 
 // Outbox returns up to limit recorded events after seq, oldest first.
@@ -72,26 +103,23 @@ func (q queries) Outbox(ctx context.Context, afterSeq int64, limit int) ([]outbo
 
 // RecordOrderPlaced appends a OrderPlaced event to the event store as the next
 // version of aggregateID (ErrConcurrentChange when another transaction did
-// first), to be published on shop.orders.order_placed.
+// first; see appendEvent), to be published on shop.orders.order_placed.
 func (q queries) RecordOrderPlaced(ctx context.Context, aggregateID string, event *ordersv1.OrderPlaced) error {
-	_, err := outbox.Append(ctx, q.q, q.d, aggregateID, "shop.orders.order_placed", event)
-	return err
+	return q.appendEvent(ctx, aggregateID, "shop.orders.order_placed", event)
 }
 
 // RecordOrderConfirmed appends a OrderConfirmed event to the event store as the next
 // version of aggregateID (ErrConcurrentChange when another transaction did
-// first), to be published on shop.orders.order_confirmed.
+// first; see appendEvent), to be published on shop.orders.order_confirmed.
 func (q queries) RecordOrderConfirmed(ctx context.Context, aggregateID string, event *ordersv1.OrderConfirmed) error {
-	_, err := outbox.Append(ctx, q.q, q.d, aggregateID, "shop.orders.order_confirmed", event)
-	return err
+	return q.appendEvent(ctx, aggregateID, "shop.orders.order_confirmed", event)
 }
 
 // RecordOrderCancelled appends a OrderCancelled event to the event store as the next
 // version of aggregateID (ErrConcurrentChange when another transaction did
-// first), to be published on shop.orders.order_cancelled.
+// first; see appendEvent), to be published on shop.orders.order_cancelled.
 func (q queries) RecordOrderCancelled(ctx context.Context, aggregateID string, event *ordersv1.OrderCancelled) error {
-	_, err := outbox.Append(ctx, q.q, q.d, aggregateID, "shop.orders.order_cancelled", event)
-	return err
+	return q.appendEvent(ctx, aggregateID, "shop.orders.order_cancelled", event)
 }
 
 // orderStatusText is the text stored for each OrderStatus value.

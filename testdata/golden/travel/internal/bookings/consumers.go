@@ -41,6 +41,111 @@ func (s *Service) EventHandlers() []events.Handler {
 				}
 				return nil
 			},
+			// A step that still fails after its retries fails the saga too.
+			OnDeadLetter: func(ctx context.Context, meta events.Metadata, payload []byte, cause error) error {
+				return s.failTrip(ctx, "confirm_trip", cause)
+			},
+		},
+		{
+			// The trip saga's state: its trigger starts it.
+			Durable:    "bookings_saga_trip_observe_1",
+			Subject:    "travel.bookings.trip_requested",
+			DeadLetter: "travel.dead_letter.bookings_saga_trip_observe_1",
+			Handle: func(ctx context.Context, meta events.Metadata, payload []byte) error {
+				return s.sagas.Observe(ctx, saga.Observation{Saga: "trip", ID: meta.ID, Subject: meta.Subject, Trigger: payload, Status: saga.Running})
+			},
+		},
+		{
+			// The trip saga's state: hold_seat ran.
+			Durable:    "bookings_saga_trip_observe_2",
+			Subject:    "travel.flights.seat_held",
+			DeadLetter: "travel.dead_letter.bookings_saga_trip_observe_2",
+			Handle: func(ctx context.Context, meta events.Metadata, _ []byte) error {
+				if meta.Saga.Name != "trip" {
+					return nil // not an event of the saga
+				}
+				return s.sagas.Observe(ctx, saga.Observation{Saga: meta.Saga.Name, ID: meta.Saga.ID, Trigger: meta.Saga.Trigger, Status: saga.Running,
+					Entry: &saga.Entry{Step: "hold_seat", Action: saga.ActionCall, Outcome: saga.OutcomeDone}})
+			},
+		},
+		{
+			// The trip saga's state: hold_seat was compensated.
+			Durable:    "bookings_saga_trip_observe_3",
+			Subject:    "travel.flights.seat_cancelled",
+			DeadLetter: "travel.dead_letter.bookings_saga_trip_observe_3",
+			Handle: func(ctx context.Context, meta events.Metadata, _ []byte) error {
+				if meta.Saga.Name != "trip" {
+					return nil // not an event of the saga
+				}
+				return s.sagas.Observe(ctx, saga.Observation{Saga: meta.Saga.Name, ID: meta.Saga.ID, Trigger: meta.Saga.Trigger, Status: saga.Compensating,
+					Entry: &saga.Entry{Step: "hold_seat", Action: saga.ActionCompensate, Outcome: saga.OutcomeDone}})
+			},
+		},
+		{
+			// The trip saga's state: book_room ran.
+			Durable:    "bookings_saga_trip_observe_4",
+			Subject:    "travel.hotels.room_booked",
+			DeadLetter: "travel.dead_letter.bookings_saga_trip_observe_4",
+			Handle: func(ctx context.Context, meta events.Metadata, _ []byte) error {
+				if meta.Saga.Name != "trip" {
+					return nil // not an event of the saga
+				}
+				return s.sagas.Observe(ctx, saga.Observation{Saga: meta.Saga.Name, ID: meta.Saga.ID, Trigger: meta.Saga.Trigger, Status: saga.Running,
+					Entry: &saga.Entry{Step: "book_room", Action: saga.ActionCall, Outcome: saga.OutcomeDone}})
+			},
+		},
+		{
+			// The trip saga's state: book_room was compensated.
+			Durable:    "bookings_saga_trip_observe_5",
+			Subject:    "travel.hotels.room_cancelled",
+			DeadLetter: "travel.dead_letter.bookings_saga_trip_observe_5",
+			Handle: func(ctx context.Context, meta events.Metadata, _ []byte) error {
+				if meta.Saga.Name != "trip" {
+					return nil // not an event of the saga
+				}
+				return s.sagas.Observe(ctx, saga.Observation{Saga: meta.Saga.Name, ID: meta.Saga.ID, Trigger: meta.Saga.Trigger, Status: saga.Compensating,
+					Entry: &saga.Entry{Step: "book_room", Action: saga.ActionCompensate, Outcome: saga.OutcomeDone}})
+			},
+		},
+		{
+			// The trip saga's state: confirm_trip, its last step, ran: it completed.
+			Durable:    "bookings_saga_trip_observe_6",
+			Subject:    "travel.bookings.trip_confirmed",
+			DeadLetter: "travel.dead_letter.bookings_saga_trip_observe_6",
+			Handle: func(ctx context.Context, meta events.Metadata, _ []byte) error {
+				if meta.Saga.Name != "trip" {
+					return nil // not an event of the saga
+				}
+				return s.sagas.Observe(ctx, saga.Observation{Saga: meta.Saga.Name, ID: meta.Saga.ID, Trigger: meta.Saga.Trigger, Status: saga.Completed,
+					Entry: &saga.Entry{Step: "confirm_trip", Action: saga.ActionCall, Outcome: saga.OutcomeDone}})
+			},
+		},
+		{
+			// The trip saga's state: its on_failure call ran: it failed.
+			Durable:    "bookings_saga_trip_observe_7",
+			Subject:    "travel.bookings.trip_rejected",
+			DeadLetter: "travel.dead_letter.bookings_saga_trip_observe_7",
+			Handle: func(ctx context.Context, meta events.Metadata, _ []byte) error {
+				if meta.Saga.Name != "trip" {
+					return nil // not an event of the saga
+				}
+				return s.sagas.Observe(ctx, saga.Observation{Saga: meta.Saga.Name, ID: meta.Saga.ID, Trigger: meta.Saga.Trigger, Status: saga.Failed,
+					Entry: &saga.Entry{Step: "bookings.RejectTrip", Action: saga.ActionOnFailure, Outcome: saga.OutcomeDone}})
+			},
+		},
+		{
+			// The trip saga's state: its failure names the failed step.
+			Durable:    "bookings_saga_trip_observe_8",
+			Subject:    "travel.saga.trip.failed",
+			DeadLetter: "travel.dead_letter.bookings_saga_trip_observe_8",
+			Handle: func(ctx context.Context, meta events.Metadata, _ []byte) error {
+				if meta.Saga.Name != "trip" {
+					return nil // not an event of the saga
+				}
+				return s.sagas.Observe(ctx, saga.Observation{Saga: meta.Saga.Name, ID: meta.Saga.ID, Trigger: meta.Saga.Trigger, Status: saga.Compensating,
+					FailedStep: meta.Saga.FailedStep, Error: meta.Saga.Error,
+					Entry: &saga.Entry{Step: meta.Saga.FailedStep, Action: saga.ActionCall, Outcome: saga.OutcomeFailed, Error: meta.Saga.Error}})
+			},
 		},
 		{
 			Durable:    "bookings_saga_trip_failed",

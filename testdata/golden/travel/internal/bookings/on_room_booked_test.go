@@ -1,6 +1,8 @@
 package bookings
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	bookingsv1 "example.com/travel/gen/travel/bookings/v1"
@@ -56,6 +58,50 @@ func TestOnRoomBookedAppliesOnce(t *testing.T) {
 	}
 	if processed != 1 {
 		t.Errorf("%d processed events recorded, want 1", processed)
+	}
+}
+
+// An event whose step still fails after its retries is dead-lettered and
+// fails the trip saga: the failure event names the step and the
+// error, so the other participants compensate.
+func TestOnRoomBookedDeadLetterFailsSaga(t *testing.T) {
+	s := newTestService(t)
+	seeded := seedTrip(t, s)
+	trigger, err := proto.Marshal(&bookingsv1.TripRequested{
+		TripId:      seeded.GetId(),
+		Traveller:   "traveller-1",
+		Destination: "destination-1",
+		Nights:      6,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := proto.Marshal(&hotelsv1.RoomBooked{
+		TripId: "trip_id-1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumers := &events.Consumers{DB: s.store.db, Logger: logging.Discard()}
+	meta := events.Metadata{ID: "event-1", Type: "travel.hotels.v1.RoomBooked", Attempt: 5}
+	meta.Saga = outbox.Saga{Name: "trip", ID: "saga-1", Trigger: trigger}
+	for range 2 { // once per event
+		if err := consumers.DeadLetter(t.Context(), s.eventHandler("bookings_hotels_room_booked"), meta, payload, errors.New("still failing")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recorded, err := s.Store().Outbox(t.Context(), 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, e := range recorded {
+		if e.Saga.FailedStep == "confirm_trip" && strings.Contains(e.Saga.Error, "still failing") {
+			failed++
+		}
+	}
+	if failed != 1 {
+		t.Errorf("recorded %d failures of step confirm_trip, want 1: %+v", failed, recorded)
 	}
 }
 

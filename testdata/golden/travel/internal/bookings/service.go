@@ -21,6 +21,7 @@ import (
 	"example.com/travel/internal/platform/database"
 	"example.com/travel/internal/platform/idempotency"
 	"example.com/travel/internal/platform/outbox"
+	"example.com/travel/internal/platform/saga"
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 )
@@ -32,6 +33,7 @@ type Service struct {
 	logger  *slog.Logger
 	clients Clients
 	limits  Limits
+	sagas   *saga.Runner
 }
 
 // Limits are the configurable bounds the default logic checks (none).
@@ -53,11 +55,16 @@ var _ bookingsv1connect.BookingsServiceHandler = (*Service)(nil)
 // NewService returns the service over store, with DefaultLimits.
 func NewService(store *Store, logger *slog.Logger, clients Clients) *Service {
 	s := &Service{store: store, logger: logger, clients: clients, limits: DefaultLimits()}
+	s.sagas = &saga.Runner{DB: store.db, Logger: logger}
 	return s
 }
 
 // SetLimits replaces the service's limits.
 func (s *Service) SetLimits(limits Limits) { s.limits = limits }
+
+// Sagas returns the runner of the sagas the service orchestrates and the
+// state of the choreographed sagas it observes.
+func (s *Service) Sagas() *saga.Runner { return s.sagas }
 
 // Store returns the service's store.
 func (s *Service) Store() *Store { return s.store }

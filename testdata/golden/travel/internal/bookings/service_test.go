@@ -5,17 +5,23 @@ package bookings
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	bookingsv1 "example.com/travel/gen/travel/bookings/v1"
 	"example.com/travel/internal/platform/database/dbtest"
+	"example.com/travel/internal/platform/events"
+	"example.com/travel/internal/platform/idempotency"
 	"example.com/travel/internal/platform/logging"
+	"example.com/travel/internal/platform/outbox"
+	"example.com/travel/internal/platform/saga"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // newTestService returns a Service over a new, empty database with every
 // migration applied: SQLite in a temporary directory.
-func newTestService(t *testing.T) *Service {
+func newTestService(t testing.TB) *Service {
 	t.Helper()
 	db := dbtest.Open(t, "bookings", "sqlite")
 	if err := Migrate(t.Context(), db, logging.Discard()); err != nil {
@@ -93,5 +99,84 @@ func TestStoreTrip(t *testing.T) {
 	}
 	if err := s.Store().UpdateTrip(ctx, want); !errors.Is(err, ErrNotFound) {
 		t.Errorf("update after delete: %v, want ErrNotFound", err)
+	}
+}
+
+// Prune deletes the idempotency keys and processed-event records older than
+// the cutoff and the outbox events published before it, never an
+// unpublished one.
+func TestPrune(t *testing.T) {
+	s := newTestService(t)
+	ctx := t.Context()
+	q, d := s.store.q, s.store.d
+	if err := idempotency.Save(ctx, q, d, "key-1", "Method", wrapperspb.String("response")); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"published", "unpublished"} {
+		if err := outbox.Record(ctx, q, d, id, "subject", wrapperspb.String(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recorded, err := s.Store().Outbox(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := outbox.MarkPublished(ctx, q, d, recorded[0].Seq); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if n, err := s.Store().Prune(ctx, now.Add(-time.Hour), now.Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("pruning what is younger than the retention deleted %d rows (%v), want 0", n, err)
+	}
+	n, err := s.Store().Prune(ctx, now.Add(time.Hour), now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("pruned %d rows, want the idempotency key and the published event", n)
+	}
+	left, err := s.Store().Outbox(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 || left[0].AggregateID != "unpublished" {
+		t.Errorf("outbox after pruning: %v, want the unpublished event only", left)
+	}
+	if found, err := idempotency.Load(ctx, q, d, "key-1", "Method", new(wrapperspb.StringValue)); err != nil || found {
+		t.Errorf("idempotency key after pruning: found %v, %v", found, err)
+	}
+}
+
+// The trip saga's state here follows its events, each recorded once
+// however often it is delivered: the trigger starts it, the failure event
+// names the failed step and the error, and the on_failure call's event ends it failed.
+func TestTripSagaState(t *testing.T) {
+	s := newTestService(t)
+	ctx := t.Context()
+	consumers := &events.Consumers{DB: s.store.db, Logger: logging.Discard()}
+	deliver := func(durable string, meta events.Metadata) {
+		t.Helper()
+		for range 2 {
+			if err := consumers.Process(ctx, s.eventHandler(durable), meta, []byte{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	inSaga := outbox.Saga{Name: "trip", ID: "saga-1", FailedStep: "hold_seat", Error: "boom"}
+	deliver("bookings_saga_trip_observe_1", events.Metadata{ID: "saga-1", Subject: "subject-1"})
+	deliver("bookings_saga_trip_observe_8", events.Metadata{ID: "event-failed", Saga: inSaga})
+	st, err := s.Sagas().Get(ctx, "saga-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Subject != "subject-1" || st.Status != saga.Compensating || st.FailedStep != inSaga.FailedStep || st.Error != "boom" {
+		t.Errorf("after the failure: %+v", st)
+	}
+	if len(st.Log) != 1 || st.Log[0].Outcome != saga.OutcomeFailed {
+		t.Errorf("log %+v, want the failed step once", st.Log)
+	}
+	deliver("bookings_saga_trip_observe_7", events.Metadata{ID: "event-on-failure", Saga: inSaga})
+	if st, err := s.Sagas().Get(ctx, "saga-1"); err != nil || st.Status != saga.Failed || st.FailedStep != inSaga.FailedStep {
+		t.Errorf("after on_failure: %+v, %v", st, err)
 	}
 }

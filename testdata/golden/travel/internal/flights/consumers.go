@@ -45,6 +45,11 @@ func (s *Service) EventHandlers() []events.Handler {
 				}
 				return nil
 			},
+			// A step that still fails after its retries fails the saga too.
+			OnDeadLetter: func(ctx context.Context, meta events.Metadata, payload []byte, cause error) error {
+				ctx = outbox.WithSaga(ctx, outbox.Saga{Name: "trip", ID: meta.ID, Trigger: payload})
+				return s.failTrip(ctx, "hold_seat", cause)
+			},
 		},
 		{
 			Durable:    "flights_saga_trip_failed",

@@ -192,6 +192,9 @@ func (g *Gateway) MetricsHandler() http.Handler { return g.tel.MetricsHandler() 
 // Handler returns the gateway's HTTP handler.
 func (g *Gateway) Handler() http.Handler { return g.handler }
 
+// Use wraps the gateway's handler with mw; call it before Serve.
+func (g *Gateway) Use(mw func(http.Handler) http.Handler) { g.handler = mw(g.handler) }
+
 // Serve serves the gateway on ln over HTTP/1.1 and h2c until ctx is done,
 // then shuts down gracefully within Config.ShutdownTimeout.
 func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {

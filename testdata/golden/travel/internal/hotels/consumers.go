@@ -43,6 +43,10 @@ func (s *Service) EventHandlers() []events.Handler {
 				}
 				return nil
 			},
+			// A step that still fails after its retries fails the saga too.
+			OnDeadLetter: func(ctx context.Context, meta events.Metadata, payload []byte, cause error) error {
+				return s.failTrip(ctx, "book_room", cause)
+			},
 		},
 		{
 			Durable:    "hotels_saga_trip_failed",

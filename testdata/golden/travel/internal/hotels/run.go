@@ -65,6 +65,16 @@ type Config struct {
 	// EventRetryBackoff is the delay before the first retry of a failed
 	// event, doubled for each next one (env EVENT_RETRY_BACKOFF).
 	EventRetryBackoff time.Duration
+	// OutboxRetention is how long published events stay in the outbox
+	// (env OUTBOX_RETENTION).
+	OutboxRetention time.Duration
+	// IdempotencyRetention is how long the responses stored under
+	// idempotency keys and the records of processed events are kept (env
+	// IDEMPOTENCY_RETENTION).
+	IdempotencyRetention time.Duration
+	// PruneInterval is how often what outlived its retention is deleted
+	// (env PRUNE_INTERVAL); 0 never does.
+	PruneInterval time.Duration
 	// Logger receives the service's logs (env LOG_FORMAT json|text, LOG_LEVEL).
 	Logger *slog.Logger
 	// SpanExporter, when set, receives every span the service makes (tests
@@ -81,13 +91,16 @@ type Config struct {
 // variable is set: SQLite in ./data and every service on its default port.
 func DefaultConfig() Config {
 	return Config{
-		Addr:              ":" + strconv.Itoa(DefaultPort),
-		DataDir:           "data",
-		ShutdownTimeout:   15 * time.Second,
-		NATSURL:           "nats://127.0.0.1:4222",
-		EventMaxAttempts:  5,
-		EventRetryBackoff: 500 * time.Millisecond,
-		Logger:            slog.Default(),
+		Addr:                 ":" + strconv.Itoa(DefaultPort),
+		DataDir:              "data",
+		ShutdownTimeout:      15 * time.Second,
+		NATSURL:              "nats://127.0.0.1:4222",
+		EventMaxAttempts:     5,
+		EventRetryBackoff:    500 * time.Millisecond,
+		OutboxRetention:      7 * 24 * time.Hour,
+		IdempotencyRetention: 7 * 24 * time.Hour,
+		PruneInterval:        time.Hour,
+		Logger:               slog.Default(),
 	}
 }
 
@@ -103,6 +116,9 @@ func ConfigFromEnv() (Config, error) {
 	cfg.NATSURL = env.String("NATS_URL", cfg.NATSURL)
 	cfg.EventMaxAttempts = env.Int("EVENT_MAX_ATTEMPTS", cfg.EventMaxAttempts)
 	cfg.EventRetryBackoff = env.Duration("EVENT_RETRY_BACKOFF", cfg.EventRetryBackoff)
+	cfg.OutboxRetention = env.Duration("OUTBOX_RETENTION", cfg.OutboxRetention)
+	cfg.IdempotencyRetention = env.Duration("IDEMPOTENCY_RETENTION", cfg.IdempotencyRetention)
+	cfg.PruneInterval = env.Duration("PRUNE_INTERVAL", cfg.PruneInterval)
 	logger, err := logging.New(os.Stderr, env.String("LOG_FORMAT", "json"), env.String("LOG_LEVEL", "info"))
 	if err != nil {
 		return cfg, err
@@ -189,6 +205,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // Service returns the service the server serves.
 func (s *Server) Service() *Service { return s.service }
 
+// Use wraps the handler of every endpoint with mw; call it before Serve.
+func (s *Server) Use(mw func(http.Handler) http.Handler) { s.handler = mw(s.handler) }
+
 // Handler returns the handler of every endpoint.
 func (s *Server) Handler() http.Handler { return s.handler }
 
@@ -200,6 +219,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	relay := &events.Relay{DB: s.db, JS: s.js, Source: "/travel/hotels", Logger: s.cfg.Logger, Telemetry: s.tel}
 	wg.Go(func() { relay.Run(background) })
+	wg.Go(func() { s.prune(background) })
 	consumers := &events.Consumers{
 		DB:          s.db,
 		JS:          s.js,
@@ -220,6 +240,32 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) Close() error {
 	s.nc.Close()
 	return errors.Join(s.tel.Shutdown(context.Background()), s.db.Close())
+}
+
+// prune deletes, every PruneInterval until ctx is done, the outbox events
+// published longer than OutboxRetention ago and the idempotency keys and
+// processed-event records older than IdempotencyRetention.
+func (s *Server) prune(ctx context.Context) {
+	if s.cfg.PruneInterval <= 0 {
+		return
+	}
+	ticker := time.NewTicker(s.cfg.PruneInterval)
+	defer ticker.Stop()
+	for {
+		now := time.Now()
+		n, err := s.service.Store().Prune(ctx, now.Add(-s.cfg.OutboxRetention), now.Add(-s.cfg.IdempotencyRetention))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.cfg.Logger.Warn("prune failed", "error", err)
+		case n > 0:
+			s.cfg.Logger.Info("pruned", "rows", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
 }
 
 // Run serves the service on cfg.Addr until ctx is done.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,13 @@ import (
 // instead of the embedded one.
 func testOptions(t *testing.T) local.Options {
 	return local.Options{DataDir: t.TempDir(), Ephemeral: true, Logger: logging.Discard(), NATSURL: os.Getenv("TEST_NATS_URL")}
+}
+
+// clientOf returns a client calling service as the service itself, which
+// may call every one of its methods.
+func clientOf(sys *local.System, service string) *http.Client {
+	c := sys.Client(service, service)
+	return c
 }
 
 func TestSystem(t *testing.T) {
@@ -68,17 +76,17 @@ func TestSystem(t *testing.T) {
 	// Each service is called as itself, a caller every service accepts for
 	// all of its methods (internal/local/identity_test.go checks the others).
 	t.Run("bookings", func(t *testing.T) {
-		testBookings(t, sys.Client("bookings", "bookings"), sys.URL("bookings"))
+		testBookings(t, clientOf(sys, "bookings"), sys.URL("bookings"))
 	})
 	// Each service is called as itself, a caller every service accepts for
 	// all of its methods (internal/local/identity_test.go checks the others).
 	t.Run("flights", func(t *testing.T) {
-		testFlights(t, sys.Client("flights", "flights"), sys.URL("flights"))
+		testFlights(t, clientOf(sys, "flights"), sys.URL("flights"))
 	})
 	// Each service is called as itself, a caller every service accepts for
 	// all of its methods (internal/local/identity_test.go checks the others).
 	t.Run("hotels", func(t *testing.T) {
-		testHotels(t, sys.Client("hotels", "hotels"), sys.URL("hotels"))
+		testHotels(t, clientOf(sys, "hotels"), sys.URL("hotels"))
 	})
 	t.Run("saga trip completes", func(t *testing.T) { sagaTrip(t, sys, true) })
 	// Events cross services through the broker: the relay publishes what a
@@ -278,7 +286,7 @@ func testHotels(t *testing.T, httpClient *http.Client, url string) {
 func flowFlightsTripRequested(t *testing.T, sys *local.System, outage bool) {
 	ctx := t.Context()
 	traceParent := newTraceParent(t)
-	httpClient := sys.Client("bookings", "bookings")
+	httpClient := clientOf(sys, "bookings")
 	producer := bookingsv1connect.NewBookingsServiceClient(tracedClient(httpClient, traceParent), sys.URL("bookings"), connect.WithProtoJSON())
 	if outage {
 		sys.Broker().Stop()
@@ -366,10 +374,71 @@ func waitForEvent(t *testing.T, sys *local.System, subject, traceParent string) 
 	}
 }
 
+// Stopping the whole system in the middle of a trip saga loses nothing.
+// The system stops right after the trigger, before the participants
+// reacted (with the embedded broker down, so nothing got further); started
+// again on the same data, the relay publishes the recorded events, the
+// durable consumers get them and the saga completes.
+func TestSagaTripSurvivesRestart(t *testing.T) {
+	opts := testOptions(t)
+	opts.ShutdownTimeout = 500 * time.Millisecond
+	sys, err := local.Start(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	producer := bookingsv1connect.NewBookingsServiceClient(clientOf(sys, "bookings"), sys.URL("bookings"), connect.WithProtoJSON())
+	if sys.Broker() != nil {
+		sys.Broker().Stop()
+	}
+	createResp, err := producer.RequestTrip(ctx, &bookingsv1.RequestTripRequest{
+		Traveller:   "traveller-1",
+		Destination: "destination-1",
+		Nights:      6,
+	})
+	if err != nil {
+		sys.Stop()
+		t.Fatalf("RequestTrip: %v", err)
+	}
+	created := createResp.GetTrip()
+	_ = sys.Stop() // the held work never finishes: errors are expected
+
+	opts.Middleware = nil
+	opts.ShutdownTimeout = 0
+	sys, err = local.Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := sys.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	// The restarted system has new service keys: new clients.
+	producer = bookingsv1connect.NewBookingsServiceClient(clientOf(sys, "bookings"), sys.URL("bookings"), connect.WithProtoJSON())
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := producer.GetTrip(ctx, &bookingsv1.GetTripRequest{
+			TripId: created.GetId(),
+		})
+		if err != nil {
+			t.Fatalf("GetTrip: %v", err)
+		}
+		got := resp.GetTrip().GetStatus()
+		if got == bookingsv1.TripStatus_TRIP_STATUS_CONFIRMED {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GetStatus() = %v after 30s, want %v", got, bookingsv1.TripStatus_TRIP_STATUS_CONFIRMED)
+		}
+	}
+	st := waitForSaga(t, clientOf(sys, "bookings"), sys.URL("bookings"), created.GetId(), "completed")
+	wantSagaSteps(t, st, []string{"hold_seat call done", "book_room call done", "confirm_trip call done"})
+}
+
 // sagaTrip creates what triggers the trip saga and checks its outcome in the entity.
 func sagaTrip(t *testing.T, sys *local.System, succeed bool) {
 	ctx := t.Context()
-	producer := bookingsv1connect.NewBookingsServiceClient(sys.Client("bookings", "bookings"), sys.URL("bookings"), connect.WithProtoJSON())
+	producer := bookingsv1connect.NewBookingsServiceClient(clientOf(sys, "bookings"), sys.URL("bookings"), connect.WithProtoJSON())
 	createResp, err := producer.RequestTrip(ctx, &bookingsv1.RequestTripRequest{
 		Traveller:   "traveller-1",
 		Destination: "destination-1",
@@ -397,6 +466,13 @@ func sagaTrip(t *testing.T, sys *local.System, succeed bool) {
 				t.Fatalf("GetStatus() = %v after 30s, want %v", got, bookingsv1.TripStatus_TRIP_STATUS_CONFIRMED)
 			}
 		}
+		// bookings keeps the saga's state by observing its events.
+		st := waitForSaga(t, clientOf(sys, "bookings"), sys.URL("bookings"), created.GetId(), "completed")
+		wantSagaSteps(t, st, []string{
+			"hold_seat call done",
+			"book_room call done",
+			"confirm_trip call done",
+		})
 		return
 	}
 	t.Fatal("no step of the trip saga can be made to fail")
@@ -458,6 +534,23 @@ func getJSON(t *testing.T, httpClient *http.Client, url string, v any) {
 
 // wantSagaLog fails the test unless the saga's log is want, each entry
 // "step action outcome".
+// wantSagaSteps fails the test unless the saga's log has each transition
+// of want done once, in any order, whatever retries it also logged.
+func wantSagaSteps(t *testing.T, st *sagaState, want []string) {
+	t.Helper()
+	var got []string
+	for _, e := range st.Log {
+		if e.Outcome == "done" {
+			got = append(got, e.Step+" "+e.Action+" "+e.Outcome)
+		}
+	}
+	slices.Sort(got)
+	want = slices.Sorted(slices.Values(want))
+	if !slices.Equal(got, want) {
+		t.Errorf("saga transitions done %q, want %q", got, want)
+	}
+}
+
 func wantSagaLog(t *testing.T, st *sagaState, want []string) {
 	t.Helper()
 	var got []string

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -103,14 +104,19 @@ func (h *harness) startRelay(t *testing.T) {
 	})
 }
 
-// startConsumers runs handler as a durable consumer until the test ends.
-func (h *harness) startConsumers(t *testing.T, handle func(ctx context.Context, meta events.Metadata, payload []byte) error) {
+// startConsumers runs handler as a durable consumer until the test ends,
+// with onDead, if given, as its OnDeadLetter.
+func (h *harness) startConsumers(t *testing.T, handle func(ctx context.Context, meta events.Metadata, payload []byte) error, onDead ...func(ctx context.Context, meta events.Metadata, payload []byte, cause error) error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	c := &events.Consumers{DB: h.db, JS: h.js, Logger: h.logger, MaxAttempts: 3, Backoff: 10 * time.Millisecond, Telemetry: h.tel}
 	go func() {
 		defer close(done)
-		c.Run(ctx, events.Handler{Durable: "test", Subject: testSubject, DeadLetter: testDeadLetter, Handle: handle})
+		handler := events.Handler{Durable: "test", Subject: testSubject, DeadLetter: testDeadLetter, Handle: handle}
+		if len(onDead) > 0 {
+			handler.OnDeadLetter = onDead[0]
+		}
+		c.Run(ctx, handler)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -324,7 +330,8 @@ func consumerDelivered(t *testing.T, js jetstream.JetStream) (uint64, error) {
 }
 
 // A failing handler is retried with backoff; an event that still fails
-// after MaxAttempts goes to the dead-letter subject.
+// after MaxAttempts goes to the dead-letter subject, and the handler's
+// OnDeadLetter runs once for it.
 func TestRetryThenDeadLetter(t *testing.T) {
 	h := newHarness(t)
 	dead := make(chan *nats.Msg, 1)
@@ -347,6 +354,12 @@ func TestRetryThenDeadLetter(t *testing.T) {
 			return errors.New("always failing")
 		}
 		return h.applyEffect(ctx, meta, payload)
+	}, func(ctx context.Context, meta events.Metadata, payload []byte, cause error) error {
+		if cause.Error() != "always failing" {
+			return events.Permanent(fmt.Errorf("OnDeadLetter got %v", cause))
+		}
+		meta.ID = "dead-" + meta.ID
+		return h.applyEffect(ctx, meta, payload)
 	})
 	for _, aggregate := range []string{"flaky", "broken"} {
 		e := outbox.Event{ID: "event-" + aggregate, AggregateID: aggregate, Type: "google.protobuf.StringValue", Subject: testSubject, OccurredAt: time.Now()}
@@ -368,6 +381,9 @@ func TestRetryThenDeadLetter(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("nothing was dead-lettered")
 	}
+	eventually(t, "OnDeadLetter ran once for the dead-lettered event", func() bool {
+		return h.count(t, "SELECT COUNT(*) FROM effects WHERE event_id = 'dead-event-broken'") == 1
+	})
 	eventually(t, "the flaky event is applied on its third attempt", func() bool {
 		return h.count(t, "SELECT COUNT(*) FROM effects WHERE event_id = 'event-flaky'") == 1
 	})

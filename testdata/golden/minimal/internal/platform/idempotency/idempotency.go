@@ -69,3 +69,29 @@ func Save(ctx context.Context, q database.Querier, d database.Dialect, key, meth
 	}
 	return nil
 }
+
+// Prune deletes the responses stored before the given time and returns how
+// many it deleted: a call repeated after that runs again.
+func Prune(ctx context.Context, q database.Querier, d database.Dialect, before time.Time) (int64, error) {
+	res, err := q.ExecContext(ctx, d.Rebind("DELETE FROM "+d.Quote(Table)+" WHERE created_at < ?"), before.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("prune idempotency keys: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// ProcessedTable is where event consumers record the events they handled.
+const ProcessedTable = "processed_events"
+
+// PruneProcessed deletes the records of events handled before the given
+// time and returns how many it deleted: keep them longer than the broker
+// may redeliver an event.
+func PruneProcessed(ctx context.Context, q database.Querier, d database.Dialect, before time.Time) (int64, error) {
+	res, err := q.ExecContext(ctx, d.Rebind("DELETE FROM "+d.Quote(ProcessedTable)+" WHERE processed_at < ?"), before.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("prune processed events: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

@@ -193,7 +193,7 @@ func insert(ctx context.Context, q database.Querier, d database.Dialect, aggrega
 		sagaOf(ctx).encode(),
 		version,
 	)
-	if err != nil && version.Valid && database.IsUniqueViolation(err) {
+	if err != nil && version.Valid && conflict(err) {
 		return fmt.Errorf("append %s to %s at version %d: %w", event.ProtoReflect().Descriptor().FullName(), aggregateID, version.Int64, ErrConcurrentChange)
 	}
 	if err != nil {
@@ -260,4 +260,96 @@ func MarkPublished(ctx context.Context, q database.Querier, d database.Dialect, 
 		return fmt.Errorf("mark outbox event %d published: %w", seq, err)
 	}
 	return nil
+}
+
+// Head returns the seq of the newest recorded event, 0 when there is none:
+// the position a read model has to reach to include every committed event.
+func Head(ctx context.Context, q database.Querier, d database.Dialect) (int64, error) {
+	var head sql.NullInt64
+	if err := q.QueryRowContext(ctx, "SELECT MAX(seq) FROM "+d.Quote(Table)).Scan(&head); err != nil {
+		return 0, fmt.Errorf("read the outbox head: %w", err)
+	}
+	return head.Int64, nil
+}
+
+// Prune deletes the events published before the given time and returns how
+// many it deleted. Services whose outbox is their event store never prune.
+func Prune(ctx context.Context, q database.Querier, d database.Dialect, before time.Time) (int64, error) {
+	query := d.Rebind("DELETE FROM " + d.Quote(Table) + " WHERE published_at IS NOT NULL AND published_at < ?")
+	res, err := q.ExecContext(ctx, query, before.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("prune the outbox: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// Stream returns the events of aggregateID after version afterVersion, in
+// version order: what folds into the aggregate's current state.
+func Stream(ctx context.Context, q database.Querier, d database.Dialect, aggregateID string, afterVersion int64) ([]Event, error) {
+	query := d.Rebind("SELECT " + columns + " FROM " + d.Quote(Table) + " WHERE aggregate_id = ? AND aggregate_version > ? ORDER BY aggregate_version")
+	return list(ctx, q, query, aggregateID, afterVersion)
+}
+
+// SnapshotTable holds the newest snapshot of each aggregate of an
+// event-sourced service: its state at a version, so loading it folds only
+// the events after that version.
+const SnapshotTable = "snapshots"
+
+// LoadSnapshot reads the newest snapshot of aggregateID into state and
+// returns its version, or 0 (state untouched) when there is none.
+func LoadSnapshot(ctx context.Context, q database.Querier, d database.Dialect, aggregateID string, state proto.Message) (int64, error) {
+	var (
+		version int64
+		payload []byte
+	)
+	query := d.Rebind("SELECT version, state FROM " + d.Quote(SnapshotTable) + " WHERE aggregate_id = ?")
+	err := q.QueryRowContext(ctx, query, aggregateID).Scan(&version, &payload)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("load the snapshot of %s: %w", aggregateID, err)
+	}
+	if err := proto.Unmarshal(payload, state); err != nil {
+		return 0, fmt.Errorf("decode the snapshot of %s: %w", aggregateID, err)
+	}
+	return version, nil
+}
+
+// SaveSnapshot replaces the snapshot of aggregateID with state at version.
+// Two transactions saving one at once conflict like two appending events:
+// the second gets ErrConcurrentChange.
+func SaveSnapshot(ctx context.Context, q database.Querier, d database.Dialect, aggregateID string, version int64, state proto.Message) error {
+	payload, err := proto.Marshal(state)
+	if err != nil {
+		return fmt.Errorf("encode the snapshot of %s: %w", aggregateID, err)
+	}
+	if payload == nil {
+		payload = []byte{}
+	}
+	if _, err := q.ExecContext(ctx, d.Rebind("DELETE FROM "+d.Quote(SnapshotTable)+" WHERE aggregate_id = ?"), aggregateID); err != nil {
+		return snapshotError(aggregateID, err)
+	}
+	query := d.Rebind("INSERT INTO " + d.Quote(SnapshotTable) + " (aggregate_id, version, state, taken_at) VALUES (?, ?, ?, ?)")
+	if _, err := q.ExecContext(ctx, query, aggregateID, version, payload, time.Now().UTC()); err != nil {
+		return snapshotError(aggregateID, err)
+	}
+	return nil
+}
+
+// conflict reports whether err is another transaction's concurrent write:
+// a unique violation, or a deadlock the database broke by failing this one.
+func conflict(err error) bool {
+	msg := err.Error()
+	return database.IsUniqueViolation(err) ||
+		strings.Contains(msg, "Error 1213") || // MySQL, MariaDB: deadlock
+		strings.Contains(msg, "SQLSTATE 40P01") // PostgreSQL: deadlock
+}
+
+func snapshotError(aggregateID string, err error) error {
+	if conflict(err) {
+		return fmt.Errorf("snapshot %s: %w", aggregateID, ErrConcurrentChange)
+	}
+	return fmt.Errorf("snapshot %s: %w", aggregateID, err)
 }

@@ -224,11 +224,20 @@ func (r *Runner) Run(ctx context.Context) {
 	}
 }
 
-// due returns the ids of sagas with an action to run now.
+// due returns the ids of sagas with an action to run now: only of the
+// sagas the runner orchestrates, not of those it observes.
 func (r *Runner) due(ctx context.Context) ([]string, error) {
+	if len(r.Sagas) == 0 {
+		return nil, nil
+	}
 	d := r.DB.Dialect
-	rows, err := r.DB.QueryContext(ctx, d.Rebind("SELECT id FROM sagas WHERE status IN (?, ?) AND next_attempt_at <= ? ORDER BY created_at LIMIT 100"),
-		Running, Compensating, time.Now().UTC())
+	args := []any{Running, Compensating, time.Now().UTC()}
+	names := make([]string, len(r.Sagas))
+	for i, def := range r.Sagas {
+		names[i] = "?"
+		args = append(args, def.Name)
+	}
+	rows, err := r.DB.QueryContext(ctx, d.Rebind("SELECT id FROM sagas WHERE status IN (?, ?) AND next_attempt_at <= ? AND name IN ("+strings.Join(names, ", ")+") ORDER BY created_at LIMIT 100"), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -339,6 +348,80 @@ func backoff(attempt int, base time.Duration) time.Duration {
 		d *= 2
 	}
 	return min(d, 30*time.Second)
+}
+
+// Observation is a transition of a choreographed saga, whose participants
+// advance it by reacting to each other's events; the service that emits its
+// trigger observes their events to keep its state.
+type Observation struct {
+	Saga    string // "trip"
+	ID      string // saga id: the id of the trigger event
+	Subject string // the trigger's aggregate id, "" when the event does not tell
+	Trigger []byte // the trigger event, nil when the event does not carry it
+	Status  string // the saga's status after the transition
+	// FailedStep and Error: on the saga's failure, which step failed and why.
+	FailedStep, Error string
+	Entry             *Entry // the transition; nil for the trigger
+}
+
+// rank orders statuses: an observation never moves a saga back (the
+// events of different participants may arrive in any order).
+var rank = map[string]int{Running: 0, Compensating: 1, Completed: 2, Failed: 2}
+
+// Observe records o in the saga's state and log, creating the saga when it
+// is the first event of it seen. Called with a context carrying a
+// transaction (database.WithTx, as event handlers have), it joins it, so an
+// event observed twice (a redelivery) is recorded once.
+func (r *Runner) Observe(ctx context.Context, o Observation) error {
+	if o.ID == "" {
+		return nil // the event belongs to no saga
+	}
+	d := r.DB.Dialect
+	now := time.Now().UTC()
+	return r.DB.InTx(ctx, func(tx *sql.Tx) error {
+		st, err := scanState(tx.QueryRowContext(ctx, d.Rebind("SELECT "+stateColumns+" FROM sagas WHERE id = ?"), o.ID))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			trigger := o.Trigger
+			if trigger == nil {
+				trigger = []byte{}
+			}
+			_, err = tx.ExecContext(ctx, d.Rebind("INSERT INTO sagas (id, name, subject, status, step, failed_step, last_error, attempts, next_attempt_at, trigger_payload, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?, 0, ?, ?, ?, ?)"),
+				o.ID, o.Saga, o.Subject, o.Status, nullString(o.FailedStep), nullString(o.Error), now, trigger, now, now)
+		case err != nil:
+			return fmt.Errorf("observe saga %s: %w", o.ID, err)
+		default:
+			if rank[o.Status] > rank[st.Status] {
+				st.Status = o.Status
+			}
+			if st.Subject == "" {
+				st.Subject = o.Subject
+			}
+			if o.Trigger != nil {
+				st.trigger = o.Trigger
+			}
+			if st.trigger == nil {
+				st.trigger = []byte{}
+			}
+			if o.FailedStep != "" {
+				st.FailedStep, st.Error = o.FailedStep, o.Error
+			}
+			_, err = tx.ExecContext(ctx, d.Rebind("UPDATE sagas SET status = ?, subject = ?, failed_step = ?, last_error = ?, trigger_payload = ?, updated_at = ? WHERE id = ?"),
+				st.Status, st.Subject, nullString(st.FailedStep), nullString(st.Error), st.trigger, now, o.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("observe saga %s: %w", o.ID, err)
+		}
+		if o.Entry == nil {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, d.Rebind("INSERT INTO saga_log (saga_id, step, action, outcome, last_error, logged_at) VALUES (?, ?, ?, ?, ?, ?)"),
+			o.ID, o.Entry.Step, o.Entry.Action, o.Entry.Outcome, nullString(o.Entry.Error), now)
+		if err != nil {
+			return fmt.Errorf("log saga %s: %w", o.ID, err)
+		}
+		return nil
+	})
 }
 
 // Permanent reports whether err is a business failure that retrying cannot

@@ -344,6 +344,11 @@ type Handler struct {
 	// event as processed (database.WithTx): state changed through the
 	// service's store with this ctx commits together with that record.
 	Handle func(ctx context.Context, meta Metadata, payload []byte) error
+	// OnDeadLetter, when set, runs when the event is dead-lettered (after
+	// MaxAttempts failures, or a permanent one) with the last error, in a
+	// transaction that records the event as processed: a choreographed
+	// saga's step fails the saga here. When it fails, the event is retried.
+	OnDeadLetter func(ctx context.Context, meta Metadata, payload []byte, cause error) error
 }
 
 // permanentError marks an error retrying cannot fix.
@@ -488,6 +493,14 @@ func (c *Consumers) deliver(ctx context.Context, h Handler, msg jetstream.Msg, l
 			_ = msg.NakWithDelay(c.Backoff)
 			return
 		}
+		if derr := c.DeadLetter(ctx, h, meta, msg.Data(), err); derr != nil {
+			if !IsPermanent(derr) {
+				logger.Warn("handling the dead-lettered event failed, retrying it", "event", meta.ID, "error", derr)
+				_ = msg.NakWithDelay(Backoff(meta.Attempt, c.Backoff, 30*time.Second))
+				return
+			}
+			logger.Error("handling the dead-lettered event failed", "event", meta.ID, "error", derr)
+		}
 		c.Telemetry.EventHandled(ctx, h.Durable, "dead_letter")
 		_ = msg.Term()
 	default:
@@ -496,6 +509,20 @@ func (c *Consumers) deliver(ctx context.Context, h Handler, msg jetstream.Msg, l
 		logger.WarnContext(ctx, "event failed, retrying", "event", meta.ID, "type", meta.Type, "attempt", meta.Attempt, "retry_in", delay, "error", err)
 		_ = msg.NakWithDelay(delay)
 	}
+}
+
+// DeadLetter runs h.OnDeadLetter, if any, for an event dead-lettered with
+// cause, once per event like Process.
+func (c *Consumers) DeadLetter(ctx context.Context, h Handler, meta Metadata, payload []byte, cause error) error {
+	if h.OnDeadLetter == nil {
+		return nil
+	}
+	onDead := Handler{Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter,
+		Handle: func(ctx context.Context, meta Metadata, payload []byte) error {
+			return h.OnDeadLetter(ctx, meta, payload, cause)
+		},
+	}
+	return c.Process(ctx, onDead, meta, payload)
 }
 
 // Process applies one delivery with h exactly once: in one transaction it

@@ -31,6 +31,17 @@ CREATE TABLE idempotency_keys (
     created_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (idem_key, method)
 );
+CREATE TABLE snapshots (
+    aggregate_id TEXT NOT NULL PRIMARY KEY,
+    version BIGINT NOT NULL,
+    state BYTEA NOT NULL,
+    taken_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE projection_checkpoints (
+    name TEXT NOT NULL PRIMARY KEY,
+    last_seq BIGINT NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+);
 CREATE TABLE sagas (
     id TEXT NOT NULL PRIMARY KEY,
     name TEXT NOT NULL,
@@ -62,6 +73,8 @@ CREATE INDEX saga_log_saga_idx ON saga_log (saga_id, seq);
 -- +goose Down
 DROP TABLE saga_log;
 DROP TABLE sagas;
+DROP TABLE projection_checkpoints;
+DROP TABLE snapshots;
 DROP TABLE idempotency_keys;
 DROP TABLE processed_events;
 DROP TABLE outbox;

@@ -31,8 +31,37 @@ CREATE TABLE idempotency_keys (
     created_at TIMESTAMP NOT NULL,
     PRIMARY KEY (idem_key, method)
 );
+CREATE TABLE sagas (
+    id TEXT NOT NULL PRIMARY KEY,
+    name TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    status TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    failed_step TEXT NULL,
+    last_error TEXT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at TIMESTAMP NOT NULL,
+    trigger_payload BLOB NOT NULL,
+    trace_parent TEXT NULL,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+CREATE INDEX sagas_due_idx ON sagas (status, next_attempt_at);
+CREATE INDEX sagas_subject_idx ON sagas (subject);
+CREATE TABLE saga_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    saga_id TEXT NOT NULL,
+    step TEXT NOT NULL,
+    action TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    last_error TEXT NULL,
+    logged_at TIMESTAMP NOT NULL
+);
+CREATE INDEX saga_log_saga_idx ON saga_log (saga_id, seq);
 
 -- +goose Down
+DROP TABLE saga_log;
+DROP TABLE sagas;
 DROP TABLE idempotency_keys;
 DROP TABLE processed_events;
 DROP TABLE outbox;
