@@ -27,6 +27,8 @@ type view struct {
 	Routes    []*route    // routed procedures, per service in blueprint order
 	Imports   []string    // Connect packages of the routed services
 	Test      *testView
+	// AuthRoutes: some route requires a token.
+	AuthRoutes bool
 
 	// Observability of the gateway, as of every service.
 	Tracing bool // spans, exported over OTLP
@@ -142,6 +144,9 @@ func newView(sys *model.System) *view {
 			ServiceName: svc.ConnectName + "." + svc.ProtoService + "Name",
 		})
 		imports[svc.ConnectImport] = true
+		if r.Auth == model.AuthRequired && len(routedMethods(r)) > 0 {
+			v.AuthRoutes = true
+		}
 		for _, m := range routedMethods(r) {
 			v.Routes = append(v.Routes, &route{
 				Service:   svc.Name,

@@ -162,32 +162,6 @@ func TestOnlyRoutesAreReachable(t *testing.T) {
 	}
 }
 
-// Refusals use the caller's protocol and say nothing about the token.
-func TestRefusalFormats(t *testing.T) {
-	up, key := newFakeUpstream(t), mustKey(t)
-	h := newTestGateway(t, up, key, nil)
-	for _, rt := range routes {
-		if !rt.Auth {
-			continue
-		}
-		rec := serve(h, http.MethodPost, rt.Procedure, "{}", nil)
-		if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), `"code":"unauthenticated"`) {
-			t.Errorf("Connect: %d %s", rec.Code, rec.Body)
-		}
-		grpc := http.Header{"Content-Type": {"application/grpc"}}
-		if rec := serve(h, http.MethodPost, rt.Procedure, "", grpc); rec.Code != http.StatusOK || rec.Header().Get("Grpc-Status") != "16" {
-			t.Errorf("gRPC: %d grpc-status %q", rec.Code, rec.Header().Get("Grpc-Status"))
-		}
-		method, path, _ := strings.Cut(rt.REST, " ")
-		rec = serve(h, method, path, "{}", nil)
-		if rec.Code != http.StatusUnauthorized || strings.TrimSpace(rec.Body.String()) != `{"code":16,"message":"unauthenticated"}` {
-			t.Errorf("REST: %d %s", rec.Code, rec.Body)
-		}
-		return
-	}
-	t.Skip("no route requires auth")
-}
-
 func TestRequestSizeLimit(t *testing.T) {
 	up, key := newFakeUpstream(t), mustKey(t)
 	h := newTestGateway(t, up, key, func(cfg *Config) { cfg.MaxRequestBytes = 16 })
