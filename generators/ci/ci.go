@@ -67,8 +67,9 @@ type view struct {
 	Images        deploy.Images
 	Postgres      bool
 	MySQL         bool
-	Services      []serviceView
-	Registry      string // host the images are pushed to
+	Services      []serviceView // every deployable: the gateway first, then the services
+	GoogleAPIs    bool          // buf.yaml depends on googleapis: CI pins it when buf.lock is missing
+	Registry      string        // host the images are pushed to
 	Login         login
 	Kube          *model.Kubernetes
 	Overlays      []string
@@ -89,6 +90,26 @@ type serviceView struct {
 	Changes    []string // the same as GitLab rules:changes globs
 }
 
+// newServiceView describes a deployable whose binary is cmd/<name>, built
+// from paths.
+func newServiceView(name, envPrefix, image string, paths []string) serviceView {
+	var changes []string
+	for _, p := range paths {
+		if !strings.HasPrefix(p, "go.") {
+			p += "/**/*"
+		}
+		changes = append(changes, p)
+	}
+	return serviceView{
+		Name:       strings.ReplaceAll(name, "_", "-"),
+		EnvPrefix:  envPrefix,
+		Dockerfile: path.Join("cmd", name, "Dockerfile"),
+		Image:      image,
+		Paths:      strings.Join(paths, " "),
+		Changes:    changes,
+	}
+}
+
 func newView(sys *model.System) *view {
 	v := &view{
 		System:        sys.Name,
@@ -97,6 +118,12 @@ func newView(sys *model.System) *view {
 		Images:        deploy.Images{Postgres: deploy.PostgresImage, MariaDB: deploy.MariaDBImage, NATS: deploy.NATSImage},
 		Kube:          sys.Deploy.Kubernetes,
 		Tools:         tools,
+		GoogleAPIs:    sys.Gateway != nil,
+	}
+	if sys.Gateway != nil {
+		image := deploy.GatewayImage(sys)
+		paths := []string{"cmd/" + deploy.GatewayName, "internal/" + deploy.GatewayName, "internal/platform", sys.GenRoot, sys.ProtoRoot, "go.mod", "go.sum"}
+		v.Services = append(v.Services, newServiceView(deploy.GatewayName, strings.ToUpper(deploy.GatewayName), image, paths))
 	}
 	if v.Kube != nil {
 		v.Overlays = []string{deploy.KubeDev, deploy.KubeProd}
@@ -111,22 +138,10 @@ func newView(sys *model.System) *view {
 		}
 		image := deploy.Image(sys, svc)
 		paths := []string{svc.CmdDir, svc.InternalDir, "internal/platform", sys.GenRoot, sys.ProtoRoot, "go.mod", "go.sum"}
-		var changes []string
-		for _, p := range paths {
-			if !strings.HasPrefix(p, "go.") {
-				p += "/**/*"
-			}
-			changes = append(changes, p)
-		}
-		v.Registry, _, _ = strings.Cut(image, "/")
-		v.Services = append(v.Services, serviceView{
-			Name:       strings.ReplaceAll(svc.Name, "_", "-"),
-			EnvPrefix:  svc.EnvPrefix,
-			Dockerfile: path.Join(svc.CmdDir, "Dockerfile"),
-			Image:      image,
-			Paths:      strings.Join(paths, " "),
-			Changes:    changes,
-		})
+		v.Services = append(v.Services, newServiceView(svc.Name, svc.EnvPrefix, image, paths))
+	}
+	if len(v.Services) > 0 {
+		v.Registry, _, _ = strings.Cut(v.Services[0].Image, "/")
 	}
 	v.Login = login{"secrets.REGISTRY_USERNAME", "secrets.REGISTRY_PASSWORD"}
 	if v.Registry == "ghcr.io" {

@@ -413,3 +413,47 @@ func TestNoPipelineWithoutCI(t *testing.T) {
 		t.Errorf("no ci: in the blueprint, but got %d files (%v)", len(fs), err)
 	}
 }
+
+// TestEveryDeployableIsBuilt: the pipelines build, check, push and roll out
+// the gateway like every service, and pin buf's googleapis dependency when
+// the protos need it.
+func TestEveryDeployableIsBuilt(t *testing.T) {
+	for _, name := range shipped {
+		sys := load(t, name)
+		for _, provider := range []string{"github", "gitlab"} {
+			sys.Deploy.CI = provider
+			fs, err := ci.Generate(sys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(fs) != 1 {
+				t.Fatalf("%s/%s: %d files", name, provider, len(fs))
+			}
+			src := string(fs[0].Content)
+			deployables := []string{}
+			if sys.Gateway != nil {
+				deployables = append(deployables, deploy.GatewayName)
+			}
+			for _, svc := range sys.Services {
+				deployables = append(deployables, svc.Name)
+			}
+			for _, d := range deployables {
+				if !strings.Contains(src, "--file cmd/"+d+"/Dockerfile") {
+					t.Errorf("%s/%s: cmd/%s/Dockerfile is not checked", name, provider, d)
+				}
+			}
+			if sys.Gateway != nil {
+				image := deploy.GatewayImage(sys)
+				if provider == "gitlab" {
+					image = "GATEWAY_IMAGE"
+				}
+				if !strings.Contains(src, image) {
+					t.Errorf("%s/%s: the gateway image %s is not built", name, provider, image)
+				}
+			}
+			if got := strings.Contains(src, "dep update"); got != (sys.Gateway != nil) {
+				t.Errorf("%s/%s: buf dep update in the pipeline %v, want %v", name, provider, got, sys.Gateway != nil)
+			}
+		}
+	}
+}

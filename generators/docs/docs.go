@@ -403,7 +403,13 @@ func curlExample(sys *model.System) string {
 			for _, q := range svc.Queries {
 				if q.Entity == c.Entity && q.ByID != nil {
 					fmt.Fprintf(&b, "\n# %s, with the id the call above returned\n", q.Name)
-					fmt.Fprintf(&b, "curl -s -H 'Content-Type: application/json' \\\n  -H \"X-Service-Token: $(go run ./cmd/keys -sign %s)\" \\\n  -d '{\"%s\": \"ID\"}' \\\n  http://127.0.0.1:%d%s\n", svc.Name, q.ByID.JSONName, svc.Port, q.Procedure)
+					wait := ""
+					if svc.Has(model.PatternCQRS) {
+						// The read model is built asynchronously.
+						b.WriteString("# (Min-Event-Position: head waits until the read model holds every event so far)\n")
+						wait = "  -H 'Min-Event-Position: head' \\\n"
+					}
+					fmt.Fprintf(&b, "curl -s -H 'Content-Type: application/json' \\\n  -H \"X-Service-Token: $(go run ./cmd/keys -sign %s)\" \\\n%s  -d '{\"%s\": \"ID\"}' \\\n  http://127.0.0.1:%d%s\n", svc.Name, wait, q.ByID.JSONName, svc.Port, q.Procedure)
 					break
 				}
 			}
