@@ -516,6 +516,7 @@ func gatewayDocOf(sys *model.System) *gatewayDoc {
 	d.Try = token + post + get
 	d.Env = []envVar{
 		{"PORT", "port the gateway listens on", fmt.Sprintf("`%d`", g.Port)},
+		{"SERVICE_PRIVATE_KEY", "the gateway's service identity: services accept routed calls only with its tokens (`go run ./cmd/keys` prints it)", "none: the gateway refuses to start without it"},
 	}
 	if sys.Observability.Metrics == model.MetricsPrometheus {
 		d.Env = append(d.Env, envVar{"METRICS_PORT", "port of the gateway's `/metrics`, kept apart from the public port so the Ingress never exposes it", fmt.Sprintf("`%d`", model.GatewayMetricsPort)})
