@@ -341,6 +341,7 @@ func querySummary(q *model.Query) string {
 
 type readmeSaga struct {
 	Name, Kind, Trigger, State string
+	Choreography               bool   // participants compensate on the failure event, each on its own
 	OnFailure                  string // command run after the compensations
 	Steps                      []string
 	Fail                       string // how to make it fail on purpose, when the default logic offers a way
@@ -349,7 +350,7 @@ type readmeSaga struct {
 func readmeSagas(sys *model.System) []readmeSaga {
 	var out []readmeSaga
 	for _, sg := range sys.Sagas {
-		sv := readmeSaga{Name: sg.Name, Trigger: "`" + sg.Trigger.Service.Name + "." + sg.Trigger.Name + "`"}
+		sv := readmeSaga{Name: sg.Name, Trigger: "`" + sg.Trigger.Service.Name + "." + sg.Trigger.Name + "`", Choreography: sg.Choreography}
 		if sg.Choreography {
 			sv.Kind = "choreographed: each participant reacts to the previous step's event; a refused step, or one still failing after its retries (dead-lettered), publishes a failure event the others compensate on. `" + sg.Trigger.Service.Name + "` keeps the saga's state by observing its events"
 			sv.State = fmt.Sprintf("curl -s http://127.0.0.1:%d/sagas", sg.Trigger.Service.Port)
@@ -365,8 +366,18 @@ func readmeSagas(sys *model.System) []readmeSaga {
 			sv.Steps = append(sv.Steps, line)
 			if l := st.Call.Command.Limit; l != nil && sv.Fail == "" {
 				svc := st.Call.Command.Service
-				sv.Fail = fmt.Sprintf("`%s` refuses %s `%s` above `%s_%s` (default %d). Start the system with a low limit, e.g. `%s_%s=1000 go run ./cmd/local`, and trigger the saga with a larger amount: the steps before `%s` are compensated in reverse order",
-					st.Call.Command.Name, article(l.Field.Name), l.Field.Name, svc.EnvPrefix, l.Env, l.Default, svc.EnvPrefix, l.Env, st.Call.Command.Name)
+				amount := "a larger amount"
+				for _, b := range st.Call.Inputs {
+					if b.Field.Name == l.Field.Name && b.Kind == model.BindTriggerField && b.Source.Name != l.Field.Name {
+						amount += fmt.Sprintf(" (the step's `%s` is the trigger's `%s`)", l.Field.Name, b.Source.Name)
+					}
+				}
+				undone := "are compensated in reverse order"
+				if sg.Choreography {
+					undone = "are compensated by their participants, on the saga's failure event"
+				}
+				sv.Fail = fmt.Sprintf("`%s` refuses %s `%s` above `%s_%s` (default %d). Start the system with a low limit, e.g. `%s_%s=1000 go run ./cmd/local`, and trigger the saga with %s: the steps before `%s` %s",
+					st.Call.Command.Name, article(l.Field.Name), l.Field.Name, svc.EnvPrefix, l.Env, l.Default, svc.EnvPrefix, l.Env, amount, st.Call.Command.Name, undone)
 				if sg.OnFailure != nil {
 					sv.Fail += fmt.Sprintf(", then `%s.%s` runs", sg.OnFailure.Command.Service.Name, sg.OnFailure.Command.Name)
 				}

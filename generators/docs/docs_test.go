@@ -312,3 +312,26 @@ func TestCatalogCheckCatchesDefects(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeSagaFailure checks that the README tells how to make each
+// shipped saga with a limited step fail, with the limit's variable and the
+// trigger field the amount comes from.
+func TestReadmeSagaFailure(t *testing.T) {
+	for _, tc := range []struct {
+		blueprint string
+		want      []string
+	}{
+		{"shop", []string{"`PAYMENTS_MAX_AMOUNT_CENTS=1000 go run ./cmd/local`", "the trigger's `total_cents`", "compensated in reverse order, then `orders.CancelOrder` runs."}},
+		{"travel", []string{"`HOTELS_MAX_AMOUNT_CENTS=1000 go run ./cmd/local`", "the trigger's `room_price_cents`", "compensated by their participants, on the saga's failure event, then `bookings.RejectTrip` runs.",
+			"| `HOTELS_MAX_AMOUNT_CENTS` |", "the participants undo the completed steps"}},
+	} {
+		t.Run(tc.blueprint, func(t *testing.T) {
+			readme := string(repo(t, load(t, tc.blueprint))["README.md"])
+			for _, want := range tc.want {
+				if !strings.Contains(readme, want) {
+					t.Errorf("README lacks %s", want)
+				}
+			}
+		})
+	}
+}

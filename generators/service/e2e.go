@@ -16,6 +16,8 @@ type e2eView struct {
 	// ConsistentReads: a service has CQRS read models, so the test's
 	// queries wait for them.
 	ConsistentReads bool
+	// ChoreographyFails: a choreographed saga has a failure scenario.
+	ChoreographyFails bool
 }
 
 // e2eService is the scenario of one service: create an entity over the
@@ -70,6 +72,9 @@ func newE2EView(sv *systemView) *e2eView {
 	}
 	v.Flows = newE2EFlows(sv, v.Imports)
 	v.Sagas = newE2ESagas(sv, v.Imports)
+	for _, sg := range v.Sagas {
+		v.ChoreographyFails = v.ChoreographyFails || (sg.Choreography && sg.Fail != nil)
+	}
 	return v
 }
 
@@ -337,10 +342,10 @@ func sampleCall(c *model.Command, im imports) *e2eCall {
 	return call
 }
 
-// e2eSaga is an orchestrated saga the end-to-end test runs: a command
-// creates the entity whose event triggers it, and the saga's state (GET
-// /sagas on the orchestrator) and the entity's status must show the
-// outcome.
+// e2eSaga is a saga the end-to-end test runs: a command creates the entity
+// whose event triggers it, and the saga's state (GET /sagas on the
+// orchestrator, or on the trigger's service for a choreography) and the
+// entity's status must show the outcome.
 type e2eSaga struct {
 	Func         string // "sagaCheckout"
 	Name         string
@@ -368,13 +373,14 @@ type e2eSagaCrash struct {
 }
 
 // e2eSagaFailure makes a step fail by lowering a limit through its
-// environment variable.
+// environment variable. A choreography's participants compensate each on
+// its own, so the test waits for every expected transition in any order.
 type e2eSagaFailure struct {
 	Test        string // "TestSagaCheckoutCompensates"
 	Env         string // "PAYMENTS_MAX_AMOUNT_CENTS"
 	Step        string
-	Compensated []string    // steps whose compensation must run, in order
-	OnFailure   string      // the on_failure action's name, "" for none
+	Compensated []string    // steps whose compensation must run (and show), last first
+	OnFailure   string      // the on_failure action's name, "" for none (or unseen)
 	Status      *assignment // entity status after on_failure; nil when it sets none
 }
 
@@ -428,6 +434,10 @@ func newE2ESagas(sys *systemView, im imports) []*e2eSaga {
 				}
 			}
 			es.Crash = &e2eSagaCrash{Test: "TestSaga" + sg.Pascal + "SurvivesRestart"}
+			es.Fail = sagaFailure(sg, trigger)
+			if es.Fail != nil && sg.OnFailure != nil {
+				es.Fail.Status = status(sg.OnFailure.Command)
+			}
 			if sg.Choreography {
 				if es.Done == nil {
 					continue // nothing shows the outcome
@@ -440,10 +450,6 @@ func newE2ESagas(sys *systemView, im imports) []*e2eSaga {
 			es.Crash.Service, es.Crash.Step = cmd.Service.Name, held.Name
 			es.Crash.Procedure = "/" + cmd.Service.ProtoPackage + "." + cmd.Service.ProtoService + "/" + cmd.Name
 			es.Orchestrator = sg.Orchestrator.Name
-			es.Fail = sagaFailure(sg, trigger)
-			if es.Fail != nil && sg.OnFailure != nil {
-				es.Fail.Status = status(sg.OnFailure.Command)
-			}
 			out = append(out, es)
 		}
 	}
@@ -459,8 +465,9 @@ func newE2ESagas(sys *systemView, im imports) []*e2eSaga {
 }
 
 // sagaFailure finds a step the test can make fail: one whose command has a
-// limit on an input bound to a trigger field that the trigger command
-// computes as a total of the sample items, which is more than 1.
+// limit on an input bound to a trigger field whose value, as the trigger
+// command fills it from the test's sample request, is more than 1 (the
+// limit the test sets).
 func sagaFailure(sg *model.Saga, trigger *model.Command) *e2eSagaFailure {
 	for i, st := range sg.Steps {
 		l := st.Call.Command.Limit
@@ -471,22 +478,59 @@ func sagaFailure(sg *model.Saga, trigger *model.Command) *e2eSagaFailure {
 			if b.Field.Name != l.Field.Name || b.Kind != model.BindTriggerField {
 				continue
 			}
-			for _, t := range trigger.Totals {
-				if t.Target.Name != b.Source.Name || sampleNumber(t.Quantity.Name)*sampleNumber(t.Price.Name) <= 1 {
-					continue
-				}
-				f := &e2eSagaFailure{Test: "TestSaga" + sg.Pascal + "Compensates", Env: st.Call.Command.Service.EnvPrefix + "_" + l.Env, Step: st.Name}
-				for j := i - 1; j >= 0; j-- {
-					if sg.Steps[j].Compensate != nil {
-						f.Compensated = append(f.Compensated, sg.Steps[j].Name)
-					}
-				}
-				if sg.OnFailure != nil {
-					f.OnFailure = sg.OnFailure.Command.Service.Name + "." + sg.OnFailure.Command.Name
-				}
-				return f
+			if v, ok := sampleEventValue(trigger, sg.Trigger, b.Source); !ok || v <= 1 {
+				continue
 			}
+			f := &e2eSagaFailure{Test: "TestSaga" + sg.Pascal + "Compensates", Env: st.Call.Command.Service.EnvPrefix + "_" + l.Env, Step: st.Name}
+			// A choreography's state shows what ran through the events it
+			// observes: a call that records none runs unseen.
+			seen := func(c *model.SagaCall) bool {
+				return c != nil && (!sg.Choreography || len(c.Command.Emits) > 0)
+			}
+			for j := i - 1; j >= 0; j-- {
+				if seen(sg.Steps[j].Compensate) {
+					f.Compensated = append(f.Compensated, sg.Steps[j].Name)
+				}
+			}
+			if seen(sg.OnFailure) {
+				f.OnFailure = sg.OnFailure.Command.Service.Name + "." + sg.OnFailure.Command.Name
+			}
+			return f
 		}
 	}
 	return nil
+}
+
+// sampleEventValue is the value the integer field of event ev holds when
+// command c, called with sample values (sampleCall), records it: an input
+// copied to the event directly or through the entity, or an entity total
+// of the sample list (one element). ok is false when the value is not
+// known that way.
+func sampleEventValue(c *model.Command, ev *model.Message, field *model.Field) (int, bool) {
+	for _, fill := range c.EventFills {
+		if fill.Event != ev {
+			continue
+		}
+		for _, fs := range fill.Fields {
+			if fs.Field != field || fs.Source == nil {
+				continue
+			}
+			switch fs.Kind {
+			case model.FromInput:
+				return sampleNumber(fs.Source.Name), true
+			case model.FromEntity:
+				for _, t := range c.Totals {
+					if t.Target == fs.Source {
+						return sampleNumber(t.Quantity.Name) * sampleNumber(t.Price.Name), true
+					}
+				}
+				for _, a := range c.Assign {
+					if a.Target == fs.Source {
+						return sampleNumber(a.Source.Name), true
+					}
+				}
+			}
+		}
+	}
+	return 0, false
 }

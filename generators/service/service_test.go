@@ -3,6 +3,7 @@ package service_test
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -182,4 +183,63 @@ func TestObservabilityFollowsTheBlueprint(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSagaFailureScenarios checks that every shipped saga with a limited
+// step gets an end-to-end test making that step fail, orchestrated or
+// choreographed, and that a limit the sample trigger cannot exceed gets
+// none.
+func TestSagaFailureScenarios(t *testing.T) {
+	e2e := func(t *testing.T, sys *model.System) string {
+		t.Helper()
+		out, err := service.Generate(sys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range out {
+			if f.Path == "internal/local/e2e_test.go" {
+				return string(f.Content)
+			}
+		}
+		t.Fatal("no internal/local/e2e_test.go")
+		return ""
+	}
+	for _, tc := range []struct {
+		blueprint, test, env, wait string
+		want                       []string
+	}{
+		{"shop", "TestSagaCheckoutCompensates", "PAYMENTS_MAX_AMOUNT_CENTS", `waitForSaga(t, clientOf(sys, "orders")`,
+			[]string{"on_failure (orders.CancelOrder)", `[]string{"reserve_stock"}`, "OrderStatus_ORDER_STATUS_CANCELLED"}},
+		{"travel", "TestSagaTripCompensates", "HOTELS_MAX_AMOUNT_CENTS", `waitForSagaFailure(t, clientOf(sys, "bookings")`,
+			[]string{`[]string{"hold_seat"}, true)`, `st.FailedStep != "book_room"`, "TripStatus_TRIP_STATUS_REJECTED"}},
+	} {
+		t.Run(tc.blueprint, func(t *testing.T) {
+			src := e2e(t, load(t, tc.blueprint))
+			for _, want := range append([]string{"func " + tc.test + "(", `t.Setenv("` + tc.env + `", "1")`, tc.wait}, tc.want...) {
+				if !strings.Contains(src, want) {
+					t.Errorf("e2e_test.go lacks %s", want)
+				}
+			}
+		})
+	}
+	t.Run("sample at the limit", func(t *testing.T) {
+		// amount_cents samples to 1: the trip request cannot exceed a limit of 1.
+		src, err := os.ReadFile(filepath.Join("..", "..", "blueprints", "travel.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		yaml := strings.ReplaceAll(string(src), "room_price_cents", "amount_cents")
+		yaml = strings.Replace(yaml, "with: {amount_cents: amount_cents}, ", "", 1)
+		sys, err := blueprint.Parse("travel.yaml", []byte(yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := e2e(t, sys)
+		if !strings.Contains(got, "func sagaTrip(") || !strings.Contains(got, `"book_room call done"`) {
+			t.Fatal("the edited travel blueprint lost its saga scenario")
+		}
+		if strings.Contains(got, "Compensates(t *testing.T)") {
+			t.Error("a failure test for a saga whose sample amount cannot exceed the limit")
+		}
+	})
 }

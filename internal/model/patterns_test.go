@@ -109,6 +109,24 @@ func TestTravelPatterns(t *testing.T) {
 	if len(hotels.Orchestrates) != 0 || len(hotels.Clients) != 0 {
 		t.Errorf("a choreography has no orchestrator: %+v", hotels)
 	}
+	// The deterministic failure: BookRoom charges the trip's room price,
+	// carried from the trigger, against HOTELS_MAX_AMOUNT_CENTS.
+	book := sg.Steps[1].Call
+	if l := book.Command.Limit; l == nil || l.Env != "MAX_AMOUNT_CENTS" || hotels.EnvPrefix+"_"+l.Env != "HOTELS_MAX_AMOUNT_CENTS" {
+		t.Errorf("BookRoom limit %+v", book.Command.Limit)
+	}
+	var bound *model.InputBinding
+	for i, b := range book.Inputs {
+		if b.Field.Name == "amount_cents" {
+			bound = &book.Inputs[i]
+		}
+	}
+	if bound == nil || bound.Kind != model.BindTriggerField || bound.Source.Name != "room_price_cents" {
+		t.Errorf("BookRoom amount_cents bound from %+v", bound)
+	}
+	if len(bookings.Limits) != 0 || len(flights.Limits) != 0 {
+		t.Errorf("limits outside hotels: bookings %+v, flights %+v", bookings.Limits, flights.Limits)
+	}
 }
 
 // orders is event-sourced with CQRS read models; the other shop services

@@ -18,10 +18,11 @@ func TestCompensateTrip(t *testing.T) {
 	s := newTestService(t)
 	seeded := seedTrip(t, s)
 	trigger, err := proto.Marshal(&bookingsv1.TripRequested{
-		TripId:      seeded.GetId(),
-		Traveller:   "traveller-1",
-		Destination: "destination-1",
-		Nights:      6,
+		TripId:         seeded.GetId(),
+		Traveller:      "traveller-1",
+		Destination:    "destination-1",
+		Nights:         6,
+		RoomPriceCents: 7,
 	})
 	if err != nil {
 		t.Fatal(err)

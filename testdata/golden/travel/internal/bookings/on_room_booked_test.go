@@ -20,10 +20,11 @@ func TestOnRoomBookedAppliesOnce(t *testing.T) {
 	s := newTestService(t)
 	seeded := seedTrip(t, s)
 	trigger, err := proto.Marshal(&bookingsv1.TripRequested{
-		TripId:      seeded.GetId(),
-		Traveller:   "traveller-1",
-		Destination: "destination-1",
-		Nights:      6,
+		TripId:         seeded.GetId(),
+		Traveller:      "traveller-1",
+		Destination:    "destination-1",
+		Nights:         6,
+		RoomPriceCents: 7,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -68,10 +69,11 @@ func TestOnRoomBookedDeadLetterFailsSaga(t *testing.T) {
 	s := newTestService(t)
 	seeded := seedTrip(t, s)
 	trigger, err := proto.Marshal(&bookingsv1.TripRequested{
-		TripId:      seeded.GetId(),
-		Traveller:   "traveller-1",
-		Destination: "destination-1",
-		Nights:      6,
+		TripId:         seeded.GetId(),
+		Traveller:      "traveller-1",
+		Destination:    "destination-1",
+		Nights:         6,
+		RoomPriceCents: 7,
 	})
 	if err != nil {
 		t.Fatal(err)

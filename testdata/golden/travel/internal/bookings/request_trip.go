@@ -27,11 +27,12 @@ func (s *Service) RequestTrip(ctx context.Context, req *bookingsv1.RequestTripRe
 	// Business rules that need no stored state go here.
 
 	trip := &bookingsv1.Trip{
-		Id:          newID(),
-		Traveller:   req.GetTraveller(),
-		Destination: req.GetDestination(),
-		Nights:      req.GetNights(),
-		Status:      bookingsv1.TripStatus_TRIP_STATUS_REQUESTED,
+		Id:             newID(),
+		Traveller:      req.GetTraveller(),
+		Destination:    req.GetDestination(),
+		Nights:         req.GetNights(),
+		RoomPriceCents: req.GetRoomPriceCents(),
+		Status:         bookingsv1.TripStatus_TRIP_STATUS_REQUESTED,
 	}
 	// Compute derived fields of the new Trip here.
 	err := s.store.InTx(ctx, func(tx *Tx) error {
@@ -39,10 +40,11 @@ func (s *Service) RequestTrip(ctx context.Context, req *bookingsv1.RequestTripRe
 			return err
 		}
 		if err := tx.RecordTripRequested(ctx, trip.GetId(), &bookingsv1.TripRequested{
-			TripId:      trip.GetId(),
-			Traveller:   trip.GetTraveller(),
-			Destination: trip.GetDestination(),
-			Nights:      trip.GetNights(),
+			TripId:         trip.GetId(),
+			Traveller:      trip.GetTraveller(),
+			Destination:    trip.GetDestination(),
+			Nights:         trip.GetNights(),
+			RoomPriceCents: trip.GetRoomPriceCents(),
 		}); err != nil {
 			return err
 		}

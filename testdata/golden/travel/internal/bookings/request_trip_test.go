@@ -17,9 +17,10 @@ func TestRequestTrip(t *testing.T) {
 	ctx := t.Context()
 	newRequest := func() *bookingsv1.RequestTripRequest {
 		return &bookingsv1.RequestTripRequest{
-			Traveller:   "traveller-1",
-			Destination: "destination-1",
-			Nights:      6,
+			Traveller:      "traveller-1",
+			Destination:    "destination-1",
+			Nights:         6,
+			RoomPriceCents: 7,
 		}
 	}
 	req := newRequest()
@@ -42,6 +43,9 @@ func TestRequestTrip(t *testing.T) {
 	}
 	if got.GetNights() != req.GetNights() {
 		t.Errorf("GetNights() = %v, want the request's %v", got.GetNights(), req.GetNights())
+	}
+	if got.GetRoomPriceCents() != req.GetRoomPriceCents() {
+		t.Errorf("GetRoomPriceCents() = %v, want the request's %v", got.GetRoomPriceCents(), req.GetRoomPriceCents())
 	}
 	if got, want := recordedEvents(t, s), []string{"travel.bookings.v1.TripRequested"}; !slices.Equal(got, want) {
 		t.Errorf("recorded events %v, want %v", got, want)

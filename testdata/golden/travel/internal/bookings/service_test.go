@@ -55,11 +55,12 @@ func recordedEvents(t *testing.T, s *Service) []string {
 // sampleTrip returns a Trip with a new id and every field set.
 func sampleTrip() *bookingsv1.Trip {
 	return &bookingsv1.Trip{
-		Id:          newID(),
-		Traveller:   "traveller-1",
-		Destination: "destination-1",
-		Nights:      6,
-		Status:      bookingsv1.TripStatus_TRIP_STATUS_REQUESTED,
+		Id:             newID(),
+		Traveller:      "traveller-1",
+		Destination:    "destination-1",
+		Nights:         6,
+		RoomPriceCents: 7,
+		Status:         bookingsv1.TripStatus_TRIP_STATUS_REQUESTED,
 	}
 }
 

@@ -120,7 +120,7 @@ var tripStatusText = map[bookingsv1.TripStatus]string{
 // tripTable is the table of Trip entities.
 var tripTable = database.Table{
 	Name:    "trips",
-	Columns: []string{"id", "traveller", "destination", "nights", "status"},
+	Columns: []string{"id", "traveller", "destination", "nights", "room_price_cents", "status"},
 }
 
 // tripValues returns the column values of trip in tripTable order.
@@ -130,6 +130,7 @@ func tripValues(trip *bookingsv1.Trip) ([]any, error) {
 		trip.GetTraveller(),
 		trip.GetDestination(),
 		trip.GetNights(),
+		trip.GetRoomPriceCents(),
 		database.EnumText(trip.GetStatus(), tripStatusText),
 	}, nil
 }
@@ -143,6 +144,7 @@ func scanTrip(row interface{ Scan(...any) error }) (*bookingsv1.Trip, error) {
 		&trip.Traveller,
 		&trip.Destination,
 		&trip.Nights,
+		&trip.RoomPriceCents,
 		&colStatus,
 	)
 	if err != nil {

@@ -17,10 +17,11 @@ import (
 func TestOnTripRequestedAppliesOnce(t *testing.T) {
 	s := newTestService(t)
 	trigger, err := proto.Marshal(&bookingsv1.TripRequested{
-		TripId:      "trip_id-1",
-		Traveller:   "traveller-1",
-		Destination: "destination-1",
-		Nights:      6,
+		TripId:         "trip_id-1",
+		Traveller:      "traveller-1",
+		Destination:    "destination-1",
+		Nights:         6,
+		RoomPriceCents: 7,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -58,10 +59,11 @@ func TestOnTripRequestedAppliesOnce(t *testing.T) {
 func TestOnTripRequestedDeadLetterFailsSaga(t *testing.T) {
 	s := newTestService(t)
 	trigger, err := proto.Marshal(&bookingsv1.TripRequested{
-		TripId:      "trip_id-1",
-		Traveller:   "traveller-1",
-		Destination: "destination-1",
-		Nights:      6,
+		TripId:         "trip_id-1",
+		Traveller:      "traveller-1",
+		Destination:    "destination-1",
+		Nights:         6,
+		RoomPriceCents: 7,
 	})
 	if err != nil {
 		t.Fatal(err)

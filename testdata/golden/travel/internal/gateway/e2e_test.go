@@ -140,7 +140,7 @@ func TestGateway(t *testing.T) {
 		}
 	})
 	t.Run("RequestTrip needs no token", func(t *testing.T) {
-		wantReached(t, "RequestTrip", call(t, httpClient, http.MethodPost, gw+"/travel.bookings.v1.BookingsService/RequestTrip", "{\"destination\":\"destination-1\",\"nights\":6,\"traveller\":\"traveller-1\"}", ""), 200)
+		wantReached(t, "RequestTrip", call(t, httpClient, http.MethodPost, gw+"/travel.bookings.v1.BookingsService/RequestTrip", "{\"destination\":\"destination-1\",\"nights\":6,\"roomPriceCents\":7,\"traveller\":\"traveller-1\"}", ""), 200)
 	})
 	t.Run("an unrouted method is 404", func(t *testing.T) {
 		got := call(t, httpClient, http.MethodPost, gw+"/travel.bookings.v1.BookingsService/ConfirmTrip", "{}", "")
@@ -149,7 +149,7 @@ func TestGateway(t *testing.T) {
 		}
 	})
 	t.Run("REST POST /v1/bookings/request_trip", func(t *testing.T) {
-		wantReached(t, "POST /v1/bookings/request_trip", call(t, httpClient, http.MethodPost, gw+"/v1/bookings/request_trip", "{\"destination\":\"destination-1\",\"nights\":6,\"traveller\":\"traveller-1\"}", ""), 200)
+		wantReached(t, "POST /v1/bookings/request_trip", call(t, httpClient, http.MethodPost, gw+"/v1/bookings/request_trip", "{\"destination\":\"destination-1\",\"nights\":6,\"roomPriceCents\":7,\"traveller\":\"traveller-1\"}", ""), 200)
 	})
 	t.Run("REST GET /v1/bookings/get_trip", func(t *testing.T) {
 		wantReached(t, "GET /v1/bookings/get_trip", call(t, httpClient, http.MethodGet, gw+"/v1/bookings/get_trip"+"?"+"trip_id=trip_id-1", "", ""), 200, 404)

@@ -17,8 +17,9 @@ func TestBookRoom(t *testing.T) {
 	ctx := t.Context()
 	newRequest := func() *hotelsv1.BookRoomRequest {
 		return &hotelsv1.BookRoomRequest{
-			TripId: "trip_id-1",
-			Nights: 6,
+			TripId:      "trip_id-1",
+			Nights:      6,
+			AmountCents: 1,
 		}
 	}
 	req := newRequest()
@@ -38,6 +39,9 @@ func TestBookRoom(t *testing.T) {
 	}
 	if got.GetNights() != req.GetNights() {
 		t.Errorf("GetNights() = %v, want the request's %v", got.GetNights(), req.GetNights())
+	}
+	if got.GetAmountCents() != req.GetAmountCents() {
+		t.Errorf("GetAmountCents() = %v, want the request's %v", got.GetAmountCents(), req.GetAmountCents())
 	}
 	if got, want := recordedEvents(t, s), []string{"travel.hotels.v1.RoomBooked"}; !slices.Equal(got, want) {
 		t.Errorf("recorded events %v, want %v", got, want)

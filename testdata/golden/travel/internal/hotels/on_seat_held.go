@@ -30,8 +30,9 @@ func (s *Service) OnSeatHeld(ctx context.Context, meta events.Metadata, event *f
 		return err
 	}
 	_, err = s.BookRoom(ctx, &hotelsv1.BookRoomRequest{
-		TripId: trigger.GetTripId(),
-		Nights: trigger.GetNights(),
+		TripId:      trigger.GetTripId(),
+		Nights:      trigger.GetNights(),
+		AmountCents: trigger.GetRoomPriceCents(),
 	})
 	if connect.CodeOf(err) == connect.CodeInvalidArgument {
 		return events.Permanent(err)

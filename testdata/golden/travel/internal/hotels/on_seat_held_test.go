@@ -19,10 +19,11 @@ import (
 func TestOnSeatHeldAppliesOnce(t *testing.T) {
 	s := newTestService(t)
 	trigger, err := proto.Marshal(&bookingsv1.TripRequested{
-		TripId:      "trip_id-1",
-		Traveller:   "traveller-1",
-		Destination: "destination-1",
-		Nights:      6,
+		TripId:         "trip_id-1",
+		Traveller:      "traveller-1",
+		Destination:    "destination-1",
+		Nights:         6,
+		RoomPriceCents: 7,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -67,10 +68,11 @@ func TestOnSeatHeldAppliesOnce(t *testing.T) {
 func TestOnSeatHeldDeadLetterFailsSaga(t *testing.T) {
 	s := newTestService(t)
 	trigger, err := proto.Marshal(&bookingsv1.TripRequested{
-		TripId:      "trip_id-1",
-		Traveller:   "traveller-1",
-		Destination: "destination-1",
-		Nights:      6,
+		TripId:         "trip_id-1",
+		Traveller:      "traveller-1",
+		Destination:    "destination-1",
+		Nights:         6,
+		RoomPriceCents: 7,
 	})
 	if err != nil {
 		t.Fatal(err)

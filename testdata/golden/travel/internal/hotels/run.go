@@ -65,6 +65,8 @@ type Config struct {
 	// EventRetryBackoff is the delay before the first retry of a failed
 	// event, doubled for each next one (env EVENT_RETRY_BACKOFF).
 	EventRetryBackoff time.Duration
+	// Limits are the bounds the default logic checks (env MAX_AMOUNT_CENTS).
+	Limits Limits
 	// OutboxRetention is how long published events stay in the outbox
 	// (env OUTBOX_RETENTION).
 	OutboxRetention time.Duration
@@ -97,6 +99,7 @@ func DefaultConfig() Config {
 		NATSURL:              "nats://127.0.0.1:4222",
 		EventMaxAttempts:     5,
 		EventRetryBackoff:    500 * time.Millisecond,
+		Limits:               DefaultLimits(),
 		OutboxRetention:      7 * 24 * time.Hour,
 		IdempotencyRetention: 7 * 24 * time.Hour,
 		PruneInterval:        time.Hour,
@@ -116,6 +119,7 @@ func ConfigFromEnv() (Config, error) {
 	cfg.NATSURL = env.String("NATS_URL", cfg.NATSURL)
 	cfg.EventMaxAttempts = env.Int("EVENT_MAX_ATTEMPTS", cfg.EventMaxAttempts)
 	cfg.EventRetryBackoff = env.Duration("EVENT_RETRY_BACKOFF", cfg.EventRetryBackoff)
+	cfg.Limits = limitsFrom(env)
 	cfg.OutboxRetention = env.Duration("OUTBOX_RETENTION", cfg.OutboxRetention)
 	cfg.IdempotencyRetention = env.Duration("IDEMPOTENCY_RETENTION", cfg.IdempotencyRetention)
 	cfg.PruneInterval = env.Duration("PRUNE_INTERVAL", cfg.PruneInterval)
@@ -178,6 +182,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	store := NewStore(db)
 	service := NewService(store, cfg.Logger, Clients{})
+	service.SetLimits(cfg.Limits)
 	mux := server.NewMux(store.Ping, hotelsv1connect.HotelsServiceName)
 	service.Mount(mux, tel.HandlerOptions()...)
 	tel.Mount(mux)
@@ -281,4 +286,19 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	srv.cfg.Logger.Info("serving", "addr", ln.Addr().String(), "protocols", "gRPC, gRPC-Web, Connect")
 	return srv.Serve(ctx, ln)
+}
+
+// limitsFrom reads the limits from env, the defaults for unset variables.
+func limitsFrom(env *config.Env) Limits {
+	limits := DefaultLimits()
+	limits.MaxAmountCents = int64(env.Int("MAX_AMOUNT_CENTS", int(limits.MaxAmountCents)))
+	return limits
+}
+
+// LimitsFromEnv reads the limits from environment variables, as
+// ConfigFromEnv does.
+func LimitsFromEnv() (Limits, error) {
+	env := config.FromOS("HOTELS")
+	limits := limitsFrom(env)
+	return limits, env.Err()
 }

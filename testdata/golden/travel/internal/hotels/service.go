@@ -34,13 +34,18 @@ type Service struct {
 	limits  Limits
 }
 
-// Limits are the configurable bounds the default logic checks (none).
+// Limits are the configurable bounds the default logic checks: a
+// command refuses a larger value with FailedPrecondition.
 type Limits struct {
+	// MaxAmountCents bounds amount_cents (env HOTELS_MAX_AMOUNT_CENTS or MAX_AMOUNT_CENTS); 0 means no bound.
+	MaxAmountCents int64
 }
 
 // DefaultLimits returns the limits used unless configured.
 func DefaultLimits() Limits {
-	return Limits{}
+	return Limits{
+		MaxAmountCents: 1000000,
+	}
 }
 
 // Clients are the services this service calls (none: list them

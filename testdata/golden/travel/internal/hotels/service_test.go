@@ -54,10 +54,11 @@ func recordedEvents(t *testing.T, s *Service) []string {
 // sampleRoom returns a Room with a new id and every field set.
 func sampleRoom() *hotelsv1.Room {
 	return &hotelsv1.Room{
-		Id:     newID(),
-		TripId: "trip_id-1",
-		Nights: 6,
-		Status: hotelsv1.RoomStatus_ROOM_STATUS_BOOKED,
+		Id:          newID(),
+		TripId:      "trip_id-1",
+		Nights:      6,
+		AmountCents: 1,
+		Status:      hotelsv1.RoomStatus_ROOM_STATUS_BOOKED,
 	}
 }
 

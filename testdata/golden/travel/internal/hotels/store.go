@@ -113,7 +113,7 @@ var roomStatusText = map[hotelsv1.RoomStatus]string{
 // roomTable is the table of Room entities.
 var roomTable = database.Table{
 	Name:    "rooms",
-	Columns: []string{"id", "trip_id", "nights", "status"},
+	Columns: []string{"id", "trip_id", "nights", "amount_cents", "status"},
 }
 
 // roomValues returns the column values of room in roomTable order.
@@ -122,6 +122,7 @@ func roomValues(room *hotelsv1.Room) ([]any, error) {
 		room.GetId(),
 		room.GetTripId(),
 		room.GetNights(),
+		room.GetAmountCents(),
 		database.EnumText(room.GetStatus(), roomStatusText),
 	}, nil
 }
@@ -134,6 +135,7 @@ func scanRoom(row interface{ Scan(...any) error }) (*hotelsv1.Room, error) {
 		&room.Id,
 		&room.TripId,
 		&room.Nights,
+		&room.AmountCents,
 		&colStatus,
 	)
 	if err != nil {

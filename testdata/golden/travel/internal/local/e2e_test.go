@@ -112,9 +112,10 @@ func testBookings(t *testing.T, httpClient *http.Client, url string) {
 	grpcWeb := bookingsv1connect.NewBookingsServiceClient(httpClient, url, connect.WithGRPCWeb())
 
 	createResp, err := connectJSON.RequestTrip(ctx, &bookingsv1.RequestTripRequest{
-		Traveller:   "traveller-bookings",
-		Destination: "destination-bookings",
-		Nights:      6,
+		Traveller:      "traveller-bookings",
+		Destination:    "destination-bookings",
+		Nights:         6,
+		RoomPriceCents: 7,
 	})
 	if err != nil {
 		t.Fatalf("RequestTrip: %v", err)
@@ -231,8 +232,9 @@ func testHotels(t *testing.T, httpClient *http.Client, url string) {
 	grpcWeb := hotelsv1connect.NewHotelsServiceClient(httpClient, url, connect.WithGRPCWeb())
 
 	createResp, err := connectJSON.BookRoom(ctx, &hotelsv1.BookRoomRequest{
-		TripId: "trip_id-hotels",
-		Nights: 6,
+		TripId:      "trip_id-hotels",
+		Nights:      6,
+		AmountCents: 1,
 	})
 	if err != nil {
 		t.Fatalf("BookRoom: %v", err)
@@ -292,9 +294,10 @@ func flowFlightsTripRequested(t *testing.T, sys *local.System, outage bool) {
 		sys.Broker().Stop()
 	}
 	if _, err := producer.RequestTrip(ctx, &bookingsv1.RequestTripRequest{
-		Traveller:   "traveller-1",
-		Destination: "destination-1",
-		Nights:      6,
+		Traveller:      "traveller-1",
+		Destination:    "destination-1",
+		Nights:         6,
+		RoomPriceCents: 7,
 	}); err != nil {
 		t.Fatalf("RequestTrip: %v", err)
 	}
@@ -374,6 +377,22 @@ func waitForEvent(t *testing.T, sys *local.System, subject, traceParent string) 
 	}
 }
 
+// When book_room fails (HOTELS_MAX_AMOUNT_CENTS set below the amount), the trip saga
+// compensates the completed steps and runs its on_failure call.
+func TestSagaTripCompensates(t *testing.T) {
+	t.Setenv("HOTELS_MAX_AMOUNT_CENTS", "1")
+	sys, err := local.Start(t.Context(), testOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := sys.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	sagaTrip(t, sys, false)
+}
+
 // Stopping the whole system in the middle of a trip saga loses nothing.
 // The system stops right after the trigger, before the participants
 // reacted (with the embedded broker down, so nothing got further); started
@@ -392,9 +411,10 @@ func TestSagaTripSurvivesRestart(t *testing.T) {
 		sys.Broker().Stop()
 	}
 	createResp, err := producer.RequestTrip(ctx, &bookingsv1.RequestTripRequest{
-		Traveller:   "traveller-1",
-		Destination: "destination-1",
-		Nights:      6,
+		Traveller:      "traveller-1",
+		Destination:    "destination-1",
+		Nights:         6,
+		RoomPriceCents: 7,
 	})
 	if err != nil {
 		sys.Stop()
@@ -435,14 +455,16 @@ func TestSagaTripSurvivesRestart(t *testing.T) {
 	wantSagaSteps(t, st, []string{"hold_seat call done", "book_room call done", "confirm_trip call done"})
 }
 
-// sagaTrip creates what triggers the trip saga and checks its outcome in the entity.
+// sagaTrip creates what triggers the trip saga and checks its outcome in the entity
+// and in the saga's state that bookings keeps (GET /sagas).
 func sagaTrip(t *testing.T, sys *local.System, succeed bool) {
 	ctx := t.Context()
 	producer := bookingsv1connect.NewBookingsServiceClient(clientOf(sys, "bookings"), sys.URL("bookings"), connect.WithProtoJSON())
 	createResp, err := producer.RequestTrip(ctx, &bookingsv1.RequestTripRequest{
-		Traveller:   "traveller-1",
-		Destination: "destination-1",
-		Nights:      6,
+		Traveller:      "traveller-1",
+		Destination:    "destination-1",
+		Nights:         6,
+		RoomPriceCents: 7,
 	})
 	if err != nil {
 		t.Fatalf("RequestTrip: %v", err)
@@ -475,7 +497,33 @@ func sagaTrip(t *testing.T, sys *local.System, succeed bool) {
 		})
 		return
 	}
-	t.Fatal("no step of the trip saga can be made to fail")
+	// The participants compensate on the saga's failure event, each on its
+	// own: bookings observes their events in any order.
+	st := waitForSagaFailure(t, clientOf(sys, "bookings"), sys.URL("bookings"), created.GetId(),
+		[]string{"hold_seat"}, true)
+	if st.FailedStep != "book_room" || st.Error == "" {
+		t.Errorf("failed step %q (%s), want book_room", st.FailedStep, st.Error)
+	}
+	for _, e := range st.Log {
+		if e.Step == "book_room" && e.Action == "call" && e.Outcome == "done" {
+			t.Errorf("book_room ran: %+v", st.Log)
+		}
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := producer.GetTrip(ctx, &bookingsv1.GetTripRequest{
+			TripId: created.GetId(),
+		})
+		if err != nil {
+			t.Fatalf("GetTrip: %v", err)
+		}
+		got := resp.GetTrip().GetStatus()
+		if got == bookingsv1.TripStatus_TRIP_STATUS_REJECTED {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GetStatus() = %v after 30s, want %v", got, bookingsv1.TripStatus_TRIP_STATUS_REJECTED)
+		}
+	}
 }
 
 // sagaState is a saga as the orchestrator's GET /sagas/{id} shows it.
@@ -512,6 +560,48 @@ func waitForSaga(t *testing.T, httpClient *http.Client, url, subject, status str
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no %s saga about %s within 30s (sagas: %+v)", status, subject, list)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitForSagaFailure waits until the choreographed saga about subject
+// shows its failed step, every compensation of compensated done and, when
+// onFailure, its on_failure call done; it fails the test if the saga
+// completes or the failure does not show within 30s.
+func waitForSagaFailure(t *testing.T, httpClient *http.Client, url, subject string, compensated []string, onFailure bool) *sagaState {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var list []sagaState
+		getJSON(t, httpClient, url+"/sagas?subject="+subject, &list)
+		if len(list) > 0 {
+			var st sagaState
+			getJSON(t, httpClient, url+"/sagas/"+list[0].ID, &st)
+			if st.Status == "completed" {
+				t.Fatalf("saga %s completed, want it failed: %+v", st.ID, st)
+			}
+			var done []string
+			ranOnFailure := false
+			for _, e := range st.Log {
+				if e.Action == "compensate" && e.Outcome == "done" {
+					done = append(done, e.Step)
+				}
+				ranOnFailure = ranOnFailure || (e.Action == "on_failure" && e.Outcome == "done")
+			}
+			slices.Sort(done)
+			done = slices.Compact(done)
+			if st.FailedStep != "" && slices.Equal(done, slices.Sorted(slices.Values(compensated))) && ranOnFailure == onFailure {
+				if onFailure && st.Status != "failed" {
+					t.Errorf("saga %s is %s after its on_failure call, want failed", st.ID, st.Status)
+				}
+				return &st
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("saga %s: no failure with compensations %v (on_failure: %v) within 30s: %+v", st.ID, compensated, onFailure, st)
+			}
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no saga about %s within 30s", subject)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

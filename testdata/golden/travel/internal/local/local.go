@@ -229,6 +229,11 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		cfg.Logger = opts.Logger.With("service", "hotels")
 		cfg.SpanExporter = opts.SpanExporter
 		cfg.Identity = s.keys["hotels"]
+		limits, err := hotels.LimitsFromEnv()
+		if err != nil {
+			return fail("hotels", err)
+		}
+		cfg.Limits = limits
 		cfg.NATSURL = s.natsURL
 		if opts.EventRetryBackoff > 0 {
 			cfg.EventRetryBackoff = opts.EventRetryBackoff

@@ -33,9 +33,10 @@ func TestMetrics(t *testing.T) {
 	svc := bookingsv1connect.NewBookingsServiceClient(httpClient, url, connect.WithProtoJSON())
 	// Whatever the call returns, it is counted under its code.
 	_, _ = svc.RequestTrip(t.Context(), &bookingsv1.RequestTripRequest{
-		Traveller:   "traveller-1",
-		Destination: "destination-1",
-		Nights:      6,
+		Traveller:      "traveller-1",
+		Destination:    "destination-1",
+		Nights:         6,
+		RoomPriceCents: 7,
 	})
 
 	resp, err := httpClient.Get(url + "/metrics")

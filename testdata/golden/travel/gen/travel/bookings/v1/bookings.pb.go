@@ -27,12 +27,13 @@ const (
 
 // RequestTripRequest is the input of RequestTrip.
 type RequestTripRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Traveller     string                 `protobuf:"bytes,1,opt,name=traveller,proto3" json:"traveller,omitempty"`
-	Destination   string                 `protobuf:"bytes,2,opt,name=destination,proto3" json:"destination,omitempty"`
-	Nights        int32                  `protobuf:"varint,3,opt,name=nights,proto3" json:"nights,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Traveller      string                 `protobuf:"bytes,1,opt,name=traveller,proto3" json:"traveller,omitempty"`
+	Destination    string                 `protobuf:"bytes,2,opt,name=destination,proto3" json:"destination,omitempty"`
+	Nights         int32                  `protobuf:"varint,3,opt,name=nights,proto3" json:"nights,omitempty"`
+	RoomPriceCents int64                  `protobuf:"varint,4,opt,name=room_price_cents,json=roomPriceCents,proto3" json:"room_price_cents,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RequestTripRequest) Reset() {
@@ -82,6 +83,13 @@ func (x *RequestTripRequest) GetDestination() string {
 func (x *RequestTripRequest) GetNights() int32 {
 	if x != nil {
 		return x.Nights
+	}
+	return 0
+}
+
+func (x *RequestTripRequest) GetRoomPriceCents() int64 {
+	if x != nil {
+		return x.RoomPriceCents
 	}
 	return 0
 }
@@ -413,11 +421,12 @@ var File_travel_bookings_v1_bookings_proto protoreflect.FileDescriptor
 
 const file_travel_bookings_v1_bookings_proto_rawDesc = "" +
 	"\n" +
-	"!travel/bookings/v1/bookings.proto\x12\x12travel.bookings.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1etravel/bookings/v1/types.proto\"l\n" +
+	"!travel/bookings/v1/bookings.proto\x12\x12travel.bookings.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1etravel/bookings/v1/types.proto\"\x96\x01\n" +
 	"\x12RequestTripRequest\x12\x1c\n" +
 	"\ttraveller\x18\x01 \x01(\tR\ttraveller\x12 \n" +
 	"\vdestination\x18\x02 \x01(\tR\vdestination\x12\x16\n" +
-	"\x06nights\x18\x03 \x01(\x05R\x06nights\"C\n" +
+	"\x06nights\x18\x03 \x01(\x05R\x06nights\x12(\n" +
+	"\x10room_price_cents\x18\x04 \x01(\x03R\x0eroomPriceCents\"C\n" +
 	"\x13RequestTripResponse\x12,\n" +
 	"\x04trip\x18\x01 \x01(\v2\x18.travel.bookings.v1.TripR\x04trip\"-\n" +
 	"\x12ConfirmTripRequest\x12\x17\n" +

@@ -26,13 +26,14 @@ const (
 
 // TripRequested is published on subject travel.bookings.trip_requested.
 type TripRequested struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TripId        string                 `protobuf:"bytes,1,opt,name=trip_id,json=tripId,proto3" json:"trip_id,omitempty"`
-	Traveller     string                 `protobuf:"bytes,2,opt,name=traveller,proto3" json:"traveller,omitempty"`
-	Destination   string                 `protobuf:"bytes,3,opt,name=destination,proto3" json:"destination,omitempty"`
-	Nights        int32                  `protobuf:"varint,4,opt,name=nights,proto3" json:"nights,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	TripId         string                 `protobuf:"bytes,1,opt,name=trip_id,json=tripId,proto3" json:"trip_id,omitempty"`
+	Traveller      string                 `protobuf:"bytes,2,opt,name=traveller,proto3" json:"traveller,omitempty"`
+	Destination    string                 `protobuf:"bytes,3,opt,name=destination,proto3" json:"destination,omitempty"`
+	Nights         int32                  `protobuf:"varint,4,opt,name=nights,proto3" json:"nights,omitempty"`
+	RoomPriceCents int64                  `protobuf:"varint,5,opt,name=room_price_cents,json=roomPriceCents,proto3" json:"room_price_cents,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *TripRequested) Reset() {
@@ -89,6 +90,13 @@ func (x *TripRequested) GetDestination() string {
 func (x *TripRequested) GetNights() int32 {
 	if x != nil {
 		return x.Nights
+	}
+	return 0
+}
+
+func (x *TripRequested) GetRoomPriceCents() int64 {
+	if x != nil {
+		return x.RoomPriceCents
 	}
 	return 0
 }
@@ -195,12 +203,13 @@ var File_travel_bookings_v1_events_proto protoreflect.FileDescriptor
 
 const file_travel_bookings_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1ftravel/bookings/v1/events.proto\x12\x12travel.bookings.v1\"\x80\x01\n" +
+	"\x1ftravel/bookings/v1/events.proto\x12\x12travel.bookings.v1\"\xaa\x01\n" +
 	"\rTripRequested\x12\x17\n" +
 	"\atrip_id\x18\x01 \x01(\tR\x06tripId\x12\x1c\n" +
 	"\ttraveller\x18\x02 \x01(\tR\ttraveller\x12 \n" +
 	"\vdestination\x18\x03 \x01(\tR\vdestination\x12\x16\n" +
-	"\x06nights\x18\x04 \x01(\x05R\x06nights\"(\n" +
+	"\x06nights\x18\x04 \x01(\x05R\x06nights\x12(\n" +
+	"\x10room_price_cents\x18\x05 \x01(\x03R\x0eroomPriceCents\"(\n" +
 	"\rTripConfirmed\x12\x17\n" +
 	"\atrip_id\x18\x01 \x01(\tR\x06tripId\"?\n" +
 	"\fTripRejected\x12\x17\n" +

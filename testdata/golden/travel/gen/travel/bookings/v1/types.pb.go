@@ -79,14 +79,15 @@ func (TripStatus) EnumDescriptor() ([]byte, []int) {
 
 // Trip is an entity of the bookings service, identified by id.
 type Trip struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Traveller     string                 `protobuf:"bytes,2,opt,name=traveller,proto3" json:"traveller,omitempty"`
-	Destination   string                 `protobuf:"bytes,3,opt,name=destination,proto3" json:"destination,omitempty"`
-	Nights        int32                  `protobuf:"varint,4,opt,name=nights,proto3" json:"nights,omitempty"`
-	Status        TripStatus             `protobuf:"varint,5,opt,name=status,proto3,enum=travel.bookings.v1.TripStatus" json:"status,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Id             string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Traveller      string                 `protobuf:"bytes,2,opt,name=traveller,proto3" json:"traveller,omitempty"`
+	Destination    string                 `protobuf:"bytes,3,opt,name=destination,proto3" json:"destination,omitempty"`
+	Nights         int32                  `protobuf:"varint,4,opt,name=nights,proto3" json:"nights,omitempty"`
+	RoomPriceCents int64                  `protobuf:"varint,5,opt,name=room_price_cents,json=roomPriceCents,proto3" json:"room_price_cents,omitempty"`
+	Status         TripStatus             `protobuf:"varint,6,opt,name=status,proto3,enum=travel.bookings.v1.TripStatus" json:"status,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Trip) Reset() {
@@ -147,6 +148,13 @@ func (x *Trip) GetNights() int32 {
 	return 0
 }
 
+func (x *Trip) GetRoomPriceCents() int64 {
+	if x != nil {
+		return x.RoomPriceCents
+	}
+	return 0
+}
+
 func (x *Trip) GetStatus() TripStatus {
 	if x != nil {
 		return x.Status
@@ -158,13 +166,14 @@ var File_travel_bookings_v1_types_proto protoreflect.FileDescriptor
 
 const file_travel_bookings_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x1etravel/bookings/v1/types.proto\x12\x12travel.bookings.v1\"\xa6\x01\n" +
+	"\x1etravel/bookings/v1/types.proto\x12\x12travel.bookings.v1\"\xd0\x01\n" +
 	"\x04Trip\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
 	"\ttraveller\x18\x02 \x01(\tR\ttraveller\x12 \n" +
 	"\vdestination\x18\x03 \x01(\tR\vdestination\x12\x16\n" +
-	"\x06nights\x18\x04 \x01(\x05R\x06nights\x126\n" +
-	"\x06status\x18\x05 \x01(\x0e2\x1e.travel.bookings.v1.TripStatusR\x06status*y\n" +
+	"\x06nights\x18\x04 \x01(\x05R\x06nights\x12(\n" +
+	"\x10room_price_cents\x18\x05 \x01(\x03R\x0eroomPriceCents\x126\n" +
+	"\x06status\x18\x06 \x01(\x0e2\x1e.travel.bookings.v1.TripStatusR\x06status*y\n" +
 	"\n" +
 	"TripStatus\x12\x1b\n" +
 	"\x17TRIP_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +

@@ -29,6 +29,7 @@ type BookRoomRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	TripId        string                 `protobuf:"bytes,1,opt,name=trip_id,json=tripId,proto3" json:"trip_id,omitempty"`
 	Nights        int32                  `protobuf:"varint,2,opt,name=nights,proto3" json:"nights,omitempty"`
+	AmountCents   int64                  `protobuf:"varint,3,opt,name=amount_cents,json=amountCents,proto3" json:"amount_cents,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -73,6 +74,13 @@ func (x *BookRoomRequest) GetTripId() string {
 func (x *BookRoomRequest) GetNights() int32 {
 	if x != nil {
 		return x.Nights
+	}
+	return 0
+}
+
+func (x *BookRoomRequest) GetAmountCents() int64 {
+	if x != nil {
+		return x.AmountCents
 	}
 	return 0
 }
@@ -306,10 +314,11 @@ var File_travel_hotels_v1_hotels_proto protoreflect.FileDescriptor
 
 const file_travel_hotels_v1_hotels_proto_rawDesc = "" +
 	"\n" +
-	"\x1dtravel/hotels/v1/hotels.proto\x12\x10travel.hotels.v1\x1a\x1ctravel/hotels/v1/types.proto\"B\n" +
+	"\x1dtravel/hotels/v1/hotels.proto\x12\x10travel.hotels.v1\x1a\x1ctravel/hotels/v1/types.proto\"e\n" +
 	"\x0fBookRoomRequest\x12\x17\n" +
 	"\atrip_id\x18\x01 \x01(\tR\x06tripId\x12\x16\n" +
-	"\x06nights\x18\x02 \x01(\x05R\x06nights\">\n" +
+	"\x06nights\x18\x02 \x01(\x05R\x06nights\x12!\n" +
+	"\famount_cents\x18\x03 \x01(\x03R\vamountCents\">\n" +
 	"\x10BookRoomResponse\x12*\n" +
 	"\x04room\x18\x01 \x01(\v2\x16.travel.hotels.v1.RoomR\x04room\",\n" +
 	"\x11CancelRoomRequest\x12\x17\n" +

@@ -80,7 +80,8 @@ type Room struct {
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	TripId        string                 `protobuf:"bytes,2,opt,name=trip_id,json=tripId,proto3" json:"trip_id,omitempty"`
 	Nights        int32                  `protobuf:"varint,3,opt,name=nights,proto3" json:"nights,omitempty"`
-	Status        RoomStatus             `protobuf:"varint,4,opt,name=status,proto3,enum=travel.hotels.v1.RoomStatus" json:"status,omitempty"`
+	AmountCents   int64                  `protobuf:"varint,4,opt,name=amount_cents,json=amountCents,proto3" json:"amount_cents,omitempty"`
+	Status        RoomStatus             `protobuf:"varint,5,opt,name=status,proto3,enum=travel.hotels.v1.RoomStatus" json:"status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -136,6 +137,13 @@ func (x *Room) GetNights() int32 {
 	return 0
 }
 
+func (x *Room) GetAmountCents() int64 {
+	if x != nil {
+		return x.AmountCents
+	}
+	return 0
+}
+
 func (x *Room) GetStatus() RoomStatus {
 	if x != nil {
 		return x.Status
@@ -147,12 +155,13 @@ var File_travel_hotels_v1_types_proto protoreflect.FileDescriptor
 
 const file_travel_hotels_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x1ctravel/hotels/v1/types.proto\x12\x10travel.hotels.v1\"}\n" +
+	"\x1ctravel/hotels/v1/types.proto\x12\x10travel.hotels.v1\"\xa0\x01\n" +
 	"\x04Room\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
 	"\atrip_id\x18\x02 \x01(\tR\x06tripId\x12\x16\n" +
-	"\x06nights\x18\x03 \x01(\x05R\x06nights\x124\n" +
-	"\x06status\x18\x04 \x01(\x0e2\x1c.travel.hotels.v1.RoomStatusR\x06status*\\\n" +
+	"\x06nights\x18\x03 \x01(\x05R\x06nights\x12!\n" +
+	"\famount_cents\x18\x04 \x01(\x03R\vamountCents\x124\n" +
+	"\x06status\x18\x05 \x01(\x0e2\x1c.travel.hotels.v1.RoomStatusR\x06status*\\\n" +
 	"\n" +
 	"RoomStatus\x12\x1b\n" +
 	"\x17ROOM_STATUS_UNSPECIFIED\x10\x00\x12\x16\n" +

@@ -8,6 +8,7 @@ CREATE TABLE "trips" (
     "traveller" TEXT NOT NULL,
     "destination" TEXT NOT NULL,
     "nights" INTEGER NOT NULL,
+    "room_price_cents" INTEGER NOT NULL,
     "status" TEXT NOT NULL
 );
 

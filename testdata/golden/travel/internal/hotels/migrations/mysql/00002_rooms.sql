@@ -7,6 +7,7 @@ CREATE TABLE `rooms` (
     `id` VARCHAR(64) PRIMARY KEY,
     `trip_id` VARCHAR(255) NOT NULL,
     `nights` INT NOT NULL,
+    `amount_cents` BIGINT NOT NULL,
     `status` VARCHAR(64) NOT NULL
 );
 CREATE INDEX `rooms_trip_id_idx` ON `rooms` (`trip_id`);

@@ -7,6 +7,7 @@ CREATE TABLE "rooms" (
     "id" TEXT PRIMARY KEY,
     "trip_id" TEXT NOT NULL,
     "nights" INTEGER NOT NULL,
+    "amount_cents" INTEGER NOT NULL,
     "status" TEXT NOT NULL
 );
 CREATE INDEX "rooms_trip_id_idx" ON "rooms" ("trip_id");
