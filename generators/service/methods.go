@@ -197,7 +197,7 @@ func newCommandView(sv *serviceView, c *model.Command) (*commandView, error) {
 				in = f
 			}
 		}
-		cv.Limit = &limitCheck{Name: l.Name, Env: l.Env, Field: in.Name, Getter: "req.Get" + in.GoName + "()"}
+		cv.Limit = &limitCheck{Name: l.Name, Env: c.Service.EnvPrefix + "_" + l.Env, Field: in.Name, Getter: "req.Get" + in.GoName + "()"}
 		cv.Imports.add("fmt", "connectrpc.com/connect")
 	}
 	cv.Doc = commandDoc(c, cv)

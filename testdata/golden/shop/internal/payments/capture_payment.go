@@ -14,7 +14,7 @@ import (
 // blueprint changes into your edits. The default:
 //   - It checks that order_id is set.
 //   - It changes the Payment with the same order_id, or creates one when there is none.
-//   - It refuses amount_cents above a limit, 1000000 unless the MAX_AMOUNT_CENTS environment variable says otherwise (0: no limit), with FailedPrecondition: a deterministic way to make a saga step fail.
+//   - It refuses amount_cents above a limit, 1000000 unless the PAYMENTS_MAX_AMOUNT_CENTS environment variable says otherwise (0: no limit), with FailedPrecondition: a deterministic way to make a saga step fail.
 //   - It sets status to captured.
 //   - It records PaymentCaptured in the outbox, in the same transaction.
 //
@@ -25,7 +25,7 @@ func (s *Service) CapturePayment(ctx context.Context, req *paymentsv1.CapturePay
 		return nil, invalidArgument("order_id", "must not be empty")
 	}
 	if limit := s.limits.MaxAmountCents; limit > 0 && int64(req.GetAmountCents()) > limit {
-		return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("amount_cents %d is above the limit of %d (MAX_AMOUNT_CENTS)", req.GetAmountCents(), limit))
+		return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("amount_cents %d is above the limit of %d (PAYMENTS_MAX_AMOUNT_CENTS)", req.GetAmountCents(), limit))
 	}
 	// Business rules that need no stored state go here.
 
