@@ -335,3 +335,25 @@ func TestReadmeSagaFailure(t *testing.T) {
 		})
 	}
 }
+
+// The page of a service serving v1 and v2 lists both, v2 as current, with
+// links that resolve; the README explains versioning.
+func TestVersionedPages(t *testing.T) {
+	sys, err := blueprint.Load(filepath.Join("..", "..", "testdata", "blueprints", "versioned.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := repo(t, sys)
+	for p, want := range map[string]string{
+		"docs/services/catalog.md": "| API versions | v1 ([`store.catalog.v1`](../../proto/store/catalog/v1)), v2 ([`store.catalog.v2`](../../proto/store/catalog/v2), current) |",
+		"docs/services/orders.md":  "| API versions | v1 ([`store.orders.v1`](../../proto/store/orders/v1), current) |",
+		"README.md":                "## API versions",
+	} {
+		if !bytes.Contains(files[p], []byte(want)) {
+			t.Errorf("%s lacks %q:\n%s", p, want, files[p])
+		}
+	}
+	for _, l := range brokenLinks(files) {
+		t.Errorf("broken link %s", l)
+	}
+}

@@ -56,6 +56,7 @@ type servicePage struct {
 	Sagas                    []string
 	ConsumesAPIs             []string // Backstage API names of the services it calls
 	DependsOn                []string // Backstage resources it needs
+	Versions                 string   // served API versions, oldest first, each with its package
 }
 
 type methodRow struct {
@@ -139,6 +140,7 @@ func newPagesView(sys *model.System, mermaid string) *pagesView {
 			CalledBy:     calledBy[svc.Name],
 		}
 		p.StoreDoc = storeDoc(svc)
+		p.Versions = versionsDoc(sys, svc)
 		var patterns []string
 		for _, pt := range svc.Patterns {
 			patterns = append(patterns, string(pt))
@@ -289,4 +291,18 @@ func joinAnd(items []string) string {
 		return items[0]
 	}
 	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
+
+// versionsDoc lists the API versions a service serves, oldest first: "v1
+// (`shop.orders.v1`), v2 (`shop.orders.v2`, current)".
+func versionsDoc(sys *model.System, svc *model.Service) string {
+	var parts []string
+	for _, v := range svc.Versions {
+		s := fmt.Sprintf("v%d ([`%s`](../../%s)", v.Number, v.ProtoPackage, path.Join(sys.ProtoRoot, v.ProtoDir))
+		if v.Latest {
+			s += ", current"
+		}
+		parts = append(parts, s+")")
+	}
+	return strings.Join(parts, ", ")
 }

@@ -23,20 +23,24 @@ var gatewayTemplates = []struct {
 	name   string
 	policy files.Policy
 	auth   bool
+	// versions: only systems whose routed services serve older versions
+	// get it.
+	versions bool
 }{
-	{"cmd/gateway/main.go", files.Owned, false},
-	{"cmd/token/main.go", files.Owned, true},
-	{"internal/gateway/auth.go", files.Owned, false},
-	{"internal/gateway/auth_test.go", files.Owned, false},
-	{"internal/gateway/bench_test.go", files.Owned, false},
-	{"internal/gateway/config.go", files.Owned, false},
-	{"internal/gateway/devkey.go", files.Owned, false},
-	{"internal/gateway/e2e_test.go", files.Owned, false},
-	{"internal/gateway/export_test.go", files.Owned, false},
-	{"internal/gateway/gateway.go", files.Owned, false},
-	{"internal/gateway/gateway_test.go", files.Owned, false},
-	{"internal/gateway/ratelimit.go", files.Owned, false},
-	{"internal/gateway/routes.go", files.Owned, false},
+	{"cmd/gateway/main.go", files.Owned, false, false},
+	{"cmd/token/main.go", files.Owned, true, false},
+	{"internal/gateway/auth.go", files.Owned, false, false},
+	{"internal/gateway/auth_test.go", files.Owned, false, false},
+	{"internal/gateway/bench_test.go", files.Owned, false, false},
+	{"internal/gateway/config.go", files.Owned, false, false},
+	{"internal/gateway/devkey.go", files.Owned, false, false},
+	{"internal/gateway/e2e_test.go", files.Owned, false, false},
+	{"internal/gateway/export_test.go", files.Owned, false, false},
+	{"internal/gateway/gateway.go", files.Owned, false, false},
+	{"internal/gateway/gateway_test.go", files.Owned, false, false},
+	{"internal/gateway/ratelimit.go", files.Owned, false, false},
+	{"internal/gateway/routes.go", files.Owned, false, false},
+	{"internal/gateway/versions_test.go", files.Owned, false, true},
 }
 
 // templateNames returns the names of every template the generator renders,
@@ -57,7 +61,7 @@ func Generate(sys *model.System) ([]files.File, error) {
 	v := newView(sys)
 	var out []files.File
 	for _, t := range gatewayTemplates {
-		if t.auth && v.Auth == nil {
+		if (t.auth && v.Auth == nil) || (t.versions && len(v.Versioned) == 0) {
 			continue
 		}
 		src, err := templates.Render("gateway/"+t.name, v)

@@ -86,7 +86,7 @@ func TestRoutingTable(t *testing.T) {
 	}
 	var ups []string
 	for _, u := range v.Upstreams {
-		ups = append(ups, u.Name+" "+u.Env+" "+u.DefaultURL+" "+u.ServiceName)
+		ups = append(ups, u.Name+" "+u.Env+" "+u.DefaultURL+" "+strings.Join(u.ServiceNames, ","))
 	}
 	wantUps := []string{
 		"orders ORDERS_URL http://127.0.0.1:8081 ordersv1connect.OrdersServiceName",
@@ -170,4 +170,68 @@ func TestEveryTemplateUsed(t *testing.T) {
 			t.Errorf("template %s is never rendered", name)
 		}
 	}
+}
+
+// A service serving v1 and v2 gets the routes of both versions, current
+// first, with the same auth; its upstream transcodes both services; the
+// versions test crosses them.
+func TestVersionedRoutes(t *testing.T) {
+	sys, err := blueprint.Load(filepath.Join("..", "..", "testdata", "blueprints", "versioned.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := newView(sys)
+	var got []string
+	for _, r := range v.Routes {
+		got = append(got, r.Procedure+" "+r.REST)
+	}
+	want := []string{
+		"/store.catalog.v2.CatalogService/CreateProduct POST /v2/catalog/create_product",
+		"/store.catalog.v2.CatalogService/ListProduct POST /v2/catalog/list_product",
+		"/store.catalog.v2.CatalogService/GetProduct GET /v2/catalog/get_product",
+		"/store.catalog.v1.CatalogService/CreateProduct POST /v1/catalog/create_product",
+		"/store.catalog.v1.CatalogService/ListProduct POST /v1/catalog/list_product",
+		"/store.catalog.v1.CatalogService/GetProduct GET /v1/catalog/get_product",
+		"/store.orders.v1.OrdersService/PlaceOrder POST /v1/orders/place_order",
+		"/store.orders.v1.OrdersService/GetOrder GET /v1/orders/get_order",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("routes:\n got %v\nwant %v", got, want)
+	}
+	if names := v.Upstreams[0].ServiceNames; !reflect.DeepEqual(names, []string{"catalogv2connect.CatalogServiceName", "catalogv1connect.CatalogServiceName"}) {
+		t.Errorf("catalog upstream services %v", names)
+	}
+	if len(v.Versioned) != 1 || v.Versioned[0].Create != "CreateProduct" || v.Versioned[0].Read != "GetProduct" || len(v.Versioned[0].Versions) != 2 {
+		t.Fatalf("versions test %+v", v.Versioned)
+	}
+	out, err := Generate(sys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range out {
+		found = found || f.Path == "internal/gateway/versions_test.go"
+	}
+	if !found {
+		t.Error("no versions test generated")
+	}
+	// Systems serving one version get no versions test.
+	for _, f := range generateFiles(t, load(t, "shop")) {
+		if f == "internal/gateway/versions_test.go" {
+			t.Error("shop got a versions test")
+		}
+	}
+}
+
+func generateFiles(t *testing.T, sys *model.System) []string {
+	t.Helper()
+	out, err := Generate(sys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, f := range out {
+		paths = append(paths, f.Path)
+	}
+	return paths
 }

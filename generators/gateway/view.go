@@ -29,6 +29,9 @@ type view struct {
 	Test      *testView
 	// AuthRoutes: some route requires a token.
 	AuthRoutes bool
+	// Versioned are the routed services serving older API versions whose
+	// versions the generated tests cross; empty: no versions test.
+	Versioned []*versionedTest
 
 	// Observability of the gateway, as of every service.
 	Tracing bool // spans, exported over OTLP
@@ -52,10 +55,12 @@ type rateView struct {
 
 // upstream is a routed service.
 type upstream struct {
-	Name        string // "orders"
-	Env         string // "ORDERS_URL"
-	DefaultURL  string // "http://127.0.0.1:8081"
-	ServiceName string // Go constant of its fully-qualified proto service name, "ordersv1connect.OrdersServiceName"
+	Name       string // "orders"
+	Env        string // "ORDERS_URL"
+	DefaultURL string // "http://127.0.0.1:8081"
+	// ServiceNames are the Go constants of the fully-qualified proto
+	// service names of its served API versions, "ordersv1connect.OrdersServiceName".
+	ServiceNames []string
 }
 
 // route is one procedure the gateway exposes.
@@ -92,6 +97,8 @@ type testView struct {
 	Limited *probe
 	// Imports are the generated packages the gRPC probe needs.
 	Imports []string
+	// VersionImports are the generated packages the versions test needs.
+	VersionImports []string
 }
 
 // probe is one call of a routed method.
@@ -137,24 +144,29 @@ func newView(sys *model.System) *view {
 	imports := map[string]bool{}
 	for _, r := range g.Routes {
 		svc := r.Service
-		v.Upstreams = append(v.Upstreams, &upstream{
-			Name:        svc.Name,
-			Env:         svc.EnvPrefix + "_URL",
-			DefaultURL:  fmt.Sprintf("http://127.0.0.1:%d", svc.Port),
-			ServiceName: svc.ConnectName + "." + svc.ProtoService + "Name",
-		})
-		imports[svc.ConnectImport] = true
 		if r.Auth == model.AuthRequired && len(routedMethods(r)) > 0 {
 			v.AuthRoutes = true
 		}
-		for _, m := range routedMethods(r) {
-			v.Routes = append(v.Routes, &route{
-				Service:   svc.Name,
-				Procedure: m.procedure,
-				REST:      m.verb + " " + m.path,
-				Auth:      r.Auth == model.AuthRequired,
-				Roles:     r.Roles,
-			})
+		up := &upstream{
+			Name:       svc.Name,
+			Env:        svc.EnvPrefix + "_URL",
+			DefaultURL: fmt.Sprintf("http://127.0.0.1:%d", svc.Port),
+		}
+		v.Upstreams = append(v.Upstreams, up)
+		// Every served version is routed alike, the current one first.
+		for i := len(svc.Versions) - 1; i >= 0; i-- {
+			ver := svc.Versions[i]
+			up.ServiceNames = append(up.ServiceNames, ver.ConnectName+"."+svc.ProtoService+"Name")
+			imports[ver.ConnectImport] = true
+			for _, m := range routedMethods(r) {
+				v.Routes = append(v.Routes, &route{
+					Service:   svc.Name,
+					Procedure: ver.Procedure(m.name),
+					REST:      m.verb + " " + ver.HTTPPrefix + "/" + m.snake,
+					Auth:      r.Auth == model.AuthRequired,
+					Roles:     r.Roles,
+				})
+			}
 		}
 	}
 	for imp := range imports {
@@ -162,7 +174,99 @@ func newView(sys *model.System) *view {
 	}
 	sort.Strings(v.Imports)
 	v.Test = newTestView(sys)
+	var versionImports []string
+	v.Versioned, versionImports = newVersionedTests(sys)
+	for _, imp := range versionImports {
+		if !slices.Contains(v.Test.VersionImports, imp) {
+			v.Test.VersionImports = append(v.Test.VersionImports, imp)
+		}
+	}
+	sort.Strings(v.Test.VersionImports)
 	return v
+}
+
+// versionedTest creates an entity through each served version of a
+// service and reads it back through every other one, directly and
+// through the gateway's REST paths.
+type versionedTest struct {
+	Service    string // "catalog"
+	Create     string // routed creating command, "CreateProduct"
+	Read       string // routed query by id of the created entity, "GetProduct"
+	Body       string // Go string literal of the create request as protojson
+	Entity     string // JSON name of the entity in both responses, "product"
+	EntityGo   string // getter of the entity in both responses, "GetProduct"
+	IDGo       string // Go field of the query's id, "ProductId"
+	IDParam    string // REST query parameter of the id, "product_id"
+	CreateREST string // last element of the command's REST path, "create_product"
+	ReadREST   string // "get_product"
+	Role       string // role of the bearer token; "" for none
+	Auth       bool   // the route requires a token
+	Versions   []*versionView
+}
+
+// versionView is one served API version in the generated tests.
+type versionView struct {
+	Number     int
+	Client     string // "catalogv1connect.NewCatalogServiceClient"
+	CreateReq  string // "catalogv1.CreateProductRequest"
+	ReadReq    string // "catalogv1.GetProductRequest"
+	ReadResp   string // "catalogv1.GetProductResponse"
+	HTTPPrefix string // "/v1/catalog"
+}
+
+// newVersionedTests picks, per routed service serving older versions, a
+// routed creating command and a routed query reading its entity by id.
+func newVersionedTests(sys *model.System) ([]*versionedTest, []string) {
+	var out []*versionedTest
+	var imps []string
+	for _, r := range sys.Gateway.Routes {
+		svc := r.Service
+		if len(svc.Older()) == 0 {
+			continue
+		}
+		var create *model.Command
+		for _, c := range r.Commands {
+			if c.Mode == model.ModeCreate && c.Entity != nil && len(c.Output.Fields) == 1 {
+				create = c
+				break
+			}
+		}
+		if create == nil {
+			continue
+		}
+		var read *model.Query
+		for _, q := range r.Queries {
+			if q.Entity == create.Entity && q.ByID != nil && !q.List {
+				read = q
+				break
+			}
+		}
+		if read == nil {
+			continue
+		}
+		entity := create.Output.Fields[0]
+		vt := &versionedTest{
+			Service: svc.Name, Create: create.Name, Read: read.Name,
+			Body:   fmt.Sprintf("%q", sampleJSON(create.Input)),
+			Entity: entity.JSONName, EntityGo: "Get" + entity.GoName,
+			IDGo: read.ByID.GoName, IDParam: read.ByID.Name,
+			CreateREST: create.Snake, ReadREST: read.Snake,
+			Role: acceptRole(r), Auth: r.Auth == model.AuthRequired,
+		}
+		for _, ver := range svc.Versions {
+			vt.Versions = append(vt.Versions, &versionView{
+				Number:     ver.Number,
+				Client:     ver.ConnectName + ".New" + svc.ProtoService + "Client",
+				CreateReq:  ver.GoPackageName + "." + create.Input.Name,
+				ReadReq:    ver.GoPackageName + "." + read.Input.Name,
+				ReadResp:   ver.GoPackageName + "." + read.Output.Name,
+				HTTPPrefix: ver.HTTPPrefix,
+			})
+			imps = append(imps, ver.ConnectImport, ver.GoPackage)
+		}
+		out = append(out, vt)
+	}
+	return out, imps
 }
 
 // method is a routed command or query.
@@ -172,7 +276,8 @@ type method struct {
 	name      string
 	procedure string
 	verb      string // http.MethodPost for commands, http.MethodGet for queries
-	path      string
+	path      string // REST path of the current version
+	snake     string // last element of the REST path, "place_order"
 	input     *model.Message
 	command   *model.Command
 	query     *model.Query
@@ -181,10 +286,10 @@ type method struct {
 func routedMethods(r *model.Route) []method {
 	var out []method
 	for _, c := range r.Commands {
-		out = append(out, method{route: r, svc: r.Service, name: c.Name, procedure: c.Procedure, verb: http.MethodPost, path: c.HTTPPath, input: c.Input, command: c})
+		out = append(out, method{route: r, svc: r.Service, name: c.Name, procedure: c.Procedure, verb: http.MethodPost, path: c.HTTPPath, snake: c.Snake, input: c.Input, command: c})
 	}
 	for _, q := range r.Queries {
-		out = append(out, method{route: r, svc: r.Service, name: q.Name, procedure: q.Procedure, verb: http.MethodGet, path: q.HTTPPath, input: q.Input, query: q})
+		out = append(out, method{route: r, svc: r.Service, name: q.Name, procedure: q.Procedure, verb: http.MethodGet, path: q.HTTPPath, snake: q.Snake, input: q.Input, query: q})
 	}
 	return out
 }

@@ -613,3 +613,59 @@ func TestBareService(t *testing.T) {
 		t.Errorf("empty service not written as {}:\n%s", src)
 	}
 }
+
+// A service at version 2 gets a v1 package beside v2 with the same
+// definitions; each version's types refer to its own package and its REST
+// paths to its own prefix; services at version 1 refer to the current
+// version of the services whose types they use.
+func TestAPIVersions(t *testing.T) {
+	sys, err := blueprint.Load("../../testdata/blueprints/versioned.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := generate(t, sys, Options{})
+	compiled := compileProtos(t, out)
+	for _, problem := range lint(compiled) {
+		t.Error(problem)
+	}
+	content := map[string]string{}
+	for _, f := range out {
+		content[f.Path] = string(f.Content)
+	}
+	for _, v := range []string{"v1", "v2"} {
+		for _, file := range []string{"catalog.proto", "types.proto", "events.proto"} {
+			p := "proto/store/catalog/" + v + "/" + file
+			src, ok := content[p]
+			if !ok {
+				t.Errorf("%s not generated", p)
+				continue
+			}
+			if !strings.Contains(src, "package store.catalog."+v+";") {
+				t.Errorf("%s: not in package store.catalog.%s:\n%s", p, v, src)
+			}
+			other := map[string]string{"v1": "v2", "v2": "v1"}[v]
+			if strings.Contains(src, "catalog."+other) || strings.Contains(src, "/"+other+"/") {
+				t.Errorf("%s refers to %s:\n%s", p, other, src)
+			}
+		}
+		svc := content["proto/store/catalog/"+v+"/catalog.proto"]
+		for _, want := range []string{`post: "/` + v + `/catalog/create_product"`, `get: "/` + v + `/catalog/get_product"`, `import "store/catalog/` + v + `/types.proto";`} {
+			if !strings.Contains(svc, want) {
+				t.Errorf("catalog %s lacks %s:\n%s", v, want, svc)
+			}
+		}
+	}
+	if _, ok := content["proto/store/orders/v2/orders.proto"]; ok {
+		t.Error("orders, at version 1, got a v2")
+	}
+	// Every version of a service is a package of its own for buf breaking.
+	pkgs := map[string]bool{}
+	for _, f := range compiled {
+		pkgs[string(f.Package())] = true
+	}
+	for _, want := range []string{"store.catalog.v1", "store.catalog.v2", "store.orders.v1"} {
+		if !pkgs[want] {
+			t.Errorf("no package %s in %v", want, pkgs)
+		}
+	}
+}

@@ -99,35 +99,64 @@ const (
 	eventsTemplate  = "proto/proto/[proto_dir]/events.proto"
 )
 
-// protoFiles returns the service's .proto files: the service, then types and
-// events when it has any.
+// protoFiles returns the service's .proto files, per served version: the
+// service, then types and events when it has any. Every version declares
+// the same definitions in its own package.
 func protoFiles(svc *model.Service) []protoFile {
-	out := []protoFile{{serviceTemplate, fileOf(svc, svc.ProtoFile)}}
-	out[0].view.Service = serviceOf(svc)
-	for _, m := range out[0].view.Service.Methods {
-		if m.HTTP != nil {
-			out[0].view.Imports = append([]string{annotationsImport}, out[0].view.Imports...)
-			sort.Strings(out[0].view.Imports)
-			break
+	var out []protoFile
+	for _, ver := range svc.Versions {
+		main := protoFile{serviceTemplate, fileOf(svc, ver, ver.ProtoFile)}
+		main.view.Service = serviceOf(svc, ver)
+		for _, m := range main.view.Service.Methods {
+			if m.HTTP != nil {
+				main.view.Imports = append([]string{annotationsImport}, main.view.Imports...)
+				sort.Strings(main.view.Imports)
+				break
+			}
 		}
-	}
-	if svc.TypesFile != "" {
-		out = append(out, protoFile{typesTemplate, fileOf(svc, svc.TypesFile)})
-	}
-	if svc.EventsFile != "" {
-		out = append(out, protoFile{eventsTemplate, fileOf(svc, svc.EventsFile)})
+		out = append(out, main)
+		if ver.TypesFile != "" {
+			out = append(out, protoFile{typesTemplate, fileOf(svc, ver, ver.TypesFile)})
+		}
+		if ver.EventsFile != "" {
+			out = append(out, protoFile{eventsTemplate, fileOf(svc, ver, ver.EventsFile)})
+		}
 	}
 	return out
 }
 
-// fileOf gathers the messages of the service declared in file, each followed
-// by the enums its fields declare, and the imports their fields need.
-func fileOf(svc *model.Service, file string) *fileView {
+// scope is where a field type is printed: a file of one version of a
+// service. The model names the service's messages after its current
+// version; in an older version they are that version's.
+type scope struct {
+	svc  *model.Service
+	ver  *model.APIVersion
+	file string
+}
+
+// fileOf returns where a message or enum of svc is declared in ver.
+func (s scope) fileOf(latest string) string {
+	switch latest {
+	case s.svc.ProtoFile:
+		return s.ver.ProtoFile
+	case s.svc.TypesFile:
+		return s.ver.TypesFile
+	case s.svc.EventsFile:
+		return s.ver.EventsFile
+	}
+	return latest
+}
+
+// fileOf gathers the messages of the service declared in file of version
+// ver, each followed by the enums its fields declare, and the imports their
+// fields need.
+func fileOf(svc *model.Service, ver *model.APIVersion, file string) *fileView {
 	v := &fileView{
 		Path:      file,
-		Package:   svc.ProtoPackage,
-		GoPackage: svc.GoPackage + ";" + svc.GoPackageName,
+		Package:   ver.ProtoPackage,
+		GoPackage: ver.GoPackage + ";" + ver.GoPackageName,
 	}
+	sc := scope{svc: svc, ver: ver, file: file}
 	method := map[*model.Message]string{}
 	for _, c := range svc.Commands {
 		method[c.Input], method[c.Output] = c.Name, c.Name
@@ -137,12 +166,12 @@ func fileOf(svc *model.Service, file string) *fileView {
 	}
 	imports := map[string]bool{}
 	for _, m := range svc.Messages() {
-		if m.File != file {
+		if sc.fileOf(m.File) != file {
 			continue
 		}
 		mv := &messageView{Name: m.Name, Doc: messageDoc(m, method[m])}
 		for _, f := range m.Fields {
-			typ, imp := fieldType(f.Type, file)
+			typ, imp := sc.fieldType(f.Type)
 			if imp != "" {
 				imports[imp] = true
 			}
@@ -162,7 +191,9 @@ func fileOf(svc *model.Service, file string) *fileView {
 	return v
 }
 
-func serviceOf(svc *model.Service) *serviceView {
+// serviceOf is the service of version ver; the methods the gateway routes
+// get REST paths under the version's prefix.
+func serviceOf(svc *model.Service, ver *model.APIVersion) *serviceView {
 	v := &serviceView{Name: svc.ProtoService, Doc: lines(svc.Description)}
 	add := func(name string, in, out *model.Message, doc []string, http *httpView) {
 		m := methodView{Name: name, Request: in.Name, Response: out.Name, Doc: doc, HTTP: http}
@@ -182,14 +213,14 @@ func serviceOf(svc *model.Service) *serviceView {
 		}
 		var http *httpView
 		if c.HTTPPath != "" {
-			http = &httpView{Verb: "post", Path: c.HTTPPath, Body: true}
+			http = &httpView{Verb: "post", Path: ver.HTTPPrefix + "/" + c.Snake, Body: true}
 		}
 		add(c.Name, c.Input, c.Output, doc, http)
 	}
 	for _, q := range svc.Queries {
 		var http *httpView
 		if q.HTTPPath != "" {
-			http = &httpView{Verb: "get", Path: q.HTTPPath}
+			http = &httpView{Verb: "get", Path: ver.HTTPPrefix + "/" + q.Snake}
 		}
 		add(q.Name, q.Input, q.Output, lines(q.Description), http)
 	}
@@ -224,24 +255,34 @@ func enumOf(e *model.Enum) *enumView {
 	return v
 }
 
-// fieldType returns the proto type of a field declared in file and the file
-// it must import for it, if any. Names declared in file stay short; names
-// from any other file are fully qualified.
-func fieldType(t *model.Type, file string) (typ, imp string) {
+// fieldType returns the proto type of a field declared in the scope's file
+// and the file it must import for it, if any. Names declared in the file
+// stay short; names from any other file are fully qualified. The service's
+// own types are those of the scope's version; other services' types are
+// those of their current version.
+func (s scope) fieldType(t *model.Type) (typ, imp string) {
 	switch t.Kind {
 	case model.ListType:
-		typ, imp = fieldType(t.Elem, file)
+		typ, imp = s.fieldType(t.Elem)
 		return "repeated " + typ, imp
 	case model.EnumType:
-		if t.Enum.File == file {
+		pkg, file := t.Enum.Service.ProtoPackage, t.Enum.File
+		if t.Enum.Service == s.svc {
+			pkg, file = s.ver.ProtoPackage, s.fileOf(file)
+		}
+		if file == s.file {
 			return t.Enum.Name, ""
 		}
-		return t.Enum.Service.ProtoPackage + "." + t.Enum.Name, t.Enum.File
+		return pkg + "." + t.Enum.Name, file
 	case model.MessageType:
-		if t.Message.File == file {
+		full, file := t.Message.FullName, t.Message.File
+		if t.Message.Service == s.svc {
+			full, file = s.ver.ProtoPackage+"."+t.Message.Name, s.fileOf(file)
+		}
+		if file == s.file {
 			return t.Message.Name, ""
 		}
-		return t.Message.FullName, t.Message.File
+		return full, file
 	}
 	if t.Scalar == model.Timestamp {
 		return "google.protobuf.Timestamp", "google/protobuf/timestamp.proto"

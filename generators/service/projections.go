@@ -1,13 +1,19 @@
 package service
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/microforge/microforge/internal/model"
 )
 
 // projectionView folds one event into an entity when the read models are
 // rebuilt from the event store.
 type projectionView struct {
-	EventType   string // "shop.orders.v1.OrderPlaced"
+	EventType string // "shop.orders.v1.OrderPlaced"
+	// EventCases are the quoted names the event may be stored under, one
+	// per API version up to the current one: "\"shop.orders.v1.OrderPlaced\", ...".
+	EventCases  string
 	EventQualGo string
 	Entity      *entityView
 	Create      bool
@@ -47,6 +53,11 @@ func newProjectionViews(sv *serviceView) {
 	for _, p := range svc.Projections {
 		ev := sv.entity(p.Entity)
 		v := &projectionView{EventType: p.Event.FullName, EventQualGo: p.Event.QualGo, Entity: ev, Create: p.Create}
+		cases := make([]string, len(p.Event.StoredNames))
+		for i, n := range p.Event.StoredNames {
+			cases[i] = strconv.Quote(n)
+		}
+		v.EventCases = strings.Join(cases, ", ")
 		importProto(p.Event.Service, sv.ProjectionsImports)
 		importProto(svc, sv.ProjectionsImports)
 		for _, a := range p.Fields {

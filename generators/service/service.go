@@ -87,6 +87,8 @@ const (
 	handlerTemplate           = "internal/[service]/[consumer].go"
 	handlerTestTemplate       = "internal/[service]/[consumer]_test.go"
 	migrationTemplate         = "internal/[service]/migrations/[dialect]/[version]_[table].sql"
+	olderAPITemplate          = "internal/[service]/api_[version].go"
+	olderAPITestTemplate      = "internal/[service]/api_[version]_test.go"
 )
 
 // templateNames returns the names of every template the generator renders,
@@ -98,7 +100,8 @@ func templateNames() []string {
 	}
 	out = append(out, serviceTemplates...)
 	return append(out, commandTemplate, commandTestTemplate, queryTemplate, queryTestTemplate, migrationTemplate,
-		consumersTemplate, sagasTemplate, sagasTestTemplate, compensationsTestTemplate, projectionsTemplate, projectionsTestTemplate, handlerTemplate, handlerTestTemplate)
+		consumersTemplate, sagasTemplate, sagasTestTemplate, compensationsTestTemplate, projectionsTemplate, projectionsTestTemplate, handlerTemplate, handlerTestTemplate,
+		olderAPITemplate, olderAPITestTemplate)
 }
 
 // methodData is the data of the per-method templates.
@@ -149,6 +152,14 @@ func Generate(sys *model.System) ([]files.File, error) {
 			g.render(name, expand.Replace(name), s, files.Owned)
 		}
 		bases := newFileBases()
+		for _, o := range s.Older {
+			base := fmt.Sprintf("api_v%d", o.Number)
+			bases[base], bases[base+"_test"] = true, true
+			g.render(olderAPITemplate, expand.Replace("internal/[service]/"+base+".go"), o, files.Owned)
+			if len(o.Queries) > 0 || o.Cross != nil {
+				g.render(olderAPITestTemplate, expand.Replace("internal/[service]/"+base+"_test.go"), o, files.Owned)
+			}
+		}
 		for _, c := range s.Commands {
 			base := bases.claim(c.Snake)
 			g.render(commandTemplate, expand.Replace("internal/[service]/"+base+".go"), methodData{Service: s, Command: c}, files.Scaffold)

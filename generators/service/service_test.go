@@ -243,3 +243,92 @@ func TestSagaFailureScenarios(t *testing.T) {
 		}
 	})
 }
+
+// A service serving v1 beside its current v2 gets an adapter per older
+// version, mounts it, lists every version for grpc health and reflection,
+// and lets the callers of each current procedure call its v1 twin.
+func TestOlderAPIVersions(t *testing.T) {
+	sys, err := blueprint.Load(filepath.Join("..", "..", "testdata", "blueprints", "versioned.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := service.Generate(sys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range out {
+		got[f.Path] = string(f.Content)
+	}
+	adapter, ok := got["internal/catalog/api_v1.go"]
+	if !ok {
+		t.Fatal("no internal/catalog/api_v1.go")
+	}
+	for _, want := range []string{
+		"var _ catalogv1connect.CatalogServiceHandler = apiV1{}",
+		"current catalogv2connect.CatalogServiceHandler",
+		"func (a apiV1) CreateProduct(ctx context.Context, req *catalogv1.CreateProductRequest) (*catalogv1.CreateProductResponse, error)",
+		"new(catalogv2.CreateProductRequest), new(catalogv1.CreateProductResponse), a.current.CreateProduct)",
+		"proto.Marshal(req)",
+	} {
+		if !strings.Contains(adapter, want) {
+			t.Errorf("api_v1.go lacks %q:\n%s", want, adapter)
+		}
+	}
+	if test := got["internal/catalog/api_v1_test.go"]; !strings.Contains(test, "func TestAPIV1(t *testing.T)") || !strings.Contains(test, `t.Run("created through v1"`) {
+		t.Errorf("no cross-version test:\n%s", test)
+	}
+	if !strings.Contains(got["internal/catalog/service.go"], "mountV1(mux, ") {
+		t.Error("service.go does not mount v1")
+	}
+	run := got["internal/catalog/run.go"]
+	for _, want := range []string{
+		`server.NewMux(store.Ping, "store.catalog.v1.CatalogService", catalogv2connect.CatalogServiceName)`,
+		`catalogv2connect.CatalogServiceGetProductProcedure:    {"gateway", "catalog", "orders"},`,
+		`"/store.catalog.v1.CatalogService/GetProduct":         {"gateway", "catalog", "orders"},`,
+	} {
+		if !strings.Contains(run, want) {
+			t.Errorf("run.go lacks %q", want)
+		}
+	}
+	for p := range got {
+		if strings.HasPrefix(p, "internal/orders/api_") {
+			t.Errorf("orders, serving v1 only, got %s", p)
+		}
+	}
+	// The handlers implement the current version.
+	if h := got["internal/catalog/create_product.go"]; !strings.Contains(h, "req *catalogv2.CreateProductRequest") {
+		t.Errorf("create_product.go does not implement v2:\n%s", h)
+	}
+}
+
+// An event-sourced service at version 2 still folds the events its event
+// store recorded under version 1's names.
+func TestProjectionsFoldEveryVersion(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "..", "testdata", "blueprints", "versioned.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bp := strings.Replace(string(src), "    version: 2\n", "    version: 2\n    patterns: [event-sourcing]\n", 1)
+	p := filepath.Join(t.TempDir(), "microforge.yaml")
+	if err := os.WriteFile(p, []byte(bp), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sys, err := blueprint.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := service.Generate(sys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range out {
+		if f.Path == "internal/catalog/projections.go" {
+			if want := `case "store.catalog.v1.ProductCreated", "store.catalog.v2.ProductCreated":`; !strings.Contains(string(f.Content), want) {
+				t.Errorf("projections.go lacks %s:\n%s", want, f.Content)
+			}
+			return
+		}
+	}
+	t.Fatal("no internal/catalog/projections.go")
+}

@@ -81,6 +81,13 @@ type serviceView struct {
 	InternalPkg  string
 	Dialects     []string // migration folders: the declared store, then sqlite
 
+	// Older are the API versions it serves before the current one, each
+	// through an adapter to the current version.
+	Older []*olderView
+	// ProtoServices are the Go expressions of the fully-qualified proto
+	// service names of every served version, for grpc health and reflection.
+	ProtoServices []string
+
 	Calls     []*callView
 	Peers     []string       // the other deployables whose public keys it reads
 	Policy    []*policyEntry // who may call each endpoint
@@ -121,6 +128,67 @@ type serviceView struct {
 	CompensationsTestImports, ProjectionsImports                                         imports
 
 	model *model.Service
+}
+
+// olderView is an older API version the service serves by converting its
+// messages to and from the current version's.
+type olderView struct {
+	Service     *serviceView
+	Number      int    // 1
+	Tag         string // "V1"
+	PB          string // "ordersv1"
+	Connect     string // "ordersv1connect"
+	FullService string // "shop.orders.v1.OrdersService"
+	Methods     []*olderMethod
+	Imports     imports
+
+	// Of its test: the queries, which must answer an empty request as the
+	// current version does, and a creating command and a query by id that
+	// cross the versions; nil when the service has none.
+	Queries     []*olderMethod
+	Cross       *olderCross
+	CreateReq   string // request message of Cross.Create, "CreateProductRequest"
+	ReadReq     string // request message of Cross.Read, "GetProductRequest"
+	TestImports imports
+}
+
+// olderCross creates an entity through one version and reads it through the
+// other.
+type olderCross struct {
+	Create      *e2eCall // with sample values, in the current version's types
+	Read        string   // "GetProduct"
+	ReadID      string   // Go field of the query's id, "ProductId"
+	EntityGet   string   // getter of the entity in both responses, "GetProduct"
+	WaitForCQRS bool     // reads trail the commands: wait for the read model
+}
+
+// olderMethod is one RPC of an older version.
+type olderMethod struct {
+	Name string // "PlaceOrder"
+	Req  string // "PlaceOrderRequest", in the older and the current package
+	Resp string // "PlaceOrderResponse"
+}
+
+// olderCrossOf picks a creating command whose response holds the entity
+// and a query reading that entity by id; nil when the service has none.
+func olderCrossOf(svc *model.Service, im imports) *olderCross {
+	for _, c := range svc.Commands {
+		if c.Mode != model.ModeCreate || c.Entity == nil || len(c.Output.Fields) != 1 {
+			continue
+		}
+		for _, q := range svc.Queries {
+			if q.Entity == c.Entity && q.ByID != nil && !q.List {
+				return &olderCross{
+					Create:      sampleCall(c, im),
+					Read:        q.Name,
+					ReadID:      q.ByID.GoName,
+					EntityGet:   "Get" + c.Output.Fields[0].GoName,
+					WaitForCQRS: svc.AsyncReadModel,
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // callView is a service this one calls.
@@ -389,6 +457,40 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 	for _, q := range svc.Queries {
 		v.Policy = append(v.Policy, &policyEntry{Key: svc.ConnectName + "." + svc.ProtoService + q.Name + "Procedure", Callers: goStrings(q.Callers)})
 	}
+	// Older versions serve the same methods to the same callers.
+	for _, ver := range svc.Older() {
+		o := &olderView{
+			Service: v, Number: ver.Number, Tag: fmt.Sprintf("V%d", ver.Number),
+			PB: ver.GoPackageName, Connect: ver.ConnectName, FullService: ver.FullService,
+		}
+		o.Imports = imports{}.add("net/http", "connectrpc.com/connect", ver.ConnectImport, svc.ConnectImport)
+		if len(svc.Commands)+len(svc.Queries) > 0 {
+			o.Imports.add("context", "fmt", "google.golang.org/protobuf/proto")
+			o.Imports.alias(ver.GoPackageName, ver.GoPackage)
+			importProto(svc, o.Imports)
+		}
+		for _, c := range svc.Commands {
+			o.Methods = append(o.Methods, &olderMethod{Name: c.Name, Req: c.Input.Name, Resp: c.Output.Name})
+			v.Policy = append(v.Policy, &policyEntry{Key: strconv.Quote(ver.Procedure(c.Name)), Callers: goStrings(c.Callers)})
+		}
+		for _, q := range svc.Queries {
+			o.Methods = append(o.Methods, &olderMethod{Name: q.Name, Req: q.Input.Name, Resp: q.Output.Name})
+			v.Policy = append(v.Policy, &policyEntry{Key: strconv.Quote(ver.Procedure(q.Name)), Callers: goStrings(q.Callers)})
+		}
+		o.Queries = o.Methods[len(svc.Commands):]
+		o.TestImports = imports{}.add("net/http", "net/http/httptest", "testing", "connectrpc.com/connect", ver.ConnectImport, svc.ConnectImport)
+		o.TestImports.alias(ver.GoPackageName, ver.GoPackage)
+		importProto(svc, o.TestImports)
+		o.Cross = olderCrossOf(svc, o.TestImports)
+		if o.Cross != nil {
+			o.CreateReq = svc.Command(o.Cross.Create.Method).Input.Name
+			o.ReadReq = svc.Query(o.Cross.Read).Input.Name
+			o.TestImports.add("bytes", "google.golang.org/protobuf/proto")
+		}
+		v.Older = append(v.Older, o)
+		v.ProtoServices = append(v.ProtoServices, strconv.Quote(ver.FullService))
+	}
+	v.ProtoServices = append(v.ProtoServices, svc.ConnectName+"."+svc.ProtoService+"Name")
 	if len(svc.Orchestrates) > 0 || len(svc.Tracks) > 0 {
 		// The saga state (GET /sagas, /sagas/{id}) is the service's own.
 		self := goStrings([]string{svc.Name})

@@ -122,6 +122,71 @@ func (b *builder) port(p integer, key string) bool {
 	return p.Set && !p.Bad
 }
 
+// maxAPIVersion bounds API version numbers: without api_versions a service
+// serves every version up to its own.
+const maxAPIVersion = 100
+
+// apiVersions decides the API versions a service serves: api_versions as
+// listed (ascending, unique, each from 1 to maxAPIVersion), else 1 through
+// version (default 1). With both, version must be the largest listed.
+func (b *builder) apiVersions(sw *serviceWire) []int {
+	version := 0
+	if v := sw.Version; v.Set && !v.Bad {
+		if v.V < 1 || v.V > maxAPIVersion {
+			b.errorf(v.Pos, fmt.Sprintf("API versions go from 1 to %d", maxAPIVersion), "version %d is out of range", v.V)
+			return nil
+		}
+		version = v.V
+	}
+	if !sw.APIVersions.Set || sw.APIVersions.Bad {
+		if version == 0 {
+			version = 1
+		}
+		out := make([]int, version)
+		for i := range out {
+			out[i] = i + 1
+		}
+		return out
+	}
+	if len(sw.APIVersions.Items) == 0 {
+		b.errorf(sw.APIVersions.Pos, "list the versions served, such as [1, 2], or remove api_versions", "api_versions is empty")
+		return nil
+	}
+	var out []int
+	ok := true
+	for _, it := range sw.APIVersions.Items {
+		if it.Bad {
+			ok = false
+			continue
+		}
+		switch {
+		case it.V < 1 || it.V > maxAPIVersion:
+			b.errorf(it.Pos, fmt.Sprintf("API versions go from 1 to %d", maxAPIVersion), "api version %d is out of range", it.V)
+			ok = false
+		case len(out) > 0 && it.V == out[len(out)-1]:
+			b.errorf(it.Pos, "", "api version %d is listed twice", it.V)
+			ok = false
+		case len(out) > 0 && it.V < out[len(out)-1]:
+			b.errorf(it.Pos, "list api_versions in ascending order", "api version %d comes after %d", it.V, out[len(out)-1])
+			ok = false
+		default:
+			out = append(out, it.V)
+		}
+	}
+	if !ok {
+		return nil
+	}
+	if last := out[len(out)-1]; version != 0 && version != last {
+		hint := fmt.Sprintf("the current version is the latest served: set version: %d, or add %d to api_versions", last, version)
+		if version < last {
+			hint = fmt.Sprintf("the current version is the latest served: set version: %d, or remove the versions above %d from api_versions", last, version)
+		}
+		b.errorf(sw.Version.Pos, hint, "version %d is not the largest of api_versions", version)
+		return nil
+	}
+	return out
+}
+
 func (b *builder) build() *model.System {
 	w, sys := b.w, b.sys
 	if w.Bad {
@@ -210,12 +275,12 @@ func (b *builder) declareService(sb *svcBuild, pkgs map[string]*svcBuild) {
 			b.errorf(sw.Name.Pos, "service names become Go package names", "service name %q %s", name, why)
 		} else if prev := b.svcs[name]; prev != nil {
 			b.errorf(sw.Name.Pos, "", "duplicate service %q (first at line %d)", name, prev.w.Name.Pos.Line)
-		} else if prev := pkgs[model.GoPackageName(name)]; prev != nil {
-			b.errorf(sw.Name.Pos, "", "service %q and service %q (line %d) both generate Go package %s", name, prev.m.Name, prev.w.Name.Pos.Line, model.GoPackageName(name))
+		} else if prev := pkgs[model.GoPackageName(name, 1)]; prev != nil {
+			b.errorf(sw.Name.Pos, "", "service %q and service %q (line %d) both generate Go package %s", name, prev.m.Name, prev.w.Name.Pos.Line, model.GoPackageName(name, 1))
 		} else {
 			svc.Name = name
 			b.svcs[name] = sb
-			pkgs[model.GoPackageName(name)] = sb
+			pkgs[model.GoPackageName(name, 1)] = sb
 		}
 	}
 	svc.Description = sw.Description.V
@@ -241,6 +306,7 @@ func (b *builder) declareService(sb *svcBuild, pkgs map[string]*svcBuild) {
 	if b.port(sw.Port, "port") {
 		svc.Port = sw.Port.V
 	}
+	svc.APIVersions = b.apiVersions(sw)
 	for _, e := range sw.Types.Entries {
 		if !b.pascalName(e.Key, "type") {
 			continue

@@ -3,6 +3,7 @@ package blueprint
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -74,6 +75,24 @@ func TestShippedBlueprintsMatchSchema(t *testing.T) {
 	}
 }
 
+// The test blueprints are valid under the schema too.
+func TestTestBlueprintsMatchSchema(t *testing.T) {
+	sch := compileSchema(t)
+	names, err := filepath.Glob("../../testdata/blueprints/*.yaml")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no test blueprints: %v", err)
+	}
+	for _, path := range names {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(yamlToJSON(t, src)); err != nil {
+			t.Errorf("schema rejects %s: %v", path, err)
+		}
+	}
+}
+
 // structuralCases are invalid-corpus cases whose every problem the schema can
 // express (unknown keys, wrong kinds, values outside an enumeration or
 // range): the schema must reject them too.
@@ -87,6 +106,8 @@ var structuralCases = []string{
 	"44-nested-wrong-kinds",
 	"45-gateway-settings",
 	"47-unknown-nested-keys",
+	"54-api-version-zero",
+	"55-api-versions-order",
 }
 
 func TestSchemaRejectsStructuralProblems(t *testing.T) {

@@ -35,6 +35,8 @@ type serviceWire struct {
 	Store       str                  `yaml:"store"`
 	Patterns    list[str]            `yaml:"patterns"`
 	Port        integer              `yaml:"port"`
+	Version     integer              `yaml:"version"`
+	APIVersions list[integer]        `yaml:"api_versions"`
 	Types       ordered[fieldsWire]  `yaml:"types"`
 	Entities    ordered[fieldsWire]  `yaml:"entities"`
 	Commands    ordered[commandWire] `yaml:"commands"`

@@ -56,7 +56,8 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Plus edge cases that are not worth shipping as examples.
-	blueprints = append(blueprints, filepath.Join("..", "..", "testdata", "blueprints", "edge.yaml"))
+	blueprints = append(blueprints, filepath.Join("..", "..", "testdata", "blueprints", "edge.yaml"),
+		filepath.Join("..", "..", "testdata", "blueprints", "versioned.yaml"))
 	for _, bp := range blueprints {
 		name := strings.TrimSuffix(filepath.Base(bp), ".yaml")
 		t.Run(name, func(t *testing.T) {

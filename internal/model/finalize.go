@@ -518,21 +518,21 @@ func finalizeService(sys *System, svc *Service) {
 	svc.Pascal = GoCamelCase(svc.Name)
 	svc.Camel = LowerFirst(svc.Pascal)
 	svc.EnvPrefix = strings.ToUpper(svc.Name)
-	svc.ProtoPackage = sys.Name + "." + svc.Name + ".v1"
-	svc.ProtoDir = path.Join(sys.Name, svc.Name, "v1")
 	svc.ProtoService = ProtoServiceName(svc.Name)
-	svc.ProtoFile = path.Join(svc.ProtoDir, svc.Name+".proto")
-	svc.TypesFile, svc.EventsFile = "", ""
-	if len(svc.Types) > 0 || len(svc.Entities) > 0 {
-		svc.TypesFile = path.Join(svc.ProtoDir, "types.proto")
+	numbers := svc.APIVersions
+	if len(numbers) == 0 {
+		numbers = []int{1}
 	}
-	if len(svc.Events) > 0 {
-		svc.EventsFile = path.Join(svc.ProtoDir, "events.proto")
+	svc.Versions = nil
+	for i, n := range numbers {
+		svc.Versions = append(svc.Versions, apiVersion(sys, svc, n, i == len(numbers)-1))
 	}
-	svc.GoPackage = path.Join(sys.Module, sys.GenRoot, svc.ProtoDir)
-	svc.GoPackageName = GoPackageName(svc.Name)
-	svc.ConnectName = svc.GoPackageName + "connect"
-	svc.ConnectImport = svc.GoPackage + "/" + svc.ConnectName
+	cur := svc.Versions[len(svc.Versions)-1]
+	svc.ProtoPackage = cur.ProtoPackage
+	svc.ProtoDir = cur.ProtoDir
+	svc.ProtoFile, svc.TypesFile, svc.EventsFile = cur.ProtoFile, cur.TypesFile, cur.EventsFile
+	svc.GoPackage, svc.GoPackageName = cur.GoPackage, cur.GoPackageName
+	svc.ConnectImport, svc.ConnectName = cur.ConnectImport, cur.ConnectName
 	svc.InternalDir = path.Join("internal", svc.Name)
 	svc.InternalPkg = path.Join(sys.Module, svc.InternalDir)
 	svc.CmdDir = path.Join("cmd", svc.Name)
@@ -602,6 +602,31 @@ func finalizeService(sys *System, svc *Service) {
 	}
 }
 
+// apiVersion names version n of the service's API.
+func apiVersion(sys *System, svc *Service, n int, latest bool) *APIVersion {
+	tag := fmt.Sprintf("v%d", n)
+	v := &APIVersion{
+		Number:       n,
+		Latest:       latest,
+		ProtoPackage: sys.Name + "." + svc.Name + "." + tag,
+		ProtoDir:     path.Join(sys.Name, svc.Name, tag),
+		HTTPPrefix:   "/" + tag + "/" + svc.Name,
+	}
+	v.ProtoFile = path.Join(v.ProtoDir, svc.Name+".proto")
+	if len(svc.Types) > 0 || len(svc.Entities) > 0 {
+		v.TypesFile = path.Join(v.ProtoDir, "types.proto")
+	}
+	if len(svc.Events) > 0 {
+		v.EventsFile = path.Join(v.ProtoDir, "events.proto")
+	}
+	v.GoPackage = path.Join(sys.Module, sys.GenRoot, v.ProtoDir)
+	v.GoPackageName = GoPackageName(svc.Name, n)
+	v.ConnectName = v.GoPackageName + "connect"
+	v.ConnectImport = v.GoPackage + "/" + v.ConnectName
+	v.FullService = v.ProtoPackage + "." + svc.ProtoService
+	return v
+}
+
 func finalizeMessage(sys *System, svc *Service, m *Message) {
 	m.Service = svc
 	m.FullName = svc.ProtoPackage + "." + m.Name
@@ -613,6 +638,11 @@ func finalizeMessage(sys *System, svc *Service, m *Message) {
 	case EventMessage:
 		m.File = svc.EventsFile
 		m.Subject = sys.Name + "." + svc.Name + "." + m.Snake
+		m.StoredNames = nil
+		latest := svc.Versions[len(svc.Versions)-1].Number
+		for n := 1; n <= latest; n++ {
+			m.StoredNames = append(m.StoredNames, fmt.Sprintf("%s.%s.v%d.%s", sys.Name, svc.Name, n, m.Name))
+		}
 	default:
 		m.File = svc.ProtoFile
 	}
@@ -832,8 +862,10 @@ func SameType(a, b *Type) bool {
 
 // decideRoutes links every command and query to the gateway route exposing
 // it and gives it its REST path through the gateway: commands are POST
-// /v1/<service>/<command> with the request as JSON body, queries GET
-// /v1/<service>/<query> with the request fields as query parameters.
+// /vN/<service>/<command> with the request as JSON body, queries GET
+// /vN/<service>/<query> with the request fields as query parameters, N the
+// current version (older versions serve the same paths under their own
+// /vN prefix).
 func decideRoutes(sys *System) {
 	for _, svc := range sys.Services {
 		for _, c := range svc.Commands {
@@ -848,10 +880,10 @@ func decideRoutes(sys *System) {
 	}
 	for _, r := range sys.Gateway.Routes {
 		for _, c := range r.Commands {
-			c.Route, c.HTTPPath = r, "/v1/"+r.Service.Name+"/"+c.Snake
+			c.Route, c.HTTPPath = r, r.Service.Versions[len(r.Service.Versions)-1].HTTPPrefix+"/"+c.Snake
 		}
 		for _, q := range r.Queries {
-			q.Route, q.HTTPPath = r, "/v1/"+r.Service.Name+"/"+q.Snake
+			q.Route, q.HTTPPath = r, r.Service.Versions[len(r.Service.Versions)-1].HTTPPrefix+"/"+q.Snake
 		}
 	}
 }

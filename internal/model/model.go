@@ -60,6 +60,9 @@ type Service struct {
 	Store       Store
 	Patterns    []Pattern
 	Port        int // 0 until Finalize assigns one unless the blueprint set it
+	// APIVersions are the numbers of the API versions it serves, ascending;
+	// the last is the current one. Empty means [1].
+	APIVersions []int
 
 	Types    []*Message // plain message types (Kind TypeMessage)
 	Entities []*Entity
@@ -110,9 +113,13 @@ type Service struct {
 	Tracks []*SagaTracker
 
 	// Derived by Finalize.
-	Pascal        string // "Orders"
-	Camel         string // "orders"
-	EnvPrefix     string // "ORDERS"
+	Pascal    string // "Orders"
+	Camel     string // "orders"
+	EnvPrefix string // "ORDERS"
+	// Versions are the API versions it serves, one per APIVersions entry;
+	// the last is the current one, which the fields below name. Every
+	// version has the same definitions and field numbers.
+	Versions      []*APIVersion
 	ProtoPackage  string // "shop.orders.v1"
 	ProtoDir      string // "shop/orders/v1" (below System.ProtoRoot and System.GenRoot)
 	ProtoService  string // "OrdersService"
@@ -126,6 +133,36 @@ type Service struct {
 	InternalDir   string // "internal/orders"
 	InternalPkg   string // "github.com/acme/shop/internal/orders"
 	CmdDir        string // "cmd/orders"
+}
+
+// APIVersion is one served version of a service's API: a protobuf package
+// of its own with the service's definitions.
+type APIVersion struct {
+	Number        int    // 2
+	Latest        bool   // the current version, which the service implements
+	ProtoPackage  string // "shop.orders.v2"
+	ProtoDir      string // "shop/orders/v2"
+	ProtoFile     string // "shop/orders/v2/orders.proto"
+	TypesFile     string // "" when the service has no types, entities or enums
+	EventsFile    string // "" when the service has no events
+	GoPackage     string // "github.com/acme/shop/gen/shop/orders/v2"
+	GoPackageName string // "ordersv2"
+	ConnectImport string // "github.com/acme/shop/gen/shop/orders/v2/ordersv2connect"
+	ConnectName   string // "ordersv2connect"
+	FullService   string // "shop.orders.v2.OrdersService"
+	HTTPPrefix    string // prefix of its REST paths through the gateway, "/v2/orders"
+}
+
+// Procedure returns the procedure path of a method of this version,
+// "/shop.orders.v1.OrdersService/PlaceOrder".
+func (v *APIVersion) Procedure(method string) string { return "/" + v.FullService + "/" + method }
+
+// Older returns the served versions before the current one, ascending.
+func (s *Service) Older() []*APIVersion {
+	if len(s.Versions) == 0 {
+		return nil
+	}
+	return s.Versions[:len(s.Versions)-1]
 }
 
 // Has reports whether the service declared the pattern.
@@ -158,12 +195,17 @@ type Message struct {
 	Fields  []*Field
 
 	// Derived by Finalize.
-	File     string  // proto file (relative to System.ProtoRoot) that declares it
-	FullName string  // "shop.orders.v1.LineItem"
-	Snake    string  // "line_item"
-	Subject  string  // for events: NATS subject "shop.orders.order_placed"; empty otherwise
-	QualGo   string  // Go type qualified with the service's proto package name, "ordersv1.LineItem"
-	Entity   *Entity // set when Kind == EntityMessage
+	File     string // proto file (relative to System.ProtoRoot) that declares it
+	FullName string // "shop.orders.v1.LineItem"
+	Snake    string // "line_item"
+	Subject  string // for events: NATS subject "shop.orders.order_placed"; empty otherwise
+	// StoredNames (events) are the full names the event has in every API
+	// version from 1 to the current one, oldest first: an event store keeps
+	// the name of the version that recorded an event, and the versions share
+	// field numbers, so every one of them decodes into the current message.
+	StoredNames []string
+	QualGo      string  // Go type qualified with the service's proto package name, "ordersv1.LineItem"
+	Entity      *Entity // set when Kind == EntityMessage
 }
 
 // Field returns the field with the proto name, or nil.
@@ -298,7 +340,7 @@ type Command struct {
 	Totals        []*Total      // ModeCreate: entity totals computed from a list
 	Limit         *Limit        // an amount input checked against a configurable bound; nil for none
 	Route         *Route        // the gateway route exposing it; nil when not routed
-	HTTPPath      string        // REST path through the gateway, POST "/v1/orders/place_order"; "" when not routed
+	HTTPPath      string        // REST path of the current version through the gateway, POST "/v1/orders/place_order"; "" when not routed
 	// Callers may call the command (service identity): GatewayCaller when a
 	// route exposes it, every service whose calls list the service, the
 	// orchestrator of each orchestrated saga whose steps, compensations or
@@ -399,7 +441,7 @@ type Query struct {
 	ByID        *Field   // input field holding the entity id, if any
 	Filters     []Filter // input fields matched against entity columns of the same name
 	Route       *Route   // the gateway route exposing it; nil when not routed
-	HTTPPath    string   // REST path through the gateway, GET "/v1/orders/get_order"; "" when not routed
+	HTTPPath    string   // REST path of the current version through the gateway, GET "/v1/orders/get_order"; "" when not routed
 	// Callers may call the query, decided as Command.Callers (sagas call
 	// commands only).
 	Callers []string

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -116,8 +117,11 @@ func EnumName(message, field string) string { return message + GoCamelCase(field
 // ProtoServiceName is the protobuf service name of a service.
 func ProtoServiceName(service string) string { return GoCamelCase(service) + "Service" }
 
-// GoPackageName is the Go package name of a service's generated protobuf code.
-func GoPackageName(service string) string { return strings.ReplaceAll(service, "_", "") + "v1" }
+// GoPackageName is the Go package name of version n of a service's generated
+// protobuf code, "ordersv2".
+func GoPackageName(service string, n int) string {
+	return strings.ReplaceAll(service, "_", "") + "v" + strconv.Itoa(n)
+}
 
 func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }

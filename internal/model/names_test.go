@@ -23,7 +23,8 @@ func TestNames(t *testing.T) {
 		{Plural, "category", "categories"},
 		{Plural, "day", "days"},
 		{UpperSnake, "OrderStatus", "ORDER_STATUS"},
-		{GoPackageName, "order_history", "orderhistoryv1"},
+		{func(s string) string { return GoPackageName(s, 1) }, "order_history", "orderhistoryv1"},
+		{func(s string) string { return GoPackageName(s, 2) }, "order_history", "orderhistoryv2"},
 	} {
 		if got := tc.fn(tc.in); got != tc.want {
 			t.Errorf("%q: got %q, want %q", tc.in, got, tc.want)

@@ -59,7 +59,7 @@ func run() int {
 		fmt.Printf("%-9s  %s  (gRPC, gRPC-Web, Connect)\n", svc.Name, sys.URL(svc.Name))
 	}
 	fmt.Printf("%-9s  %s  (NATS JetStream, events)\n", "nats", sys.NATSURL())
-	fmt.Printf("%-9s  %s  (entry point: routed Connect, gRPC, gRPC-Web and REST /v1/...)\n", "gateway", sys.GatewayURL())
+	fmt.Printf("%-9s  %s  (entry point: routed Connect, gRPC, gRPC-Web and REST /vN/...)\n", "gateway", sys.GatewayURL())
 	fmt.Println("Tokens for the gateway: go run ./cmd/token --sub alice --roles customer")
 	fmt.Println("Press Ctrl-C to stop.")
 	<-ctx.Done()

@@ -34,9 +34,9 @@ var defaultAllowedOrigins = []string{"https://shop.acme.test"}
 
 // upstreams are the services the gateway routes to.
 var upstreams = []upstream{
-	{Name: "orders", Env: "ORDERS_URL", DefaultURL: "http://127.0.0.1:8081", ProtoService: ordersv1connect.OrdersServiceName},
-	{Name: "inventory", Env: "INVENTORY_URL", DefaultURL: "http://127.0.0.1:8083", ProtoService: inventoryv1connect.InventoryServiceName},
-	{Name: "payments", Env: "PAYMENTS_URL", DefaultURL: "http://127.0.0.1:8082", ProtoService: paymentsv1connect.PaymentsServiceName},
+	{Name: "orders", Env: "ORDERS_URL", DefaultURL: "http://127.0.0.1:8081", ProtoServices: []string{ordersv1connect.OrdersServiceName}},
+	{Name: "inventory", Env: "INVENTORY_URL", DefaultURL: "http://127.0.0.1:8083", ProtoServices: []string{inventoryv1connect.InventoryServiceName}},
+	{Name: "payments", Env: "PAYMENTS_URL", DefaultURL: "http://127.0.0.1:8082", ProtoServices: []string{paymentsv1connect.PaymentsServiceName}},
 }
 
 // routes are the procedures the gateway exposes; any other is 404.

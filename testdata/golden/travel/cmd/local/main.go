@@ -59,7 +59,7 @@ func run() int {
 		fmt.Printf("%-8s  %s  (gRPC, gRPC-Web, Connect)\n", svc.Name, sys.URL(svc.Name))
 	}
 	fmt.Printf("%-8s  %s  (NATS JetStream, events)\n", "nats", sys.NATSURL())
-	fmt.Printf("%-8s  %s  (entry point: routed Connect, gRPC, gRPC-Web and REST /v1/...)\n", "gateway", sys.GatewayURL())
+	fmt.Printf("%-8s  %s  (entry point: routed Connect, gRPC, gRPC-Web and REST /vN/...)\n", "gateway", sys.GatewayURL())
 	fmt.Println("Press Ctrl-C to stop.")
 	<-ctx.Done()
 	fmt.Println("Stopping...")

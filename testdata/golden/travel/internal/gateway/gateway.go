@@ -3,9 +3,9 @@
 // Package gateway is the travel system's single entry point. It exposes
 // exactly the procedures the blueprint routes (routes.go): over Connect,
 // gRPC and gRPC-Web, passed through to the services unchanged, and as REST
-// JSON paths (POST /v1/<service>/<command>, GET /v1/<service>/<query>?field=...)
-// transcoded from the protos' google.api.http bindings. Every other path is
-// 404.
+// JSON paths (POST /vN/<service>/<command>, GET /vN/<service>/<query>?field=...,
+// for every API version N a service serves) transcoded from the protos'
+// google.api.http bindings. Every other path is 404.
 //
 // For each request it assigns a request id (X-Request-Id), strips the
 // identity headers only it may set (X-User-*, X-Service-Token), verifies the
@@ -53,10 +53,12 @@ const (
 
 // upstream is a routed service.
 type upstream struct {
-	Name         string // "orders"
-	Env          string // variable holding its base URL, "ORDERS_URL"
-	DefaultURL   string
-	ProtoService string // fully-qualified proto service name
+	Name       string // "orders"
+	Env        string // variable holding its base URL, "ORDERS_URL"
+	DefaultURL string
+	// ProtoServices are the fully-qualified proto service names of the
+	// API versions it serves.
+	ProtoServices []string
 }
 
 // route is one procedure the gateway exposes.
@@ -128,7 +130,9 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		}
 		g.bases[up.Name] = base
 		g.clients[up.Name] = upstreamClient(up.Name, cfg.Identity, tel)
-		services = append(services, vanguard.NewService(up.ProtoService, g.proxy(up.Name)))
+		for _, name := range up.ProtoServices {
+			services = append(services, vanguard.NewService(name, g.proxy(up.Name)))
+		}
 	}
 	transcoder, err := vanguard.NewTranscoder(services)
 	if err != nil {

@@ -32,7 +32,7 @@ var defaultAllowedOrigins = []string{}
 
 // upstreams are the services the gateway routes to.
 var upstreams = []upstream{
-	{Name: "bookings", Env: "BOOKINGS_URL", DefaultURL: "http://127.0.0.1:8081", ProtoService: bookingsv1connect.BookingsServiceName},
+	{Name: "bookings", Env: "BOOKINGS_URL", DefaultURL: "http://127.0.0.1:8081", ProtoServices: []string{bookingsv1connect.BookingsServiceName}},
 }
 
 // routes are the procedures the gateway exposes; any other is 404.
