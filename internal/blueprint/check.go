@@ -258,3 +258,67 @@ func (b *builder) checkPorts() {
 		used[p.V] = "service " + sb.m.Name
 	}
 }
+
+// checkEventSourced reports entity fields an event-sourced service would
+// lose. Its events are the source of truth (patterns event-sourcing or
+// cqrs): the entity is rebuilt by folding them, so every field a command
+// sets on the entity must travel in the event the command records. It runs
+// after Finalize, which decides the projections.
+func (b *builder) checkEventSourced() {
+	for _, sb := range b.order {
+		svc := sb.m
+		if !svc.EventSourced {
+			continue
+		}
+		for _, p := range svc.Projections {
+			by := projectingCommand(svc, p.Event)
+			if by == nil {
+				continue
+			}
+			carried := map[*model.Field]bool{}
+			for _, a := range p.Fields {
+				carried[a.Target] = true
+			}
+			for _, a := range by.Assign {
+				t := a.Target
+				// Enums are declared per message, so an event cannot carry the
+				// entity's own enum type; status changes apply separately.
+				if carried[t] || t == p.Entity.ID || t.Type.Kind == model.EnumType {
+					continue
+				}
+				at := sb.w.Pos
+				for _, e := range sb.w.Events.Entries {
+					if e.Key.V == p.Event.Name {
+						at = e.Key.Pos
+					}
+				}
+				b.errorf(at, fmt.Sprintf("add %q to event %s", t.Name+": "+typeString(t.Type, svc), p.Event.Name),
+					"event %s lacks field %s, which %s sets on %s: service %s is %s, so its entities are rebuilt from their events only",
+					p.Event.Name, t.Name, by.Name, p.Entity.Name(), svc.Name, eventSourcedBy(svc))
+			}
+		}
+	}
+}
+
+// projectingCommand is the command whose change an event records: the
+// first command changing an entity that emits it, as Finalize decides.
+func projectingCommand(svc *model.Service, ev *model.Message) *model.Command {
+	for _, c := range svc.Commands {
+		if c.Entity == nil {
+			continue
+		}
+		for _, e := range c.Emits {
+			if e == ev {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+func eventSourcedBy(svc *model.Service) string {
+	if svc.Has(model.PatternEventSourcing) {
+		return "event-sourced"
+	}
+	return "CQRS (its read models are built from its events)"
+}

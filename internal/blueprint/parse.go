@@ -66,6 +66,10 @@ func Parse(filename string, src []byte) (sys *model.System, err error) {
 		return nil, s.result()
 	}
 	model.Finalize(sys)
+	b.checkEventSourced()
+	if len(s.diags) > 0 {
+		return nil, s.result()
+	}
 	sys.Blueprint = src
 	return sys, nil
 }
