@@ -347,16 +347,22 @@ type readmeSaga struct {
 	Fail                       string // how to make it fail on purpose, when the default logic offers a way
 }
 
+// sagaStateCurl reads the saga state a service keeps: the endpoint is the
+// service's own, so the call carries its service token.
+func sagaStateCurl(svc *model.Service) string {
+	return fmt.Sprintf("curl -s -H \"X-Service-Token: $(go run ./cmd/keys -sign %s)\" \\\n  http://127.0.0.1:%d/sagas", svc.Name, svc.Port)
+}
+
 func readmeSagas(sys *model.System) []readmeSaga {
 	var out []readmeSaga
 	for _, sg := range sys.Sagas {
 		sv := readmeSaga{Name: sg.Name, Trigger: "`" + sg.Trigger.Service.Name + "." + sg.Trigger.Name + "`", Choreography: sg.Choreography}
 		if sg.Choreography {
 			sv.Kind = "choreographed: each participant reacts to the previous step's event; a refused step, or one still failing after its retries (dead-lettered), publishes a failure event the others compensate on. `" + sg.Trigger.Service.Name + "` keeps the saga's state by observing its events"
-			sv.State = fmt.Sprintf("curl -s http://127.0.0.1:%d/sagas", sg.Trigger.Service.Port)
+			sv.State = sagaStateCurl(sg.Trigger.Service)
 		} else {
 			sv.Kind = "orchestrated by `" + sg.Orchestrator.Name + "`, which persists every transition and resumes after a restart"
-			sv.State = fmt.Sprintf("curl -s http://127.0.0.1:%d/sagas", sg.Orchestrator.Port)
+			sv.State = sagaStateCurl(sg.Orchestrator)
 		}
 		for i, st := range sg.Steps {
 			line := fmt.Sprintf("%d. `%s.%s`", i+1, st.Call.Command.Service.Name, st.Call.Command.Name)

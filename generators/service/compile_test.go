@@ -210,6 +210,36 @@ func TestLocalShopCurl(t *testing.T) {
 		t.Errorf("GetOrder returned %v", got)
 	}
 
+	// The saga state, as the README shows: orders' own endpoint, called
+	// with its service token; without one it is refused.
+	sign := exec.CommandContext(ctx, keysBin, "-sign", "orders")
+	sign.Env = env
+	serviceToken, err := sign.Output()
+	if err != nil {
+		t.Fatalf("cmd/keys -sign orders: %v", err)
+	}
+	for _, tc := range []struct {
+		token string
+		want  int
+	}{{strings.TrimSpace(string(serviceToken)), http.StatusOK}, {"", http.StatusUnauthorized}} {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, urls["orders"]+"/sagas", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.token != "" {
+			req.Header.Set("X-Service-Token", tc.token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want || (tc.want == http.StatusOK && !strings.Contains(string(b), id)) {
+			t.Errorf("GET /sagas with token %v: %s %s, want %d listing the saga of %s", tc.token != "", resp.Status, b, tc.want, id)
+		}
+	}
+
 	// Through the gateway, as the README shows: a token from cmd/token
 	// (signed with the key under the same data directory) lets a customer
 	// place an order; without one the gateway answers 401.
