@@ -86,7 +86,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // the event store: it is never pruned). It returns how many rows it deleted.
 func (s *Store) Prune(ctx context.Context, outboxBefore, keysBefore time.Time) (int64, error) {
 	var total int64
-	for _, prune := range []func(context.Context, database.Querier, database.Dialect, time.Time) (int64, error){idempotency.Prune, idempotency.PruneProcessed} {
+	for _, prune := range []func(context.Context, idempotency.Querier, idempotency.Dialect, time.Time) (int64, error){idempotency.Prune, idempotency.PruneProcessed} {
 		n, err := prune(ctx, s.q, s.d, keysBefore)
 		if err != nil {
 			return total, err

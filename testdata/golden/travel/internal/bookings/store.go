@@ -77,7 +77,7 @@ func (s *Store) Prune(ctx context.Context, outboxBefore, keysBefore time.Time) (
 		return total, err
 	}
 	total += n
-	for _, prune := range []func(context.Context, database.Querier, database.Dialect, time.Time) (int64, error){idempotency.Prune, idempotency.PruneProcessed} {
+	for _, prune := range []func(context.Context, idempotency.Querier, idempotency.Dialect, time.Time) (int64, error){idempotency.Prune, idempotency.PruneProcessed} {
 		n, err := prune(ctx, s.q, s.d, keysBefore)
 		if err != nil {
 			return total, err

@@ -532,7 +532,12 @@ func (c *Consumers) Process(ctx context.Context, h Handler, meta Metadata, paylo
 	if meta.ID == "" {
 		return Permanent(errors.New("event without " + HeaderID + " header"))
 	}
-	ctx = outbox.WithSaga(outbox.WithTraceParent(ctx, meta.TraceParent), meta.Saga)
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		// Without a consumer span the event's own trace context is the
+		// one the handler's calls and events continue.
+		ctx = telemetry.WithTraceParent(ctx, meta.TraceParent)
+	}
+	ctx = outbox.WithSaga(ctx, meta.Saga)
 	d := c.DB.Dialect
 	return c.DB.InTx(ctx, func(tx *sql.Tx) error {
 		var one int

@@ -156,7 +156,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 func TestRelayPublishesWithCloudEventsHeaders(t *testing.T) {
 	h := newHarness(t)
-	ctx := outbox.WithTraceParent(t.Context(), testTraceParent)
+	ctx := telemetry.WithTraceParent(t.Context(), testTraceParent)
 	ctx = outbox.WithSaga(ctx, outbox.Saga{Name: "test_saga", ID: "saga-1", Trigger: []byte("trigger")})
 	h.record(t, ctx, "hello")
 	h.startRelay(t)

@@ -15,8 +15,21 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+)
 
-	"example.com/notebook/internal/platform/database"
+// Querier runs SQL: *sql.DB, *sql.Tx and database.Querier are Queriers.
+// Dialect writes SQL for one database: database.Dialect is one. Both are
+// declared here rather than imported so that platform/client, which sends
+// keys, does not pull the database drivers into the gateway.
+type (
+	Querier interface {
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	}
+	Dialect interface {
+		Rebind(query string) string
+		Quote(ident string) string
+	}
 )
 
 // Header is the HTTP header carrying the key.
@@ -41,7 +54,7 @@ func Key(ctx context.Context) string {
 
 // Load reads the response stored for key and method into res and reports
 // whether there was one.
-func Load(ctx context.Context, q database.Querier, d database.Dialect, key, method string, res proto.Message) (bool, error) {
+func Load(ctx context.Context, q Querier, d Dialect, key, method string, res proto.Message) (bool, error) {
 	var payload []byte
 	err := q.QueryRowContext(ctx, d.Rebind("SELECT response FROM "+d.Quote(Table)+" WHERE idem_key = ? AND method = ?"), key, method).Scan(&payload)
 	switch {
@@ -57,7 +70,7 @@ func Load(ctx context.Context, q database.Querier, d database.Dialect, key, meth
 }
 
 // Save stores the response of method for key.
-func Save(ctx context.Context, q database.Querier, d database.Dialect, key, method string, res proto.Message) error {
+func Save(ctx context.Context, q Querier, d Dialect, key, method string, res proto.Message) error {
 	payload, err := proto.Marshal(res)
 	if err != nil {
 		return fmt.Errorf("encode response: %w", err)
@@ -72,7 +85,7 @@ func Save(ctx context.Context, q database.Querier, d database.Dialect, key, meth
 
 // Prune deletes the responses stored before the given time and returns how
 // many it deleted: a call repeated after that runs again.
-func Prune(ctx context.Context, q database.Querier, d database.Dialect, before time.Time) (int64, error) {
+func Prune(ctx context.Context, q Querier, d Dialect, before time.Time) (int64, error) {
 	res, err := q.ExecContext(ctx, d.Rebind("DELETE FROM "+d.Quote(Table)+" WHERE created_at < ?"), before.UTC())
 	if err != nil {
 		return 0, fmt.Errorf("prune idempotency keys: %w", err)
@@ -87,7 +100,7 @@ const ProcessedTable = "processed_events"
 // PruneProcessed deletes the records of events handled before the given
 // time and returns how many it deleted: keep them longer than the broker
 // may redeliver an event.
-func PruneProcessed(ctx context.Context, q database.Querier, d database.Dialect, before time.Time) (int64, error) {
+func PruneProcessed(ctx context.Context, q Querier, d Dialect, before time.Time) (int64, error) {
 	res, err := q.ExecContext(ctx, d.Rebind("DELETE FROM "+d.Quote(ProcessedTable)+" WHERE processed_at < ?"), before.UTC())
 	if err != nil {
 		return 0, fmt.Errorf("prune processed events: %w", err)

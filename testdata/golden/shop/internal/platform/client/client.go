@@ -11,7 +11,7 @@ import (
 
 	"github.com/acme/shop/internal/platform/idempotency"
 	"github.com/acme/shop/internal/platform/identity"
-	"github.com/acme/shop/internal/platform/outbox"
+	"github.com/acme/shop/internal/platform/telemetry"
 )
 
 // New returns an HTTP client for calling services: HTTP/2 over TLS for
@@ -44,7 +44,7 @@ func New(signer *identity.Signer, audience string) *http.Client {
 type propagate struct{ next http.RoundTripper }
 
 func (p propagate) RoundTrip(r *http.Request) (*http.Response, error) {
-	tp, key := outbox.TraceParent(r.Context()), idempotency.Key(r.Context())
+	tp, key := telemetry.TraceParent(r.Context()), idempotency.Key(r.Context())
 	if (tp != "" && r.Header.Get("Traceparent") == "") || (key != "" && r.Header.Get(idempotency.Header) == "") {
 		r = r.Clone(r.Context())
 		if tp != "" && r.Header.Get("Traceparent") == "" {

@@ -85,50 +85,9 @@ func decodeSaga(v sql.NullString) Saga {
 	return Saga{Name: parts[0], ID: parts[1], Trigger: trigger, FailedStep: parts[3], Error: string(cause)}
 }
 
-// traceParentKey is the context key of the W3C trace context.
-type traceParentKey struct{}
-
-// WithTraceParent returns a copy of ctx carrying a W3C traceparent value
-// ("00-<trace id>-<span id>-<flags>"); events recorded with it carry it too.
-// The server sets it from an incoming request's traceparent header and the
-// event consumers from the event being handled.
-func WithTraceParent(ctx context.Context, traceParent string) context.Context {
-	if !validTraceParent(traceParent) {
-		return ctx
-	}
-	return context.WithValue(ctx, traceParentKey{}, traceParent)
-}
-
-// TraceParent returns the W3C trace context of ctx, or "": the span ctx
-// carries when the service traces (so an event continues the trace of the
-// command's span), otherwise the value WithTraceParent set.
-func TraceParent(ctx context.Context) string {
-	if tp := telemetry.TraceParent(ctx); tp != "" {
-		return tp
-	}
-	tp, _ := ctx.Value(traceParentKey{}).(string)
-	return tp
-}
-
 func sagaOf(ctx context.Context) Saga {
 	saga, _ := SagaFrom(ctx)
 	return saga
-}
-
-// validTraceParent checks the shape of a version 00 traceparent.
-func validTraceParent(tp string) bool {
-	if len(tp) != 55 || tp[2] != '-' || tp[35] != '-' || tp[52] != '-' {
-		return false
-	}
-	for i, r := range tp {
-		if i == 2 || i == 35 || i == 52 {
-			continue
-		}
-		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // Event is one recorded event.
@@ -148,7 +107,7 @@ type Event struct {
 
 // Record appends event to the outbox through q, which should be the
 // transaction that changes the aggregate. The trace context ctx carries
-// (WithTraceParent) and its saga (WithSaga) are recorded with it.
+// (telemetry.WithTraceParent) and its saga (WithSaga) are recorded with it.
 func Record(ctx context.Context, q database.Querier, d database.Dialect, aggregateID, subject string, event proto.Message) error {
 	return insert(ctx, q, d, aggregateID, sql.NullInt64{}, subject, event)
 }
@@ -189,7 +148,7 @@ func insert(ctx context.Context, q database.Querier, d database.Dialect, aggrega
 		subject,
 		payload,
 		time.Now().UTC(),
-		TraceParent(ctx),
+		telemetry.TraceParent(ctx),
 		sagaOf(ctx).encode(),
 		version,
 	)

@@ -18,7 +18,7 @@ import (
 	"connectrpc.com/grpcreflect"
 
 	"example.com/travel/internal/platform/idempotency"
-	"example.com/travel/internal/platform/outbox"
+	"example.com/travel/internal/platform/telemetry"
 )
 
 // NewMux returns a mux with the standard endpoints of a service named
@@ -96,7 +96,7 @@ func TraceContext(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if tp := r.Header.Get("Traceparent"); tp != "" {
-			ctx = outbox.WithTraceParent(ctx, tp)
+			ctx = telemetry.WithTraceParent(ctx, tp)
 		}
 		if key := r.Header.Get(idempotency.Header); key != "" {
 			ctx = idempotency.WithKey(ctx, key)
