@@ -97,6 +97,14 @@ func TestEndToEnd(t *testing.T) {
 			goIn(t, ctx, dir, "mod", "tidy", "-diff")
 			goIn(t, ctx, dir, "build", "./...")
 			goIn(t, ctx, dir, "vet", "./...")
+			// The gateway holds no data: its image links no database driver.
+			if _, err := os.Stat(filepath.Join(dir, "cmd", "gateway")); err == nil {
+				for _, dep := range strings.Fields(goIn(t, ctx, dir, "list", "-deps", "./cmd/gateway")) {
+					if strings.HasSuffix(dep, "/internal/platform/database") || strings.HasPrefix(dep, "modernc.org/sqlite") || strings.HasPrefix(dep, "github.com/jackc/pgx") {
+						t.Errorf("cmd/gateway depends on %s", dep)
+					}
+				}
+			}
 			out := goIn(t, ctx, dir, "test", "-count=1", "./...")
 			t.Logf("go test in the generated %s repository:\n%s", name, out)
 		})
