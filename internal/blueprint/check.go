@@ -271,10 +271,7 @@ func (b *builder) checkEventSourced() {
 			continue
 		}
 		for _, p := range svc.Projections {
-			by := projectingCommand(svc, p.Event)
-			if by == nil {
-				continue
-			}
+			by := p.By
 			carried := map[*model.Field]bool{}
 			for _, a := range p.Fields {
 				carried[a.Target] = true
@@ -298,22 +295,6 @@ func (b *builder) checkEventSourced() {
 			}
 		}
 	}
-}
-
-// projectingCommand is the command whose change an event records: the
-// first command changing an entity that emits it, as Finalize decides.
-func projectingCommand(svc *model.Service, ev *model.Message) *model.Command {
-	for _, c := range svc.Commands {
-		if c.Entity == nil {
-			continue
-		}
-		for _, e := range c.Emits {
-			if e == ev {
-				return c
-			}
-		}
-	}
-	return nil
 }
 
 func eventSourcedBy(svc *model.Service) string {

@@ -189,6 +189,7 @@ func decideProjections(svc *Service) {
 		}
 		p := &Projection{
 			Event:     ev,
+			By:        by,
 			Entity:    by.Entity,
 			Create:    by.Mode == ModeCreate || (by.Mode == ModeUpsert && by.CreateAllowed),
 			SetStatus: by.SetStatus,

@@ -377,6 +377,7 @@ type Limit struct {
 // the event's aggregate id).
 type Projection struct {
 	Event     *Message
+	By        *Command // the command the projection is decided from
 	Entity    *Entity
 	Create    bool
 	Fields    []Assign      // Target: entity field, Source: event field

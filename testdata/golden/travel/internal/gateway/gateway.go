@@ -39,6 +39,7 @@ import (
 
 	"example.com/travel/internal/platform/client"
 	"example.com/travel/internal/platform/identity"
+	"example.com/travel/internal/platform/server"
 	"example.com/travel/internal/platform/telemetry"
 )
 
@@ -213,23 +214,7 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(g.cfg.Logger.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve on %s: %w", ln.Addr(), err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), g.cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		_ = srv.Close()
-		return fmt.Errorf("shut down: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return server.Serve(ctx, srv, ln, g.cfg.ShutdownTimeout)
 }
 
 // Close stops refreshing the keys and flushes the spans not exported yet.
