@@ -6,7 +6,9 @@
 package proto
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"path"
 	"strings"
@@ -29,6 +31,11 @@ type Options struct {
 	// the per-user plugin cache.
 	Runner protoc.Runner
 }
+
+// WirePath is where a repository keeps its wire lock (model.WireLock): every
+// field and enum value number it ever used. Commit it: it is what keeps
+// numbers stable across generations.
+const WirePath = ".microforge/wire.json"
 
 // Generate returns the protobuf files of the system. See GenerateContext.
 func Generate(sys *model.System, opts Options) ([]files.File, error) {
@@ -87,6 +94,19 @@ func GenerateContext(ctx context.Context, sys *model.System, opts Options) ([]fi
 			return nil, err
 		}
 		if err := add(c.name, src, c.policy); err != nil {
+			return nil, err
+		}
+	}
+
+	if sys.Wire != nil {
+		var lock bytes.Buffer
+		enc := json.NewEncoder(&lock)
+		enc.SetEscapeHTML(false) // list<T> stays readable
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(sys.Wire); err != nil {
+			return nil, fmt.Errorf("internal error: encode the wire lock: %w", err)
+		}
+		if err := add(WirePath, lock.Bytes(), files.Owned); err != nil {
 			return nil, err
 		}
 	}

@@ -116,6 +116,7 @@ func TestLayout(t *testing.T) {
 		"proto/shop/inventory/v1/events.proto owned proto",
 		"buf.yaml scaffold proto",
 		"buf.gen.yaml owned proto",
+		".microforge/wire.json owned proto",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("files:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -666,6 +667,30 @@ func TestAPIVersions(t *testing.T) {
 	for _, want := range []string{"store.catalog.v1", "store.catalog.v2", "store.orders.v1"} {
 		if !pkgs[want] {
 			t.Errorf("no package %s in %v", want, pkgs)
+		}
+	}
+}
+
+// Removed fields and enum values leave their numbers and names reserved; a
+// removed name used again keeps only the old number reserved.
+func TestReserved(t *testing.T) {
+	sys := handShop()
+	order := sys.Service("orders").Entity("Order").Message
+	order.Reserved = []model.Reserved{{Number: 6, Name: "note"}, {Number: 7}}
+	status := order.Field("status").Type.Enum
+	status.Reserved = []model.Reserved{{Number: 4, Name: "shipped"}}
+	var types string
+	for _, f := range generate(t, sys, Options{}) {
+		if f.Path == "proto/shop/orders/v1/types.proto" {
+			types = string(f.Content)
+		}
+	}
+	for _, want := range []string{
+		"  reserved 6, 7;\n  reserved \"note\";\n}",
+		"  reserved 4;\n  reserved \"ORDER_STATUS_SHIPPED\";\n}",
+	} {
+		if !strings.Contains(types, want) {
+			t.Errorf("types.proto lacks %q:\n%s", want, types)
 		}
 	}
 }

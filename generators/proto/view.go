@@ -59,9 +59,31 @@ type declView struct {
 }
 
 type messageView struct {
-	Name   string
-	Doc    []string
-	Fields []fieldView
+	Name     string
+	Doc      []string
+	Fields   []fieldView
+	Reserved *reservedView // fields removed since the first generation; nil for none
+}
+
+// reservedView is a reserved statement's two lists: numbers and names that
+// removed fields or enum values had, never to be reused.
+type reservedView struct {
+	Numbers string // "4, 6"
+	Names   string // "\"note\", \"memo\""
+}
+
+func reservedOf(rs []model.Reserved, name func(string) string) *reservedView {
+	if len(rs) == 0 {
+		return nil
+	}
+	var nums, names []string
+	for _, r := range rs {
+		nums = append(nums, fmt.Sprint(r.Number))
+		if r.Name != "" {
+			names = append(names, fmt.Sprintf("%q", name(r.Name)))
+		}
+	}
+	return &reservedView{Numbers: strings.Join(nums, ", "), Names: strings.Join(names, ", ")}
 }
 
 type fieldView struct {
@@ -71,9 +93,10 @@ type fieldView struct {
 }
 
 type enumView struct {
-	Name   string
-	Doc    []string
-	Values []enumValueView
+	Name     string
+	Doc      []string
+	Values   []enumValueView
+	Reserved *reservedView
 }
 
 type enumValueView struct {
@@ -177,6 +200,7 @@ func fileOf(svc *model.Service, ver *model.APIVersion, file string) *fileView {
 			}
 			mv.Fields = append(mv.Fields, fieldView{Type: typ, Name: f.Name, Number: f.Number})
 		}
+		mv.Reserved = reservedOf(m.Reserved, func(n string) string { return n })
 		v.Decls = append(v.Decls, declView{Message: mv})
 		for _, e := range svc.Enums {
 			if e.Owner == m {
@@ -252,6 +276,8 @@ func enumOf(e *model.Enum) *enumView {
 	for _, val := range e.Values {
 		v.Values = append(v.Values, enumValueView{Name: val.ProtoName, Number: val.Number})
 	}
+	prefix := model.UpperSnake(e.Name) + "_"
+	v.Reserved = reservedOf(e.Reserved, func(n string) string { return prefix + strings.ToUpper(n) })
 	return v
 }
 

@@ -43,6 +43,7 @@ type commandView struct {
 	RespType    string
 	Doc         []string // what the default does, one sentence a line
 
+	InputDefaults []inputDefault
 	Validations   []validation
 	Entity        *entityView
 	Var           string // entity variable
@@ -92,9 +93,51 @@ type commandTest struct {
 	Imports      imports
 }
 
+// inputDefault fills an input field the caller left empty with the
+// blueprint's default (default:).
+type inputDefault struct {
+	Field string // proto name
+	Cond  string // Go condition true when the caller left it empty
+	Set   string // statement setting the default
+}
+
+// inputDefaults are the defaults of the fields of a request, applied before
+// its validations.
+func inputDefaults(in *model.Message) []inputDefault {
+	var out []inputDefault
+	for _, f := range in.Fields {
+		if f.Default == "" {
+			continue
+		}
+		get := "req.Get" + f.GoName + "()"
+		d := inputDefault{Field: f.Name, Cond: get + " == 0", Set: "req." + f.GoName + " = " + f.Default}
+		switch {
+		case f.Type.Kind == model.EnumType:
+			d.Cond = get + " == " + qualEnumUnspecified(f.Type.Enum)
+			for _, v := range f.Type.Enum.Values {
+				if v.Name == f.Default {
+					d.Set = "req." + f.GoName + " = " + qualEnumValue(f.Type.Enum, v)
+				}
+			}
+		case f.Type.Scalar == model.String:
+			d.Cond, d.Set = get+` == ""`, "req."+f.GoName+" = "+strconv.Quote(f.Default)
+		case f.Type.Scalar == model.Bool:
+			d.Cond = "!" + get
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// validations reject empty input fields, except those callers may leave
+// out: fields added after the request first shipped (callers generated
+// before do not send them).
 func validations(in *model.Message) []validation {
 	var out []validation
 	for _, f := range in.Fields {
+		if f.Optional {
+			continue
+		}
 		get := "req.Get" + f.GoName + "()"
 		switch {
 		case f.Type.Kind == model.ScalarType && f.Type.Scalar == model.String:
@@ -112,14 +155,15 @@ func validations(in *model.Message) []validation {
 func newCommandView(sv *serviceView, c *model.Command) (*commandView, error) {
 	svc := sv.model
 	cv := &commandView{
-		Name:        c.Name,
-		Snake:       c.Snake,
-		Description: c.Description,
-		Mode:        string(c.Mode),
-		ReqType:     c.Input.QualGo,
-		RespType:    c.Output.QualGo,
-		Validations: validations(c.Input),
-		Imports:     imports{}.add("context"),
+		Name:          c.Name,
+		Snake:         c.Snake,
+		Description:   c.Description,
+		Mode:          string(c.Mode),
+		ReqType:       c.Input.QualGo,
+		RespType:      c.Output.QualGo,
+		Validations:   validations(c.Input),
+		InputDefaults: inputDefaults(c.Input),
+		Imports:       imports{}.add("context"),
 	}
 	importProto(svc, cv.Imports)
 	if c.Entity != nil {
@@ -208,6 +252,9 @@ func newCommandView(sv *serviceView, c *model.Command) (*commandView, error) {
 // commandDoc describes the default behaviour in the scaffold's comment.
 func commandDoc(c *model.Command, cv *commandView) []string {
 	var doc []string
+	for _, d := range cv.InputDefaults {
+		doc = append(doc, "It fills "+d.Field+" with the blueprint's default when the caller leaves it empty.")
+	}
 	if len(cv.Validations) > 0 {
 		var names []string
 		for _, v := range cv.Validations {
@@ -338,13 +385,14 @@ type queryView struct {
 	RespField   string
 	Doc         []string
 
-	Validations []validation
-	Entity      *entityView
-	ByIDGetter  string
-	Finder      *finderView
-	FinderArgs  string   // Go arguments of the finder call
-	GoFilters   []string // conditions on variable "x" checked in Go
-	Unused      []string // input fields the default ignores
+	InputDefaults []inputDefault
+	Validations   []validation
+	Entity        *entityView
+	ByIDGetter    string
+	Finder        *finderView
+	FinderArgs    string   // Go arguments of the finder call
+	GoFilters     []string // conditions on variable "x" checked in Go
+	Unused        []string // input fields the default ignores
 
 	Imports imports
 	Test    *queryTest
@@ -361,15 +409,16 @@ type queryTest struct {
 func newQueryView(sv *serviceView, q *model.Query) *queryView {
 	svc := sv.model
 	qv := &queryView{
-		Name:        q.Name,
-		Snake:       q.Snake,
-		Description: q.Description,
-		Kind:        "none",
-		ReqType:     q.Input.QualGo,
-		RespType:    q.Output.QualGo,
-		RespField:   q.ResultField.GoName,
-		Validations: validations(q.Input),
-		Imports:     imports{}.add("context"),
+		Name:          q.Name,
+		Snake:         q.Snake,
+		Description:   q.Description,
+		Kind:          "none",
+		ReqType:       q.Input.QualGo,
+		RespType:      q.Output.QualGo,
+		RespField:     q.ResultField.GoName,
+		Validations:   validations(q.Input),
+		InputDefaults: inputDefaults(q.Input),
+		Imports:       imports{}.add("context"),
 	}
 	importProto(svc, qv.Imports)
 	qt := &queryTest{Imports: imports{}.add("testing")}

@@ -2,6 +2,8 @@ package blueprint
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/microforge/microforge/internal/model"
@@ -211,6 +213,13 @@ func (b *builder) build() *model.System {
 	}
 	sys.Description = w.Description.V
 	sys.Owners = b.stringList(w.Owners, "owners")
+	for _, a := range w.AllowBreaking.Items {
+		if !a.Bad && !wirePathRE.MatchString(a.V) {
+			b.errorf(a.Pos, `write service.Message.field or service.Enum.value, e.g. "orders.Order.total_cents"`, "allow_breaking entry %q names no field or enum value", a.V)
+			continue
+		}
+		sys.AllowBreaking = append(sys.AllowBreaking, a.V)
+	}
 
 	b.declareServices()
 	for _, sb := range b.order {
@@ -557,7 +566,7 @@ func (b *builder) fields(sb *svcBuild, msg *model.Message, fw fieldsWire, owner 
 			b.errorf(k.Pos, typeHint, "field %q has no type", k.V)
 			continue
 		}
-		expr := b.parseType(e.Value, 0, len(e.Value.V), false)
+		expr := b.parseType(e.Value.str, 0, len(e.Value.V), false)
 		if expr == nil {
 			continue
 		}
@@ -566,7 +575,81 @@ func (b *builder) fields(sb *svcBuild, msg *model.Message, fw fieldsWire, owner 
 			continue
 		}
 		f := &model.Field{Name: k.V, Type: t}
+		b.fieldOptions(f, e.Value, fw, msg, owner)
 		sb.fieldPos[f] = k.Pos
 		msg.Fields = append(msg.Fields, f)
 	}
+}
+
+// wirePathRE matches what allow_breaking names: a message or enum of a
+// service, or one of its fields or values.
+var wirePathRE = regexp.MustCompile(`^[a-z][a-z0-9_]*\.[A-Z][A-Za-z0-9]*(\.[a-z][a-z0-9_]*)?$`)
+
+// fieldOptions checks and sets what the mapping form of a field says.
+func (b *builder) fieldOptions(f *model.Field, w fieldWire, fw fieldsWire, msg *model.Message, owner string) {
+	if r := w.RenamedFrom; r.Set && !r.Bad {
+		switch {
+		case !lowerSnakeRE.MatchString(r.V):
+			b.errorf(r.Pos, snakeHint(r.V), "renamed_from %q must be the field's old lower_snake_case name", r.V)
+		case r.V == f.Name:
+			b.errorf(r.Pos, "remove renamed_from", "field %q is renamed from itself", f.Name)
+		default:
+			for _, e := range fw.Entries {
+				if e.Key.V == r.V {
+					b.errorf(r.Pos, "a renamed field's old name must be gone from the message", "renamed_from %q names field %q, which %s still declares (line %d)", r.V, r.V, owner, e.Key.Pos.Line)
+					return
+				}
+			}
+			f.RenamedFrom = r.V
+		}
+	}
+	d := w.Default
+	if !d.Set || d.Bad {
+		return
+	}
+	if msg.Kind != model.RequestMessage {
+		b.errorf(d.Pos, "defaults fill what a caller leaves out: set them on command and query inputs", "default on field %q of %s, which is not a command's or query's input", f.Name, owner)
+		return
+	}
+	if why := defaultProblem(f.Type, d.V); why != "" {
+		b.errorf(d.Pos, "", "default %q of field %q %s", d.V, f.Name, why)
+		return
+	}
+	f.Default = d.V
+}
+
+// defaultProblem says why v cannot be the default of a field of type t.
+func defaultProblem(t *model.Type, v string) string {
+	switch t.Kind {
+	case model.EnumType:
+		for _, ev := range t.Enum.Values {
+			if ev.Name == v {
+				return ""
+			}
+		}
+		return "is not one of the enum's values"
+	case model.ScalarType:
+		var err error
+		switch t.Scalar {
+		case model.String:
+			if v == "" {
+				return "is empty"
+			}
+		case model.Bool:
+			return "cannot be set on a bool: a caller's false and a caller who sent nothing cannot be told apart"
+		case model.Int32:
+			_, err = strconv.ParseInt(v, 10, 32)
+		case model.Int64:
+			_, err = strconv.ParseInt(v, 10, 64)
+		case model.Double:
+			_, err = strconv.ParseFloat(v, 64)
+		default:
+			return "cannot be written: defaults apply to strings, numbers, booleans and enums"
+		}
+		if err != nil {
+			return fmt.Sprintf("is not a valid %s", t.Scalar)
+		}
+		return ""
+	}
+	return "cannot be written: defaults apply to strings, numbers, booleans and enums"
 }

@@ -303,3 +303,36 @@ func eventSourcedBy(svc *model.Service) string {
 	}
 	return "CQRS (its read models are built from its events)"
 }
+
+// checkWireChanges refuses, unless acknowledged, a field that keeps its
+// number under another type: events already stored and callers of the
+// running system still carry the old type, which the new one cannot read.
+func (b *builder) checkWireChanges(allowAll bool) {
+	for _, c := range b.sys.WireChanges {
+		if c.Kind != model.WireTypeChange || allowAll || Allows(b.sys, c.Path) {
+			continue
+		}
+		at := pos{1, 1}
+		for _, sb := range b.order {
+			if p, ok := sb.fieldPos[c.Field]; ok {
+				at = p
+			}
+		}
+		b.errorf(at,
+			fmt.Sprintf("add a field with a new name instead (it gets a new number), or serve a new API version; to accept the change, list %q under allow_breaking (or pass --allow-breaking): the generation then converts stored data with a migration and an upcaster you own", c.Path),
+			"field %s changes type from %s to %s but keeps number %d: stored events, stored rows and existing callers hold the old type (FIELD_SAME_TYPE)",
+			c.Path, c.From, c.To, c.Number)
+	}
+}
+
+// Allows reports whether the blueprint acknowledges the breaking change at
+// path ("orders.Order.total_cents"): allow_breaking lists it, or the message
+// or enum holding it.
+func Allows(sys *model.System, path string) bool {
+	for _, a := range sys.AllowBreaking {
+		if a == path || strings.HasPrefix(path, a+".") {
+			return true
+		}
+	}
+	return false
+}

@@ -33,20 +33,40 @@ import (
 	"github.com/microforge/microforge/internal/model"
 )
 
+// Options of a parse.
+type Options struct {
+	// History is what earlier generations of the repository decided: the
+	// numbers on the wire. nil for a first generation.
+	History *model.History
+	// AllowBreaking accepts every breaking change (--allow-breaking), as if
+	// the blueprint listed each under allow_breaking.
+	AllowBreaking bool
+}
+
 // Load reads the blueprint at path and parses it; diagnostics name the path
 // as given.
-func Load(path string) (*model.System, error) {
+func Load(path string) (*model.System, error) { return LoadWith(path, Options{}) }
+
+// LoadWith is Load against a repository's history.
+func LoadWith(path string, o Options) (*model.System, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read blueprint: %w", err)
 	}
-	return Parse(path, src)
+	return ParseWith(path, src, o)
 }
 
 // Parse decodes and validates the blueprint src, read from filename, and
 // returns the finalized model. Mistakes in the blueprint are reported as
 // Diagnostics.
-func Parse(filename string, src []byte) (sys *model.System, err error) {
+func Parse(filename string, src []byte) (*model.System, error) {
+	return ParseWith(filename, src, Options{})
+}
+
+// ParseWith is Parse against a repository's history: numbers on the wire
+// stay where earlier generations put them, and changes that existing data
+// or callers cannot read are refused unless acknowledged.
+func ParseWith(filename string, src []byte, o Options) (sys *model.System, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			sys, err = nil, &InternalError{Err: fmt.Errorf("parse %s: %v\n%s", filename, r, debug.Stack())}
@@ -65,8 +85,10 @@ func Parse(filename string, src []byte) (sys *model.System, err error) {
 	if len(s.diags) > 0 {
 		return nil, s.result()
 	}
+	sys.History = o.History
 	model.Finalize(sys)
 	b.checkEventSourced()
+	b.checkWireChanges(o.AllowBreaking)
 	if len(s.diags) > 0 {
 		return nil, s.result()
 	}

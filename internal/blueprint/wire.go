@@ -1,5 +1,11 @@
 package blueprint
 
+import (
+	"reflect"
+
+	"go.yaml.in/yaml/v3"
+)
+
 // The wire structs mirror the blueprint file exactly: one struct per YAML
 // mapping, one `yaml` tag per key. They hold what was written, with
 // positions, and nothing is decided here; build.go turns them into the model.
@@ -7,7 +13,44 @@ package blueprint
 // a test checks that it does.
 
 // fieldsWire is an ordered mapping of field names to field types.
-type fieldsWire = ordered[str]
+type fieldsWire = ordered[fieldWire]
+
+// fieldWire is a field's type, written either as the type alone
+// (`note: string`) or as a mapping that says more about the field:
+// `note: {type: string, renamed_from: memo, default: "none"}`. The embedded
+// str is the type; Pos of the mapping form is its type's.
+type fieldWire struct {
+	str
+	Long        bool // written as a mapping
+	RenamedFrom str
+	Default     str
+}
+
+// fieldOptionsWire is the mapping form of a field.
+type fieldOptionsWire struct {
+	Pos         pos  `yaml:"-" what:"field"`
+	Bad         bool `yaml:"-"`
+	Type        str  `yaml:"type"`
+	RenamedFrom str  `yaml:"renamed_from"`
+	Default     str  `yaml:"default"`
+}
+
+func (f *fieldWire) decodeNode(d *decoder, n *yaml.Node, what string) {
+	if n.Kind != yaml.MappingNode || !(nodeHasKey(n, "type") || nodeHasKey(n, "renamed_from") || nodeHasKey(n, "default")) {
+		f.str.decodeNode(d, n, what) // a mapping that is no field's is reported as the wrong kind
+		return
+	}
+	var o fieldOptionsWire
+	d.decodeStruct(n, reflect.ValueOf(&o).Elem(), what)
+	f.Long, f.RenamedFrom, f.Default = true, o.RenamedFrom, o.Default
+	f.str = o.Type
+	if o.Bad {
+		f.Bad = true
+	}
+	if !o.Type.Set {
+		f.Set, f.Pos = true, nodePos(n) // reported as a field with no type
+	}
+}
 
 type fileWire struct {
 	Pos           pos                `yaml:"-" what:"the blueprint"`
@@ -24,6 +67,7 @@ type fileWire struct {
 	Messaging     *messagingWire     `yaml:"messaging"`
 	Deploy        *deployWire        `yaml:"deploy"`
 	Observability *observabilityWire `yaml:"observability"`
+	AllowBreaking list[str]          `yaml:"allow_breaking"`
 }
 
 type serviceWire struct {
@@ -169,4 +213,14 @@ type observabilityWire struct {
 	Bad     bool `yaml:"-"`
 	Tracing str  `yaml:"tracing"`
 	Metrics str  `yaml:"metrics"`
+}
+
+// nodeHasKey reports whether the mapping node n has the key.
+func nodeHasKey(n *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
 }

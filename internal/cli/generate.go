@@ -52,6 +52,8 @@ type generateFlags struct {
 	force      bool
 	yes        bool
 	onConflict string
+	// allowBreaking accepts every breaking change of this generation.
+	allowBreaking bool
 }
 
 func (f *generateFlags) register(cmd *cobra.Command, withOut bool) {
@@ -61,6 +63,7 @@ func (f *generateFlags) register(cmd *cobra.Command, withOut bool) {
 		cmd.Flags().BoolVar(&f.force, "force", false, "write into a directory microforge did not generate, backing up files it replaces")
 	}
 	cmd.Flags().BoolVarP(&f.yes, "yes", "y", false, "write even where git has uncommitted changes, without asking")
+	cmd.Flags().BoolVar(&f.allowBreaking, "allow-breaking", false, "accept every breaking change to the API and stored data (see allow_breaking: in the blueprint to accept one at a time)")
 	cmd.Flags().StringVar(&f.onConflict, "on-conflict", "markers", "what to do where your edits and the new generation overlap: markers|keep-mine|take-new|fail")
 }
 
@@ -111,13 +114,17 @@ type generation struct {
 // writing them into the output directory. With finish, it first completes a
 // generation that was interrupted there (plan leaves that to generate).
 func planGeneration(e *env, f generateFlags, policy writer.OnConflict, hook func(int), finish bool) (*generation, error) {
-	sys, err := blueprint.Load(f.file)
-	if err != nil {
-		return nil, err
-	}
 	out := f.out
 	if out == "" {
 		out = filepath.Dir(f.file)
+	}
+	history, err := generate.ReadHistory(e.ctx, out)
+	if err != nil {
+		return nil, err
+	}
+	sys, err := blueprint.LoadWith(f.file, blueprint.Options{History: history, AllowBreaking: f.allowBreaking})
+	if err != nil {
+		return nil, err
 	}
 	inPlace, err := samePath(f.file, filepath.Join(out, docs.BlueprintPath))
 	if err != nil {

@@ -41,6 +41,7 @@ drift, conflicts are).`,
 	cmd.Flags().StringVarP(&f.file, "file", "f", "microforge.yaml", "blueprint to read")
 	cmd.Flags().StringVarP(&f.out, "out", "o", "", "repository to compare with (default: the blueprint's folder)")
 	cmd.Flags().StringVar(&f.onConflict, "on-conflict", "markers", "plan as generate would with this policy: markers|keep-mine|take-new|fail")
+	cmd.Flags().BoolVar(&f.allowBreaking, "allow-breaking", false, "plan as generate --allow-breaking would")
 	cmd.Flags().BoolVar(&f.diff, "diff", false, "show unified diffs of what would change")
 	cmd.Flags().BoolVar(&f.json, "json", false, "print the plan as JSON")
 	cmd.Flags().BoolVar(&f.check, "check", false, "exit with code 4 when the repository differs from what the blueprint generates")

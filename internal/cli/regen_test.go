@@ -115,9 +115,11 @@ func diffTrees(t *testing.T, got, want map[string]string) {
 const (
 	cancelDefault = "\t\t// Check that the change is allowed here, e.g. by the current state,\n\t\t// and return connect.NewError(connect.CodeFailedPrecondition, ...) if not.\n"
 	cancelMine    = "\t\tif order.GetStatus() == ordersv1.OrderStatus_ORDER_STATUS_CONFIRMED && req.GetReason() != \"fraud\" {\n\t\t\treturn invalidArgument(\"reason\", \"a confirmed order is only cancelled for fraud\")\n\t\t}\n"
-	// The blueprint change: CancelOrder takes a note.
+	// The blueprint change: CancelOrder takes a note, with a default for
+	// callers generated before it (without one it would be optional, and the
+	// default handler would not read it).
 	cancelInput    = "CancelOrder: {input: {order_id: string, reason: string}"
-	cancelInputNew = "CancelOrder: {input: {order_id: string, reason: string, note: string}"
+	cancelInputNew = "CancelOrder: {input: {order_id: string, reason: string, note: {type: string, default: none}}"
 	cancelSaga     = "on_failure: {call: orders.CancelOrder, with: {reason: saga.error}}"
 	cancelSagaNew  = "on_failure: {call: orders.CancelOrder, with: {reason: saga.error, note: saga.id}}"
 )
@@ -526,7 +528,7 @@ func TestRegenWarnsAboutUncommittedChanges(t *testing.T) {
 		t.Errorf("no warning about the uncommitted handler:\n%s", stderr)
 	}
 	// Another change to the same handler, still uncommitted.
-	edit(t, dir, "microforge.yaml", "reason: string, note: string}", "reason: string, note: string, channel: string}")
+	edit(t, dir, "microforge.yaml", "note: {type: string, default: none}}", "note: {type: string, default: none}, channel: {type: string, default: web}}")
 	edit(t, dir, "microforge.yaml", "note: saga.id}", "note: saga.id, channel: saga.id}")
 	_, stderr = regen(t, dir, ExitOK, "--yes")
 	if !strings.Contains(stderr, "merge     internal/orders/cancel_order.go") || strings.Contains(stderr, "uncommitted") {
@@ -541,14 +543,18 @@ func TestRegenFlagsBreakingChanges(t *testing.T) {
 	dir := shopRepo(t)
 	edit(t, dir, "microforge.yaml", "GetOrder: {input: {order_id: string}", "GetOrder: {input: {id: string}")
 	edit(t, dir, "microforge.yaml", "Stock: {sku: string, available: int32}", "Stock: {sku: string, available: int64}")
-	code, stdout, stderr := run(t, "plan", "--json", "-f", filepath.Join(dir, "microforge.yaml"))
-	if code != ExitOK || !strings.Contains(stdout, `"rule": "FIELD_SAME_NAME"`) || !strings.Contains(stdout, `"rule": "FIELD_SAME_TYPE"`) {
+	// A type change keeps its number: refused unless acknowledged.
+	if code, _, stderr := run(t, "plan", "--json", "-f", filepath.Join(dir, "microforge.yaml")); code != ExitError || !strings.Contains(stderr, "field inventory.Stock.available changes type from int32 to int64 but keeps number 3") {
+		t.Errorf("plan --json: exit %d, want the type change refused:\n%s", code, stderr)
+	}
+	code, stdout, stderr := run(t, "plan", "--json", "--allow-breaking", "-f", filepath.Join(dir, "microforge.yaml"))
+	if code != ExitOK || !strings.Contains(stdout, `"rule": "FIELD_NO_DELETE"`) || !strings.Contains(stdout, `"rule": "FIELD_SAME_TYPE"`) {
 		t.Errorf("plan --json: exit %d\n%s%s", code, stdout, stderr)
 	}
-	_, stderr = regen(t, dir, ExitOK)
+	_, stderr = regen(t, dir, ExitOK, "--allow-breaking")
 	for _, want := range []string{
 		"warning: 2 breaking API change(s) against the last generated protos",
-		"proto/shop/orders/v1/orders.proto: field 1 of message shop.orders.v1.GetOrderRequest changed name from order_id to id (FIELD_SAME_NAME)",
+		"proto/shop/orders/v1/orders.proto: field 1 (order_id) of message shop.orders.v1.GetOrderRequest was deleted (FIELD_NO_DELETE)",
 		"proto/shop/inventory/v1/types.proto: field 3 (available) of message shop.inventory.v1.Stock changed type from int32 to int64 (FIELD_SAME_TYPE)",
 	} {
 		if !strings.Contains(stderr, want) {

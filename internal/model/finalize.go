@@ -35,6 +35,7 @@ func Finalize(sys *System) {
 	for _, svc := range sys.Services {
 		finalizeService(sys, svc)
 	}
+	assignWireNumbers(sys)
 	// Behaviour needs every service's messages finalized (types cross services).
 	for _, svc := range sys.Services {
 		for _, c := range svc.Commands {
@@ -747,7 +748,7 @@ func decideCommand(c *Command) {
 		default:
 			if key := upsertKey(c.Assign); key != nil {
 				c.Mode, c.Lookup = ModeUpsert, key
-				c.CreateAllowed = c.SetStatus == nil || c.SetStatus.Value.Number == 1
+				c.CreateAllowed = c.SetStatus == nil || c.SetStatus.Value == c.SetStatus.Field.Type.Enum.Values[0]
 			}
 		}
 	}

@@ -44,12 +44,22 @@ type System struct {
 	// Blueprint is the blueprint source exactly as read; generated
 	// repositories carry it as microforge.yaml.
 	Blueprint []byte
+	// History is what earlier generations of the repository decided (its
+	// wire numbers); nil for a first generation. Finalize reads it.
+	History *History
+	// AllowBreaking lists the changes the blueprint acknowledges as
+	// breaking (allow_breaking:), as paths "orders.Order.total_cents".
+	AllowBreaking []string
 
 	// Derived by Finalize.
 	ProtoRoot string // folder of .proto files, "proto"
 	GenRoot   string // folder of generated Go protobuf code, "gen"
 	Stream    string // JetStream stream holding every event, "SHOP"
 	Subjects  string // subjects of the stream, "shop.>"
+	// Wire is the numbering of this generation, to commit as
+	// .microforge/wire.json; WireChanges what it decided against History.
+	Wire        *WireLock
+	WireChanges []WireChange
 }
 
 // Service is one deployable that owns its data.
@@ -206,6 +216,9 @@ type Message struct {
 	StoredNames []string
 	QualGo      string  // Go type qualified with the service's proto package name, "ordersv1.LineItem"
 	Entity      *Entity // set when Kind == EntityMessage
+	// Reserved are the numbers and names of fields removed from the
+	// message since its first generation, never to be reused.
+	Reserved []Reserved
 }
 
 // Field returns the field with the proto name, or nil.
@@ -222,9 +235,19 @@ func (m *Message) Field(name string) *Field {
 type Field struct {
 	Name string // lower snake proto name, "customer_id"
 	Type *Type
+	// RenamedFrom is the field's previous name (renamed_from:): it keeps
+	// that field's number.
+	RenamedFrom string
+	// Default is the value a command uses when the caller leaves the field
+	// empty (default:), as written in the blueprint; "" for none.
+	Default string
+	// Optional: callers may leave the field empty. Set for fields added to
+	// an existing request (callers generated before it do not send it)
+	// unless they have a Default.
+	Optional bool
 
 	// Derived by Finalize.
-	Number   int    // proto field number, 1-based in declaration order
+	Number   int    // proto field number: declaration order at first, then stable (see WireLock)
 	GoName   string // protoc-gen-go field name, "CustomerId"
 	JSONName string // protojson name, "customerId"
 	Column   string // SQL column name (entities only), same as Name
@@ -277,6 +300,7 @@ type Enum struct {
 	UnspecifiedProtoName string // "ORDER_STATUS_UNSPECIFIED"
 	UnspecifiedGoName    string // "OrderStatus_ORDER_STATUS_UNSPECIFIED"
 	QualGo               string // "ordersv1.OrderStatus"
+	Reserved             []Reserved
 }
 
 // EnumValue is one value of an enum.
@@ -284,7 +308,7 @@ type EnumValue struct {
 	Name string // as written in the blueprint, lower snake: "pending"
 
 	// Derived by Finalize.
-	Number    int    // 1-based; 0 is the UNSPECIFIED value
+	Number    int    // 1-based, stable (see WireLock); 0 is the UNSPECIFIED value
 	ProtoName string // "ORDER_STATUS_PENDING"
 	GoName    string // "OrderStatus_ORDER_STATUS_PENDING"
 }
