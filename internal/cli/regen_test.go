@@ -547,9 +547,11 @@ func TestRegenFlagsBreakingChanges(t *testing.T) {
 	}
 	_, stderr = regen(t, dir, ExitOK)
 	for _, want := range []string{
-		"warning: 2 breaking API change(s) against the last generated protos",
-		"proto/shop/orders/v1/orders.proto: field 1 of message shop.orders.v1.GetOrderRequest changed name from order_id to id (FIELD_SAME_NAME)",
-		"proto/shop/inventory/v1/types.proto: field 3 (available) of message shop.inventory.v1.Stock changed type from int32 to int64 (FIELD_SAME_TYPE)",
+		"warning: 3 breaking API change(s) against the last generated protos",
+		`proto/shop/orders/v1/orders.proto: field 1 of message shop.orders.v1.GetOrderRequest was renamed from "order_id" to "id": `,
+		`proto/shop/orders/v1/orders.proto: field 1 "id" of message shop.orders.v1.GetOrderRequest changed JSON name from "orderId" to "id": `,
+		`proto/shop/inventory/v1/types.proto: field 3 "available" of message shop.inventory.v1.Stock changed type from int32 to int64: `,
+		"(FIELD_SAME_NAME)", "(FIELD_SAME_JSON_NAME)", "(FIELD_SAME_TYPE)",
 	} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("missing %q in:\n%s", want, stderr)
