@@ -27,6 +27,7 @@ import (
 	"github.com/microforge/microforge/internal/blueprint"
 	"github.com/microforge/microforge/internal/files"
 	"github.com/microforge/microforge/internal/generate"
+	"github.com/microforge/microforge/internal/model"
 	"github.com/microforge/microforge/internal/protoc"
 	"github.com/microforge/microforge/internal/writer"
 	"github.com/microforge/microforge/internal/writer/breaking"
@@ -105,9 +106,14 @@ summary, or 'microforge plan' to look before writing.`,
 // generation is a planned regeneration of one repository.
 type generation struct {
 	out         string
+	sys         *model.System
 	plan        *writer.Plan
 	breaking    []breaking.Problem
 	breakingErr error // the check could not run; reported, not fatal
+	// refused are the breaking changes neither the blueprint
+	// (allow_breaking) nor --allow-breaking acknowledges: generate writes
+	// nothing while there are any.
+	refused []breaking.Problem
 }
 
 // planGeneration validates the blueprint, renders every file and plans
@@ -155,9 +161,84 @@ func planGeneration(e *env, f generateFlags, policy writer.OnConflict, hook func
 	if err != nil {
 		return nil, err
 	}
-	g := &generation{out: out, plan: plan}
+	g := &generation{out: out, sys: sys, plan: plan}
 	g.breaking, g.breakingErr = checkBreaking(e.ctx, out, set.Files())
+	if !f.allowBreaking {
+		for _, p := range g.breaking {
+			if !acknowledged(sys, p) {
+				g.refused = append(g.refused, p)
+			}
+		}
+	}
 	return g, nil
+}
+
+// acknowledged reports whether a breaking change may go ahead: the
+// blueprint's allow_breaking names what changed (or its message, enum or
+// rpc), or a whole file goes, which happens only when the blueprint drops a
+// service or an API version it served: a deliberate act on the whole API.
+func acknowledged(sys *model.System, p breaking.Problem) bool {
+	if p.Element == "" && p.Rule == "FILE_NO_DELETE" {
+		return true
+	}
+	for _, path := range blueprintPaths(p.Element) {
+		if blueprint.Allows(sys, path) {
+			return true
+		}
+	}
+	return false
+}
+
+// blueprintPaths names a proto element as allow_breaking does:
+// "shop.orders.v1.Order.note" is "orders.Order.note", an enum value
+// "shop.orders.v1.OrderStatus.ORDER_STATUS_SHIPPED" is
+// "orders.OrderStatus.shipped", an rpc "shop.orders.v1.OrdersService.PlaceOrder"
+// and its request and response messages are "orders.PlaceOrder".
+func blueprintPaths(element string) []string {
+	parts := strings.Split(element, ".")
+	if len(parts) < 4 {
+		return nil
+	}
+	svc, rest := parts[1], parts[3:]
+	out := []string{svc + "." + strings.Join(rest, ".")}
+	switch {
+	case len(rest) == 2 && strings.HasSuffix(rest[0], "Service"):
+		out = append(out, svc+"."+rest[1]) // an rpc
+	case len(rest) == 2 && strings.ToUpper(rest[1]) == rest[1]:
+		value := strings.TrimPrefix(rest[1], model.UpperSnake(rest[0])+"_")
+		out = append(out, svc+"."+rest[0]+"."+strings.ToLower(value))
+	case len(rest) == 1:
+		for _, suffix := range []string{"Request", "Response"} {
+			if m, ok := strings.CutSuffix(rest[0], suffix); ok {
+				out = append(out, svc+"."+m)
+			}
+		}
+	}
+	return out
+}
+
+// refusal is the error of a generation that would break what runs.
+func refusal(g *generation) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d breaking change(s) to the served API; nothing was written:\n", len(g.refused))
+	for _, p := range g.refused {
+		fmt.Fprintf(&b, "  %s\n", p)
+	}
+	var paths []string
+	seen := map[string]bool{}
+	for _, p := range g.refused {
+		if ps := blueprintPaths(p.Element); len(ps) > 0 && !seen[ps[len(ps)-1]] {
+			seen[ps[len(ps)-1]] = true
+			paths = append(paths, ps[len(ps)-1])
+		}
+	}
+	b.WriteString("Safe alternatives: add a field with a new name (it gets a new number) and leave the old one, or serve a new API version (version: N+1) beside the old one.\n")
+	if len(paths) > 0 {
+		fmt.Fprintf(&b, "To break existing clients anyway, acknowledge each change in the blueprint:\n  allow_breaking: [%s]\nor pass --allow-breaking.", strings.Join(paths, ", "))
+	} else {
+		b.WriteString("To break existing clients anyway, pass --allow-breaking.")
+	}
+	return errors.New(b.String())
 }
 
 // protoRoot is the buf module holding the generated protos.
@@ -181,7 +262,7 @@ func checkBreaking(ctx context.Context, out string, generated []files.File) ([]b
 			next = append(next, protoc.Source{Path: strings.TrimPrefix(f.Path, protoRoot), Content: f.Content})
 		}
 	}
-	probs, err := breaking.Check(ctx, previous, next)
+	probs, err := breaking.CheckCategories(ctx, previous, next, breaking.File, breaking.WireJSON, breaking.Wire)
 	for i := range probs {
 		probs[i].Path = protoRoot + probs[i].Path
 	}
@@ -204,6 +285,9 @@ func runGenerate(e *env, f generateFlags) error {
 	g, err := planGeneration(e, f, policy, killHook(), true)
 	if err != nil {
 		return err
+	}
+	if len(g.refused) > 0 {
+		return refusal(g)
 	}
 	reportBreaking(e.stderr, g)
 	if err := confirmDirty(e, g, f.yes); err != nil {
@@ -327,7 +411,7 @@ func reportBreaking(w io.Writer, g *generation) {
 	if len(g.breaking) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "warning: %d breaking API change(s) against the last generated protos (buf FILE rules); existing clients will break:\n", len(g.breaking))
+	fmt.Fprintf(w, "warning: %d breaking API change(s) against the last generated protos (buf FILE, WIRE_JSON and WIRE rules), acknowledged; existing clients will break:\n", len(g.breaking))
 	for _, p := range g.breaking {
 		fmt.Fprintf(w, "  %s\n", p)
 	}

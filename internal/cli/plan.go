@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/microforge/microforge/internal/model"
 	"github.com/microforge/microforge/internal/writer"
 	"github.com/microforge/microforge/internal/writer/breaking"
 )
@@ -55,6 +56,11 @@ type planJSON struct {
 	Counts   map[string]int     `json:"counts"`
 	Changes  []writer.Change    `json:"changes"`
 	Breaking []breaking.Problem `json:"breaking"`
+	// Refused are the breaking changes nothing acknowledges: generate
+	// would write nothing.
+	Refused []breaking.Problem `json:"refused"`
+	// Numbers are the wire number decisions against the last generation.
+	Numbers []model.WireChange `json:"numbers"`
 	// BreakingError says why the breaking-change check could not run.
 	BreakingError string `json:"breaking_error,omitempty"`
 }
@@ -79,10 +85,8 @@ func runPlan(e *env, f planFlags) error {
 		}
 	}
 	if f.json {
-		out := planJSON{Dir: filepath.ToSlash(g.out), Drift: p.Drift(), Counts: map[string]int{}, Changes: changed, Breaking: g.breaking}
-		if out.Breaking == nil {
-			out.Breaking = []breaking.Problem{}
-		}
+		out := planJSON{Dir: filepath.ToSlash(g.out), Drift: p.Drift(), Counts: map[string]int{}, Changes: changed,
+			Breaking: nonNil(g.breaking), Refused: nonNil(g.refused), Numbers: nonNil(g.sys.WireChanges)}
 		if g.breakingErr != nil {
 			out.BreakingError = g.breakingErr.Error()
 		}
@@ -95,7 +99,15 @@ func runPlan(e *env, f planFlags) error {
 		}
 		fmt.Fprintf(e.stdout, "%s\n", b)
 	} else {
-		reportBreaking(e.stderr, g)
+		if len(g.refused) == 0 {
+			reportBreaking(e.stderr, g)
+		}
+		if len(g.sys.WireChanges) > 0 {
+			fmt.Fprintln(e.stdout, "numbers on the wire (kept in .microforge/wire.json):")
+			for _, c := range g.sys.WireChanges {
+				fmt.Fprintf(e.stdout, "  %s\n", c)
+			}
+		}
 		for _, c := range changed {
 			if c.Note != "" {
 				fmt.Fprintf(e.stdout, "%-9s %s: %s\n", c.Action, c.Path, c.Note)
@@ -108,8 +120,19 @@ func runPlan(e *env, f planFlags) error {
 		}
 		fmt.Fprintf(e.stdout, "plan for %s: %s\n", g.out, summary(p))
 	}
+	if len(g.refused) > 0 {
+		return refusal(g)
+	}
 	if f.check && p.Drift() {
 		return codedError{ExitDrift, errors.New("the repository differs from what the blueprint generates; run microforge generate")}
 	}
 	return nil
+}
+
+// nonNil makes an empty list print as [] in JSON.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

@@ -536,33 +536,60 @@ func TestRegenWarnsAboutUncommittedChanges(t *testing.T) {
 	}
 }
 
-// A blueprint change that breaks the API is flagged with buf's rule names,
-// by generate and by plan --json.
+// A blueprint change that breaks the served API is refused, naming the
+// rule and the way to acknowledge it, and nothing is written; acknowledged
+// (allow_breaking or --allow-breaking) it goes ahead with a warning. A field
+// added anywhere breaks nothing: it takes the next free number.
 func TestRegenFlagsBreakingChanges(t *testing.T) {
 	t.Parallel()
 	dir := shopRepo(t)
+	before := snapshot(t, dir)
 	edit(t, dir, "microforge.yaml", "GetOrder: {input: {order_id: string}", "GetOrder: {input: {id: string}")
-	edit(t, dir, "microforge.yaml", "Stock: {sku: string, available: int32}", "Stock: {sku: string, available: int64}")
-	// A type change keeps its number: refused unless acknowledged.
-	if code, _, stderr := run(t, "plan", "--json", "-f", filepath.Join(dir, "microforge.yaml")); code != ExitError || !strings.Contains(stderr, "field inventory.Stock.available changes type from int32 to int64 but keeps number 3") {
-		t.Errorf("plan --json: exit %d, want the type change refused:\n%s", code, stderr)
-	}
-	code, stdout, stderr := run(t, "plan", "--json", "--allow-breaking", "-f", filepath.Join(dir, "microforge.yaml"))
-	if code != ExitOK || !strings.Contains(stdout, `"rule": "FIELD_NO_DELETE"`) || !strings.Contains(stdout, `"rule": "FIELD_SAME_TYPE"`) {
-		t.Errorf("plan --json: exit %d\n%s%s", code, stdout, stderr)
-	}
-	_, stderr = regen(t, dir, ExitOK, "--allow-breaking")
+	_, _, stderr := run(t, "generate", "-f", filepath.Join(dir, "microforge.yaml"))
 	for _, want := range []string{
-		"warning: 2 breaking API change(s) against the last generated protos",
-		"proto/shop/orders/v1/orders.proto: field 1 (order_id) of message shop.orders.v1.GetOrderRequest was deleted (FIELD_NO_DELETE)",
-		"proto/shop/inventory/v1/types.proto: field 3 (available) of message shop.inventory.v1.Stock changed type from int32 to int64 (FIELD_SAME_TYPE)",
+		"breaking change(s) to the served API; nothing was written:",
+		`proto/shop/orders/v1/orders.proto: field 1 "order_id" of message shop.orders.v1.GetOrderRequest was deleted`,
+		"(FIELD_NO_DELETE)",
+		"Safe alternatives: add a field with a new name",
+		"allow_breaking: [orders.GetOrderRequest.order_id]",
 	} {
 		if !strings.Contains(stderr, want) {
-			t.Errorf("missing %q in:\n%s", want, stderr)
+			t.Errorf("refusal lacks %q:\n%s", want, stderr)
 		}
+	}
+	for p, s := range snapshot(t, dir) {
+		if p != filepath.Join(dir, "microforge.yaml") && before[p] != s {
+			t.Errorf("a refused generation wrote %s", p)
+		}
+	}
+	code, stdout, _ := run(t, "plan", "--json", "-f", filepath.Join(dir, "microforge.yaml"))
+	if code != ExitError || !strings.Contains(stdout, `"refused": [`) || !strings.Contains(stdout, `"element": "shop.orders.v1.GetOrderRequest.order_id"`) ||
+		!strings.Contains(stdout, `"path": "orders.GetOrderRequest.id"`) {
+		t.Errorf("plan --json: exit %d, want the refusal and the number decision:\n%s", code, stdout)
+	}
+
+	// Acknowledged in the blueprint: generated, its number reserved.
+	edit(t, dir, "microforge.yaml", "\nservices:", "\nallow_breaking: [orders.GetOrderRequest.order_id]\n\nservices:")
+	_, stderr = regen(t, dir, ExitOK)
+	if !strings.Contains(stderr, "breaking API change(s) against the last generated protos") || !strings.Contains(stderr, "(FIELD_NO_DELETE)") {
+		t.Errorf("the acknowledged change is not reported:\n%s", stderr)
+	}
+	if proto := readFile(t, dir, "proto/shop/orders/v1/orders.proto"); !strings.Contains(proto, "  string id = 2;\n  // Removed fields: their numbers and names are never reused.\n  reserved 1;\n  reserved \"order_id\";") {
+		t.Errorf("order_id is not reserved:\n%s", proto)
 	}
 	// Once generated, the new API is the reference: nothing is flagged.
 	if _, stderr := regen(t, dir, ExitOK); strings.Contains(stderr, "breaking") {
 		t.Errorf("flagged again:\n%s", stderr)
+	}
+
+	// A type change keeps its number: refused by the blueprint check, then
+	// accepted with --allow-breaking.
+	edit(t, dir, "microforge.yaml", "Stock: {sku: string, available: int32}", "Stock: {sku: string, available: int64}")
+	if code, _, stderr := run(t, "plan", "-f", filepath.Join(dir, "microforge.yaml")); code != ExitError || !strings.Contains(stderr, "field inventory.Stock.available changes type from int32 to int64 but keeps number 3") {
+		t.Errorf("plan: exit %d, want the type change refused:\n%s", code, stderr)
+	}
+	_, stderr = regen(t, dir, ExitOK, "--allow-breaking")
+	if !strings.Contains(stderr, `field 3 "available" of message shop.inventory.v1.Stock changed type from int32 to int64`) || !strings.Contains(stderr, "(FIELD_SAME_TYPE)") {
+		t.Errorf("the type change is not reported:\n%s", stderr)
 	}
 }

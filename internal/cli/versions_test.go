@@ -60,7 +60,7 @@ func TestRegenRemovedAPIVersion(t *testing.T) {
 	edit(t, dir, "microforge.yaml", "    version: 2\n", "    version: 2\n    api_versions: [2]\n")
 	_, stderr := regen(t, dir, ExitOK)
 	// Dropping a version breaks its remaining clients: say so.
-	if !strings.Contains(stderr, "file store/catalog/v1/catalog.proto was deleted (FILE_NO_DELETE)") {
+	if !strings.Contains(stderr, "proto/store/catalog/v1/catalog.proto: file store/catalog/v1/catalog.proto was deleted") || !strings.Contains(stderr, "(FILE_NO_DELETE)") {
 		t.Errorf("the removed version is not flagged as breaking:\n%s", stderr)
 	}
 
