@@ -20,6 +20,7 @@ type projectionView struct {
 	Defaults    []assignment // enum fields of a created entity at their first value
 	Fields      []assignment // entity field and event getter
 	SetStatus   *assignment
+	Upcast      string // the upcaster of old events, "upcastOrderPlaced"; "" for none
 }
 
 // projectionTest is what the generated rebuild test does: create an entity

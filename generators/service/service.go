@@ -42,6 +42,8 @@ var systemTemplates = []struct {
 	{"internal/platform/logging/logging.go", files.Owned},
 	{"internal/platform/outbox/outbox.go", files.Owned},
 	{"internal/platform/outbox/projector.go", files.Owned},
+	{"internal/platform/outbox/upcast.go", files.Owned},
+	{"internal/platform/outbox/upcast_test.go", files.Owned},
 	{"internal/platform/events/events.go", files.Owned},
 	{"internal/platform/events/events_test.go", files.Owned},
 	{"internal/platform/events/embedded/embedded.go", files.Owned},
@@ -89,6 +91,8 @@ const (
 	migrationTemplate         = "internal/[service]/migrations/[dialect]/[version]_[table].sql"
 	olderAPITemplate          = "internal/[service]/api_[version].go"
 	olderAPITestTemplate      = "internal/[service]/api_[version]_test.go"
+	upcastTemplate            = "internal/[service]/upcast_[event].go"
+	upcastTestTemplate        = "internal/[service]/upcast_[event]_test.go"
 )
 
 // templateNames returns the names of every template the generator renders,
@@ -101,7 +105,7 @@ func templateNames() []string {
 	out = append(out, serviceTemplates...)
 	return append(out, commandTemplate, commandTestTemplate, queryTemplate, queryTestTemplate, migrationTemplate,
 		consumersTemplate, sagasTemplate, sagasTestTemplate, compensationsTestTemplate, projectionsTemplate, projectionsTestTemplate, handlerTemplate, handlerTestTemplate,
-		olderAPITemplate, olderAPITestTemplate)
+		olderAPITemplate, olderAPITestTemplate, upcastTemplate, upcastTestTemplate)
 }
 
 // methodData is the data of the per-method templates.
@@ -185,6 +189,11 @@ func Generate(sys *model.System) ([]files.File, error) {
 		if len(s.Sagas) > 0 {
 			g.render(sagasTemplate, expand.Replace(sagasTemplate), s, files.Owned)
 			g.render(sagasTestTemplate, expand.Replace(sagasTestTemplate), s, files.Owned)
+		}
+		for _, u := range s.Upcasts {
+			base := bases.claim("upcast_" + model.Snake(u.Event))
+			g.render(upcastTemplate, expand.Replace("internal/[service]/"+base+".go"), u, files.Scaffold)
+			g.render(upcastTestTemplate, expand.Replace("internal/[service]/"+base+"_test.go"), u, files.Scaffold)
 		}
 		for _, c := range s.Consumers {
 			base := bases.claim(c.Snake)

@@ -103,6 +103,7 @@ type serviceView struct {
 	Compensations  []*compensationView // what it does when a choreographed saga fails
 	Projections    []*projectionView   // event-sourced: how events fold into entities
 	ReadModels     []*entityView       // entities the projections rebuild
+	Upcasts        []*upcastView       // event-sourced: converters of events stored before a field changed type
 	ProjectionTest *projectionTest
 	Failures       []*failureView // sagas whose failure its step consumers report
 	Limits         []*limitView
@@ -249,6 +250,9 @@ type entityView struct {
 	// events that change it (event-sourced services).
 	Sourced bool
 	Folds   []*projectionView
+	// Retyped: a field changed type since snapshots were taken, so a
+	// snapshot holding an old value (an unknown field) is not used.
+	Retyped bool
 
 	model *model.Entity
 }
@@ -615,6 +619,7 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 	}
 	newCompensationViews(v)
 	newProjectionViews(v)
+	newUpcastViews(v)
 	if len(v.Compensations) > 0 || len(v.Failures) > 0 {
 		v.ConsumersImports.add("fmt", "google.golang.org/protobuf/proto")
 		importProto(svc, v.ConsumersImports)

@@ -245,6 +245,10 @@ type Field struct {
 	// an existing request (callers generated before it do not send it)
 	// unless they have a Default.
 	Optional bool
+	// WasTypes are the types (as WireType spells them) the field had in
+	// earlier generations, oldest first; the change was acknowledged.
+	// Stored events may hold values of them, which an upcaster converts.
+	WasTypes []string
 
 	// Derived by Finalize.
 	Number   int    // proto field number: declaration order at first, then stable (see WireLock)

@@ -41,6 +41,9 @@ type FieldLock struct {
 	// Optional: the field was added to a request after the message first
 	// shipped, so callers generated before it may omit it.
 	Optional bool `json:"optional,omitempty"`
+	// Was lists the types the field had before, oldest first: stored events
+	// may still hold values of them (see Field.WasTypes).
+	Was []string `json:"was,omitempty"`
 }
 
 // EnumLock is the numbering of one enum's values (0 is always UNSPECIFIED).
@@ -164,7 +167,7 @@ func numberFields(sys *System, svc *Service, m *Message, old *MessageLock) *Mess
 	lock := &MessageLock{Fields: map[string]*FieldLock{}}
 	if old == nil {
 		for i, f := range m.Fields {
-			f.Number, f.Optional = i+1, false
+			f.Number, f.Optional, f.WasTypes = i+1, false, nil
 			lock.Fields[f.Name] = &FieldLock{Number: f.Number, Type: WireType(f.Type)}
 		}
 		m.Reserved = nil
@@ -194,14 +197,17 @@ func numberFields(sys *System, svc *Service, m *Message, old *MessageLock) *Mess
 		kept[name] = true
 		f.Number = fl.Number
 		later[f] = fl.Optional
+		f.WasTypes = append([]string(nil), fl.Was...)
 		if name != f.Name {
 			sys.WireChanges = append(sys.WireChanges, WireChange{Kind: WireRenamed, Path: path + "." + f.Name, Number: f.Number, From: name, Message: m, Field: f})
 		}
 		if t := WireType(f.Type); t != fl.Type {
+			f.WasTypes = append(f.WasTypes, fl.Type)
 			sys.WireChanges = append(sys.WireChanges, WireChange{Kind: WireTypeChange, Path: path + "." + f.Name, Number: f.Number, From: fl.Type, To: t, Message: m, Field: f})
 		}
 	}
 	for _, f := range added {
+		f.WasTypes = nil
 		last++
 		f.Number = last
 		// A caller generated before the field existed does not send it.
@@ -223,7 +229,7 @@ func numberFields(sys *System, svc *Service, m *Message, old *MessageLock) *Mess
 	sortReserved(m.Reserved)
 	for _, f := range m.Fields {
 		f.Optional = later[f] && f.Default == ""
-		lock.Fields[f.Name] = &FieldLock{Number: f.Number, Type: WireType(f.Type), Optional: later[f]}
+		lock.Fields[f.Name] = &FieldLock{Number: f.Number, Type: WireType(f.Type), Optional: later[f], Was: f.WasTypes}
 	}
 	lock.Reserved = m.Reserved
 	return lock

@@ -294,7 +294,7 @@ func (c *checker) field(path string, of, nf protoreflect.FieldDescriptor) {
 		c.add(path, "FIELD_WIRE_COMPATIBLE_TYPE", "%s changed type from %s to %s; %s", desc, ot, nt, newField)
 	}
 	if wireJSONGroup(of.Kind()) != wireJSONGroup(nf.Kind()) {
-		c.add(path, "FIELD_WIRE_JSON_COMPATIBLE_TYPE", "%s changed type from %s to %s, which %s does not read across; %s", desc, ot, nt, across(wireGroup(of.Kind()) == wireGroup(nf.Kind())), newField)
+		c.add(path, "FIELD_WIRE_JSON_COMPATIBLE_TYPE", "%s changed type from %s to %s, which %s; %s", desc, ot, nt, across(wireGroup(of.Kind()) == wireGroup(nf.Kind())), newField)
 	} else if otherType && !c.sameEnumOnTheWire(of, nf) {
 		c.add(path, "FIELD_WIRE_JSON_COMPATIBLE_TYPE", "%s changed type from %s to %s; %s", desc, ot, nt, newField)
 	}
@@ -309,7 +309,7 @@ func (c *checker) field(path string, of, nf protoreflect.FieldDescriptor) {
 			c.add(path, "FIELD_WIRE_COMPATIBLE_CARDINALITY", "%s changed from %s to %s, which the binary encoding does not read across; %s", desc, oc, nc, newField)
 		}
 		if oc.wireJSONGroup() != nc.wireJSONGroup() {
-			c.add(path, "FIELD_WIRE_JSON_COMPATIBLE_CARDINALITY", "%s changed from %s to %s, which %s does not read across; %s", desc, oc, nc, across(oc.wireGroup() == nc.wireGroup()), newField)
+			c.add(path, "FIELD_WIRE_JSON_COMPATIBLE_CARDINALITY", "%s changed from %s to %s, which %s; %s", desc, oc, nc, across(oc.wireGroup() == nc.wireGroup()), newField)
 		}
 	}
 
@@ -328,9 +328,9 @@ func (c *checker) field(path string, of, nf protoreflect.FieldDescriptor) {
 // whether the binary encoding does.
 func across(binaryReads bool) string {
 	if binaryReads {
-		return "JSON (unlike the binary encoding)"
+		return "JSON does not read across (the binary encoding does)"
 	}
-	return "neither the binary encoding nor JSON"
+	return "neither the binary encoding nor JSON reads across"
 }
 
 // sameEnumOnTheWire reports whether two fields of different message or enum
