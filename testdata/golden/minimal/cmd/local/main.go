@@ -5,6 +5,10 @@
 // (store in ./data/nats). Stop it with Ctrl-C.
 //
 //	go run ./cmd/local [-data dir] [-ephemeral] [-log-format text|json] [-log-level info]
+//
+// A service runs on a PostgreSQL or MySQL server instead of its SQLite
+// file when <SERVICE>_DATABASE_URL names one, e.g.
+// NOTES_DATABASE_URL=postgres://user@127.0.0.1:5432/notes.
 package main
 
 import (
@@ -50,7 +54,14 @@ func run() int {
 	if fromEnv {
 		logger.Info("service identity keys from the environment")
 	}
-	sys, err := local.Start(ctx, local.Options{DataDir: *dataDir, Ephemeral: *ephemeral, Logger: logger, Keys: keys})
+	urls := map[string]string{}
+	for _, svc := range local.Services {
+		if url := os.Getenv(svc.EnvPrefix + "_DATABASE_URL"); url != "" {
+			urls[svc.Name] = url
+			logger.Info("database from the environment", "service", svc.Name, "variable", svc.EnvPrefix+"_DATABASE_URL")
+		}
+	}
+	sys, err := local.Start(ctx, local.Options{DataDir: *dataDir, DatabaseURLs: urls, Ephemeral: *ephemeral, Logger: logger, Keys: keys})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "local:", err)
 		return 1

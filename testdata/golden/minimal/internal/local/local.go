@@ -31,6 +31,9 @@ import (
 type Options struct {
 	// DataDir holds one SQLite file per service, "data" by default.
 	DataDir string
+	// DatabaseURLs runs the services they name on a PostgreSQL or MySQL
+	// server (postgres://... or mysql://...) instead of their SQLite file.
+	DatabaseURLs map[string]string
 	// Ephemeral listens on ports the system picks instead of each service's
 	// default port.
 	Ephemeral bool
@@ -64,10 +67,11 @@ const DefaultNATSPort = 4222
 // Services lists the system's services in blueprint order with their
 // default ports.
 var Services = []struct {
-	Name string
-	Port int
+	Name      string
+	Port      int
+	EnvPrefix string // of its environment variables, "ORDERS"
 }{
-	{"notes", 8081},
+	{"notes", 8081, "NOTES"},
 }
 
 // Deployables are the names with a service identity: Start generates a
@@ -169,6 +173,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	{
 		cfg := notes.DefaultConfig()
 		cfg.DataDir = opts.DataDir
+		cfg.DatabaseURL = opts.DatabaseURLs["notes"]
 		cfg.ShutdownTimeout = opts.ShutdownTimeout
 		cfg.Logger = opts.Logger.With("service", "notes")
 		cfg.SpanExporter = opts.SpanExporter

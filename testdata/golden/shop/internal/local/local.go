@@ -34,6 +34,9 @@ import (
 type Options struct {
 	// DataDir holds one SQLite file per service, "data" by default.
 	DataDir string
+	// DatabaseURLs runs the services they name on a PostgreSQL or MySQL
+	// server (postgres://... or mysql://...) instead of their SQLite file.
+	DatabaseURLs map[string]string
 	// Ephemeral listens on ports the system picks instead of each service's
 	// default port.
 	Ephemeral bool
@@ -70,12 +73,13 @@ const DefaultNATSPort = 4222
 // Services lists the system's services in blueprint order with their
 // default ports.
 var Services = []struct {
-	Name string
-	Port int
+	Name      string
+	Port      int
+	EnvPrefix string // of its environment variables, "ORDERS"
 }{
-	{"orders", 8081},
-	{"payments", 8082},
-	{"inventory", 8083},
+	{"orders", 8081, "ORDERS"},
+	{"payments", 8082, "PAYMENTS"},
+	{"inventory", 8083, "INVENTORY"},
 }
 
 // Deployables are the names with a service identity: Start generates a
@@ -191,6 +195,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	{
 		cfg := orders.DefaultConfig()
 		cfg.DataDir = opts.DataDir
+		cfg.DatabaseURL = opts.DatabaseURLs["orders"]
 		cfg.ShutdownTimeout = opts.ShutdownTimeout
 		cfg.Logger = opts.Logger.With("service", "orders")
 		cfg.SpanExporter = opts.SpanExporter
@@ -210,6 +215,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	{
 		cfg := payments.DefaultConfig()
 		cfg.DataDir = opts.DataDir
+		cfg.DatabaseURL = opts.DatabaseURLs["payments"]
 		cfg.ShutdownTimeout = opts.ShutdownTimeout
 		cfg.Logger = opts.Logger.With("service", "payments")
 		cfg.SpanExporter = opts.SpanExporter
@@ -232,6 +238,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	{
 		cfg := inventory.DefaultConfig()
 		cfg.DataDir = opts.DataDir
+		cfg.DatabaseURL = opts.DatabaseURLs["inventory"]
 		cfg.ShutdownTimeout = opts.ShutdownTimeout
 		cfg.Logger = opts.Logger.With("service", "inventory")
 		cfg.SpanExporter = opts.SpanExporter

@@ -34,6 +34,9 @@ import (
 type Options struct {
 	// DataDir holds one SQLite file per service, "data" by default.
 	DataDir string
+	// DatabaseURLs runs the services they name on a PostgreSQL or MySQL
+	// server (postgres://... or mysql://...) instead of their SQLite file.
+	DatabaseURLs map[string]string
 	// Ephemeral listens on ports the system picks instead of each service's
 	// default port.
 	Ephemeral bool
@@ -70,12 +73,13 @@ const DefaultNATSPort = 4222
 // Services lists the system's services in blueprint order with their
 // default ports.
 var Services = []struct {
-	Name string
-	Port int
+	Name      string
+	Port      int
+	EnvPrefix string // of its environment variables, "ORDERS"
 }{
-	{"bookings", 8081},
-	{"flights", 8082},
-	{"hotels", 8083},
+	{"bookings", 8081, "BOOKINGS"},
+	{"flights", 8082, "FLIGHTS"},
+	{"hotels", 8083, "HOTELS"},
 }
 
 // Deployables are the names with a service identity: Start generates a
@@ -191,6 +195,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	{
 		cfg := bookings.DefaultConfig()
 		cfg.DataDir = opts.DataDir
+		cfg.DatabaseURL = opts.DatabaseURLs["bookings"]
 		cfg.ShutdownTimeout = opts.ShutdownTimeout
 		cfg.Logger = opts.Logger.With("service", "bookings")
 		cfg.SpanExporter = opts.SpanExporter
@@ -208,6 +213,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	{
 		cfg := flights.DefaultConfig()
 		cfg.DataDir = opts.DataDir
+		cfg.DatabaseURL = opts.DatabaseURLs["flights"]
 		cfg.ShutdownTimeout = opts.ShutdownTimeout
 		cfg.Logger = opts.Logger.With("service", "flights")
 		cfg.SpanExporter = opts.SpanExporter
@@ -225,6 +231,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	{
 		cfg := hotels.DefaultConfig()
 		cfg.DataDir = opts.DataDir
+		cfg.DatabaseURL = opts.DatabaseURLs["hotels"]
 		cfg.ShutdownTimeout = opts.ShutdownTimeout
 		cfg.Logger = opts.Logger.With("service", "hotels")
 		cfg.SpanExporter = opts.SpanExporter
