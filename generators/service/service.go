@@ -38,6 +38,8 @@ var systemTemplates = []struct {
 	{"internal/platform/database/database.go", files.Owned},
 	{"internal/platform/database/migrate.go", files.Owned},
 	{"internal/platform/database/migrate_test.go", files.Owned},
+	{"internal/platform/database/schema.go", files.Owned},
+	{"internal/platform/database/schema_test.go", files.Owned},
 	{"internal/platform/database/dbtest/dbtest.go", files.Owned},
 	{"internal/platform/logging/logging.go", files.Owned},
 	{"internal/platform/outbox/outbox.go", files.Owned},
