@@ -70,6 +70,7 @@ var serviceTemplates = []string{
 	"internal/[service]/store.go",
 	"internal/[service]/run.go",
 	"internal/[service]/service_test.go",
+	"internal/[service]/schema_test.go",
 	"cmd/[service]/main.go",
 }
 
@@ -259,7 +260,7 @@ func (g *generation) files() ([]files.File, error) {
 type fileBases map[string]bool
 
 func newFileBases() fileBases {
-	return fileBases{"service": true, "store": true, "run": true, "consumers": true, "sagas": true, "sagas_test": true, "compensations_test": true, "projections": true, "projections_test": true}
+	return fileBases{"service": true, "store": true, "run": true, "consumers": true, "sagas": true, "sagas_test": true, "compensations_test": true, "projections": true, "projections_test": true, "schema": true, "schema_test": true}
 }
 
 func (b fileBases) claim(snake string) string {
