@@ -44,6 +44,7 @@ var systemTemplates = []struct {
 	{"internal/platform/logging/logging.go", files.Owned},
 	{"internal/platform/outbox/outbox.go", files.Owned},
 	{"internal/platform/outbox/projector.go", files.Owned},
+	{"internal/platform/outbox/projector_test.go", files.Owned},
 	{"internal/platform/events/events.go", files.Owned},
 	{"internal/platform/events/events_test.go", files.Owned},
 	{"internal/platform/events/embedded/embedded.go", files.Owned},

@@ -204,12 +204,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Inventory: inventoryv1connect.NewInventoryServiceClient(client.New(signer, "inventory"), cfg.InventoryURL, tel.ClientOptions()...),
 		Payments:  paymentsv1connect.NewPaymentsServiceClient(client.New(signer, "payments"), cfg.PaymentsURL, tel.ClientOptions()...),
 	})
-	mux := server.NewMux(store.Ping, ordersv1connect.OrdersServiceName)
+	mux := server.NewMux(service.Ready, ordersv1connect.OrdersServiceName)
 	service.Mount(mux, tel.HandlerOptions()...)
 	tel.Mount(mux)
 	service.Sagas().Mount(mux)
 	service.Sagas().Telemetry = tel
 	if err := tel.ObserveSagas(service.Sagas().CountByStatus); err != nil {
+		_ = tel.Shutdown(ctx)
+		db.Close()
+		return nil, err
+	}
+	projector := service.Projector()
+	projector.Telemetry = tel
+	if err := tel.ObserveProjection(projector.Name, projector.Stalled); err != nil {
 		_ = tel.Shutdown(ctx)
 		db.Close()
 		return nil, err

@@ -186,7 +186,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	store := NewStore(db)
 	service := NewService(store, cfg.Logger, Clients{})
-	mux := server.NewMux(store.Ping, bookingsv1connect.BookingsServiceName)
+	mux := server.NewMux(service.Ready, bookingsv1connect.BookingsServiceName)
 	service.Mount(mux, tel.HandlerOptions()...)
 	tel.Mount(mux)
 	service.Sagas().Mount(mux)

@@ -183,7 +183,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	store := NewStore(db)
 	service := NewService(store, cfg.Logger, Clients{})
-	mux := server.NewMux(store.Ping, flightsv1connect.FlightsServiceName)
+	mux := server.NewMux(service.Ready, flightsv1connect.FlightsServiceName)
 	service.Mount(mux, tel.HandlerOptions()...)
 	tel.Mount(mux)
 	if err := tel.ObserveOutbox(func(ctx context.Context) (int64, time.Time, error) { return outbox.Lag(ctx, db, db.Dialect) }); err != nil {

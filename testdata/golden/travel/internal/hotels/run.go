@@ -188,7 +188,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	store := NewStore(db)
 	service := NewService(store, cfg.Logger, Clients{})
 	service.SetLimits(cfg.Limits)
-	mux := server.NewMux(store.Ping, hotelsv1connect.HotelsServiceName)
+	mux := server.NewMux(service.Ready, hotelsv1connect.HotelsServiceName)
 	service.Mount(mux, tel.HandlerOptions()...)
 	tel.Mount(mux)
 	if err := tel.ObserveOutbox(func(ctx context.Context) (int64, time.Time, error) { return outbox.Lag(ctx, db, db.Dialect) }); err != nil {
