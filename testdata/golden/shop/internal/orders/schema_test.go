@@ -23,8 +23,9 @@ func TestSchemaMatchesMigrations(t *testing.T) {
 	}
 }
 
-// dropSchemaColumn makes db lack orders.items, as a database does when a
-// field was added to the blueprint and no migration adding its column ran.
+// dropSchemaColumn makes db lack orders.items, as a database does
+// when the code uses a column that no migration the database ran adds (a
+// field added to the blueprint, say).
 func dropSchemaColumn(t *testing.T, db *database.DB) {
 	t.Helper()
 	query := "ALTER TABLE " + db.Dialect.Quote("orders") + " DROP COLUMN " + db.Dialect.Quote("items")
