@@ -33,6 +33,7 @@ type projectionTest struct {
 	Event     string // an event of the entity, "ordersv1.OrderConfirmed"
 	Record    string // the store method recording Event, "RecordOrderConfirmed"
 	QualGo    string // the entity's Go type, "ordersv1.Order"
+	TableVar  string // the entity's database.Table variable, "orderTable"
 	Method    string // the create command's procedure, "/shop.orders.v1.OrdersService/PlaceOrder"
 	Query     string // a query's procedure, "" for none
 	Imports   imports
@@ -104,14 +105,15 @@ func newProjectionViews(sv *serviceView) {
 			continue
 		}
 		t := &projectionTest{Entity: p.Entity.Name(), RespField: create.Output.Fields[0].GoName, Event: p.Event.QualGo,
-			Record: "Record" + p.Event.Name, QualGo: sv.entity(p.Entity).QualGo,
+			Record: "Record" + p.Event.Name, QualGo: sv.entity(p.Entity).QualGo, TableVar: sv.entity(p.Entity).TableVar,
 			Method:  "/" + sv.FullService + "/" + create.Name,
 			Imports: imports{}.add("errors", "fmt", "testing", "connectrpc.com/connect", "google.golang.org/protobuf/proto", sv.Sys.Module+"/internal/platform/outbox")}
 		if len(svc.Queries) > 0 {
 			t.Query = "/" + sv.FullService + "/" + svc.Queries[0].Name
 		}
 		if sv.CQRS {
-			t.Imports.add("bytes", "context", "database/sql", "io", "net/http", "net/http/httptest", "strconv", "strings", "time", "google.golang.org/protobuf/encoding/protojson")
+			t.Imports.add("bytes", "context", "database/sql", "io", "net/http", "net/http/httptest", "strconv", "strings", "time", "google.golang.org/protobuf/encoding/protojson",
+				sv.Sys.Module+"/internal/platform/server", sv.Sys.Module+"/internal/platform/telemetry")
 		}
 		importProto(svc, t.Imports)
 		t.Create = sampleCall(create, t.Imports)

@@ -38,10 +38,13 @@ var systemTemplates = []struct {
 	{"internal/platform/database/database.go", files.Owned},
 	{"internal/platform/database/migrate.go", files.Owned},
 	{"internal/platform/database/migrate_test.go", files.Owned},
+	{"internal/platform/database/schema.go", files.Owned},
+	{"internal/platform/database/schema_test.go", files.Owned},
 	{"internal/platform/database/dbtest/dbtest.go", files.Owned},
 	{"internal/platform/logging/logging.go", files.Owned},
 	{"internal/platform/outbox/outbox.go", files.Owned},
 	{"internal/platform/outbox/projector.go", files.Owned},
+	{"internal/platform/outbox/projector_test.go", files.Owned},
 	{"internal/platform/outbox/upcast.go", files.Owned},
 	{"internal/platform/outbox/upcast_test.go", files.Owned},
 	{"internal/platform/events/events.go", files.Owned},
@@ -70,6 +73,7 @@ var serviceTemplates = []string{
 	"internal/[service]/store.go",
 	"internal/[service]/run.go",
 	"internal/[service]/service_test.go",
+	"internal/[service]/schema_test.go",
 	"cmd/[service]/main.go",
 }
 
@@ -266,7 +270,7 @@ func (g *generation) files() ([]files.File, error) {
 type fileBases map[string]bool
 
 func newFileBases() fileBases {
-	return fileBases{"service": true, "store": true, "run": true, "consumers": true, "sagas": true, "sagas_test": true, "compensations_test": true, "projections": true, "projections_test": true}
+	return fileBases{"service": true, "store": true, "run": true, "consumers": true, "sagas": true, "sagas_test": true, "compensations_test": true, "projections": true, "projections_test": true, "schema": true, "schema_test": true}
 }
 
 func (b fileBases) claim(snake string) string {

@@ -283,7 +283,7 @@ func TestOlderAPIVersions(t *testing.T) {
 	}
 	run := got["internal/catalog/run.go"]
 	for _, want := range []string{
-		`server.NewMux(store.Ping, "store.catalog.v1.CatalogService", catalogv2connect.CatalogServiceName)`,
+		`server.NewMux(service.Ready, "store.catalog.v1.CatalogService", catalogv2connect.CatalogServiceName)`,
 		`catalogv2connect.CatalogServiceGetProductProcedure:    {"gateway", "catalog", "orders"},`,
 		`"/store.catalog.v1.CatalogService/GetProduct":         {"gateway", "catalog", "orders"},`,
 	} {

@@ -108,6 +108,12 @@ type serviceView struct {
 	Failures       []*failureView // sagas whose failure its step consumers report
 	Limits         []*limitView
 
+	// Schema is every table and column its SQL uses, which the database
+	// must have for the service to start; SchemaTest is the column its
+	// schema test drops.
+	Schema     []*schemaTable
+	SchemaTest *schemaTest
+
 	// Broker: the service records or consumes events, so it connects to NATS.
 	Broker bool
 	// EventSourced: its events are appended to the event store with versions.
@@ -637,6 +643,7 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 		v.RunImports.add(c.ConnectImport)
 	}
 	v.TestImports = newStoreTestImports(v)
+	newSchemaViews(v)
 	return v, nil
 }
 

@@ -54,6 +54,23 @@ func Migrate(ctx context.Context, db *database.DB, logger *slog.Logger) error {
 	return db.Migrate(ctx, migrations, logger)
 }
 
+// schema is every table and column the service's SQL uses.
+var schema = []database.Table{
+	{Name: "outbox", Columns: []string{"seq", "id", "aggregate_id", "event_type", "subject", "payload", "occurred_at", "published_at", "trace_parent", "saga_context", "aggregate_version"}},
+	{Name: "processed_events", Columns: []string{"consumer", "event_id", "processed_at"}},
+	{Name: "idempotency_keys", Columns: []string{"idem_key", "method", "response", "created_at"}},
+	stockTable,
+}
+
+// CheckSchema returns a *database.SchemaError when db lacks a table or
+// column of schema, naming it and the migrations; a database ahead of the
+// code (a newer release migrated it) passes. New calls it after Migrate,
+// so that the service refuses to start rather than fail statement by
+// statement, or stall its projections, on what the database lacks.
+func CheckSchema(ctx context.Context, db *database.DB, logger *slog.Logger) error {
+	return db.CheckSchema(ctx, migrations, schema, logger)
+}
+
 // InTx runs fn in a transaction: committed when fn returns nil, rolled back
 // otherwise.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {

@@ -19,6 +19,8 @@ import (
 	"connectrpc.com/connect"
 	ordersv1 "github.com/acme/shop/gen/shop/orders/v1"
 	"github.com/acme/shop/internal/platform/outbox"
+	"github.com/acme/shop/internal/platform/server"
+	"github.com/acme/shop/internal/platform/telemetry"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 )
@@ -406,5 +408,82 @@ func TestEventPositionHeader(t *testing.T) {
 	_, out = call(ctx, "/shop.orders.v1.OrdersService/GetOrder", http.Header{outbox.MinPositionHeader: {strconv.FormatInt(pos+1000, 10)}, "Connect-Timeout-Ms": {"200"}}, []byte("{}"))
 	if !strings.Contains(string(out), `"unavailable"`) && !strings.Contains(string(out), `"deadline_exceeded"`) {
 		t.Errorf("a query at a position never reached answered %s, want unavailable", out)
+	}
+}
+
+// A read model the projector cannot write (its table renamed away here; a
+// missing column does the same) stalls the projection: /readyz answers 503
+// naming the projection and the event, and projection_stalled is 1, until
+// the event applies.
+func TestStalledProjectionIsReported(t *testing.T) {
+	s := newPausedTestService(t)
+	ctx := t.Context()
+	tel, err := telemetry.New(ctx, telemetry.Config{Service: "orders", Metrics: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	p := s.Projector()
+	p.Telemetry = tel
+	if err := tel.ObserveProjection(p.Name, p.Stalled); err != nil {
+		t.Fatal(err)
+	}
+	mux := server.NewMux(s.Ready)
+	tel.Mount(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := srv.Client().Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, string(body)
+	}
+	stalledMetric := func(v int) string { return fmt.Sprintf("projection_stalled{projection=%q} %d", projectionName, v) }
+	rename := func(from, to string) {
+		t.Helper()
+		d := s.store.d
+		if _, err := s.store.q.ExecContext(ctx, "ALTER TABLE "+d.Quote(from)+" RENAME TO "+d.Quote(to)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := s.PlaceOrder(ctx, &ordersv1.PlaceOrderRequest{
+		CustomerId: "customer_id-1",
+		Items:      []*ordersv1.LineItem{{Sku: "sku-1", Quantity: 5, PriceCents: 7}},
+	})
+	if err != nil {
+		t.Fatalf("PlaceOrder: %v", err)
+	}
+	created := resp.GetOrder()
+	table := orderTable.Name
+	rename(table, table+"_moved")
+	if _, err := p.CatchUp(ctx); err == nil {
+		t.Fatal("the projector applied an event to a table that is not there")
+	}
+	status, body := get("/readyz")
+	for _, want := range []string{"projection " + projectionName + " cannot apply event", "aggregate " + created.GetId()} {
+		if status != http.StatusServiceUnavailable || !strings.Contains(body, want) {
+			t.Errorf("/readyz while stalled: %d %q, want 503 saying %q", status, body, want)
+		}
+	}
+	if _, metrics := get("/metrics"); !strings.Contains(metrics, stalledMetric(1)) {
+		t.Errorf("metrics while stalled lack %s:\n%s", stalledMetric(1), metrics)
+	}
+
+	rename(table+"_moved", table)
+	if _, err := p.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := get("/readyz"); status != http.StatusOK {
+		t.Errorf("/readyz once the projection moved on: %d %s", status, body)
+	}
+	if _, metrics := get("/metrics"); !strings.Contains(metrics, stalledMetric(0)) {
+		t.Errorf("metrics once the projection moved on lack %s:\n%s", stalledMetric(0), metrics)
 	}
 }

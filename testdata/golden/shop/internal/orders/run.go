@@ -160,7 +160,8 @@ type Server struct {
 	js      jetstream.JetStream
 }
 
-// New opens the database, applies migrations, connects to NATS (in the
+// New opens the database, applies migrations, refuses a database that
+// lacks a table or column the code uses (CheckSchema), connects to NATS (in the
 // background: a broker that is down delays events, not the service) and
 // builds the handler of every endpoint: the service's RPCs, /healthz,
 // /readyz, gRPC health and reflection. Every endpoint but health, readiness
@@ -187,6 +188,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := CheckSchema(ctx, db, cfg.Logger); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("the database does not match the code: %w", err)
+	}
 	tel, err := telemetry.New(ctx, telemetry.Config{Service: "orders", Tracing: true, Metrics: true, SpanExporter: cfg.SpanExporter})
 	if err != nil {
 		db.Close()
@@ -199,12 +204,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Inventory: inventoryv1connect.NewInventoryServiceClient(client.New(signer, "inventory"), cfg.InventoryURL, tel.ClientOptions()...),
 		Payments:  paymentsv1connect.NewPaymentsServiceClient(client.New(signer, "payments"), cfg.PaymentsURL, tel.ClientOptions()...),
 	})
-	mux := server.NewMux(store.Ping, ordersv1connect.OrdersServiceName)
+	mux := server.NewMux(service.Ready, ordersv1connect.OrdersServiceName)
 	service.Mount(mux, tel.HandlerOptions()...)
 	tel.Mount(mux)
 	service.Sagas().Mount(mux)
 	service.Sagas().Telemetry = tel
 	if err := tel.ObserveSagas(service.Sagas().CountByStatus); err != nil {
+		_ = tel.Shutdown(ctx)
+		db.Close()
+		return nil, err
+	}
+	projector := service.Projector()
+	projector.Telemetry = tel
+	if err := tel.ObserveProjection(projector.Name, projector.Stalled); err != nil {
 		_ = tel.Shutdown(ctx)
 		db.Close()
 		return nil, err

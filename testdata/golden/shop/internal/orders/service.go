@@ -127,6 +127,16 @@ func (s *Service) awaitPosition(ctx context.Context) error {
 	return nil
 }
 
+// Ready reports whether the service can serve, for /readyz: its database
+// answers and its projector is not stalled (queries would read read
+// models that stay behind, and wait in vain for a Min-Event-Position).
+func (s *Service) Ready(ctx context.Context) error {
+	if err := s.store.Ping(ctx); err != nil {
+		return err
+	}
+	return s.projector.Stalled()
+}
+
 // SetLimits replaces the service's limits.
 func (s *Service) SetLimits(limits Limits) { s.limits = limits }
 

@@ -147,7 +147,8 @@ type Server struct {
 	js      jetstream.JetStream
 }
 
-// New opens the database, applies migrations, connects to NATS (in the
+// New opens the database, applies migrations, refuses a database that
+// lacks a table or column the code uses (CheckSchema), connects to NATS (in the
 // background: a broker that is down delays events, not the service) and
 // builds the handler of every endpoint: the service's RPCs, /healthz,
 // /readyz, gRPC health and reflection. Every endpoint but health, readiness
@@ -174,6 +175,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := CheckSchema(ctx, db, cfg.Logger); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("the database does not match the code: %w", err)
+	}
 	tel, err := telemetry.New(ctx, telemetry.Config{Service: "bookings", Tracing: true, Metrics: true, SpanExporter: cfg.SpanExporter})
 	if err != nil {
 		db.Close()
@@ -181,7 +186,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	store := NewStore(db)
 	service := NewService(store, cfg.Logger, Clients{})
-	mux := server.NewMux(store.Ping, bookingsv1connect.BookingsServiceName)
+	mux := server.NewMux(service.Ready, bookingsv1connect.BookingsServiceName)
 	service.Mount(mux, tel.HandlerOptions()...)
 	tel.Mount(mux)
 	service.Sagas().Mount(mux)

@@ -61,6 +61,12 @@ func NewService(store *Store, logger *slog.Logger, clients Clients) *Service {
 	return s
 }
 
+// Ready reports whether the service can serve, for /readyz: its database
+// answers.
+func (s *Service) Ready(ctx context.Context) error {
+	return s.store.Ping(ctx)
+}
+
 // SetLimits replaces the service's limits.
 func (s *Service) SetLimits(limits Limits) { s.limits = limits }
 

@@ -27,12 +27,9 @@ var sqliteMigrations sync.Mutex
 // goose's lock table, and SQLite migrations in one process run one at a time.
 // A replica that waited finds nothing left to apply.
 func (db *DB) Migrate(ctx context.Context, fsys fs.FS, logger *slog.Logger) error {
-	dir, err := fs.Sub(fsys, "migrations/"+string(db.Dialect))
+	dir, err := db.migrationsDir(fsys)
 	if err != nil {
-		return fmt.Errorf("migrations for %s: %w", db.Dialect, err)
-	}
-	if _, err := fs.Stat(dir, "."); err != nil {
-		return fmt.Errorf("no migrations for %s: this service declares another store; add migrations/%s/", db.Dialect, db.Dialect)
+		return err
 	}
 	var opts []goose.ProviderOption
 	switch db.Dialect {
@@ -59,14 +56,9 @@ func (db *DB) Migrate(ctx context.Context, fsys fs.FS, logger *slog.Logger) erro
 		sqliteMigrations.Lock()
 		defer sqliteMigrations.Unlock()
 	}
-	dialect := map[Dialect]goose.Dialect{
-		Postgres: goose.DialectPostgres,
-		MySQL:    goose.DialectMySQL,
-		SQLite:   goose.DialectSQLite3,
-	}[db.Dialect]
-	provider, err := goose.NewProvider(dialect, db.DB, dir, opts...)
+	provider, err := db.gooseProvider(dir, opts...)
 	if err != nil {
-		return fmt.Errorf("migrations for %s: %w", db.Dialect, err)
+		return err
 	}
 	results, err := provider.Up(ctx)
 	if err != nil {
@@ -76,4 +68,31 @@ func (db *DB) Migrate(ctx context.Context, fsys fs.FS, logger *slog.Logger) erro
 		logger.Info("applied migration", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
 	}
 	return nil
+}
+
+// migrationsDir returns the folder of fsys holding the migrations of the
+// database's dialect.
+func (db *DB) migrationsDir(fsys fs.FS) (fs.FS, error) {
+	dir, err := fs.Sub(fsys, "migrations/"+string(db.Dialect))
+	if err != nil {
+		return nil, fmt.Errorf("migrations for %s: %w", db.Dialect, err)
+	}
+	if _, err := fs.Stat(dir, "."); err != nil {
+		return nil, fmt.Errorf("no migrations for %s: this service declares another store; add migrations/%s/", db.Dialect, db.Dialect)
+	}
+	return dir, nil
+}
+
+// gooseProvider returns a goose provider of the migrations in dir.
+func (db *DB) gooseProvider(dir fs.FS, opts ...goose.ProviderOption) (*goose.Provider, error) {
+	dialect := map[Dialect]goose.Dialect{
+		Postgres: goose.DialectPostgres,
+		MySQL:    goose.DialectMySQL,
+		SQLite:   goose.DialectSQLite3,
+	}[db.Dialect]
+	provider, err := goose.NewProvider(dialect, db.DB, dir, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("migrations for %s: %w", db.Dialect, err)
+	}
+	return provider, nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"example.com/travel/internal/platform/database"
+	"example.com/travel/internal/platform/telemetry"
 )
 
 // CheckpointTable stores, per projection, the seq of the last event it
@@ -45,20 +46,52 @@ var errCheckpointMoved = errors.New("the projection checkpoint moved")
 // transaction commits, so a seq may show up after a bigger one (a slow
 // transaction) or never (a rolled-back one). The projector stops before
 // such a gap and passes it only after GapTimeout.
+//
+// An event the projector cannot apply (a bug in its fold, a read model
+// table lacking a column) stops the projection there: every later event
+// waits behind it, so the read model goes stale and queries waiting for a
+// Min-Event-Position time out. The projector keeps retrying, and meanwhile
+// says so once: an error log naming the event, Stalled (which readiness
+// reports), the projection_stalled gauge and projection_failures_total.
 type Projector struct {
 	DB     *database.DB
 	Name   string // checkpoint name, "orders"
 	Apply  func(ctx context.Context, tx *sql.Tx, e Event) error
 	Logger *slog.Logger
+	// Telemetry counts failed attempts (projection_failures_total); nil
+	// counts nothing. Telemetry.ObserveProjection reports Stalled.
+	Telemetry *telemetry.Telemetry
 	// Interval between polls of the outbox, 50ms by default.
 	Interval time.Duration
 	// GapTimeout is how long a missing seq holds the projection back,
 	// 5s by default.
 	GapTimeout time.Duration
 
-	mu   sync.Mutex
-	gaps map[int64]time.Time // missing seq -> when first seen
+	mu    sync.Mutex
+	gaps  map[int64]time.Time // missing seq -> when first seen
+	stall *stall              // nil while the projection moves
 }
+
+// stall is a failure episode: from the first failed attempt to catch up
+// to the next successful one.
+type stall struct {
+	err      error // of the last attempt
+	since    time.Time
+	attempts int
+}
+
+// ApplyError is the error of an event a projection could not apply.
+type ApplyError struct {
+	Projection string
+	Event      Event
+	Err        error
+}
+
+func (e *ApplyError) Error() string {
+	return fmt.Sprintf("projection %s cannot apply event %d (%s, aggregate %s): %v", e.Projection, e.Event.Seq, e.Event.Type, e.Event.AggregateID, e.Err)
+}
+
+func (e *ApplyError) Unwrap() error { return e.Err }
 
 // Run applies new events until ctx is done.
 func (p *Projector) Run(ctx context.Context) {
@@ -72,11 +105,9 @@ func (p *Projector) Run(ctx context.Context) {
 		if _, err := p.CatchUp(ctx); err != nil && ctx.Err() == nil {
 			// An event that cannot be applied holds the read model back
 			// until the code or the data is fixed: retry slower and slower.
+			// CatchUp reported the failure.
 			failures++
 			wait = min(interval<<min(failures, 7), 5*time.Second)
-			if p.Logger != nil && (failures == 1 || failures%20 == 0) {
-				p.Logger.Warn("projection failed; retrying", "projection", p.Name, "failures", failures, "error", err)
-			}
 		} else {
 			failures = 0
 		}
@@ -89,8 +120,76 @@ func (p *Projector) Run(ctx context.Context) {
 }
 
 // CatchUp applies every event available now and returns how many it
-// applied.
+// applied. A failure starts or continues a stall (see Stalled) and a
+// success ends it.
 func (p *Projector) CatchUp(ctx context.Context) (int, error) {
+	n, err := p.catchUp(ctx)
+	if err == nil || ctx.Err() == nil {
+		p.record(ctx, err)
+	}
+	return n, err
+}
+
+// Stalled returns why the projection does not move on, nil while it does:
+// the error of its last attempt to catch up, when that failed.
+func (p *Projector) Stalled() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stall == nil {
+		return nil
+	}
+	attempts := "1 attempt"
+	if p.stall.attempts > 1 {
+		attempts = strconv.Itoa(p.stall.attempts) + " attempts"
+	}
+	return fmt.Errorf("%w (stalled since %s, %s)", p.stall.err, p.stall.since.UTC().Format(time.RFC3339), attempts)
+}
+
+// record notes the outcome of an attempt to catch up. It logs once per
+// stall, not once per retry: when the projection stalls, when it stalls
+// on another event, and when it moves on again.
+func (p *Projector) record(ctx context.Context, err error) {
+	p.mu.Lock()
+	previous := p.stall
+	switch {
+	case err == nil:
+		p.stall = nil
+	case previous == nil:
+		p.stall = &stall{err: err, since: time.Now(), attempts: 1}
+	default:
+		p.stall = &stall{err: err, since: previous.since, attempts: previous.attempts + 1}
+	}
+	p.mu.Unlock()
+
+	if err != nil {
+		p.Telemetry.ProjectionFailed(ctx, p.Name)
+	}
+	if p.Logger == nil {
+		return
+	}
+	switch {
+	case err == nil && previous != nil:
+		p.Logger.InfoContext(ctx, "projection moves on again", "projection", p.Name,
+			"stalled_for", time.Since(previous.since).Round(time.Millisecond), "failed_attempts", previous.attempts)
+	case err != nil && (previous == nil || failedSeq(previous.err) != failedSeq(err)):
+		attrs := []any{"projection", p.Name, "error", err}
+		if apply, ok := errors.AsType[*ApplyError](err); ok {
+			attrs = append(attrs, "seq", apply.Event.Seq, "event_type", apply.Event.Type, "aggregate_id", apply.Event.AggregateID)
+		}
+		p.Logger.ErrorContext(ctx, "projection stalled: its read model stays behind until the cause is fixed; retrying", attrs...)
+	}
+}
+
+// failedSeq is the seq of the event err could not apply, 0 when err is
+// not about one event.
+func failedSeq(err error) int64 {
+	if apply, ok := errors.AsType[*ApplyError](err); ok {
+		return apply.Event.Seq
+	}
+	return 0
+}
+
+func (p *Projector) catchUp(ctx context.Context) (int, error) {
 	const batch = 500
 	total := 0
 	for {
@@ -125,7 +224,7 @@ func (p *Projector) step(ctx context.Context, limit int) (int, bool, error) {
 				break
 			}
 			if err := p.Apply(ctx, tx, e); err != nil {
-				return fmt.Errorf("projection %s: apply event %d (%s): %w", p.Name, e.Seq, e.Type, err)
+				return &ApplyError{Projection: p.Name, Event: e, Err: err}
 			}
 			at = e.Seq
 			applied++

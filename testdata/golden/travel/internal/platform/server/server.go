@@ -25,7 +25,9 @@ import (
 // protoService ("shop.orders.v1.OrdersService"):
 //
 //   - GET /healthz: liveness, 200 while the process serves;
-//   - GET /readyz: readiness, 200 when ready returns nil (a database ping);
+//   - GET /readyz: readiness, 200 when ready returns nil (the service's
+//     database answers and its projections move), 503 with the reason
+//     otherwise;
 //   - the gRPC health and server reflection services, for grpcurl and
 //     Kubernetes gRPC probes.
 //

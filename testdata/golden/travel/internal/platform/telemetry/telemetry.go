@@ -83,12 +83,13 @@ type Telemetry struct {
 	edgeRPC        *otelconnect.Interceptor
 	shutdown       []func(context.Context) error
 
-	requests    metric.Int64Counter
-	httpReqs    metric.Int64Counter
-	deliveries  metric.Int64Counter
-	retries     metric.Int64Counter
-	deadLetters metric.Int64Counter
-	transitions metric.Int64Counter
+	requests           metric.Int64Counter
+	httpReqs           metric.Int64Counter
+	deliveries         metric.Int64Counter
+	retries            metric.Int64Counter
+	deadLetters        metric.Int64Counter
+	transitions        metric.Int64Counter
+	projectionFailures metric.Int64Counter
 }
 
 // New sets up the telemetry of cfg.Service. With neither Tracing nor
@@ -184,6 +185,7 @@ func (t *Telemetry) instruments() error {
 	t.retries = counter("events.consumer.retries", "Event deliveries that failed and will be retried, by consumer.")
 	t.deadLetters = counter("events.consumer.dead_letters", "Events moved to a dead-letter subject, by consumer.")
 	t.transitions = counter("saga.transitions", "Saga actions run, by saga, action, outcome and resulting status.")
+	t.projectionFailures = counter("projection.failures", "Failed attempts of a projection to apply the events after its checkpoint, by projection.")
 	return errors.Join(errs...)
 }
 
@@ -452,6 +454,39 @@ func (t *Telemetry) ObserveSagas(count func(ctx context.Context, observe func(sa
 		})
 	}, instances)
 	return err
+}
+
+// ObserveProjection reports projection_stalled{projection=name} on every
+// collection: 1 while stalled returns an error (the projection cannot
+// apply an event, so its read model stays behind), 0 otherwise.
+func (t *Telemetry) ObserveProjection(name string, stalled func() error) error {
+	if t == nil || t.registry == nil {
+		return nil
+	}
+	m := t.meterProvider.Meter(ScopeName)
+	gauge, err := m.Int64ObservableGauge("projection.stalled", metric.WithDescription("1 while the projection cannot apply an event and its read model stays behind, 0 otherwise."))
+	if err != nil {
+		return err
+	}
+	attrs := metric.WithAttributes(attribute.String("projection", name))
+	_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		var v int64
+		if stalled() != nil {
+			v = 1
+		}
+		o.ObserveInt64(gauge, v, attrs)
+		return nil
+	}, gauge)
+	return err
+}
+
+// ProjectionFailed counts one failed attempt of projection name to apply
+// the events after its checkpoint.
+func (t *Telemetry) ProjectionFailed(ctx context.Context, name string) {
+	if t == nil {
+		return
+	}
+	t.projectionFailures.Add(ctx, 1, metric.WithAttributes(attribute.String("projection", name)))
 }
 
 // EventHandled counts one delivery to consumer with its outcome: "ok",
