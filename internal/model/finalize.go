@@ -70,8 +70,10 @@ func Finalize(sys *System) {
 		decideClients(sys, svc)
 		decideLimits(svc)
 		decideProjections(svc)
+		decideIndexes(svc)
 	}
 	decideCallers(sys)
+	decideMigrations(sys)
 }
 
 // decideCallers decides, once per procedure, which deployables may call it:
