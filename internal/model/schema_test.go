@@ -149,7 +149,7 @@ func TestMigrationsOperations(t *testing.T) {
 			wantOps: []string{`{"op":"add_column","table":"orders","def":{"name":"note","type":"string","not_null":true,"default":""}}`},
 		},
 		{
-			name: "add columns of every kind of default",
+			name:  "add columns of every kind of default",
 			after: replace("        memo: string\n", "        memo: string\n        paid: bool\n        rate: double\n        kind: enum(retail, wholesale)\n        shipped_at: timestamp\n        tags: list<string>\n"),
 			wantOps: []string{
 				`{"op":"add_column","table":"orders","def":{"name":"paid","type":"bool","not_null":true,"default":"false"}}`,
