@@ -45,7 +45,7 @@ func ReadHistory(ctx context.Context, dir string) (*model.History, error) {
 	}
 	schema, err := readSchema(dir)
 	if err == nil && schema == nil {
-		schema, err = adoptSchema(dir, onDisk)
+		schema, err = adoptSchema(dir)
 	}
 	if err != nil {
 		return nil, err
@@ -141,7 +141,7 @@ func migrationFiles(dir string) (map[string][]int, error) {
 // platform tables and one per entity in blueprint order, which is what a
 // first generation of that blueprint decides. Regenerating the repository
 // then changes none of them. nil when there is no such blueprint.
-func adoptSchema(dir string, onDisk map[string][]int) (*model.SchemaLock, error) {
+func adoptSchema(dir string) (*model.SchemaLock, error) {
 	base := path.Join(writer.BaseDir, docs.BlueprintPath) + ".base"
 	src, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(base)))
 	if errors.Is(err, fs.ErrNotExist) {
