@@ -596,8 +596,9 @@ func diffSchema(svc *Service, have, want *Schema) ([]SchemaOp, []DataLoss) {
 }
 
 // diffTable returns the operations turning table have into want, in an
-// order every dialect can run: indexes that go, renames, type changes,
-// dropped columns, added columns, new indexes.
+// order every dialect can run: indexes that go, dropped columns (before an
+// SQLite rebuild copies them), renames, type changes, added columns, new
+// indexes.
 func diffTable(svc *Service, e *Entity, have, want *Table, taken map[string]bool) ([]SchemaOp, []DataLoss) {
 	renamedFrom := map[string]string{}
 	if e != nil {
@@ -708,7 +709,7 @@ func diffTable(svc *Service, e *Entity, have, want *Table, taken map[string]bool
 		}
 	}
 	var ops []SchemaOp
-	for _, group := range [][]SchemaOp{dropIndexes, renames, alters, drops, adds, addIndexes} {
+	for _, group := range [][]SchemaOp{dropIndexes, drops, renames, alters, adds, addIndexes} {
 		ops = append(ops, group...)
 	}
 	return ops, losses
