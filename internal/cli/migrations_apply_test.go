@@ -12,9 +12,9 @@ import (
 // TestMigrationsApply applies the migrations of three generations of the
 // shop for real, with goose through the generated database package, on
 // SQLite and — when the servers are there — PostgreSQL and MariaDB: the
-// first generation's, rows inserted, the second's (added columns with
-// their defaults, a widened type, an added and an indexed column, a
-// rename), more rows, the third's (dropped columns, one indexed, and types
+// first generation's, rows inserted, the second's (added columns of
+// several kinds with their defaults, a widened type, an added and an
+// indexed column, a rename), more rows, the third's (dropped columns, one indexed, and types
 // changed to double: the SQLite table rebuild), then the last migration
 // down and up again. Old rows must read back with the defaults and
 // conversions the migrations promise. It drives a test written into the
@@ -44,10 +44,10 @@ func TestMigrationsApply(t *testing.T) {
 	}
 	change(
 		"        customer_id: string\n        items: list<LineItem>\n        total_cents: int64\n        status: enum(pending, confirmed, cancelled)\n",
-		"        customer_id: string\n        note: string\n        items: list<LineItem>\n        total_cents: int64\n        status: enum(pending, confirmed, cancelled)\n        shipped_at: timestamp\n",
+		"        customer_id: string\n        note: string\n        items: list<LineItem>\n        total_cents: int64\n        status: enum(pending, confirmed, cancelled)\n        shipped_at: timestamp\n        rush: bool\n",
 		"ListOrders: {input: {customer_id: string}", "ListOrders: {input: {customer_id: string, total_cents: int64}",
 		"Payment: {order_id: string, amount_cents: int64,", "Payment: {order_id: string, amount: {type: int64, renamed_from: amount_cents},",
-		"Stock: {sku: string, available: int32}", "Stock: {sku: string, available: int64, location: string}",
+		"Stock: {sku: string, available: int32}", "Stock: {sku: string, available: int64, location: string, label: string, grade: enum(a, b), active: bool}",
 		"      GetStock: {input: {sku: string}, output: Stock}\n", "      GetStock: {input: {sku: string}, output: Stock}\n      ListStocks: {input: {location: string}, output: list<Stock>}\n",
 	)
 	regen(t, dir, ExitOK, "--allow-breaking")
@@ -55,7 +55,7 @@ func TestMigrationsApply(t *testing.T) {
 	change(
 		"        total_cents: int64\n        status: enum(pending, confirmed, cancelled)\n        shipped_at: timestamp\n", "        total_cents: double\n        status: enum(pending, confirmed, cancelled)\n",
 		"ListOrders: {input: {customer_id: string, total_cents: int64}", "ListOrders: {input: {customer_id: string, total_cents: double}",
-		"Stock: {sku: string, available: int64, location: string}", "Stock: {sku: string, available: double}",
+		"Stock: {sku: string, available: int64, location: string, label: string, grade: enum(a, b), active: bool}", "Stock: {sku: string, available: double, label: string, grade: enum(a, b), active: bool}",
 		"      ListStocks: {input: {location: string}, output: list<Stock>}\n", "",
 	)
 	regen(t, dir, ExitOK, "--allow-breaking")
@@ -148,7 +148,7 @@ var services = []service{
 				"INSERT INTO orders (id, customer_id, items, total_cents, status) VALUES ('o1', 'alice', NULL, 501, 'pending')",
 			}},
 			{set: "testdata/set2/orders", checks: []check{
-				{"SELECT note, shipped_at, total_cents FROM orders WHERE id = 'o1'", "|NULL|501"},
+				{"SELECT note, shipped_at, total_cents, CASE WHEN rush THEN 'yes' ELSE 'no' END FROM orders WHERE id = 'o1'", "|NULL|501|no"},
 			}, exec: []string{
 				"INSERT INTO orders (id, customer_id, note, items, total_cents, status, shipped_at) VALUES ('o2', 'bob', 'gift', NULL, 700, 'confirmed', NULL)",
 			}},
@@ -189,12 +189,12 @@ var services = []service{
 				"INSERT INTO stocks (id, sku, available) VALUES ('s1', 'sku-1', 5)",
 			}},
 			{set: "testdata/set2/inventory", checks: []check{
-				{"SELECT location, available FROM stocks WHERE id = 's1'", "|5"},
+				{"SELECT location, available, label, grade, CASE WHEN active THEN 'yes' ELSE 'no' END FROM stocks WHERE id = 's1'", "|5||a|no"},
 			}, exec: []string{
 				"INSERT INTO stocks (id, sku, available, location) VALUES ('s2', 'sku-2', 3000000000, 'berlin')",
 			}},
 			{set: "../inventory", checks: []check{
-				{"SELECT available / 2, sku FROM stocks WHERE id = 's1'", "2.5|sku-1"},
+				{"SELECT available / 2, sku, grade FROM stocks WHERE id = 's1'", "2.5|sku-1|a"},
 				{"SELECT COUNT(*) FROM stocks WHERE available > 2999999999", "1"},
 				{"SELECT location FROM stocks", "error"},
 			}},

@@ -517,8 +517,11 @@ func decideIndexes(svc *Service) {
 		}
 	}
 	for _, c := range svc.Commands {
-		if c.Mode == ModeUpsert {
-			c.LookupColumn().Indexed = true
+		if c.Mode != ModeUpsert {
+			continue
+		}
+		if f := c.LookupColumn(); f != nil {
+			f.Indexed = true
 		}
 	}
 }
