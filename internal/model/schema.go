@@ -344,7 +344,7 @@ func (l *SchemaLock) Check() error {
 		}
 		last := 0
 		for _, m := range rec.Migrations {
-			if m.Version <= last || !migrationNameRE(m.Name) {
+			if m.Version <= last || !validMigrationName(m.Name) {
 				return fmt.Errorf("service %s: migration %d %q is out of order or misnamed", name, m.Version, m.Name)
 			}
 			last = m.Version
@@ -362,7 +362,7 @@ func (l *SchemaLock) Check() error {
 	return nil
 }
 
-func migrationNameRE(s string) bool {
+func validMigrationName(s string) bool {
 	if s == "" {
 		return false
 	}
