@@ -55,10 +55,9 @@ func importProto(svc *model.Service, im imports) {
 
 // column is how one entity field is stored.
 type column struct {
-	Name    string // SQL column
-	GoName  string // field of the Go message
-	Getter  string // "GetCustomerId"
-	Indexed bool   // filtered or looked up by some command or query
+	Name   string // SQL column
+	GoName string // field of the Go message
+	Getter string // "GetCustomerId"
 
 	// ScanVar is the local variable a row is scanned into when the field
 	// cannot be scanned directly; ScanType is its type.
@@ -143,45 +142,6 @@ func newColumn(f *model.Field, enumText func(*model.Enum) string, im imports) *c
 		im.add("database/sql")
 	}
 	return c
-}
-
-// sqlType returns the column type of f in a dialect; key and indexed
-// columns get types that MySQL can index.
-func sqlType(dialect string, f *model.Field, key, indexed bool) string {
-	t := f.Type
-	notNull := " NOT NULL"
-	switch {
-	case key:
-		return map[string]string{
-			dialectPostgres: "TEXT PRIMARY KEY",
-			dialectMySQL:    "VARCHAR(64) PRIMARY KEY",
-			dialectSQLite:   "TEXT PRIMARY KEY",
-		}[dialect]
-	case t.Kind == model.EnumType:
-		return map[string]string{dialectPostgres: "TEXT", dialectMySQL: "VARCHAR(64)", dialectSQLite: "TEXT"}[dialect] + notNull
-	case t.Kind == model.MessageType, t.Kind == model.ListType:
-		return map[string]string{dialectPostgres: "JSONB", dialectMySQL: "JSON", dialectSQLite: "TEXT"}[dialect]
-	}
-	switch t.Scalar {
-	case model.String:
-		if dialect == dialectMySQL && indexed {
-			return "VARCHAR(255)" + notNull
-		}
-		return "TEXT" + notNull
-	case model.Bool:
-		return map[string]string{dialectPostgres: "BOOLEAN", dialectMySQL: "BOOLEAN", dialectSQLite: "INTEGER"}[dialect] + notNull
-	case model.Int32:
-		return map[string]string{dialectPostgres: "INTEGER", dialectMySQL: "INT", dialectSQLite: "INTEGER"}[dialect] + notNull
-	case model.Int64:
-		return map[string]string{dialectPostgres: "BIGINT", dialectMySQL: "BIGINT", dialectSQLite: "INTEGER"}[dialect] + notNull
-	case model.Double:
-		return map[string]string{dialectPostgres: "DOUBLE PRECISION", dialectMySQL: "DOUBLE", dialectSQLite: "REAL"}[dialect] + notNull
-	case model.Bytes:
-		return map[string]string{dialectPostgres: "BYTEA", dialectMySQL: "LONGBLOB", dialectSQLite: "BLOB"}[dialect]
-	case model.Timestamp:
-		return map[string]string{dialectPostgres: "TIMESTAMPTZ", dialectMySQL: "DATETIME(6)", dialectSQLite: "TIMESTAMP"}[dialect]
-	}
-	panic(fmt.Sprintf("internal error: no SQL type for field %s", f.Name))
 }
 
 // quoteIdent quotes an SQL identifier for a dialect, as database.Dialect.Quote

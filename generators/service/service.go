@@ -120,13 +120,6 @@ type methodData struct {
 	Consumer *consumerView
 }
 
-// migrationData is the data of the migration template.
-type migrationData struct {
-	ddl
-	Service string
-	Dialect string
-}
-
 // Generate returns the Go files of every service of the system, sorted by
 // path.
 func Generate(sys *model.System) ([]files.File, error) {
@@ -204,16 +197,28 @@ func Generate(sys *model.System) ([]files.File, error) {
 			g.render(handlerTemplate, expand.Replace("internal/[service]/"+base+".go"), methodData{Service: s, Consumer: c}, files.Scaffold)
 			g.render(handlerTestTemplate, expand.Replace("internal/[service]/"+base+"_test.go"), methodData{Service: s, Consumer: c}, files.Scaffold)
 		}
+		// Every migration the history records renders again byte for byte;
+		// the writer never rewrites one with other content.
 		for _, dialect := range s.Dialects {
-			for _, m := range s.migrations(dialect) {
-				p := fmt.Sprintf("internal/%s/migrations/%s/%s_%s.sql", s.Name, dialect, m.Version, m.Name)
-				g.render(migrationTemplate, p, migrationData{ddl: m, Service: s.Name, Dialect: dialect}, files.Scaffold)
+			for _, m := range s.model.Migrations {
+				data, err := newMigrationData(s.model, dialect, m)
+				if err != nil {
+					return nil, err
+				}
+				g.renderFrozen(migrationTemplate, migrationPath(s.model, dialect, m), data)
 			}
 		}
 	}
 	out, err := g.files()
 	if err != nil {
 		return nil, err
+	}
+	if sys.Schema != nil {
+		f, err := schemaFile(sys)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
@@ -231,10 +236,17 @@ type renderJob struct {
 	template, path string
 	data           any
 	policy         files.Policy
+	frozen         bool
 }
 
 func (g *generation) render(template, path string, data any, policy files.Policy) {
-	g.jobs = append(g.jobs, renderJob{template, path, data, policy})
+	g.jobs = append(g.jobs, renderJob{template: template, path: path, data: data, policy: policy})
+}
+
+// renderFrozen renders a file the user owns that is never rewritten with
+// other content once generated: a migration.
+func (g *generation) renderFrozen(template, path string, data any) {
+	g.jobs = append(g.jobs, renderJob{template: template, path: path, data: data, policy: files.Scaffold, frozen: true})
 }
 
 // files renders every job and returns the files in job order, or the error
@@ -250,6 +262,7 @@ func (g *generation) files() ([]files.File, error) {
 			if err == nil {
 				out[i], err = files.New(j.path, src, j.policy)
 				out[i].Generator = Name
+				out[i].Frozen = j.frozen
 			}
 			errs[i] = err
 			return nil

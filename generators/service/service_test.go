@@ -332,3 +332,55 @@ func TestProjectionsFoldEveryVersion(t *testing.T) {
 	}
 	t.Fatal("no internal/catalog/projections.go")
 }
+
+// NewMigrations renders the migrations a generation adds exactly as the
+// files it generates: on a regeneration with an added field, one per
+// dialect of the service, and nothing else; the files are Frozen.
+func TestNewMigrationsMatchFiles(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "..", "blueprints", "shop.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := blueprint.Parse("shop.yaml", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := bytes.Replace(src, []byte("        customer_id: string\n        items:"), []byte("        customer_id: string\n        note: string\n        items:"), 1)
+	sys, err := blueprint.ParseWith("shop.yaml", changed, blueprint.Options{History: &model.History{Wire: first.Wire, Schema: first.Schema}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	news, err := service.NewMigrations(sys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, m := range news {
+		paths = append(paths, m.Path)
+	}
+	if want := "internal/orders/migrations/postgres/00003_add_orders_note.sql internal/orders/migrations/sqlite/00003_add_orders_note.sql"; strings.Join(paths, " ") != want {
+		t.Fatalf("new migrations %v, want %s", paths, want)
+	}
+	generated, err := service.Generate(sys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byPath := map[string]files.File{}
+	for _, f := range generated {
+		byPath[f.Path] = f
+	}
+	for _, m := range news {
+		f, ok := byPath[m.Path]
+		if !ok || !bytes.Equal(f.Content, m.SQL) || !m.Migration.New {
+			t.Errorf("%s: generated %v, new %v:\n%s", m.Path, ok, m.Migration.New, m.SQL)
+		}
+	}
+	for p, f := range byPath {
+		if strings.Contains(p, "/migrations/") != f.Frozen {
+			t.Errorf("%s: Frozen %v", p, f.Frozen)
+		}
+	}
+	if _, ok := byPath[service.SchemaPath]; !ok {
+		t.Errorf("no %s", service.SchemaPath)
+	}
+}

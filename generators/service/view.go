@@ -438,10 +438,7 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 	if v.Store == "" {
 		v.Store = dialectSQLite
 	}
-	v.Dialects = []string{v.Store}
-	if v.Store != dialectSQLite {
-		v.Dialects = append(v.Dialects, dialectSQLite)
-	}
+	v.Dialects = Dialects(svc)
 	for _, l := range svc.Limits {
 		v.Limits = append(v.Limits, &limitView{Name: l.Name, Env: l.Env, FullEnv: svc.EnvPrefix + "_" + l.Env, Default: l.Default, Field: l.Field.Name})
 	}
@@ -691,7 +688,9 @@ func (v *serviceView) finder(e *model.Entity, fields []*model.Field) *finderView
 	fv := &finderView{Method: method}
 	for _, f := range fields {
 		col := ev.column(f)
-		col.Indexed = true
+		if !f.Indexed {
+			panic("internal error: finder " + method + " by a column the model did not index: " + f.Name)
+		}
 		name := safeIdent(model.JSONCamelCase(f.Name))
 		fv.Params = append(fv.Params, &paramView{Name: name, Column: col, Arg: argOf(col, name)})
 	}
@@ -752,163 +751,10 @@ func sqlFilterColumns(q *model.Query) []*model.Field {
 	return out
 }
 
-func isSQLComparable(f *model.Field) bool {
-	switch f.Type.Kind {
-	case model.EnumType:
-		return true
-	case model.ScalarType:
-		return f.Type.Scalar != model.Bytes
-	}
-	return false
-}
+func isSQLComparable(f *model.Field) bool { return model.SQLComparable(f) }
 
 // lookupTarget is the entity field an upsert command looks its entity up by.
-func lookupTarget(c *model.Command) *model.Field {
-	for _, a := range c.Assign {
-		if a.Source == c.Lookup {
-			return a.Target
-		}
-	}
-	return c.Entity.Message.Field(c.Lookup.Name)
-}
-
-// ddl is one migration file's statements.
-type ddl struct {
-	Version string // "00002"
-	Name    string // "orders", "outbox"
-	Up      []string
-	Down    []string
-}
-
-// migrations returns the migration files of the service in dialect: the
-// outbox first, then one per entity in blueprint order, so entities added
-// to the blueprint later get the next versions.
-func (v *serviceView) migrations(dialect string) []ddl {
-	q := func(s string) string { return quoteIdent(dialect, s) }
-	out := []ddl{outboxDDL(dialect, v.SagaState, v.EventSourced)}
-	for i, e := range v.Entities {
-		var cols []string
-		for j, c := range e.Columns {
-			cols = append(cols, "    "+q(c.Name)+" "+sqlType(dialect, c.field, j == 0, c.Indexed))
-		}
-		up := []string{"CREATE TABLE " + q(e.Table) + " (\n" + strings.Join(cols, ",\n") + "\n);"}
-		for _, c := range e.Columns[1:] {
-			if c.Indexed {
-				up = append(up, "CREATE INDEX "+q(e.Table+"_"+c.Name+"_idx")+" ON "+q(e.Table)+" ("+q(c.Name)+");")
-			}
-		}
-		out = append(out, ddl{
-			Version: fmt.Sprintf("%05d", i+2),
-			Name:    e.Table,
-			Up:      up,
-			Down:    []string{"DROP TABLE " + q(e.Table) + ";"},
-		})
-	}
-	return out
-}
-
-// outboxDDL is the first migration of every service: the outbox its
-// commands record events in, the processed_events table its event
-// consumers deduplicate deliveries with, the idempotency_keys its commands
-// answer repeated calls from, for event-sourced services the snapshots of
-// their aggregates and the checkpoints of their projections and, for saga
-// orchestrators, the saga state.
-func outboxDDL(dialect string, sagas, sourced bool) ddl {
-	types := map[string][]string{
-		dialectPostgres: {"BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "TEXT", "TEXT", "TEXT", "BYTEA", "TIMESTAMPTZ"},
-		dialectMySQL:    {"BIGINT AUTO_INCREMENT PRIMARY KEY", "VARCHAR(64)", "VARCHAR(255)", "VARCHAR(255)", "LONGBLOB", "DATETIME(6)"},
-		dialectSQLite:   {"INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT", "TEXT", "TEXT", "BLOB", "TIMESTAMP"},
-	}[dialect]
-	seq, id, text, subject, blob, ts := types[0], types[1], types[2], types[3], types[4], types[5]
-	long := map[string]string{dialectPostgres: "TEXT", dialectMySQL: "MEDIUMTEXT", dialectSQLite: "TEXT"}[dialect]
-	version := map[string]string{dialectPostgres: "BIGINT", dialectMySQL: "BIGINT", dialectSQLite: "INTEGER"}[dialect]
-	out := ddl{
-		Version: "00001",
-		Name:    "outbox",
-		Up: []string{
-			"CREATE TABLE outbox (\n" +
-				"    seq " + seq + ",\n" +
-				"    id " + id + " NOT NULL UNIQUE,\n" +
-				"    aggregate_id " + subject + " NOT NULL,\n" +
-				"    event_type " + text + " NOT NULL,\n" +
-				"    subject " + subject + " NOT NULL,\n" +
-				"    payload " + blob + " NOT NULL,\n" +
-				"    occurred_at " + ts + " NOT NULL,\n" +
-				"    published_at " + ts + " NULL,\n" +
-				"    trace_parent " + id + " NULL,\n" +
-				"    saga_context " + long + " NULL,\n" +
-				"    aggregate_version " + version + " NULL\n" +
-				");",
-			"CREATE INDEX outbox_unpublished_idx ON outbox (published_at, seq);",
-			"CREATE UNIQUE INDEX outbox_aggregate_version_idx ON outbox (aggregate_id, aggregate_version);",
-			"CREATE TABLE processed_events (\n" +
-				"    consumer " + subject + " NOT NULL,\n" +
-				"    event_id " + id + " NOT NULL,\n" +
-				"    processed_at " + ts + " NOT NULL,\n" +
-				"    PRIMARY KEY (consumer, event_id)\n" +
-				");",
-		},
-		Down: []string{"DROP TABLE idempotency_keys;", "DROP TABLE processed_events;", "DROP TABLE outbox;"},
-	}
-	out.Up = append(out.Up,
-		"CREATE TABLE idempotency_keys (\n"+
-			"    idem_key "+subject+" NOT NULL,\n"+
-			"    method "+subject+" NOT NULL,\n"+
-			"    response "+blob+" NOT NULL,\n"+
-			"    created_at "+ts+" NOT NULL,\n"+
-			"    PRIMARY KEY (idem_key, method)\n"+
-			");")
-	if sourced {
-		out.Up = append(out.Up,
-			"CREATE TABLE snapshots (\n"+
-				"    aggregate_id "+subject+" NOT NULL PRIMARY KEY,\n"+
-				"    version "+version+" NOT NULL,\n"+
-				"    state "+blob+" NOT NULL,\n"+
-				"    taken_at "+ts+" NOT NULL\n"+
-				");",
-			"CREATE TABLE projection_checkpoints (\n"+
-				"    name "+subject+" NOT NULL PRIMARY KEY,\n"+
-				"    last_seq "+version+" NOT NULL,\n"+
-				"    updated_at "+ts+" NOT NULL\n"+
-				");",
-		)
-		out.Down = append([]string{"DROP TABLE projection_checkpoints;", "DROP TABLE snapshots;"}, out.Down...)
-	}
-	if sagas {
-		intType := map[string]string{dialectPostgres: "INTEGER", dialectMySQL: "INT", dialectSQLite: "INTEGER"}[dialect]
-		out.Up = append(out.Up,
-			"CREATE TABLE sagas (\n"+
-				"    id "+id+" NOT NULL PRIMARY KEY,\n"+
-				"    name "+subject+" NOT NULL,\n"+
-				"    subject "+subject+" NOT NULL,\n"+
-				"    status "+id+" NOT NULL,\n"+
-				"    step "+intType+" NOT NULL,\n"+
-				"    failed_step "+subject+" NULL,\n"+
-				"    last_error "+long+" NULL,\n"+
-				"    attempts "+intType+" NOT NULL,\n"+
-				"    next_attempt_at "+ts+" NOT NULL,\n"+
-				"    trigger_payload "+blob+" NOT NULL,\n"+
-				"    trace_parent "+id+" NULL,\n"+
-				"    created_at "+ts+" NOT NULL,\n"+
-				"    updated_at "+ts+" NOT NULL\n"+
-				");",
-			"CREATE INDEX sagas_due_idx ON sagas (status, next_attempt_at);",
-			"CREATE INDEX sagas_subject_idx ON sagas (subject);",
-			"CREATE TABLE saga_log (\n"+
-				"    seq "+seq+",\n"+
-				"    saga_id "+id+" NOT NULL,\n"+
-				"    step "+subject+" NOT NULL,\n"+
-				"    action "+id+" NOT NULL,\n"+
-				"    outcome "+id+" NOT NULL,\n"+
-				"    last_error "+long+" NULL,\n"+
-				"    logged_at "+ts+" NOT NULL\n"+
-				");",
-			"CREATE INDEX saga_log_saga_idx ON saga_log (saga_id, seq);",
-		)
-		out.Down = append([]string{"DROP TABLE saga_log;", "DROP TABLE sagas;"}, out.Down...)
-	}
-	return out
-}
+func lookupTarget(c *model.Command) *model.Field { return c.LookupColumn() }
 
 // newStoreTestImports are the imports of service_test.go, which also
 // builds each entity's sample.

@@ -325,6 +325,33 @@ func (b *builder) checkWireChanges(allowAll bool) {
 	}
 }
 
+// checkDataLoss refuses, unless acknowledged, a new migration that loses
+// stored data: it drops a table or a column, or changes a column's type
+// in a way that cannot keep every value. It is positioned at the field
+// when it still exists, else at the entity, else at the top of the file.
+func (b *builder) checkDataLoss(allowAll bool) {
+	for _, l := range b.sys.DataLoss {
+		if allowAll || Allows(b.sys, l.Path) {
+			continue
+		}
+		at := pos{1, 1}
+		if sb := b.svcs[l.Service]; sb != nil {
+			if p, ok := sb.fieldPos[l.Field]; ok && l.Field != nil {
+				at = p
+			} else if l.Entity != nil {
+				for _, e := range sb.w.Entities.Entries {
+					if e.Key.V == l.Entity.Name() {
+						at = e.Key.Pos
+					}
+				}
+			}
+		}
+		b.errorf(at,
+			fmt.Sprintf("to accept the loss, list %q under allow_breaking (or pass --allow-breaking); to keep the data, %s", l.Path, l.Undo),
+			"migration %05d of service %s %s", l.Version, l.Service, l.Message)
+	}
+}
+
 // Allows reports whether the blueprint acknowledges the breaking change at
 // path ("orders.Order.total_cents"): allow_breaking lists it, or the message
 // or enum holding it.

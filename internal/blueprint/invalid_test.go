@@ -9,18 +9,39 @@ import (
 	"testing"
 
 	"golang.org/x/tools/txtar"
+
+	"github.com/microforge/microforge/internal/model"
 )
 
 var update = flag.Bool("update", false, "rewrite the want sections of testdata/invalid/*.txtar")
 
 const invalidDir = "../../testdata/invalid"
 
-// invalidCase is one file of the invalid-blueprint corpus.
+// invalidCase is one file of the invalid-blueprint corpus. A case with a
+// previous.yaml section is a regeneration: the blueprint is parsed against
+// the history the previous one leaves.
 type invalidCase struct {
-	path    string
-	archive *txtar.Archive
-	src     []byte
-	want    string
+	path     string
+	archive  *txtar.Archive
+	src      []byte
+	previous []byte
+	want     string
+}
+
+// parse parses the case's blueprint, against the previous generation's
+// history when it has one.
+func (c invalidCase) parse(t *testing.T) error {
+	t.Helper()
+	var o Options
+	if c.previous != nil {
+		prev, err := Parse("previous.yaml", c.previous)
+		if err != nil {
+			t.Fatalf("previous.yaml: %v", err)
+		}
+		o.History = &model.History{Wire: prev.Wire, Schema: prev.Schema}
+	}
+	_, err := ParseWith("microforge.yaml", c.src, o)
+	return err
 }
 
 func loadInvalidCases(t *testing.T) []invalidCase {
@@ -43,6 +64,8 @@ func loadInvalidCases(t *testing.T) []invalidCase {
 			switch f.Name {
 			case "microforge.yaml":
 				c.src = f.Data
+			case "previous.yaml":
+				c.previous = f.Data
 			case "want":
 				c.want = string(f.Data)
 			}
@@ -60,7 +83,7 @@ func loadInvalidCases(t *testing.T) []invalidCase {
 func TestInvalid(t *testing.T) {
 	for _, c := range loadInvalidCases(t) {
 		t.Run(strings.TrimSuffix(filepath.Base(c.path), ".txtar"), func(t *testing.T) {
-			_, err := Parse("microforge.yaml", c.src)
+			err := c.parse(t)
 			if err == nil {
 				t.Fatal("Parse succeeded, want diagnostics")
 			}
@@ -102,7 +125,7 @@ func writeWant(t *testing.T, c invalidCase, got string) {
 func TestMessagesAvoidGoTypeNames(t *testing.T) {
 	goWords := []string{"map[", "[]", "*model", "model.", "blueprint.", "yaml.Node", "!!", "int64 into", "struct {", "reflect.", "interface {", "wire"}
 	for _, c := range loadInvalidCases(t) {
-		_, err := Parse("microforge.yaml", c.src)
+		err := c.parse(t)
 		if err == nil {
 			continue
 		}

@@ -36,7 +36,7 @@ import (
 // Options of a parse.
 type Options struct {
 	// History is what earlier generations of the repository decided: the
-	// numbers on the wire. nil for a first generation.
+	// numbers on the wire, the migrations. nil for a first generation.
 	History *model.History
 	// AllowBreaking accepts every breaking change (--allow-breaking), as if
 	// the blueprint listed each under allow_breaking.
@@ -64,8 +64,10 @@ func Parse(filename string, src []byte) (*model.System, error) {
 }
 
 // ParseWith is Parse against a repository's history: numbers on the wire
-// stay where earlier generations put them, and changes that existing data
-// or callers cannot read are refused unless acknowledged.
+// stay where earlier generations put them, applied migrations stay as they
+// are and a changed schema becomes a new one, and changes that existing
+// data or callers cannot read, or migrations that lose data, are refused
+// unless acknowledged.
 func ParseWith(filename string, src []byte, o Options) (sys *model.System, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -89,6 +91,7 @@ func ParseWith(filename string, src []byte, o Options) (sys *model.System, err e
 	model.Finalize(sys)
 	b.checkEventSourced()
 	b.checkWireChanges(o.AllowBreaking)
+	b.checkDataLoss(o.AllowBreaking)
 	if len(s.diags) > 0 {
 		return nil, s.result()
 	}

@@ -36,6 +36,10 @@ type File struct {
 	Policy     Policy
 	Executable bool   // mode 0755 instead of 0644
 	Generator  string // name of the generator that produced it
+	// Frozen: once generated, never rewritten with other content (an
+	// applied migration is history). A later generation producing other
+	// content for it leaves the file as it is.
+	Frozen bool
 }
 
 // GoHeader is the first line of every Go file microforge fully owns.

@@ -10,23 +10,54 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/microforge/microforge/generators/docs"
 	"github.com/microforge/microforge/generators/proto"
+	"github.com/microforge/microforge/generators/service"
+	"github.com/microforge/microforge/internal/blueprint"
 	"github.com/microforge/microforge/internal/model"
 	"github.com/microforge/microforge/internal/protoc"
+	"github.com/microforge/microforge/internal/writer"
 )
 
 // ReadHistory reads what earlier generations of the repository in dir
-// decided: the wire lock (.microforge/wire.json). A repository generated
-// before microforge kept a lock adopts the numbers its .proto files hold, so
-// that its first regeneration moves none. It returns nil when dir holds
-// neither (a first generation).
+// decided: the wire lock (.microforge/wire.json), the schema history
+// (.microforge/schema.json) and the versions of the migration files in
+// every service's migration folders. A repository generated before
+// microforge kept a wire lock adopts the numbers its .proto files hold; one
+// generated before it kept a schema history adopts the migrations its last
+// generation wrote (see adoptSchema). It returns nil when dir holds none of
+// these (a first generation).
 func ReadHistory(ctx context.Context, dir string) (*model.History, error) {
+	wire, err := readWire(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	onDisk, err := migrationFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	schema, err := readSchema(dir)
+	if err == nil && schema == nil {
+		schema, err = adoptSchema(dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if wire == nil && schema == nil && len(onDisk) == 0 {
+		return nil, nil
+	}
+	return &model.History{Wire: wire, Schema: schema, MigrationFiles: onDisk}, nil
+}
+
+// readWire reads the wire lock, or adopts the numbers of the protos.
+func readWire(ctx context.Context, dir string) (*model.WireLock, error) {
 	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(proto.WirePath)))
 	switch {
 	case err == nil:
@@ -37,15 +68,135 @@ func ReadHistory(ctx context.Context, dir string) (*model.History, error) {
 		if lock.Version != model.WireLockVersion {
 			return nil, fmt.Errorf("%s has format version %d; this microforge reads version %d", proto.WirePath, lock.Version, model.WireLockVersion)
 		}
-		return &model.History{Wire: &lock}, nil
+		return &lock, nil
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, err
 	}
-	lock, err := adoptProtos(ctx, dir)
-	if err != nil || lock == nil {
+	return adoptProtos(ctx, dir)
+}
+
+// readSchema reads and checks the schema history; nil when there is none.
+func readSchema(dir string) (*model.SchemaLock, error) {
+	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(service.SchemaPath)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
 		return nil, err
 	}
-	return &model.History{Wire: lock}, nil
+	restore := "restore it from version control: it records the migrations your databases have applied"
+	var lock model.SchemaLock
+	if err := json.Unmarshal(b, &lock); err != nil {
+		return nil, fmt.Errorf("read %s: %w (%s)", service.SchemaPath, err, restore)
+	}
+	if lock.Version != model.SchemaLockVersion {
+		return nil, fmt.Errorf("%s has format version %d; this microforge reads version %d", service.SchemaPath, lock.Version, model.SchemaLockVersion)
+	}
+	if err := lock.Check(); err != nil {
+		return nil, fmt.Errorf("%s: %w (%s)", service.SchemaPath, err, restore)
+	}
+	if lock.Services == nil {
+		lock.Services = map[string]*model.ServiceRecord{}
+	}
+	return &lock, nil
+}
+
+// migrationFileRE matches a goose migration file name, capturing its
+// version: "00003_custom.sql".
+var migrationFileRE = regexp.MustCompile(`^([0-9]+)_.*\.sql$`)
+
+// migrationFiles returns the versions of the migration files under
+// internal/<service>/migrations/<dialect>/, by service, ascending and
+// without duplicates: generated or written by the user, new migrations are
+// numbered after them.
+func migrationFiles(dir string) (map[string][]int, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "internal", "*", "migrations", "*", "*.sql"))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]int{}
+	for _, p := range paths {
+		m := migrationFileRE.FindStringSubmatch(filepath.Base(p))
+		if m == nil {
+			continue
+		}
+		v, err := strconv.Atoi(m[1])
+		if err != nil {
+			continue // beyond any version microforge would reach
+		}
+		svc := filepath.Base(filepath.Dir(filepath.Dir(filepath.Dir(p))))
+		if !slices.Contains(out[svc], v) {
+			out[svc] = append(out[svc], v)
+		}
+	}
+	for _, vs := range out {
+		slices.Sort(vs)
+	}
+	return out, nil
+}
+
+// adoptSchema reconstructs the schema history of a repository generated
+// before microforge kept one, from the blueprint its last generation wrote
+// (the base copy of microforge.yaml): its migrations were 00001 for the
+// platform tables and one per entity in blueprint order, which is what a
+// first generation of that blueprint decides. Regenerating the repository
+// then changes none of them. nil when there is no such blueprint.
+func adoptSchema(dir string) (*model.SchemaLock, error) {
+	base := path.Join(writer.BaseDir, docs.BlueprintPath) + ".base"
+	src, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(base)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	sys, err := blueprint.Parse(base, src)
+	if err != nil {
+		return nil, fmt.Errorf("adopt the migrations of the last generation (%s has no %s): read the blueprint it generated from: %w", dir, service.SchemaPath, err)
+	}
+	// A generated migration the reconstruction does not know of means the
+	// history was lost rather than never kept: guessing would drop it.
+	generated, err := generatedPaths(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, svc := range sys.Services {
+		known := map[string]bool{}
+		for _, m := range svc.Migrations {
+			for _, d := range service.Dialects(svc) {
+				known[service.MigrationsDir(svc, d)+"/"+m.File()] = true
+			}
+		}
+		for _, p := range generated {
+			if strings.HasPrefix(p, "internal/"+svc.Name+"/migrations/") && strings.HasSuffix(p, ".sql") && !known[p] {
+				return nil, fmt.Errorf("%s is missing, and the migrations microforge generated (%s) are not those of a repository generated before it kept one: restore %s from version control", service.SchemaPath, p, service.SchemaPath)
+			}
+		}
+	}
+	return sys.Schema, nil
+}
+
+// generatedPaths lists the files the manifest records as generated.
+func generatedPaths(dir string) ([]string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(writer.ManifestPath)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m struct {
+		Files map[string]json.RawMessage `json:"files"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, nil // the writer reports a damaged manifest
+	}
+	out := make([]string, 0, len(m.Files))
+	for p := range m.Files {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out, nil
 }
 
 // packageRE matches the proto packages microforge generates,

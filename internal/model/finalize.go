@@ -17,7 +17,8 @@ const (
 
 // Finalize decides every derived value of a system the blueprint package has
 // built and validated: names, proto files and packages, field numbers, enums,
-// ports, response messages and each command's and query's default behaviour.
+// ports, response messages, each command's and query's default behaviour,
+// the indexed columns and each service's migrations (against sys.History).
 // It is idempotent and never fails: validation has already rejected anything
 // it could not decide.
 func Finalize(sys *System) {
@@ -70,8 +71,10 @@ func Finalize(sys *System) {
 		decideClients(sys, svc)
 		decideLimits(svc)
 		decideProjections(svc)
+		decideIndexes(svc)
 	}
 	decideCallers(sys)
+	decideMigrations(sys)
 }
 
 // decideCallers decides, once per procedure, which deployables may call it:

@@ -60,6 +60,11 @@ type System struct {
 	// .microforge/wire.json; WireChanges what it decided against History.
 	Wire        *WireLock
 	WireChanges []WireChange
+	// Schema is the database history of this generation, to commit as
+	// .microforge/schema.json; DataLoss the destructive steps of its new
+	// migrations, which need acknowledging (allow_breaking).
+	Schema   *SchemaLock
+	DataLoss []DataLoss
 }
 
 // Service is one deployable that owns its data.
@@ -143,6 +148,22 @@ type Service struct {
 	InternalDir   string // "internal/orders"
 	InternalPkg   string // "github.com/acme/shop/internal/orders"
 	CmdDir        string // "cmd/orders"
+	// Migrations are its database migrations, oldest first: those earlier
+	// generations recorded, then the one this generation adds when the
+	// blueprint's schema changed (New); Schema is what they build.
+	Migrations []*Migration
+	Schema     *Schema
+}
+
+// NewMigrations returns the migrations this generation adds.
+func (s *Service) NewMigrations() []*Migration {
+	var out []*Migration
+	for _, m := range s.Migrations {
+		if m.New {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // APIVersion is one served version of a service's API: a protobuf package
@@ -255,6 +276,9 @@ type Field struct {
 	GoName   string // protoc-gen-go field name, "CustomerId"
 	JSONName string // protojson name, "customerId"
 	Column   string // SQL column name (entities only), same as Name
+	// Indexed (entity fields): a query filters on it in SQL or an upsert
+	// command looks its entity up by it, so its column is indexed.
+	Indexed bool
 }
 
 // TypeKind classifies a field type.

@@ -7,11 +7,17 @@ import (
 )
 
 // History is what earlier generations of a repository decided that must
-// outlive them: the numbers on the wire. The CLI reads it from the
-// repository (.microforge/wire.json) before Finalize; nil on a first
-// generation.
+// outlive them: the numbers on the wire and the migrations of every
+// service. The CLI reads it from the repository (.microforge/wire.json,
+// .microforge/schema.json, the migration folders) before Finalize; nil on a
+// first generation.
 type History struct {
-	Wire *WireLock
+	Wire   *WireLock
+	Schema *SchemaLock
+	// MigrationFiles are the versions of the migration files in each
+	// service's migration folders (any dialect), by service name: the user
+	// writes migrations too, and a new one is numbered after all of them.
+	MigrationFiles map[string][]int
 }
 
 // WireLock records every protobuf field and enum value number a repository

@@ -94,6 +94,7 @@ type Change struct {
 	Conflicts int    `json:"conflicts,omitempty"` // conflicting regions
 
 	before, after []byte // on disk now, and after Apply (nil: absent)
+	frozen        bool   // a Frozen file kept as last generated
 }
 
 // Options change how a plan treats an existing directory.
@@ -188,6 +189,9 @@ func NewPlan(dir string, generated []files.File, opts Options) (*Plan, error) {
 			foreign = append(foreign, f.Path)
 		}
 		p.manifest.Files[f.Path] = entries[i]
+		if c.frozen {
+			p.manifest.Files[f.Path] = prev.Files[f.Path] // still what was generated
+		}
 		p.Changes = append(p.Changes, c)
 	}
 	if len(foreign) > 0 {
@@ -243,6 +247,17 @@ func (p *Plan) planFile(f files.File, prev Manifest, hasManifest bool) (Change, 
 	backup := func() {
 		c.Backup = p.backupPath(f.Path, disk)
 		p.writes[c.Backup] = output{content: disk}
+	}
+	if f.Frozen && had && sum(f.Content) != old.SHA256 {
+		// An applied migration is history: whatever microforge would write
+		// now, the file (and its record) stays as generated, or as the user
+		// left it.
+		c.Action, c.frozen = Keep, true
+		c.Note = "applied migrations are never edited: kept as it is, though microforge would now generate it differently"
+		if disk == nil {
+			c.Note = "you deleted this file; it stays deleted (applied migrations are never edited)"
+		}
+		return c, nil
 	}
 	if f.Policy == files.Scaffold {
 		if err := p.planBase(f.Path, f.Content); err != nil {

@@ -157,3 +157,56 @@ func TestRefusesSymlinksAndEscapes(t *testing.T) {
 		t.Fatal("wrote outside the output directory")
 	}
 }
+
+// A Frozen file (an applied migration) already generated is never
+// rewritten with other content: kept as it is, with its record, whether
+// the user edited it or not; the same content is unchanged as usual.
+func TestFrozenFileIsNeverRewritten(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	frozen := func(kv ...string) []files.File {
+		fs := gen(kv...)
+		for i := range fs {
+			fs[i].Frozen = strings.HasSuffix(fs[i].Path, ".sql")
+		}
+		return fs
+	}
+	apply(t, dir, frozen("user/00001_a.sql", "CREATE TABLE a;\n", "user/00002_b.sql", "CREATE TABLE b;\n"), Options{})
+	m1, _, err := readManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "user/00002_b.sql"), []byte("CREATE TABLE b; -- mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	p := apply(t, dir, frozen("user/00001_a.sql", "CREATE TABLE a (x);\n", "user/00002_b.sql", "CREATE TABLE b (x);\n", "user/00003_c.sql", "CREATE TABLE c;\n"), Options{})
+	got := actions(p)
+	if got["user/00001_a.sql"] != Keep || got["user/00002_b.sql"] != Keep || got["user/00003_c.sql"] != Create {
+		t.Fatalf("actions: %v", got)
+	}
+	for _, c := range p.Changes {
+		if c.Action == Keep && !strings.Contains(c.Note, "applied migrations are never edited") {
+			t.Errorf("%s: note %q", c.Path, c.Note)
+		}
+	}
+	if read(t, dir, "user/00001_a.sql") != "CREATE TABLE a;\n" || read(t, dir, "user/00002_b.sql") != "CREATE TABLE b; -- mine\n" {
+		t.Error("a frozen file was rewritten")
+	}
+	if read(t, dir, ".microforge/base/user/00001_a.sql.base") != "CREATE TABLE a;\n" {
+		t.Error("the base of a frozen file moved on")
+	}
+	m2, _, err := readManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pth := range []string{"user/00001_a.sql", "user/00002_b.sql"} {
+		if m2.Files[pth] != m1.Files[pth] {
+			t.Errorf("%s: manifest entry %v, want the first generation's %v", pth, m2.Files[pth], m1.Files[pth])
+		}
+	}
+	// Generated as first written, it is unchanged (and the edited one kept).
+	p = apply(t, dir, frozen("user/00001_a.sql", "CREATE TABLE a;\n", "user/00002_b.sql", "CREATE TABLE b;\n", "user/00003_c.sql", "CREATE TABLE c;\n"), Options{})
+	if got := actions(p); got["user/00001_a.sql"] != Unchanged || got["user/00002_b.sql"] != Keep || got["user/00003_c.sql"] != Unchanged {
+		t.Errorf("actions: %v", got)
+	}
+}
