@@ -84,7 +84,7 @@ func newSchemaTest(entities []*entityView) *schemaTest {
 	var fallback *schemaTest
 	for _, e := range entities {
 		for _, c := range e.Columns[1:] {
-			if c.Indexed {
+			if c.field.Indexed {
 				continue
 			}
 			if t := c.field.Type; t.Kind == model.ScalarType && t.Scalar == model.String {

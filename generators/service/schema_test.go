@@ -32,9 +32,9 @@ func loadSystemView(t *testing.T, path string) *systemView {
 }
 
 var (
-	createTable = regexp.MustCompile("^CREATE TABLE [\"`]?(\\w+)[\"`]? \\(")
-	addColumn   = regexp.MustCompile("(?i)^ALTER TABLE [\"`]?(\\w+)[\"`]? ADD (?:COLUMN )?[\"`]?(\\w+)")
-	columnDef   = regexp.MustCompile("^\\s+[\"`]?(\\w+)[\"`]? ")
+	createTableRE = regexp.MustCompile("^CREATE TABLE [\"`]?(\\w+)[\"`]? \\(")
+	addColumnRE   = regexp.MustCompile("(?i)^ALTER TABLE [\"`]?(\\w+)[\"`]? ADD (?:COLUMN )?[\"`]?(\\w+)")
+	columnDefRE   = regexp.MustCompile("^\\s+[\"`]?(\\w+)[\"`]? ")
 )
 
 // migratedColumns returns the columns the migrations create, by table.
@@ -42,18 +42,18 @@ func migratedColumns(migrations []ddl) map[string][]string {
 	out := map[string][]string{}
 	for _, m := range migrations {
 		for _, stmt := range m.Up {
-			if add := addColumn.FindStringSubmatch(stmt); add != nil {
+			if add := addColumnRE.FindStringSubmatch(stmt); add != nil {
 				out[add[1]] = append(out[add[1]], add[2])
 				continue
 			}
 			lines := strings.Split(stmt, "\n")
-			create := createTable.FindStringSubmatch(lines[0])
+			create := createTableRE.FindStringSubmatch(lines[0])
 			if create == nil {
 				continue
 			}
 			out[create[1]] = []string{}
 			for _, line := range lines[1:] {
-				if col := columnDef.FindStringSubmatch(line); col != nil && col[1] != "PRIMARY" {
+				if col := columnDefRE.FindStringSubmatch(line); col != nil && col[1] != "PRIMARY" {
 					out[create[1]] = append(out[create[1]], col[1])
 				}
 			}
@@ -77,7 +77,15 @@ func TestSchemaMatchesMigrations(t *testing.T) {
 				want[table.Name] = table.Columns
 			}
 			for _, dialect := range v.Dialects {
-				got := migratedColumns(v.migrations(dialect))
+				var rendered []ddl
+				for _, m := range v.model.Migrations {
+					d, err := renderMigration(dialect, m)
+					if err != nil {
+						t.Fatal(err)
+					}
+					rendered = append(rendered, d)
+				}
+				got := migratedColumns(rendered)
 				for _, table := range slices.Sorted(maps.Keys(got)) {
 					if !slices.Equal(got[table], want[table]) {
 						t.Errorf("%s: service %s, %s: the migrations create %s with %v, the code checks %v", bp, v.Name, dialect, table, got[table], want[table])
@@ -113,7 +121,7 @@ func TestSchemaTestColumn(t *testing.T) {
 			for i, c := range st.Entity.Columns {
 				if c.Name == st.Column {
 					dropped = c
-					if i == 0 || c.Indexed {
+					if i == 0 || c.field.Indexed {
 						t.Errorf("%s: service %s drops %s.%s, which SQLite cannot drop", bp, v.Name, st.Table, st.Column)
 					}
 				}
@@ -131,7 +139,7 @@ func TestSchemaTestColumn(t *testing.T) {
 func hasDroppableString(entities []*entityView) bool {
 	for _, e := range entities {
 		for _, c := range e.Columns[1:] {
-			if !c.Indexed && isString(c.field) {
+			if !c.field.Indexed && isString(c.field) {
 				return true
 			}
 		}
