@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/microforge/microforge/internal/generate"
 	"github.com/microforge/microforge/internal/model"
 	"github.com/microforge/microforge/internal/writer"
 	"github.com/microforge/microforge/internal/writer/breaking"
@@ -61,6 +63,8 @@ type planJSON struct {
 	Refused []breaking.Problem `json:"refused"`
 	// Numbers are the wire number decisions against the last generation.
 	Numbers []model.WireChange `json:"numbers"`
+	// Migrations are the database migrations the generation adds.
+	Migrations []generate.Migration `json:"migrations"`
 	// BreakingError says why the breaking-change check could not run.
 	BreakingError string `json:"breaking_error,omitempty"`
 }
@@ -78,6 +82,10 @@ func runPlan(e *env, f planFlags) error {
 		return err
 	}
 	p := g.plan
+	migrations, err := generate.NewMigrations(g.sys)
+	if err != nil {
+		return err
+	}
 	changed := []writer.Change{}
 	for _, c := range p.Changes {
 		if c.Action != writer.Unchanged {
@@ -86,7 +94,7 @@ func runPlan(e *env, f planFlags) error {
 	}
 	if f.json {
 		out := planJSON{Dir: filepath.ToSlash(g.out), Drift: p.Drift(), Counts: map[string]int{}, Changes: changed,
-			Breaking: nonNil(g.breaking), Refused: nonNil(g.refused), Numbers: nonNil(g.sys.WireChanges)}
+			Breaking: nonNil(g.breaking), Refused: nonNil(g.refused), Numbers: nonNil(g.sys.WireChanges), Migrations: nonNil(migrations)}
 		if g.breakingErr != nil {
 			out.BreakingError = g.breakingErr.Error()
 		}
@@ -106,6 +114,12 @@ func runPlan(e *env, f planFlags) error {
 			fmt.Fprintln(e.stdout, "numbers on the wire (kept in .microforge/wire.json):")
 			for _, c := range g.sys.WireChanges {
 				fmt.Fprintf(e.stdout, "  %s\n", c)
+			}
+		}
+		for _, m := range migrations {
+			fmt.Fprintf(e.stdout, "new migration %s:\n", m.Path)
+			for _, line := range strings.Split(strings.TrimRight(m.SQL, "\n"), "\n") {
+				fmt.Fprintf(e.stdout, "  | %s\n", line)
 			}
 		}
 		for _, c := range changed {

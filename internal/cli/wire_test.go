@@ -36,6 +36,8 @@ func TestRegenFieldInsertedKeepsNumbers(t *testing.T) {
 		"  orders.Order.note = 6 (new, next free number)",
 		"  orders.OrderPlaced.note = 5 (new, next free number)",
 		"  orders.PlaceOrderRequest.note = 3 (new, next free number)",
+		"new migration internal/orders/migrations/sqlite/00003_add_orders_note.sql:\n",
+		`  | ALTER TABLE "orders" ADD COLUMN "note" TEXT NOT NULL DEFAULT '';`,
 	} {
 		if code != ExitOK || !strings.Contains(stdout, want) {
 			t.Errorf("plan: exit %d, lacks %q:\n%s%s", code, want, stdout, stderr)

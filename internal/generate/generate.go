@@ -67,3 +67,26 @@ func Files(sys *model.System, opts Options) (*files.Set, error) {
 	}
 	return set, nil
 }
+
+// Migration is a migration this generation adds, in one dialect: what plan
+// shows before anything is written.
+type Migration struct {
+	Service string `json:"service"`
+	Dialect string `json:"dialect"`
+	Path    string `json:"path"`
+	SQL     string `json:"sql"`
+}
+
+// NewMigrations returns the migrations the generation of sys adds, in
+// every dialect of their service.
+func NewMigrations(sys *model.System) ([]Migration, error) {
+	ms, err := service.NewMigrations(sys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Migration, len(ms))
+	for i, m := range ms {
+		out[i] = Migration{Service: m.Service.Name, Dialect: m.Dialect, Path: m.Path, SQL: string(m.SQL)}
+	}
+	return out, nil
+}
