@@ -1,6 +1,9 @@
 package service
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -44,7 +47,7 @@ func newProjectionViews(sv *serviceView) {
 	if !sv.EventSourced {
 		return
 	}
-	sv.ProjectionsImports = imports{}.add("context", "fmt", "google.golang.org/protobuf/proto", sv.Sys.Module+"/internal/platform/outbox")
+	sv.ProjectionsImports = imports{}.add("context", "fmt", "log/slog", "slices", "time", "google.golang.org/protobuf/proto", sv.Sys.Module+"/internal/platform/outbox")
 	if len(svc.Projections) > 0 {
 		sv.ProjectionsImports.add("errors")
 	}
@@ -107,7 +110,7 @@ func newProjectionViews(sv *serviceView) {
 		t := &projectionTest{Entity: p.Entity.Name(), RespField: create.Output.Fields[0].GoName, Event: p.Event.QualGo,
 			Record: "Record" + p.Event.Name, QualGo: sv.entity(p.Entity).QualGo, TableVar: sv.entity(p.Entity).TableVar,
 			Method:  "/" + sv.FullService + "/" + create.Name,
-			Imports: imports{}.add("errors", "fmt", "testing", "connectrpc.com/connect", "google.golang.org/protobuf/proto", sv.Sys.Module+"/internal/platform/outbox")}
+			Imports: imports{}.add("errors", "fmt", "slices", "testing", "connectrpc.com/connect", "google.golang.org/protobuf/proto", sv.Sys.Module+"/internal/platform/logging", sv.Sys.Module+"/internal/platform/outbox")}
 		if len(svc.Queries) > 0 {
 			t.Query = "/" + sv.FullService + "/" + svc.Queries[0].Name
 		}
@@ -128,4 +131,32 @@ func newProjectionViews(sv *serviceView) {
 		sv.ProjectionTest = t
 		break
 	}
+}
+
+// readModelShape fingerprints what an event-sourced service's read models
+// hold and how its events fold into them: their tables and columns and
+// every projection. The generated service rebuilds its read models from the
+// event store when it starts on read models built for another shape.
+func readModelShape(sv *serviceView) string {
+	h := sha256.New()
+	for _, e := range sv.ReadModels {
+		fmt.Fprintf(h, "table %s\n", e.Table)
+		for _, c := range e.Columns {
+			fmt.Fprintf(h, "  %s %s %s\n", c.Name, model.WireType(c.field.Type), c.Encode)
+		}
+	}
+	for _, p := range sv.Projections {
+		fmt.Fprintf(h, "fold %s into %s create=%t upcast=%s\n", p.EventType, p.Entity.Table, p.Create, p.Upcast)
+		for _, a := range append(append(p.Defaults, p.Fields...), deref(p.SetStatus)...) {
+			fmt.Fprintf(h, "  %s = %s\n", a.Field, a.Value)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+func deref(a *assignment) []assignment {
+	if a == nil {
+		return nil
+	}
+	return []assignment{*a}
 }

@@ -104,6 +104,7 @@ type serviceView struct {
 	Projections    []*projectionView   // event-sourced: how events fold into entities
 	ReadModels     []*entityView       // entities the projections rebuild
 	Upcasts        []*upcastView       // event-sourced: converters of events stored before a field changed type
+	ReadModelShape string              // event-sourced: fingerprint of the read models and their projections
 	ProjectionTest *projectionTest
 	Failures       []*failureView // sagas whose failure its step consumers report
 	Limits         []*limitView
@@ -623,6 +624,9 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 	newCompensationViews(v)
 	newProjectionViews(v)
 	newUpcastViews(v)
+	if v.EventSourced {
+		v.ReadModelShape = readModelShape(v)
+	}
 	if len(v.Compensations) > 0 || len(v.Failures) > 0 {
 		v.ConsumersImports.add("fmt", "google.golang.org/protobuf/proto")
 		importProto(svc, v.ConsumersImports)

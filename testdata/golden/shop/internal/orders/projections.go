@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"time"
 
 	ordersv1 "github.com/acme/shop/gen/shop/orders/v1"
 	"github.com/acme/shop/internal/platform/outbox"
@@ -152,10 +154,53 @@ func (q queries) project(ctx context.Context, e outbox.Event) (bool, error) {
 	return false, nil
 }
 
+// readModelShape fingerprints the read models (their tables and columns)
+// and how events fold into them. It changes when a blueprint change
+// reshapes them; the checkpoint row projectionName carries it.
+const readModelShape = "99fe5b6d1594"
+
+// projectionName names the read models' checkpoint row: the service, and
+// the shape they were built for.
+const projectionName = "orders" + "@" + readModelShape
+
+// EnsureReadModels rebuilds the read models from the event store when they
+// were built for another shape: the blueprint changed what they hold or how
+// events fold into them since the service last ran. The migrations gave
+// their tables the new columns with defaults; the replay fills them from
+// the events, in one transaction, so queries read the old rows until it
+// commits and never a half-built model. On a new database it only records
+// the shape.
+func (s *Store) EnsureReadModels(ctx context.Context, logger *slog.Logger) error {
+	shapes, err := outbox.Shapes(ctx, s.db.DB, s.db.Dialect, "orders")
+	if err != nil {
+		return err
+	}
+	if slices.Contains(shapes, projectionName) {
+		return nil
+	}
+	head, err := outbox.Head(ctx, s.db.DB, s.db.Dialect)
+	if err != nil {
+		return err
+	}
+	if head == 0 && len(shapes) == 0 {
+		return outbox.Reset(ctx, s.db.DB, s.db.Dialect, projectionName, 0)
+	}
+	start := time.Now()
+	logger.InfoContext(ctx, "read models were built for another shape: rebuilding them from the event store", "shape", readModelShape, "was", shapes, "events", head)
+	applied, err := s.RebuildReadModels(ctx)
+	if err != nil {
+		return fmt.Errorf("rebuild the read models for their new shape: %w", err)
+	}
+	logger.InfoContext(ctx, "read models rebuilt", "applied", applied, "duration", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
 // RebuildReadModels empties the read models and replays every event of the
-// event store into them, oldest first, in one transaction. It returns how
-// many events it applied. Run it with `orders -rebuild-read-models` after
-// changing how events fold into entities.
+// event store into them, oldest first, in one transaction, and records the
+// shape they were built for. It returns how many events it applied. Run it
+// with `orders -rebuild-read-models` after changing how events fold into
+// entities by hand; a blueprint change triggers it at start
+// (EnsureReadModels).
 func (s *Store) RebuildReadModels(ctx context.Context) (int, error) {
 	applied := 0
 	err := s.InTx(ctx, func(tx *Tx) error {
@@ -179,7 +224,17 @@ func (s *Store) RebuildReadModels(ctx context.Context) (int, error) {
 				}
 			}
 			if len(batch) < 500 {
-				// The projector goes on from the last replayed event.
+				// Checkpoints of other shapes go; the projector goes on from the
+				// last replayed event.
+				shapes, err := outbox.Shapes(ctx, tx.q, tx.d, "orders")
+				if err != nil {
+					return err
+				}
+				for _, name := range shapes {
+					if err := outbox.Forget(ctx, tx.q, tx.d, name); err != nil {
+						return err
+					}
+				}
 				return outbox.Reset(ctx, tx.q, tx.d, projectionName, after)
 			}
 		}
@@ -187,15 +242,13 @@ func (s *Store) RebuildReadModels(ctx context.Context) (int, error) {
 	return applied, err
 }
 
-// projectionName names the checkpoint of the service's projector.
-const projectionName = "orders"
-
 // newProjector returns the projector that builds the read models of store.
 func newProjector(store *Store, logger *slog.Logger) *outbox.Projector {
 	return &outbox.Projector{
-		DB:     store.db,
-		Name:   projectionName,
-		Logger: logger,
+		DB:         store.db,
+		Name:       "orders",
+		Checkpoint: projectionName,
+		Logger:     logger,
 		Apply: func(ctx context.Context, tx *sql.Tx, e outbox.Event) error {
 			_, err := queries{q: tx, d: store.db.Dialect}.project(ctx, e)
 			return err

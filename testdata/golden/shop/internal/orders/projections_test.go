@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ import (
 
 	"connectrpc.com/connect"
 	ordersv1 "github.com/acme/shop/gen/shop/orders/v1"
+	"github.com/acme/shop/internal/platform/logging"
 	"github.com/acme/shop/internal/platform/outbox"
 	"github.com/acme/shop/internal/platform/server"
 	"github.com/acme/shop/internal/platform/telemetry"
@@ -69,6 +71,76 @@ func TestRebuildReadModels(t *testing.T) {
 	}
 	if again, err := s.Store().GetOrder(ctx, created.GetId()); err != nil || !proto.Equal(again, want) {
 		t.Errorf("after a second rebuild: %v, %v", again, err)
+	}
+}
+
+// Read models built for another shape (the blueprint changed what they hold
+// or how events fold into them since the service last ran) are rebuilt from
+// the event store when the service starts; built for this shape, they are
+// left as they are.
+func TestReadModelsRebuiltForANewShape(t *testing.T) {
+	s := newPausedTestService(t)
+	ctx := t.Context()
+	resp, err := s.PlaceOrder(ctx, &ordersv1.PlaceOrderRequest{
+		CustomerId: "customer_id-1",
+		Items:      []*ordersv1.LineItem{{Sku: "sku-1", Quantity: 5, PriceCents: 7}},
+	})
+	if err != nil {
+		t.Fatalf("PlaceOrder: %v", err)
+	}
+	created := resp.GetOrder()
+	if _, err := s.ConfirmOrder(ctx, &ordersv1.ConfirmOrderRequest{
+		OrderId: created.GetId(),
+	}); err != nil {
+		t.Fatalf("ConfirmOrder: %v", err)
+	}
+	if _, err := s.Projector().CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.Store().GetOrder(ctx, created.GetId())
+	if err != nil {
+		t.Fatal(err)
+	}
+	emptyReadModel := func() {
+		t.Helper()
+		err := s.store.InTx(ctx, func(tx *Tx) error {
+			_, err := tx.q.ExecContext(ctx, "DELETE FROM "+tx.d.Quote(orderTable.Name))
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Built for an earlier shape: its checkpoint has another name, and the
+	// read model lacks what the new shape would hold.
+	err = s.store.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.q.ExecContext(ctx, tx.d.Rebind("UPDATE "+tx.d.Quote(outbox.CheckpointTable)+" SET name = ? WHERE name = ?"), "orders"+"@earlier", projectionName)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	emptyReadModel()
+	if err := s.Store().EnsureReadModels(ctx, logging.Discard()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Store().GetOrder(ctx, created.GetId())
+	if err != nil {
+		t.Fatalf("after the rebuild for the new shape: %v", err)
+	}
+	if !proto.Equal(got, want) {
+		t.Errorf("after the rebuild for the new shape:\n got %v\nwant %v", got, want)
+	}
+	if shapes, err := outbox.Shapes(ctx, s.store.q, s.store.d, "orders"); err != nil || !slices.Equal(shapes, []string{projectionName}) {
+		t.Errorf("checkpoints after the rebuild: %v (%v), want only %s", shapes, err, projectionName)
+	}
+	// Built for this shape: left as it is.
+	emptyReadModel()
+	if err := s.Store().EnsureReadModels(ctx, logging.Discard()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Store().GetOrder(ctx, created.GetId()); !errors.Is(err, ErrNotFound) {
+		t.Errorf("read models of the current shape were rebuilt: %v", err)
 	}
 }
 
@@ -445,7 +517,7 @@ func TestStalledProjectionIsReported(t *testing.T) {
 		}
 		return resp.StatusCode, string(body)
 	}
-	stalledMetric := func(v int) string { return fmt.Sprintf("projection_stalled{projection=%q} %d", projectionName, v) }
+	stalledMetric := func(v int) string { return fmt.Sprintf("projection_stalled{projection=%q} %d", p.Name, v) }
 	rename := func(from, to string) {
 		t.Helper()
 		d := s.store.d
@@ -467,7 +539,7 @@ func TestStalledProjectionIsReported(t *testing.T) {
 		t.Fatal("the projector applied an event to a table that is not there")
 	}
 	status, body := get("/readyz")
-	for _, want := range []string{"projection " + projectionName + " cannot apply event", "aggregate " + created.GetId()} {
+	for _, want := range []string{"projection " + p.Name + " cannot apply event", "aggregate " + created.GetId()} {
 		if status != http.StatusServiceUnavailable || !strings.Contains(body, want) {
 			t.Errorf("/readyz while stalled: %d %q, want 503 saying %q", status, body, want)
 		}

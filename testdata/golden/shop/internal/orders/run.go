@@ -161,7 +161,8 @@ type Server struct {
 }
 
 // New opens the database, applies migrations, refuses a database that
-// lacks a table or column the code uses (CheckSchema), connects to NATS (in the
+// lacks a table or column the code uses (CheckSchema), rebuilds the
+// read models when they were built for another shape (EnsureReadModels), connects to NATS (in the
 // background: a broker that is down delays events, not the service) and
 // builds the handler of every endpoint: the service's RPCs, /healthz,
 // /readyz, gRPC health and reflection. Every endpoint but health, readiness
@@ -199,6 +200,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	store := NewStore(db)
 	store.SetSnapshotEvery(cfg.SnapshotEvery)
+	if err := store.EnsureReadModels(ctx, cfg.Logger); err != nil {
+		db.Close()
+		return nil, err
+	}
 	signer := cfg.Identity.Signer()
 	service := NewService(store, cfg.Logger, Clients{
 		Inventory: inventoryv1connect.NewInventoryServiceClient(client.New(signer, "inventory"), cfg.InventoryURL, tel.ClientOptions()...),

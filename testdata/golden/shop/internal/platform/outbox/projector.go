@@ -54,10 +54,15 @@ var errCheckpointMoved = errors.New("the projection checkpoint moved")
 // says so once: an error log naming the event, Stalled (which readiness
 // reports), the projection_stalled gauge and projection_failures_total.
 type Projector struct {
-	DB     *database.DB
-	Name   string // checkpoint name, "orders"
-	Apply  func(ctx context.Context, tx *sql.Tx, e Event) error
-	Logger *slog.Logger
+	DB   *database.DB
+	Name string // in logs and metrics, "orders"
+	// Checkpoint names its row in CheckpointTable, Name when empty. A
+	// service names it after the shape of its read models
+	// ("orders@3f2a9c1b0d4e"), so that read models built for another shape
+	// are rebuilt (see Shapes).
+	Checkpoint string
+	Apply      func(ctx context.Context, tx *sql.Tx, e Event) error
+	Logger     *slog.Logger
 	// Telemetry counts failed attempts (projection_failures_total); nil
 	// counts nothing. Telemetry.ObserveProjection reports Stalled.
 	Telemetry *telemetry.Telemetry
@@ -92,6 +97,14 @@ func (e *ApplyError) Error() string {
 }
 
 func (e *ApplyError) Unwrap() error { return e.Err }
+
+// checkpoint is the name of the projection's row in CheckpointTable.
+func (p *Projector) checkpoint() string {
+	if p.Checkpoint != "" {
+		return p.Checkpoint
+	}
+	return p.Name
+}
 
 // Run applies new events until ctx is done.
 func (p *Projector) Run(ctx context.Context) {
@@ -210,7 +223,7 @@ func (p *Projector) step(ctx context.Context, limit int) (int, bool, error) {
 	applied := 0
 	err := p.DB.InTx(ctx, func(tx *sql.Tx) error {
 		applied = 0
-		from, err := position(ctx, tx, p.DB.Dialect, p.Name)
+		from, err := position(ctx, tx, p.DB.Dialect, p.checkpoint())
 		if err != nil {
 			return err
 		}
@@ -233,7 +246,7 @@ func (p *Projector) step(ctx context.Context, limit int) (int, bool, error) {
 			return nil
 		}
 		p.forgetGaps(at)
-		return advance(ctx, tx, p.DB.Dialect, p.Name, from, at)
+		return advance(ctx, tx, p.DB.Dialect, p.checkpoint(), from, at)
 	})
 	return applied, applied == limit, err
 }
@@ -269,7 +282,7 @@ func (p *Projector) forgetGaps(upTo int64) {
 
 // Position returns the seq of the last event the read model includes.
 func (p *Projector) Position(ctx context.Context) (int64, error) {
-	return position(ctx, p.DB.DB, p.DB.Dialect, p.Name)
+	return position(ctx, p.DB.DB, p.DB.Dialect, p.checkpoint())
 }
 
 // WaitFor waits until the read model includes every event up to pos, or
@@ -312,6 +325,33 @@ func Reset(ctx context.Context, q database.Querier, d database.Dialect, name str
 	query := d.Rebind("INSERT INTO " + d.Quote(CheckpointTable) + " (name, last_seq, updated_at) VALUES (?, ?, ?)")
 	if _, err := q.ExecContext(ctx, query, name, pos, time.Now().UTC()); err != nil {
 		return fmt.Errorf("reset projection %s: %w", name, err)
+	}
+	return nil
+}
+
+// Shapes returns the checkpoints kept for the read models of name: rows
+// named name (before read models carried their shape) or name@<shape>.
+func Shapes(ctx context.Context, q database.Querier, d database.Dialect, name string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, d.Rebind("SELECT name FROM "+d.Quote(CheckpointTable)+" WHERE name = ? OR name LIKE ?"), name, name+"@%")
+	if err != nil {
+		return nil, fmt.Errorf("read the checkpoints of %s: %w", name, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// Forget removes a checkpoint.
+func Forget(ctx context.Context, q database.Querier, d database.Dialect, name string) error {
+	if _, err := q.ExecContext(ctx, d.Rebind("DELETE FROM "+d.Quote(CheckpointTable)+" WHERE name = ?"), name); err != nil {
+		return fmt.Errorf("forget checkpoint %s: %w", name, err)
 	}
 	return nil
 }
