@@ -2,10 +2,12 @@ package cli
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/microforge/microforge/internal/blueprint"
+	"github.com/microforge/microforge/internal/generate"
 )
 
 type validateFlags struct {
@@ -19,10 +21,17 @@ func newValidateCmd(e *env) *cobra.Command {
 		Short: "Check a blueprint and report every problem",
 		Long: `validate reads a blueprint and reports every problem it finds as
 file:line:col: message, with a hint where one helps. It exits 1 when there is
-any problem and writes nothing.`,
+any problem and writes nothing. In a repository microforge generated, it also
+checks the blueprint against what the repository already holds: a field that
+changes type, or a change that loses stored data, is a problem unless
+allow_breaking acknowledges it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			sys, err := blueprint.Load(f.file)
+			history, err := generate.ReadHistory(e.ctx, filepath.Dir(f.file))
+			if err != nil {
+				return err
+			}
+			sys, err := blueprint.LoadWith(f.file, blueprint.Options{History: history})
 			if err != nil {
 				return err
 			}

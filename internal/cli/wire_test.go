@@ -124,6 +124,10 @@ func TestRegenTypeChangeUpcasts(t *testing.T) {
 	before := snapshot(t, dir)
 	changed := strings.ReplaceAll(ledgerBlueprint, "amount: int64", "amount: string")
 	writeFile(t, dir, "microforge.yaml", changed)
+	// validate in the repository knows its history too.
+	if code, _, stderr := run(t, "validate", "-f", filepath.Join(dir, "microforge.yaml")); code != ExitError || !strings.Contains(stderr, "field ledger.Posted.amount changes type from int64 to string") {
+		t.Errorf("validate: exit %d, want the type change refused:\n%s", code, stderr)
+	}
 	_, _, stderr := run(t, "generate", "-f", filepath.Join(dir, "microforge.yaml"))
 	if !strings.Contains(stderr, "microforge.yaml:14:51: field ledger.Posted.amount changes type from int64 to string but keeps number 3") ||
 		!strings.Contains(stderr, `list "ledger.Posted.amount" under allow_breaking`) {
