@@ -15,11 +15,20 @@ var updateScripts = flag.Bool("update-scripts", false, "rewrite the expected out
 // TestMain lets the test binary run itself as the microforge command inside
 // scripts (testscript runs "microforge" in a subprocess).
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(removingBuiltBins{m}, map[string]func(){
 		"microforge": func() {
 			os.Exit(Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 		},
 	})
+}
+
+// removingBuiltBins runs the tests, then removes the commands the
+// evolution scenarios built (buildBins).
+type removingBuiltBins struct{ m *testing.M }
+
+func (r removingBuiltBins) Run() int {
+	defer removeBuiltBins()
+	return r.m.Run()
 }
 
 // TestScripts runs the CLI scenarios in testdata/script. Each scenario gets
