@@ -23,7 +23,7 @@ type projectionView struct {
 	Defaults    []assignment // enum fields of a created entity at their first value
 	Fields      []assignment // entity field and event getter
 	SetStatus   *assignment
-	Upcast      string // the upcaster of old events, "upcastOrderPlaced"; "" for none
+	Upcast      *upcastView // the upcaster of old events; nil for none
 }
 
 // projectionTest is what the generated rebuild test does: create an entity
@@ -146,7 +146,11 @@ func readModelShape(sv *serviceView) string {
 		}
 	}
 	for _, p := range sv.Projections {
-		fmt.Fprintf(h, "fold %s into %s create=%t upcast=%s\n", p.EventType, p.Entity.Table, p.Create, p.Upcast)
+		upcast := ""
+		if p.Upcast != nil {
+			upcast = p.Upcast.Func
+		}
+		fmt.Fprintf(h, "fold %s into %s create=%t upcast=%s\n", p.EventType, p.Entity.Table, p.Create, upcast)
 		for _, a := range append(append(p.Defaults, p.Fields...), deref(p.SetStatus)...) {
 			fmt.Fprintf(h, "  %s = %s\n", a.Field, a.Value)
 		}

@@ -14,10 +14,14 @@ type upcastView struct {
 	Package  string // the service's Go package, "orders"
 	TestName string // "TestUpcastOrderPlaced"
 	Event    string // "OrderPlaced"
-	Func     string // "upcastOrderPlaced"
-	QualGo   string // "ordersv1.OrderPlaced"
-	Type     string // stored name of the current version, "shop.orders.v1.OrderPlaced"
-	Fields   []*upcastField
+	// Mark names the checkpoint row holding the last event stored before
+	// the change: "ledger@upcast/Posted/1" (the count of the event's type
+	// changes, so that a later change gets a mark of its own).
+	Mark   string
+	Func   string // "upcastOrderPlaced"
+	QualGo string // "ordersv1.OrderPlaced"
+	Type   string // stored name of the current version, "shop.orders.v1.OrderPlaced"
+	Fields []*upcastField
 	// Apply is the fold the test passes the old event through when a
 	// projection of the event creates its entity, "applyOrder"; "" otherwise.
 	Apply    string
@@ -40,6 +44,9 @@ type upcastField struct {
 	WireType string
 	OldValue string
 	Want     string
+	// Zero is what an old event that left the field out (its old type's
+	// zero) converts to when that is not the new type's zero: "\"0\"".
+	Zero string
 	// Entity is the getter of the entity field the fold sets from this
 	// field, when the test folds the old event into a new entity.
 	Entity string
@@ -106,13 +113,18 @@ func newUpcastViews(sv *serviceView) {
 				}
 			}
 		}
+		changes := 0
 		for _, f := range fields {
 			u.Testable = u.Testable && f.Want != ""
 		}
+		for _, f := range ev.Fields {
+			changes = max(changes, len(f.WasTypes))
+		}
+		u.Mark = fmt.Sprintf("%s@upcast/%s/%d", svc.Name, ev.Name, changes)
 		sv.Upcasts = append(sv.Upcasts, u)
 		for _, pv := range sv.Projections {
 			if pv.EventType == ev.FullName {
-				pv.Upcast = u.Func
+				pv.Upcast = u
 			}
 		}
 	}
@@ -142,13 +154,13 @@ func upcastFieldOf(f *model.Field, from, to string, im, test imports) *upcastFie
 	var value string
 	switch {
 	case to == "string" && (from == "int32" || from == "int64"):
-		value, u.Want = "strconv.FormatInt(n, 10)", `"1250"`
+		value, u.Want, u.Zero = "strconv.FormatInt(n, 10)", `"1250"`, `"0"`
 		im.add("strconv")
 	case to == "string" && from == "double":
-		value, u.Want = "strconv.FormatFloat(x, 'g', -1, 64)", `"12.5"`
+		value, u.Want, u.Zero = "strconv.FormatFloat(x, 'g', -1, 64)", `"12.5"`, `"0"`
 		im.add("strconv")
 	case to == "string" && from == "bool":
-		value, u.Want = "strconv.FormatBool(b)", `"true"`
+		value, u.Want, u.Zero = "strconv.FormatBool(b)", `"true"`, `"false"`
 		im.add("strconv")
 	case to == "int32" || to == "int64":
 		switch from {

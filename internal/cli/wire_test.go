@@ -142,12 +142,12 @@ func TestRegenTypeChangeUpcasts(t *testing.T) {
 		"module: example.com/books\nallow_breaking: [ledger.Entry.amount, ledger.Posted.amount, ledger.PostRequest.amount]\n", 1))
 	regen(t, dir, ExitOK)
 	upcaster := readFile(t, dir, "internal/ledger/upcast_posted.go")
-	for _, want := range []string{"func upcastPosted(event *ledgerv1.Posted) error {", "event.Amount = strconv.FormatInt(n, 10)"} {
+	for _, want := range []string{"func upcastPosted(event *ledgerv1.Posted, stored bool) error {", "event.Amount = strconv.FormatInt(n, 10)"} {
 		if !strings.Contains(upcaster, want) {
 			t.Errorf("upcaster lacks %q:\n%s", want, upcaster)
 		}
 	}
-	if fold := readFile(t, dir, "internal/ledger/projections.go"); !strings.Contains(fold, "if err := upcastPosted(event); err != nil") {
+	if fold := readFile(t, dir, "internal/ledger/projections.go"); !strings.Contains(fold, `if err := upcastPosted(event, e.Seq <= q.upcastMarks["ledger@upcast/Posted/1"]); err != nil`) {
 		t.Errorf("the fold does not read old events through the upcaster:\n%s", fold)
 	}
 	if lock := readFile(t, dir, ".microforge/wire.json"); !strings.Contains(lock, `"was": [

@@ -30,7 +30,7 @@ import (
 
 // applyOrder folds one event into order (nil before its first event)
 // and returns the new state; events of other entities leave it unchanged.
-func applyOrder(order *ordersv1.Order, e outbox.Event) (*ordersv1.Order, error) {
+func (q queries) applyOrder(order *ordersv1.Order, e outbox.Event) (*ordersv1.Order, error) {
 	switch e.Type {
 	case "shop.orders.v1.OrderPlaced":
 		event := new(ordersv1.OrderPlaced)
@@ -88,7 +88,7 @@ func (q queries) LoadOrder(ctx context.Context, id string) (*ordersv1.Order, err
 		return nil, err
 	}
 	for _, e := range events {
-		if order, err = applyOrder(order, e); err != nil {
+		if order, err = q.applyOrder(order, e); err != nil {
 			return nil, fmt.Errorf("fold event %d of order %q: %w", e.Version, id, err)
 		}
 		version = e.Version
@@ -142,7 +142,7 @@ func (q queries) project(ctx context.Context, e outbox.Event) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		order, err := applyOrder(current, e)
+		order, err := q.applyOrder(current, e)
 		if err != nil {
 			return false, err
 		}
@@ -163,7 +163,7 @@ const readModelShape = "99fe5b6d1594"
 // the shape they were built for.
 const projectionName = "orders" + "@" + readModelShape
 
-// EnsureReadModels rebuilds the read models from the event store when they
+// EnsureReadModels records where events of a new shape start, then rebuilds the read models from the event store when they
 // were built for another shape: the blueprint changed what they hold or how
 // events fold into them since the service last ran. The migrations gave
 // their tables the new columns with defaults; the replay fills them from

@@ -3,11 +3,16 @@
 package outbox
 
 import (
+	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+
+	"example.com/notebook/internal/platform/database"
 )
 
 // An event store keeps every event as it was encoded when it was recorded.
@@ -17,15 +22,31 @@ import (
 // does not have: protobuf keeps such values as unknown fields. Upcast hands
 // them to the service's upcaster (upcast_<event>.go, a file the service
 // owns), which converts each into the new type.
+//
+// An old value that was its type's zero (0, false) is not encoded at all,
+// so an event stored before the change that lacks the field held the zero:
+// for such stored events Upcast converts that zero too (0 becomes "0"),
+// which only the event's position can tell apart from a new event leaving
+// the field empty (see Mark).
+
+// Converter converts the old values of one field.
+type Converter struct {
+	Was     protowire.Type // the wire type of the field's old type
+	Convert func(OldValue) error
+}
 
 // OldValue is one value of a field as an old event stored it.
 type OldValue struct {
-	typ protowire.Type
-	raw []byte // the value alone, without its tag
+	typ    protowire.Type
+	raw    []byte // the value alone, without its tag
+	absent bool   // the field was left out: its old type's zero value
 }
 
 // Int64 is the value of an old integer field (int32, int64, enum, bool).
 func (v OldValue) Int64() (int64, error) {
+	if v.absent {
+		return 0, nil
+	}
 	switch v.typ {
 	case protowire.VarintType:
 		n, l := protowire.ConsumeVarint(v.raw)
@@ -48,6 +69,9 @@ func (v OldValue) Bool() (bool, error) {
 
 // Float64 is the value of an old double field.
 func (v OldValue) Float64() (float64, error) {
+	if v.absent {
+		return 0, nil
+	}
 	switch v.typ {
 	case protowire.Fixed64Type:
 		n, l := protowire.ConsumeFixed64(v.raw)
@@ -65,6 +89,9 @@ func (v OldValue) Float64() (float64, error) {
 // Bytes is the value of an old string, bytes or message field (a message's
 // encoding).
 func (v OldValue) Bytes() ([]byte, error) {
+	if v.absent {
+		return nil, nil
+	}
 	if v.typ != protowire.BytesType {
 		return nil, fmt.Errorf("an old %s value is not a string, bytes or message", v.kind())
 	}
@@ -97,15 +124,17 @@ func (v OldValue) kind() string {
 
 // Upcast converts the old values msg holds as unknown fields: for each
 // field number in convert, every old value under it is passed to its
-// function (in order: a repeated field has several) and then removed.
-// Unknown fields of other numbers stay. A message without unknown fields
-// costs nothing.
-func Upcast(msg proto.Message, convert map[protowire.Number]func(OldValue) error) error {
+// converter (in order: a repeated field has several) and then removed.
+// Unknown fields of other numbers stay. When stored (the event was stored
+// before the change), a numeric or boolean field it left out is converted
+// from its zero value. A message in the current shape costs nothing.
+func Upcast(msg proto.Message, stored bool, convert map[protowire.Number]Converter) error {
 	m := msg.ProtoReflect()
 	unknown := m.GetUnknown()
-	if len(unknown) == 0 {
+	if len(unknown) == 0 && !stored {
 		return nil
 	}
+	seen := map[protowire.Number]bool{}
 	var kept []byte
 	for b := unknown; len(b) > 0; {
 		num, typ, n := protowire.ConsumeTag(b)
@@ -117,8 +146,9 @@ func Upcast(msg proto.Message, convert map[protowire.Number]func(OldValue) error
 			return fmt.Errorf("upcast %s: %w", m.Descriptor().FullName(), protowire.ParseError(l))
 		}
 		field := b[:n+l]
-		if fn, ok := convert[num]; ok {
-			if err := fn(OldValue{typ: typ, raw: b[n : n+l]}); err != nil {
+		if c, ok := convert[num]; ok {
+			seen[num] = true
+			if err := c.Convert(OldValue{typ: typ, raw: b[n : n+l]}); err != nil {
 				return fmt.Errorf("upcast field %d of %s: %w", num, m.Descriptor().FullName(), err)
 			}
 		} else {
@@ -126,6 +156,40 @@ func Upcast(msg proto.Message, convert map[protowire.Number]func(OldValue) error
 		}
 		b = b[n+l:]
 	}
-	m.SetUnknown(kept)
+	if len(unknown) > 0 {
+		m.SetUnknown(kept)
+	}
+	if !stored {
+		return nil
+	}
+	for num, c := range convert {
+		// A left-out string, bytes or message was empty, and empty converts
+		// to the new type's zero, which the field already holds.
+		if seen[num] || c.Was == protowire.BytesType || m.Has(m.Descriptor().Fields().ByNumber(num)) {
+			continue
+		}
+		if err := c.Convert(OldValue{typ: c.Was, absent: true}); err != nil {
+			return fmt.Errorf("upcast field %d of %s (left out, so zero): %w", num, m.Descriptor().FullName(), err)
+		}
+	}
 	return nil
+}
+
+// Mark returns the position recorded under name in CheckpointTable,
+// recording the newest event's (Head) the first time: with a name for a
+// change, the last event stored before it. A service records its marks at
+// start, before it writes an event of the new shape.
+func Mark(ctx context.Context, q database.Querier, d database.Dialect, name string) (int64, error) {
+	var pos int64
+	err := q.QueryRowContext(ctx, d.Rebind("SELECT last_seq FROM "+d.Quote(CheckpointTable)+" WHERE name = ?"), name).Scan(&pos)
+	if err == nil {
+		return pos, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("read mark %s: %w", name, err)
+	}
+	if pos, err = Head(ctx, q, d); err != nil {
+		return 0, err
+	}
+	return pos, Reset(ctx, q, d, name, pos)
 }
