@@ -590,9 +590,7 @@ func TestEvolveTypeChange(t *testing.T) {
 		}
 		// The entry stored with 0 left the amount off the wire: the
 		// upcaster converts it because the event predates the change.
-		switch {
-		case entry["amount"] == e.amount:
-		default:
+		if entry["amount"] != e.amount {
 			t.Errorf("entry %s reads back with amount %v, want %q", e.id, entry["amount"], e.amount)
 		}
 	}
