@@ -298,8 +298,19 @@ func commandSummary(c *model.Command) string {
 	default:
 		s = "validates its input and records its events"
 	}
-	if c.SetStatus != nil {
-		s += fmt.Sprintf(", sets `%s` to `%s`", c.SetStatus.Field.Name, c.SetStatus.Value.Name)
+	if len(c.Sets) > 0 {
+		var sets []string
+		for _, v := range c.Sets {
+			sets = append(sets, fmt.Sprintf("`%s` to `%s`", v.Field.Name, v.Text()))
+		}
+		s += ", sets " + joinAnd(sets)
+	}
+	if g := c.From; g != nil {
+		var from []string
+		for _, v := range g.Values {
+			from = append(from, "`"+v.Name+"`")
+		}
+		s += fmt.Sprintf(" (only from `%s` %s)", g.Field.Name, strings.Join(from, ", "))
 	}
 	if len(c.Emits) > 0 {
 		var names []string

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/microforge/microforge/generators/deploy"
+	"github.com/microforge/microforge/internal/explain"
 	"github.com/microforge/microforge/internal/model"
 )
 
@@ -50,6 +51,7 @@ type servicePage struct {
 	Page                     string // docs/services/<name>.md
 	Catalog                  string // cmd/<name>/catalog-info.yaml
 	Methods                  []methodRow
+	Behaviour                []behaviourRow // what each method's default does, as `microforge explain` prints it
 	Published                []eventRow
 	Consumed                 []consumedRow
 	Calls, CalledBy          []string
@@ -61,6 +63,12 @@ type servicePage struct {
 
 type methodRow struct {
 	Name, Kind, Procedure, Request, Response, Summary string
+}
+
+// behaviourRow is one rule of a method's default; Method is set on the
+// method's first row only.
+type behaviourRow struct {
+	Method, What, Detail string
 }
 
 type eventRow struct {
@@ -155,6 +163,15 @@ func newPagesView(sys *model.System, mermaid string) *pagesView {
 		}
 		for _, q := range svc.Queries {
 			p.Methods = append(p.Methods, methodRow{q.Name, "query", q.Procedure, fieldList(q.Input), "`" + typeName(q.Result) + "`", querySummary(q)})
+		}
+		for _, m := range explain.Service(svc) {
+			for i, r := range m.Rules {
+				row := behaviourRow{What: r.What, Detail: r.Detail}
+				if i == 0 {
+					row.Method = "`" + m.Name + "`"
+				}
+				p.Behaviour = append(p.Behaviour, row)
+			}
 		}
 		for _, e := range svc.Events {
 			by := strings.Join(consumers[e], ", ")

@@ -39,6 +39,7 @@ type consumerTest struct {
 	TriggerQualGo string
 	Trigger       []assignment // sample trigger fields
 	Seed          string       // entity to store first so the command finds it, "" for none
+	SeedState     string       // arguments after (t, s) of its seed call putting it in a state the command starts from
 	WantEvent     string       // full name of the event the command records once, "" for none
 	Imports       imports
 }
@@ -123,6 +124,9 @@ func newConsumerViews(sv *serviceView) {
 			}
 			if seedSource != "" {
 				test.Seed = cmd.Entity.Name()
+				if cmd.From != nil {
+					test.SeedState, _ = guardSeeds(sv.entity(cmd.Entity), cmd.From)
+				}
 			}
 			if len(cmd.Emits) > 0 {
 				test.WantEvent = cmd.Emits[0].FullName
@@ -266,6 +270,7 @@ type compensationTest struct {
 	TriggerQualGo string
 	Trigger       []assignment
 	Seed          string // entity the on_failure command changes, "" for none
+	SeedState     string // arguments after (t, s) of its seed call putting it in a state the command starts from
 	WantEvent     string // event on_failure records once, "" for none
 	LastStep      string
 }
@@ -332,6 +337,9 @@ func newCompensationViews(sv *serviceView) {
 			}
 			if seedSource != "" {
 				test.Seed = cmd.Entity.Name()
+				if cmd.From != nil {
+					test.SeedState, _ = guardSeeds(sv.entity(cmd.Entity), cmd.From)
+				}
 			}
 			if len(cmd.Emits) > 0 {
 				test.WantEvent = cmd.Emits[0].FullName

@@ -136,12 +136,16 @@ func newE2EService(sv *serviceView, im imports) *e2eService {
 	entity := created.Entity
 
 	// The status field the scenario follows: the first enum field that some
-	// other command of the entity sets.
+	// other command of the entity sets. A command that starts from any
+	// state comes first: a saga the creation triggers may move the entity
+	// on meanwhile.
 	var update *model.Command
-	for _, c := range svc.Commands {
-		if c != created && c.Entity == entity && c.SetStatus != nil && (c.Mode == model.ModeUpdate || c.Mode == model.ModeUpsert) {
-			update = c
-			break
+	for _, guarded := range []bool{false, true} {
+		for _, c := range svc.Commands {
+			if update == nil && c != created && c.Entity == entity && c.SetStatus != nil && (c.Mode == model.ModeUpdate || c.Mode == model.ModeUpsert) &&
+				(c.From != nil) == guarded && startsAfter(c, created) {
+				update = c
+			}
 		}
 	}
 	var initial *assignment

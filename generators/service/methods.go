@@ -54,7 +54,8 @@ type commandView struct {
 	CreateAllowed bool
 	Defaults      []assignment // new entity: enum fields at their first value
 	Assigns       []assignment
-	SetStatus     *assignment
+	Sets          []assignment // fixed values (sets:, or a status the verb or an event names)
+	Guard         *stateGuard  // the states an existing entity must be in; nil: any
 	Events        []*eventFill
 	Aggregate     string // aggregate id of the events
 	RespField     string // response field holding the entity, "" for none
@@ -64,6 +65,13 @@ type commandView struct {
 
 	Imports imports
 	Test    *commandTest
+}
+
+// stateGuard refuses to change an entity that is not in a state the
+// command starts from (from:).
+type stateGuard struct {
+	Cond string // Go condition, true when the entity may not change: "current := order.GetStatus(); current != ..."
+	Err  string // Go expression of the FailedPrecondition error
 }
 
 // totalView sums quantity × price over a list into an entity field.
@@ -85,7 +93,10 @@ type limitCheck struct {
 type commandTest struct {
 	Request      []assignment // sample request fields
 	SeedLookup   string       // field of the seeded entity the lookup input takes, "GetId"
-	WantStatus   *assignment  // entity enum field and the constant it must hold
+	SeedState    string       // arguments after (t, s) of the seed call putting it in a state the command starts from; "" for none
+	Refused      string       // the same for a state the command does not start from; "" when every state is allowed
+	SeedAgain    bool         // the command cannot change again the entity it changed: the idempotency test seeds another
+	WantSets     []wantValue  // entity fields and the values they must hold
 	WantFields   []assignment // entity getter and request getter that must be equal
 	EventTypes   []string     // full names of the recorded events
 	MissingValue string       // lookup value no entity has, "" to skip the not-found test
@@ -175,12 +186,14 @@ func newCommandView(sv *serviceView, c *model.Command) (*commandView, error) {
 		for _, a := range c.Assign {
 			cv.Assigns = append(cv.Assigns, assignment{a.Target.GoName, "req.Get" + a.Source.GoName + "()"})
 		}
-		if st := c.SetStatus; st != nil {
-			cv.SetStatus = &assignment{st.Field.GoName, qualEnumValue(st.Field.Type.Enum, st.Value)}
+		cv.Sets = fixedValues(c.Sets)
+		if g := c.From; g != nil {
+			cv.Guard = newStateGuard(c, cv.Var, g)
+			cv.Imports.add("fmt", "connectrpc.com/connect")
 		}
 		if c.Mode == model.ModeCreate || (c.Mode == model.ModeUpsert && c.CreateAllowed) {
 			for _, f := range c.Entity.Message.Fields {
-				if f.Type.Kind == model.EnumType && (cv.SetStatus == nil || cv.SetStatus.Field != f.GoName) {
+				if f.Type.Kind == model.EnumType && !setsField(c.Sets, f) {
 					cv.Defaults = append(cv.Defaults, assignment{f.GoName, qualEnumValue(f.Type.Enum, f.Type.Enum.Values[0])})
 				}
 			}
@@ -290,8 +303,11 @@ func commandDoc(c *model.Command, cv *commandView) []string {
 	for _, t := range cv.Totals {
 		doc = append(doc, "It computes "+strings.Replace(t.Doc, " is ", " as ", 1))
 	}
-	if c.SetStatus != nil {
-		doc = append(doc, "It sets "+c.SetStatus.Field.Name+" to "+c.SetStatus.Value.Name+".")
+	if g := c.From; g != nil {
+		doc = append(doc, "It refuses with FailedPrecondition unless the "+entity+"'s "+g.Field.Name+" is "+orList(g.Values)+".")
+	}
+	for _, v := range c.Sets {
+		doc = append(doc, "It sets "+v.Field.Name+" to "+v.Text()+".")
 	}
 	if len(cv.Events) > 0 {
 		var names []string
@@ -346,10 +362,11 @@ func newCommandTest(sv *serviceView, c *model.Command, cv *commandView) *command
 	if c.Entity == nil {
 		return t
 	}
-	if st := c.SetStatus; st != nil {
-		t.WantStatus = cv.SetStatus
-	} else if len(cv.Defaults) > 0 && (c.Mode == model.ModeCreate) {
-		t.WantStatus = &cv.Defaults[0]
+	for _, a := range cv.Sets {
+		t.WantSets = append(t.WantSets, newWantValue(a))
+	}
+	if len(cv.Sets) == 0 && len(cv.Defaults) > 0 && c.Mode == model.ModeCreate {
+		t.WantSets = append(t.WantSets, newWantValue(cv.Defaults[0]))
 	}
 	for _, a := range c.Assign {
 		if isSQLComparable(a.Target) && a.Target.Type.Kind == model.ScalarType && a.Target.Type.Scalar != model.Timestamp || a.Target.Type.Kind == model.EnumType {
@@ -369,6 +386,13 @@ func newCommandTest(sv *serviceView, c *model.Command, cv *commandView) *command
 			case model.Int32, model.Int64:
 				t.MissingValue = "999999"
 			}
+		}
+	}
+	if g := c.From; g != nil && t.SeedLookup != "" {
+		t.SeedState, t.Refused = guardSeeds(cv.Entity, g)
+		t.SeedAgain = !rerunnable(c)
+		if t.Refused != "" {
+			t.Imports.add("connectrpc.com/connect")
 		}
 	}
 	return t

@@ -22,8 +22,8 @@ type projectionView struct {
 	Create      bool
 	Defaults    []assignment // enum fields of a created entity at their first value
 	Fields      []assignment // entity field and event getter
-	SetStatus   *assignment
-	Upcast      *upcastView // the upcaster of old events; nil for none
+	Sets        []assignment // the command's fixed values
+	Upcast      *upcastView  // the upcaster of old events; nil for none
 }
 
 // projectionTest is what the generated rebuild test does: create an entity
@@ -68,12 +68,10 @@ func newProjectionViews(sv *serviceView) {
 		for _, a := range p.Fields {
 			v.Fields = append(v.Fields, assignment{a.Target.GoName, "event.Get" + a.Source.GoName + "()"})
 		}
-		if st := p.SetStatus; st != nil {
-			v.SetStatus = &assignment{st.Field.GoName, qualEnumValue(st.Field.Type.Enum, st.Value)}
-		}
+		v.Sets = fixedValues(p.Sets)
 		if p.Create {
 			for _, f := range p.Entity.Message.Fields {
-				if f.Type.Kind == model.EnumType && (p.SetStatus == nil || p.SetStatus.Field != f) {
+				if f.Type.Kind == model.EnumType && !setsField(p.Sets, f) {
 					v.Defaults = append(v.Defaults, assignment{f.GoName, qualEnumValue(f.Type.Enum, f.Type.Enum.Values[0])})
 				}
 			}
@@ -99,7 +97,7 @@ func newProjectionViews(sv *serviceView) {
 			}
 		}
 		for _, c := range svc.Commands {
-			if c.Entity == p.Entity && c.Mode == model.ModeUpdate && c.SetStatus != nil && len(c.Emits) > 0 {
+			if c.Entity == p.Entity && c.Mode == model.ModeUpdate && c.SetStatus != nil && len(c.Emits) > 0 && startsAfter(c, create) && rerunnable(c) {
 				update = c
 				break
 			}
@@ -151,16 +149,9 @@ func readModelShape(sv *serviceView) string {
 			upcast = p.Upcast.Func
 		}
 		fmt.Fprintf(h, "fold %s into %s create=%t upcast=%s\n", p.EventType, p.Entity.Table, p.Create, upcast)
-		for _, a := range append(append(p.Defaults, p.Fields...), deref(p.SetStatus)...) {
+		for _, a := range append(append(p.Defaults, p.Fields...), p.Sets...) {
 			fmt.Fprintf(h, "  %s = %s\n", a.Field, a.Value)
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:12]
-}
-
-func deref(a *assignment) []assignment {
-	if a == nil {
-		return nil
-	}
-	return []assignment{*a}
 }

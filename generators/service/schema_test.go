@@ -15,7 +15,7 @@ import (
 // schemaBlueprints are the blueprints the schema tests run on.
 var schemaBlueprints = []string{
 	"blueprints/shop.yaml", "blueprints/minimal.yaml", "blueprints/travel.yaml",
-	"testdata/blueprints/edge.yaml", "testdata/blueprints/versioned.yaml",
+	"testdata/blueprints/edge.yaml", "testdata/blueprints/versioned.yaml", "testdata/blueprints/fulfilment.yaml",
 }
 
 func loadSystemView(t *testing.T, path string) *systemView {

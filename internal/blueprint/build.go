@@ -422,6 +422,7 @@ func (b *builder) buildService(sb *svcBuild) {
 			}
 			seen[ev.V] = true
 		}
+		b.declaredEffects(c, e.Value)
 	}
 	for _, e := range sw.Queries.Entries {
 		q := sb.queries[e.Key.V]

@@ -108,6 +108,7 @@ var structuralCases = []string{
 	"47-unknown-nested-keys",
 	"54-api-version-zero",
 	"55-api-versions-order",
+	"62-effects-written-wrong",
 }
 
 func TestSchemaRejectsStructuralProblems(t *testing.T) {

@@ -96,6 +96,9 @@ type commandWire struct {
 	Description str        `yaml:"description"`
 	Input       fieldsWire `yaml:"input"`
 	Emits       list[str]  `yaml:"emits"`
+	// What the command does to its entity beyond copying its input.
+	Sets ordered[str] `yaml:"sets"`
+	From list[str]    `yaml:"from"`
 }
 
 type queryWire struct {

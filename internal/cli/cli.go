@@ -95,6 +95,7 @@ Exit codes: 0 success, 1 invalid input or failure, 2 usage error,
 		newValidateCmd(e),
 		newSchemaCmd(e),
 		newGraphCmd(e),
+		newExplainCmd(e),
 		newVersionCmd(e),
 	)
 	// Unknown subcommands and bad positional arguments are usage errors too.

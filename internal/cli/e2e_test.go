@@ -55,9 +55,13 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Plus edge cases that are not worth shipping as examples.
-	blueprints = append(blueprints, filepath.Join("..", "..", "testdata", "blueprints", "edge.yaml"),
-		filepath.Join("..", "..", "testdata", "blueprints", "versioned.yaml"))
+	// Plus those in testdata/blueprints: edge cases and features not worth
+	// shipping as examples.
+	more, err := filepath.Glob(filepath.Join("..", "..", "testdata", "blueprints", "*.yaml"))
+	if err != nil || len(more) == 0 {
+		t.Fatalf("no test blueprints: %v", err)
+	}
+	blueprints = append(blueprints, more...)
 	for _, bp := range blueprints {
 		name := strings.TrimSuffix(filepath.Base(bp), ".yaml")
 		t.Run(name, func(t *testing.T) {

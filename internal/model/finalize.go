@@ -196,11 +196,12 @@ func decideProjections(svc *Service) {
 			By:        by,
 			Entity:    by.Entity,
 			Create:    by.Mode == ModeCreate || (by.Mode == ModeUpsert && by.CreateAllowed),
+			Sets:      by.Sets,
 			SetStatus: by.SetStatus,
 		}
 		for _, f := range ev.Fields {
 			t := by.Entity.Message.Field(f.Name)
-			if t != nil && t != by.Entity.ID && SameType(t.Type, f.Type) && (p.SetStatus == nil || t != p.SetStatus.Field) {
+			if t != nil && t != by.Entity.ID && SameType(t.Type, f.Type) && !by.setsField(t) {
 				p.Fields = append(p.Fields, Assign{Target: t, Source: f})
 			}
 		}
@@ -730,18 +731,19 @@ func idField(in *Message, e *Entity) *Field {
 
 func decideCommand(c *Command) {
 	c.Mode, c.Lookup, c.Assign, c.SetStatus, c.CreateAllowed = ModeRecord, nil, nil, nil, false
+	c.Sets, c.SetsBy, c.SetsEvent, c.From = nil, "", nil, nil
 	e := c.Entity
 	if e != nil {
 		id := idField(c.Input, e)
+		decideSets(c, e)
 		for _, in := range c.Input.Fields {
 			if in == id {
 				continue
 			}
-			if t := e.Message.Field(in.Name); t != nil && t != e.ID && SameType(t.Type, in.Type) {
+			if t := e.Message.Field(in.Name); t != nil && t != e.ID && SameType(t.Type, in.Type) && !c.setsField(t) {
 				c.Assign = append(c.Assign, Assign{Target: t, Source: in})
 			}
 		}
-		c.SetStatus = statusChange(c.Name, e)
 		verb := Words(c.Name)[0]
 		switch {
 		case id != nil:
@@ -755,8 +757,12 @@ func decideCommand(c *Command) {
 			}
 		}
 	}
+	if c.Mode == ModeUpdate || c.Mode == ModeUpsert {
+		c.From = decideFrom(c)
+	}
 	if c.Mode == ModeRecord {
 		c.Entity, c.Assign, c.SetStatus = nil, nil, nil
+		c.Sets, c.SetsBy, c.SetsEvent = nil, "", nil
 		if c.Output != nil {
 			c.Output.Fields = nil
 		}

@@ -377,6 +377,13 @@ type Command struct {
 	Description string
 	Input       *Message // PlaceOrderRequest; its Fields come from the blueprint
 	Emits       []*Message
+	// What the blueprint says the command does to its entity, as written:
+	// DeclaredSets (sets:) in order, SetsDeclared when sets: is present (an
+	// empty sets: turns inference off), DeclaredFrom (from:) the states it
+	// may start from. Finalize resolves them into Sets and From.
+	DeclaredSets []DeclaredValue
+	SetsDeclared bool
+	DeclaredFrom []string
 
 	// Derived by Finalize.
 	Output        *Message // PlaceOrderResponse: one field holding the entity, or empty
@@ -386,7 +393,11 @@ type Command struct {
 	Mode          CommandMode
 	Lookup        *Field        // ModeUpdate: input field holding the id; ModeUpsert: input field matched against Entity field of the same name
 	Assign        []Assign      // entity fields set from input fields of the same name and type
-	SetStatus     *StatusChange // enum field set by the command's verb, e.g. ConfirmOrder -> status confirmed
+	Sets          []*FixedValue // entity fields set to fixed values after Assign: sets:, else a status its verb or an event's name says (effects.go)
+	SetsBy        SetsSource    // where Sets come from; "" when empty
+	SetsEvent     *Message      // SetsByEvent: the event whose name decided Sets
+	SetStatus     *StatusChange // the first enum field of Sets: the state the command moves its entity to, e.g. ConfirmOrder -> status confirmed
+	From          *StateGuard   // from: the states an existing entity must be in, else FailedPrecondition; nil: any
 	EventFills    []*EventFill  // how each emitted event is filled
 	CreateAllowed bool          // ModeUpsert: whether a missing entity is created
 	Totals        []*Total      // ModeCreate: entity totals computed from a list
@@ -424,8 +435,8 @@ type Limit struct {
 
 // Projection applies one event to the entity it is about, decided from
 // the first command that records the event: the event's fields set the
-// entity fields of the same name and type, the command's status change
-// applies, and an event of a creating command creates the entity (its id is
+// entity fields of the same name and type, the command's fixed values (Sets)
+// apply, and an event of a creating command creates the entity (its id is
 // the event's aggregate id).
 type Projection struct {
 	Event     *Message
@@ -433,7 +444,8 @@ type Projection struct {
 	Entity    *Entity
 	Create    bool
 	Fields    []Assign      // Target: entity field, Source: event field
-	SetStatus *StatusChange // nil for none
+	Sets      []*FixedValue // the command's fixed values, applied after Fields
+	SetStatus *StatusChange // the first enum field of Sets; nil for none
 }
 
 // DefaultLimit is the bound of every Limit unless configured: 1,000,000
@@ -450,6 +462,49 @@ type Assign struct {
 type StatusChange struct {
 	Field *Field
 	Value *EnumValue
+}
+
+// DeclaredValue is one entry of a command's sets:, as written.
+type DeclaredValue struct {
+	Field string // entity field name
+	Value string // enum value name or literal
+}
+
+// FixedValue sets an entity field to a value decided in the blueprint: an
+// enum field to one of its values, or (sets: only) a bool, number or
+// string field to a literal.
+type FixedValue struct {
+	Field   *Field
+	Enum    *EnumValue // enum fields; nil for literals
+	Literal string     // scalar fields, canonical: "true", "42", "2.5", "gift"
+}
+
+// SetsSource says how Finalize decided a command's Sets, in precedence
+// order: what the blueprint declares, else the verb, else an event's name.
+type SetsSource string
+
+// Sources of a command's Sets.
+const (
+	SetsDeclared SetsSource = "sets"  // the command's sets: in the blueprint
+	SetsByVerb   SetsSource = "verb"  // its verb names an enum value: ConfirmOrder -> confirmed
+	SetsByEvent  SetsSource = "event" // an event it emits ends with one: ParcelShipped -> shipped
+)
+
+// StateGuard lets a command change only an entity whose enum Field holds
+// one of Values.
+type StateGuard struct {
+	Field  *Field
+	Values []*EnumValue
+}
+
+// Allows reports whether the guard lets the command start from v.
+func (g *StateGuard) Allows(v *EnumValue) bool {
+	for _, a := range g.Values {
+		if a == v {
+			return true
+		}
+	}
+	return false
 }
 
 // EventFill says how a command's default logic fills one event.

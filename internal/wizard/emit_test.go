@@ -131,6 +131,9 @@ func TestCheckMessages(t *testing.T) {
 		{"command line", "services.1.commands", `line 3: unknown type "strin" (hint: did you mean "string"?)`, func(a *Answers) {
 			a.Services[1].Commands = "Reserve: {input: {order_id: string}, emits: [Reserved]}\n\nRelease: {input: {order_id: strin}}"
 		}},
+		{"command sets", "services.1.commands", `line 1: Reserve has sets:, but it changes no entity (hint: add "item_id: string" to its input so that it changes the Item with that id)`, func(a *Answers) {
+			a.Services[1].Commands = "Reserve: {input: {order_id: string}, sets: {available: 0}, emits: [Reserved]}\n\nRelease: {input: {order_id: string}}"
+		}},
 		{"namespace", "deploy.namespace", `invalid namespace "Big_NS" (hint: use lower-case letters, digits and '-', at most 63 characters)`, func(a *Answers) { a.Deploy.Namespace = "Big_NS" }},
 		{"jwks", "auth.jwks_url", `jwks_url "keys" is not an http(s) URL (hint: write an https:// URL)`, func(a *Answers) { a.Auth.JWKSURL = "keys" }},
 	} {

@@ -65,10 +65,14 @@ func sampleNote() *notesv1.Note {
 	}
 }
 
-// seedNote stores sampleNote() and returns it.
-func seedNote(t *testing.T, s *Service) *notesv1.Note {
+// seedNote stores sampleNote(), after the changes if any (such as
+// a state a command starts from), and returns it.
+func seedNote(t *testing.T, s *Service, changes ...func(*notesv1.Note)) *notesv1.Note {
 	t.Helper()
 	note := sampleNote()
+	for _, applyChange := range changes {
+		applyChange(note)
+	}
 	if err := s.Store().InsertNote(t.Context(), note); err != nil {
 		t.Fatal(err)
 	}

@@ -60,10 +60,14 @@ func sampleStock() *inventoryv1.Stock {
 	}
 }
 
-// seedStock stores sampleStock() and returns it.
-func seedStock(t *testing.T, s *Service) *inventoryv1.Stock {
+// seedStock stores sampleStock(), after the changes if any (such as
+// a state a command starts from), and returns it.
+func seedStock(t *testing.T, s *Service, changes ...func(*inventoryv1.Stock)) *inventoryv1.Stock {
 	t.Helper()
 	stock := sampleStock()
+	for _, applyChange := range changes {
+		applyChange(stock)
+	}
 	if err := s.Store().InsertStock(t.Context(), stock); err != nil {
 		t.Fatal(err)
 	}

@@ -102,10 +102,14 @@ func sampleOrder() *ordersv1.Order {
 	}
 }
 
-// seedOrder stores sampleOrder() and returns it.
-func seedOrder(t *testing.T, s *Service) *ordersv1.Order {
+// seedOrder stores sampleOrder(), after the changes if any (such as
+// a state a command starts from), and returns it.
+func seedOrder(t *testing.T, s *Service, changes ...func(*ordersv1.Order)) *ordersv1.Order {
 	t.Helper()
 	order := sampleOrder()
+	for _, applyChange := range changes {
+		applyChange(order)
+	}
 	if err := s.Store().InsertOrder(t.Context(), order); err != nil {
 		t.Fatal(err)
 	}

@@ -61,10 +61,14 @@ func samplePayment() *paymentsv1.Payment {
 	}
 }
 
-// seedPayment stores samplePayment() and returns it.
-func seedPayment(t *testing.T, s *Service) *paymentsv1.Payment {
+// seedPayment stores samplePayment(), after the changes if any (such as
+// a state a command starts from), and returns it.
+func seedPayment(t *testing.T, s *Service, changes ...func(*paymentsv1.Payment)) *paymentsv1.Payment {
 	t.Helper()
 	payment := samplePayment()
+	for _, applyChange := range changes {
+		applyChange(payment)
+	}
 	if err := s.Store().InsertPayment(t.Context(), payment); err != nil {
 		t.Fatal(err)
 	}

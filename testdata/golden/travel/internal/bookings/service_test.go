@@ -64,10 +64,14 @@ func sampleTrip() *bookingsv1.Trip {
 	}
 }
 
-// seedTrip stores sampleTrip() and returns it.
-func seedTrip(t *testing.T, s *Service) *bookingsv1.Trip {
+// seedTrip stores sampleTrip(), after the changes if any (such as
+// a state a command starts from), and returns it.
+func seedTrip(t *testing.T, s *Service, changes ...func(*bookingsv1.Trip)) *bookingsv1.Trip {
 	t.Helper()
 	trip := sampleTrip()
+	for _, applyChange := range changes {
+		applyChange(trip)
+	}
 	if err := s.Store().InsertTrip(t.Context(), trip); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 // blueprint changes into your edits. The default:
 //   - It checks that trip_id and destination are set.
 //   - It changes the Seat with the same trip_id, or creates one when there is none.
+//   - It sets status to held.
 //   - It records SeatHeld in the outbox, in the same transaction.
 //
 // Put business rules where the comments say; return connect errors
@@ -33,8 +34,7 @@ func (s *Service) HoldSeat(ctx context.Context, req *flightsv1.HoldSeatRequest) 
 		}
 		if len(found) == 0 {
 			seat = &flightsv1.Seat{
-				Id:     newID(),
-				Status: flightsv1.SeatStatus_SEAT_STATUS_HELD,
+				Id: newID(),
 			}
 		} else {
 			seat = found[0]
@@ -43,6 +43,7 @@ func (s *Service) HoldSeat(ctx context.Context, req *flightsv1.HoldSeatRequest) 
 		// and return connect.NewError(connect.CodeFailedPrecondition, ...) if not.
 		seat.TripId = req.GetTripId()
 		seat.Destination = req.GetDestination()
+		seat.Status = flightsv1.SeatStatus_SEAT_STATUS_HELD
 		if len(found) == 0 {
 			err = tx.InsertSeat(ctx, seat)
 		} else {

@@ -35,6 +35,9 @@ func TestHoldSeat(t *testing.T) {
 	if got.GetId() != seeded.GetId() {
 		t.Errorf("changed seat %q, want the existing %q", got.GetId(), seeded.GetId())
 	}
+	if got.GetStatus() != flightsv1.SeatStatus_SEAT_STATUS_HELD {
+		t.Errorf("Status = %v, want %v", got.GetStatus(), flightsv1.SeatStatus_SEAT_STATUS_HELD)
+	}
 	if got.GetTripId() != req.GetTripId() {
 		t.Errorf("GetTripId() = %v, want the request's %v", got.GetTripId(), req.GetTripId())
 	}

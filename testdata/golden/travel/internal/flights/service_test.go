@@ -61,10 +61,14 @@ func sampleSeat() *flightsv1.Seat {
 	}
 }
 
-// seedSeat stores sampleSeat() and returns it.
-func seedSeat(t *testing.T, s *Service) *flightsv1.Seat {
+// seedSeat stores sampleSeat(), after the changes if any (such as
+// a state a command starts from), and returns it.
+func seedSeat(t *testing.T, s *Service, changes ...func(*flightsv1.Seat)) *flightsv1.Seat {
 	t.Helper()
 	seat := sampleSeat()
+	for _, applyChange := range changes {
+		applyChange(seat)
+	}
 	if err := s.Store().InsertSeat(t.Context(), seat); err != nil {
 		t.Fatal(err)
 	}

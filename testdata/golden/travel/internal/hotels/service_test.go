@@ -62,10 +62,14 @@ func sampleRoom() *hotelsv1.Room {
 	}
 }
 
-// seedRoom stores sampleRoom() and returns it.
-func seedRoom(t *testing.T, s *Service) *hotelsv1.Room {
+// seedRoom stores sampleRoom(), after the changes if any (such as
+// a state a command starts from), and returns it.
+func seedRoom(t *testing.T, s *Service, changes ...func(*hotelsv1.Room)) *hotelsv1.Room {
 	t.Helper()
 	room := sampleRoom()
+	for _, applyChange := range changes {
+		applyChange(room)
+	}
 	if err := s.Store().InsertRoom(t.Context(), room); err != nil {
 		t.Fatal(err)
 	}
