@@ -224,7 +224,7 @@ func newSagaViews(sv *serviceView) {
 				case model.BindSagaID:
 					value = "run.ID"
 				case model.BindSagaError:
-					value = "run.Error"
+					value = sagaError("run.Error", b.Field, sv.SagaImports, sv.Sys.Module)
 				}
 				a.Fields = append(a.Fields, assignment{b.Field.GoName, value})
 			}
@@ -303,7 +303,7 @@ func newCompensationViews(sv *serviceView) {
 				case model.BindSagaID:
 					value = "saga.ID"
 				case model.BindSagaError:
-					value = "saga.Error"
+					value = sagaError("saga.Error", b.Field, sv.ConsumersImports, sv.Sys.Module)
 				}
 				a.Fields = append(a.Fields, assignment{b.Field.GoName, value})
 			}

@@ -66,11 +66,14 @@ type commandView struct {
 	Test    *commandTest
 }
 
-// totalView sums quantity × price over a list into an entity field.
+// totalView sums quantity × price over a list into an entity field, with
+// checked arithmetic: a total that overflows is refused (Field, Overflow).
 type totalView struct {
 	Target, List, Quantity, Price string // Go field names
 	Type                          string // Go type of Target
 	Doc                           string
+	Field                         string // proto name of Target
+	Overflow                      string // the problem reported when it overflows
 }
 
 // limitCheck refuses an input above a configurable limit.
@@ -228,11 +231,8 @@ func newCommandView(sv *serviceView, c *model.Command) (*commandView, error) {
 		cv.Events = append(cv.Events, ef)
 	}
 	for _, t := range c.Totals {
-		cv.Totals = append(cv.Totals, totalView{
-			Target: t.Target.GoName, List: t.List.GoName, Quantity: t.Quantity.GoName, Price: t.Price.GoName,
-			Type: string(t.Target.Type.Scalar),
-			Doc:  t.Target.Name + " is the sum of " + t.Quantity.Name + " × " + t.Price.Name + " over " + t.List.Name + ".",
-		})
+		cv.Totals = append(cv.Totals, newTotalView(t))
+		cv.Imports.add(sv.Sys.Module + "/internal/platform/checked")
 	}
 	if l := c.Limit; l != nil {
 		var in *model.Field

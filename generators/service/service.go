@@ -58,6 +58,10 @@ var systemTemplates = []struct {
 	{"internal/platform/server/server.go", files.Owned},
 	{"internal/platform/telemetry/telemetry.go", files.Owned},
 	{"internal/platform/telemetry/telemetry_test.go", files.Owned},
+	{"internal/platform/validation/validation.go", files.Owned},
+	{"internal/platform/validation/validation_test.go", files.Owned},
+	{"internal/platform/checked/checked.go", files.Owned},
+	{"internal/platform/checked/checked_test.go", files.Owned},
 	{"internal/local/local.go", files.Owned},
 	{"internal/local/e2e_test.go", files.Scaffold},
 	{"internal/local/telemetry_test.go", files.Owned},
@@ -131,6 +135,10 @@ func Generate(sys *model.System) ([]files.File, error) {
 	for _, t := range systemTemplates {
 		if strings.HasPrefix(t.name, "internal/platform/saga/") && len(sys.Sagas) == 0 {
 			continue // the saga runtime only ships to systems that have sagas
+		}
+		if (strings.HasPrefix(t.name, "internal/platform/validation/") && !sv.Validation) ||
+			(strings.HasPrefix(t.name, "internal/platform/checked/") && !sv.Checked) {
+			continue // nor validation and checked arithmetic to systems without constraints or totals
 		}
 		var data any = sv
 		switch t.name {
