@@ -15,11 +15,11 @@ import (
 	"strings"
 	"sync"
 
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate" // registers buf/validate/validate.proto
 	"github.com/bufbuild/protocompile"
 	"github.com/bufbuild/protocompile/linker"
 	"github.com/bufbuild/protocompile/reporter"
-	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate" // registers buf/validate/validate.proto
-	_ "google.golang.org/genproto/googleapis/api/annotations"                   // registers google/api/annotations.proto and http.proto
+	_ "google.golang.org/genproto/googleapis/api/annotations" // registers google/api/annotations.proto and http.proto
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
