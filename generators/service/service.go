@@ -91,6 +91,8 @@ const (
 	sagasTemplate       = "internal/[service]/sagas.go"
 	sagasTestTemplate   = "internal/[service]/sagas_test.go"
 
+	constraintsTestTemplate = "internal/[service]/constraints_test.go"
+
 	compensationsTestTemplate = "internal/[service]/compensations_test.go"
 	projectionsTemplate       = "internal/[service]/projections.go"
 	projectionsTestTemplate   = "internal/[service]/projections_test.go"
@@ -113,7 +115,7 @@ func templateNames() []string {
 	out = append(out, serviceTemplates...)
 	return append(out, commandTemplate, commandTestTemplate, queryTemplate, queryTestTemplate, migrationTemplate,
 		consumersTemplate, sagasTemplate, sagasTestTemplate, compensationsTestTemplate, projectionsTemplate, projectionsTestTemplate, handlerTemplate, handlerTestTemplate,
-		olderAPITemplate, olderAPITestTemplate, upcastTemplate, upcastTestTemplate)
+		olderAPITemplate, olderAPITestTemplate, upcastTemplate, upcastTestTemplate, constraintsTestTemplate)
 }
 
 // methodData is the data of the per-method templates.
@@ -190,6 +192,9 @@ func Generate(sys *model.System) ([]files.File, error) {
 		}
 		if len(s.Compensations) > 0 {
 			g.render(compensationsTestTemplate, expand.Replace(compensationsTestTemplate), s, files.Owned)
+		}
+		if s.ConstraintsTest != nil {
+			g.render(constraintsTestTemplate, expand.Replace(constraintsTestTemplate), s.ConstraintsTest, files.Owned)
 		}
 		if len(s.Sagas) > 0 {
 			g.render(sagasTemplate, expand.Replace(sagasTemplate), s, files.Owned)

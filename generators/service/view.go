@@ -138,6 +138,9 @@ type serviceView struct {
 	// Validated: some request it serves has constraints, which an
 	// interceptor checks before the handler runs (package validation).
 	Validated bool
+	// ConstraintsTest breaks its constraints and overflows its totals; nil
+	// when it has neither.
+	ConstraintsTest *constraintsTest
 
 	// Imports of each service-wide file.
 	ServiceImports, StoreImports, RunImports, TestImports, ConsumersImports, SagaImports imports
@@ -584,6 +587,7 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 	if v.Validated = validated(svc); v.Validated {
 		v.ServiceImports.add(sys.Module + "/internal/platform/validation")
 	}
+	v.ConstraintsTest = newConstraintsTest(v)
 	if svc.AsyncReadModel {
 		v.ServiceImports.add("strconv", "time")
 		importProto(svc, v.ServiceImports)
