@@ -53,9 +53,9 @@ func sagaError(expr string, field *model.Field, im imports, module string) strin
 type constraintsTest struct {
 	Validated bool   // the service validates requests: the samples must pass
 	Package   string // Go package of the test, the service's
-	Client  string // "ordersv1connect.NewOrdersServiceClient"
-	Methods []*constraintsMethod
-	Imports imports
+	Client    string // "ordersv1connect.NewOrdersServiceClient"
+	Methods   []*constraintsMethod
+	Imports   imports
 }
 
 // constraintsMethod is one command or query with constraints to break.
