@@ -95,6 +95,9 @@ type testView struct {
 	Bench *probe
 	// Limited is the method the rate limit test calls.
 	Limited *probe
+	// Refusals break each constraint of the routed methods' inputs, and
+	// overflow their totals: 400 naming the field.
+	Refusals []*refusal
 	// Imports are the generated packages the gRPC probe needs.
 	Imports []string
 	// VersionImports are the generated packages the versions test needs.
@@ -361,6 +364,7 @@ func newTestView(sys *model.System) *testView {
 	}
 	t.Bench = t.GRPC
 	t.Limited = t.GRPC
+	t.Refusals = newRefusals(all)
 	t.Imports = t.GRPC.imports
 	sort.Strings(t.Imports)
 	return t
