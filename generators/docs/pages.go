@@ -50,6 +50,10 @@ type servicePage struct {
 	Page                     string // docs/services/<name>.md
 	Catalog                  string // cmd/<name>/catalog-info.yaml
 	Methods                  []methodRow
+	// Constraints are the rules the service checks on requests; Totals:
+	// a command computes a total with checked arithmetic.
+	Constraints []constraintRow
+	Totals      bool
 	Published                []eventRow
 	Consumed                 []consumedRow
 	Calls, CalledBy          []string
@@ -140,6 +144,7 @@ func newPagesView(sys *model.System, mermaid string) *pagesView {
 			CalledBy:     calledBy[svc.Name],
 		}
 		p.StoreDoc = storeDoc(svc)
+		p.Constraints, p.Totals = constraintRows(svc), computesTotals(svc)
 		p.Versions = versionsDoc(sys, svc)
 		var patterns []string
 		for _, pt := range svc.Patterns {
