@@ -52,15 +52,15 @@ type servicePage struct {
 	Methods                  []methodRow
 	// Constraints are the rules the service checks on requests; Totals:
 	// a command computes a total with checked arithmetic.
-	Constraints []constraintRow
-	Totals      bool
-	Published                []eventRow
-	Consumed                 []consumedRow
-	Calls, CalledBy          []string
-	Sagas                    []string
-	ConsumesAPIs             []string // Backstage API names of the services it calls
-	DependsOn                []string // Backstage resources it needs
-	Versions                 string   // served API versions, oldest first, each with its package
+	Constraints     []constraintRow
+	Totals          bool
+	Published       []eventRow
+	Consumed        []consumedRow
+	Calls, CalledBy []string
+	Sagas           []string
+	ConsumesAPIs    []string // Backstage API names of the services it calls
+	DependsOn       []string // Backstage resources it needs
+	Versions        string   // served API versions, oldest first, each with its package
 }
 
 type methodRow struct {
