@@ -118,7 +118,7 @@ func newConstraintsTest(sv *serviceView) *constraintsTest {
 			return
 		}
 		for _, f := range in.Fields {
-			m.Request = append(m.Request, assignment{f.GoName, sample(f.Name, f.Type, t.Imports)})
+			m.Request = append(m.Request, assignment{f.GoName, sample(f, t.Imports)})
 		}
 		t.Methods = append(t.Methods, m)
 	}

@@ -131,7 +131,7 @@ func newConsumerViews(sv *serviceView) {
 		samples := func(m *model.Message, seedHere bool) []assignment {
 			var out []assignment
 			for _, f := range m.Fields {
-				value := sample(f.Name, f.Type, test.Imports)
+				value := sample(f, test.Imports)
 				if seedHere && f.GoName == seedSource {
 					value = "seeded." + seedGetter + "()"
 				}
@@ -340,7 +340,7 @@ func newCompensationViews(sv *serviceView) {
 		im := sv.CompensationsTestImports
 		importProto(sg.Trigger.Service, im)
 		for _, f := range sg.Trigger.Fields {
-			value := sample(f.Name, f.Type, im)
+			value := sample(f, im)
 			if f.GoName == seedSource {
 				value = "seeded." + seedGetter + "()"
 			}

@@ -335,7 +335,7 @@ func newCommandTest(sv *serviceView, c *model.Command, cv *commandView) *command
 	}()
 	importProto(svc, t.Imports)
 	for _, f := range c.Input.Fields {
-		t.Request = append(t.Request, assignment{f.GoName, sample(f.Name, f.Type, t.Imports)})
+		t.Request = append(t.Request, assignment{f.GoName, sample(f, t.Imports)})
 	}
 	if len(cv.Validations) > 0 {
 		t.Invalid = &cv.Validations[0]
@@ -478,7 +478,7 @@ func newQueryView(sv *serviceView, q *model.Query) *queryView {
 	for _, f := range q.Input.Fields {
 		if !used[f] {
 			qv.Unused = append(qv.Unused, f.Name)
-			qt.Request = append(qt.Request, assignment{f.GoName, sample(f.Name, f.Type, qt.Imports)})
+			qt.Request = append(qt.Request, assignment{f.GoName, sample(f, qt.Imports)})
 		}
 	}
 	qv.Doc = queryDoc(q, qv)

@@ -803,7 +803,7 @@ func newStoreTestImports(v *serviceView) imports {
 		importProto(v.model, im)
 		parts := []string{"Id: newID()"}
 		for _, f := range e.model.Message.Fields[1:] {
-			parts = append(parts, f.GoName+": "+sample(f.Name, f.Type, im))
+			parts = append(parts, f.GoName+": "+sample(f, im))
 		}
 		e.Sample = e.QualGo + "{\n" + strings.Join(parts, ",\n") + ",\n}"
 	}

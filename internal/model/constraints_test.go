@@ -76,3 +76,41 @@ func TestTotalOverflow(t *testing.T) {
 		t.Error("five items of at most 10^18 overflow an int64")
 	}
 }
+
+func TestFit(t *testing.T) {
+	c := &Constraints{Min: "10", ExclusiveMax: "20"}
+	if got := c.FitInt(3); got != 10 {
+		t.Errorf("FitInt(3) = %d, want 10", got)
+	}
+	if got := c.FitInt(25); got != 19 {
+		t.Errorf("FitInt(25) = %d, want 19", got)
+	}
+	if got := (*Constraints)(nil).FitInt(3); got != 3 {
+		t.Errorf("nil FitInt(3) = %d", got)
+	}
+	if got := (&Constraints{ExclusiveMin: "0", Max: "1"}).FitFloat(5.5); got <= 0 || got > 1 {
+		t.Errorf("FitFloat(5.5) = %v, want in (0, 1]", got)
+	}
+	if got := (&Constraints{MinItems: intp(3)}).FitItems(1); got != 3 {
+		t.Errorf("FitItems(1) = %d, want 3", got)
+	}
+	for _, c := range []struct {
+		c    *Constraints
+		want string
+	}{
+		{&Constraints{Format: FormatEmail}, "sku-1@example.com"},
+		{&Constraints{Format: FormatURI}, "https://example.com/sku_1"},
+		{&Constraints{Pattern: `^[A-Z]{3}-\d+$`}, "AAA-0"},
+		{&Constraints{Pattern: `^(ab|cd)+x?$`, MaxLen: intp(2)}, "ab"},
+		{&Constraints{MinLen: intp(8)}, "sku_1xxx"},
+		{&Constraints{MaxLen: intp(3)}, "sku"},
+	} {
+		in := "sku_1"
+		if c.c.Format == FormatEmail {
+			in = "sku_1"
+		}
+		if got := c.c.FitString(in); got != c.want {
+			t.Errorf("%+v: FitString(%q) = %q, want %q", c.c, in, got, c.want)
+		}
+	}
+}
