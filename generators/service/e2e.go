@@ -104,7 +104,7 @@ func newE2EService(sv *serviceView, im imports) *e2eService {
 			if f.Type.Kind == model.ScalarType && f.Type.Scalar == model.String {
 				// Values of this service only: events this scenario causes
 				// make other services' consumers create entities from them.
-				value = strconv.Quote(f.Name + "-" + svc.Name)
+				value = strconv.Quote(f.Constraints.FitString(f.Name + "-" + svc.Name))
 			}
 			call.Fields = append(call.Fields, assignment{f.GoName, value})
 		}

@@ -57,7 +57,8 @@ func TestEndToEnd(t *testing.T) {
 	}
 	// Plus edge cases that are not worth shipping as examples.
 	blueprints = append(blueprints, filepath.Join("..", "..", "testdata", "blueprints", "edge.yaml"),
-		filepath.Join("..", "..", "testdata", "blueprints", "versioned.yaml"))
+		filepath.Join("..", "..", "testdata", "blueprints", "versioned.yaml"),
+		filepath.Join("..", "..", "testdata", "blueprints", "rules.yaml"))
 	for _, bp := range blueprints {
 		name := strings.TrimSuffix(filepath.Base(bp), ".yaml")
 		t.Run(name, func(t *testing.T) {
