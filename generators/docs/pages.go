@@ -52,13 +52,17 @@ type servicePage struct {
 	Catalog                  string // cmd/<name>/catalog-info.yaml
 	Methods                  []methodRow
 	Behaviour                []behaviourRow // what each method's default does, as `microforge explain` prints it
-	Published                []eventRow
-	Consumed                 []consumedRow
-	Calls, CalledBy          []string
-	Sagas                    []string
-	ConsumesAPIs             []string // Backstage API names of the services it calls
-	DependsOn                []string // Backstage resources it needs
-	Versions                 string   // served API versions, oldest first, each with its package
+	// Constraints are the rules the service checks on requests; Totals:
+	// a command computes a total with checked arithmetic.
+	Constraints     []constraintRow
+	Totals          bool
+	Published       []eventRow
+	Consumed        []consumedRow
+	Calls, CalledBy []string
+	Sagas           []string
+	ConsumesAPIs    []string // Backstage API names of the services it calls
+	DependsOn       []string // Backstage resources it needs
+	Versions        string   // served API versions, oldest first, each with its package
 }
 
 type methodRow struct {
@@ -148,6 +152,7 @@ func newPagesView(sys *model.System, mermaid string) *pagesView {
 			CalledBy:     calledBy[svc.Name],
 		}
 		p.StoreDoc = storeDoc(svc)
+		p.Constraints, p.Totals = constraintRows(svc), computesTotals(svc)
 		p.Versions = versionsDoc(sys, svc)
 		var patterns []string
 		for _, pt := range svc.Patterns {

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -95,6 +96,9 @@ type testView struct {
 	Bench *probe
 	// Limited is the method the rate limit test calls.
 	Limited *probe
+	// Refusals break each constraint of the routed methods' inputs, and
+	// overflow their totals: 400 naming the field.
+	Refusals []*refusal
 	// Imports are the generated packages the gRPC probe needs.
 	Imports []string
 	// VersionImports are the generated packages the versions test needs.
@@ -361,6 +365,7 @@ func newTestView(sys *model.System) *testView {
 	}
 	t.Bench = t.GRPC
 	t.Limited = t.GRPC
+	t.Refusals = newRefusals(all)
 	t.Imports = t.GRPC.imports
 	sort.Strings(t.Imports)
 	return t
@@ -456,7 +461,7 @@ func sampleQuery(m *model.Message) string {
 	q := url.Values{}
 	for _, f := range m.Fields {
 		if f.Type.Kind == model.ScalarType || f.Type.Kind == model.EnumType {
-			q.Set(f.Name, fmt.Sprint(sampleValue(f.Name, f.Type, 0)))
+			q.Set(f.Name, fmt.Sprint(sampleValue(f.Name, f.Type, f.Constraints, 0)))
 		}
 	}
 	return q.Encode()
@@ -468,33 +473,41 @@ func sampleObject(m *model.Message, depth int) map[string]any {
 		return obj
 	}
 	for _, f := range m.Fields {
-		obj[f.JSONName] = sampleValue(f.Name, f.Type, depth+1)
+		obj[f.JSONName] = sampleValue(f.Name, f.Type, f.Constraints, depth+1)
 	}
 	return obj
 }
 
 // sampleValue follows the samples of the service tests: strings
 // "<name>-1", small positive numbers derived from the name, true, the
-// first enum value, one-element lists.
-func sampleValue(name string, t *model.Type, depth int) any {
+// first enum value, one-element lists; each made to follow the field's
+// constraints c.
+func sampleValue(name string, t *model.Type, c *model.Constraints, depth int) any {
 	switch t.Kind {
 	case model.EnumType:
 		return t.Enum.Values[0].ProtoName
 	case model.MessageType:
 		return sampleObject(t.Message, depth)
 	case model.ListType:
-		return []any{sampleValue(name, t.Elem, depth)}
+		elems := make([]any, c.FitItems(1))
+		for i := range elems {
+			elems[i] = sampleValue(name, t.Elem, c, depth)
+		}
+		return elems
 	}
 	switch t.Scalar {
 	case model.String:
-		return name + "-1"
+		return c.FitString(name + "-1")
 	case model.Bool:
 		return true
 	case model.Int32, model.Int64:
-		return sampleNumber(name)
+		return c.FitInt(int64(sampleNumber(name)))
 	case model.Double:
-		return float64(sampleNumber(name)) + 0.5
+		return c.FitFloat(float64(sampleNumber(name)) + 0.5)
 	case model.Bytes:
+		if c != nil {
+			return base64.StdEncoding.EncodeToString([]byte(c.FitString("sample")))
+		}
 		return "c2FtcGxl" // base64 of "sample"
 	case model.Timestamp:
 		return "2024-01-02T03:04:05Z"

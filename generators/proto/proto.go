@@ -79,7 +79,7 @@ func GenerateContext(ctx context.Context, sys *model.System, opts Options) ([]fi
 		return nil, fmt.Errorf("internal error: generated protos do not compile:\n%w", err)
 	}
 
-	cfg := bufView{ProtoRoot: sys.ProtoRoot, GenRoot: sys.GenRoot, Go: protoc.GoPlugin, Connect: protoc.ConnectGoPlugin, GoogleAPIs: sys.Gateway != nil}
+	cfg := bufView{ProtoRoot: sys.ProtoRoot, GenRoot: sys.GenRoot, Go: protoc.GoPlugin, Connect: protoc.ConnectGoPlugin, GoogleAPIs: sys.Gateway != nil, Protovalidate: constrained(sys)}
 	for _, c := range []struct {
 		name   string
 		policy files.Policy

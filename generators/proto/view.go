@@ -90,6 +90,7 @@ type fieldView struct {
 	Type   string // "repeated shop.orders.v1.LineItem"
 	Name   string
 	Number int
+	Rules  []string // protovalidate options, "(buf.validate.field).int32.gte = 1"
 }
 
 type enumView struct {
@@ -112,6 +113,9 @@ type bufView struct {
 	// GoogleAPIs: the protos import google/api/annotations.proto, which
 	// buf resolves from the buf.build/googleapis/googleapis module.
 	GoogleAPIs bool
+	// Protovalidate: the protos import buf/validate/validate.proto (fields
+	// have constraints), from the buf.build/bufbuild/protovalidate module.
+	Protovalidate bool
 }
 
 // Templates of the three kinds of .proto file, named after the paths they
@@ -198,7 +202,11 @@ func fileOf(svc *model.Service, ver *model.APIVersion, file string) *fileView {
 			if imp != "" {
 				imports[imp] = true
 			}
-			mv.Fields = append(mv.Fields, fieldView{Type: typ, Name: f.Name, Number: f.Number})
+			rules := fieldRules(f)
+			if len(rules) > 0 {
+				imports[validateImport] = true
+			}
+			mv.Fields = append(mv.Fields, fieldView{Type: typ, Name: f.Name, Number: f.Number, Rules: rules})
 		}
 		mv.Reserved = reservedOf(m.Reserved, func(n string) string { return n })
 		v.Decls = append(v.Decls, declView{Message: mv})

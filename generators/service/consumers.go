@@ -135,7 +135,7 @@ func newConsumerViews(sv *serviceView) {
 		samples := func(m *model.Message, seedHere bool) []assignment {
 			var out []assignment
 			for _, f := range m.Fields {
-				value := sample(f.Name, f.Type, test.Imports)
+				value := sample(f, test.Imports)
 				if seedHere && f.GoName == seedSource {
 					value = "seeded." + seedGetter + "()"
 				}
@@ -228,7 +228,7 @@ func newSagaViews(sv *serviceView) {
 				case model.BindSagaID:
 					value = "run.ID"
 				case model.BindSagaError:
-					value = "run.Error"
+					value = sagaError("run.Error", b.Field, sv.SagaImports, sv.Sys.Module)
 				}
 				a.Fields = append(a.Fields, assignment{b.Field.GoName, value})
 			}
@@ -308,7 +308,7 @@ func newCompensationViews(sv *serviceView) {
 				case model.BindSagaID:
 					value = "saga.ID"
 				case model.BindSagaError:
-					value = "saga.Error"
+					value = sagaError("saga.Error", b.Field, sv.ConsumersImports, sv.Sys.Module)
 				}
 				a.Fields = append(a.Fields, assignment{b.Field.GoName, value})
 			}
@@ -348,7 +348,7 @@ func newCompensationViews(sv *serviceView) {
 		im := sv.CompensationsTestImports
 		importProto(sg.Trigger.Service, im)
 		for _, f := range sg.Trigger.Fields {
-			value := sample(f.Name, f.Type, im)
+			value := sample(f, im)
 			if f.GoName == seedSource {
 				value = "seeded." + seedGetter + "()"
 			}

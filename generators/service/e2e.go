@@ -100,11 +100,11 @@ func newE2EService(sv *serviceView, im imports) *e2eService {
 	req := func(c *model.Command) *e2eCall {
 		call := &e2eCall{Method: c.Name, ReqType: c.Input.QualGo}
 		for _, f := range c.Input.Fields {
-			value := sample(f.Name, f.Type, im)
+			value := sample(f, im)
 			if f.Type.Kind == model.ScalarType && f.Type.Scalar == model.String {
 				// Values of this service only: events this scenario causes
 				// make other services' consumers create entities from them.
-				value = strconv.Quote(f.Name + "-" + svc.Name)
+				value = strconv.Quote(f.Constraints.FitString(f.Name + "-" + svc.Name))
 			}
 			call.Fields = append(call.Fields, assignment{f.GoName, value})
 		}
@@ -219,7 +219,7 @@ func filledByCreate(q *model.Query, created *model.Command) bool {
 func readOf(q *model.Query, c *model.Command, im imports) *e2eRead {
 	r := &e2eRead{e2eCall: e2eCall{Method: q.Name, ReqType: q.Input.QualGo, RespField: q.ResultField.GoName}, List: q.List}
 	for _, f := range q.Input.Fields {
-		value := sample(f.Name, f.Type, im)
+		value := sample(f, im)
 		if c != nil {
 			if f == q.ByID {
 				value = "created.GetId()"
@@ -338,7 +338,7 @@ func creatorOf(svc *model.Service, e *model.Entity) *model.Command {
 func sampleCall(c *model.Command, im imports) *e2eCall {
 	call := &e2eCall{Method: c.Name, ReqType: c.Input.QualGo}
 	for _, f := range c.Input.Fields {
-		call.Fields = append(call.Fields, assignment{f.GoName, sample(f.Name, f.Type, im)})
+		call.Fields = append(call.Fields, assignment{f.GoName, sample(f, im)})
 	}
 	if len(c.Output.Fields) > 0 {
 		call.RespField = c.Output.Fields[0].GoName

@@ -74,11 +74,14 @@ type stateGuard struct {
 	Err  string // Go expression of the FailedPrecondition error
 }
 
-// totalView sums quantity × price over a list into an entity field.
+// totalView sums quantity × price over a list into an entity field, with
+// checked arithmetic: a total that overflows is refused (Field, Overflow).
 type totalView struct {
 	Target, List, Quantity, Price string // Go field names
 	Type                          string // Go type of Target
 	Doc                           string
+	Field                         string // proto name of Target
+	Overflow                      string // the problem reported when it overflows
 }
 
 // limitCheck refuses an input above a configurable limit.
@@ -241,11 +244,8 @@ func newCommandView(sv *serviceView, c *model.Command) (*commandView, error) {
 		cv.Events = append(cv.Events, ef)
 	}
 	for _, t := range c.Totals {
-		cv.Totals = append(cv.Totals, totalView{
-			Target: t.Target.GoName, List: t.List.GoName, Quantity: t.Quantity.GoName, Price: t.Price.GoName,
-			Type: string(t.Target.Type.Scalar),
-			Doc:  t.Target.Name + " is the sum of " + t.Quantity.Name + " × " + t.Price.Name + " over " + t.List.Name + ".",
-		})
+		cv.Totals = append(cv.Totals, newTotalView(t))
+		cv.Imports.add(sv.Sys.Module + "/internal/platform/checked")
 	}
 	if l := c.Limit; l != nil {
 		var in *model.Field
@@ -351,7 +351,7 @@ func newCommandTest(sv *serviceView, c *model.Command, cv *commandView) *command
 	}()
 	importProto(svc, t.Imports)
 	for _, f := range c.Input.Fields {
-		t.Request = append(t.Request, assignment{f.GoName, sample(f.Name, f.Type, t.Imports)})
+		t.Request = append(t.Request, assignment{f.GoName, sample(f, t.Imports)})
 	}
 	if len(cv.Validations) > 0 {
 		t.Invalid = &cv.Validations[0]
@@ -502,7 +502,7 @@ func newQueryView(sv *serviceView, q *model.Query) *queryView {
 	for _, f := range q.Input.Fields {
 		if !used[f] {
 			qv.Unused = append(qv.Unused, f.Name)
-			qt.Request = append(qt.Request, assignment{f.GoName, sample(f.Name, f.Type, qt.Imports)})
+			qt.Request = append(qt.Request, assignment{f.GoName, sample(f, qt.Imports)})
 		}
 	}
 	qv.Doc = queryDoc(q, qv)

@@ -11,29 +11,35 @@ import (
 // sampleTime is the instant every sample timestamp holds.
 const sampleTime = "timestamppb.New(time.Date(2024, time.January, 2, 3, 4, 5, 0, time.UTC))"
 
-// sample returns a Go expression of a valid sample value for a field named
-// name of type t, as generated tests and examples use: strings
-// "<name>-1", small numbers derived from the name (so a request field and
-// the entity field of the same name get the same value), true, the first
-// enum value, one-element lists and messages with every field sampled.
-func sample(name string, t *model.Type, im imports) string {
-	return sampleDepth(name, t, im, 0)
+// sample returns a Go expression of a valid sample value for field f, as
+// generated tests and examples use: strings "<name>-1", small numbers
+// derived from the name (so a request field and the entity field of the
+// same name get the same value), true, the first enum value, one-element
+// lists and messages with every field sampled. Values follow the field's
+// constraints (model.Constraints.FitInt and the like), so that a sample
+// request passes validation.
+func sample(f *model.Field, im imports) string {
+	return sampleDepth(f.Name, f.Type, f.Constraints, im, 0)
 }
 
-func sampleDepth(name string, t *model.Type, im imports, depth int) string {
+func sampleDepth(name string, t *model.Type, c *model.Constraints, im imports, depth int) string {
 	switch t.Kind {
 	case model.ScalarType:
 		switch t.Scalar {
 		case model.String:
-			return strconv.Quote(name + "-1")
+			return strconv.Quote(c.FitString(name + "-1"))
 		case model.Bool:
 			return "true"
 		case model.Int32, model.Int64:
-			return strconv.Itoa(sampleNumber(name))
+			return strconv.FormatInt(c.FitInt(int64(sampleNumber(name))), 10)
 		case model.Double:
-			return strconv.Itoa(sampleNumber(name)) + ".5"
+			x := c.FitFloat(float64(sampleNumber(name)) + 0.5)
+			if x == float64(int64(x)) {
+				return strconv.FormatFloat(x, 'f', 1, 64)
+			}
+			return strconv.FormatFloat(x, 'g', -1, 64)
 		case model.Bytes:
-			return "[]byte(" + strconv.Quote(name+"-1") + ")"
+			return "[]byte(" + strconv.Quote(c.FitString(name+"-1")) + ")"
 		case model.Timestamp:
 			im.add("time", "google.golang.org/protobuf/types/known/timestamppb")
 			return sampleTime
@@ -45,11 +51,15 @@ func sampleDepth(name string, t *model.Type, im imports, depth int) string {
 		importProto(t.Message.Service, im)
 		return "&" + sampleMessage(t.Message, im, depth)
 	case model.ListType:
-		elem := sampleDepth(name, t.Elem, im, depth)
+		elem := sampleDepth(name, t.Elem, c, im, depth)
 		if t.Elem.Kind == model.MessageType {
 			elem = strings.TrimPrefix(elem, "&"+t.Elem.Message.QualGo)
 		}
-		return goType(t, im) + "{" + elem + "}"
+		elems := make([]string, c.FitItems(1))
+		for i := range elems {
+			elems[i] = elem
+		}
+		return goType(t, im) + "{" + strings.Join(elems, ", ") + "}"
 	}
 	panic(fmt.Sprintf("internal error: no sample for %+v", t))
 }
@@ -62,7 +72,7 @@ func sampleMessage(m *model.Message, im imports, depth int) string {
 	}
 	var parts []string
 	for _, f := range m.Fields {
-		parts = append(parts, f.GoName+": "+sampleDepth(f.Name, f.Type, im, depth+1))
+		parts = append(parts, f.GoName+": "+sampleDepth(f.Name, f.Type, f.Constraints, im, depth+1))
 	}
 	return m.QualGo + "{" + strings.Join(parts, ", ") + "}"
 }

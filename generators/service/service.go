@@ -58,6 +58,10 @@ var systemTemplates = []struct {
 	{"internal/platform/server/server.go", files.Owned},
 	{"internal/platform/telemetry/telemetry.go", files.Owned},
 	{"internal/platform/telemetry/telemetry_test.go", files.Owned},
+	{"internal/platform/validation/validation.go", files.Owned},
+	{"internal/platform/validation/validation_test.go", files.Owned},
+	{"internal/platform/checked/checked.go", files.Owned},
+	{"internal/platform/checked/checked_test.go", files.Owned},
 	{"internal/local/local.go", files.Owned},
 	{"internal/local/e2e_test.go", files.Scaffold},
 	{"internal/local/telemetry_test.go", files.Owned},
@@ -87,6 +91,8 @@ const (
 	sagasTemplate       = "internal/[service]/sagas.go"
 	sagasTestTemplate   = "internal/[service]/sagas_test.go"
 
+	constraintsTestTemplate = "internal/[service]/constraints_test.go"
+
 	compensationsTestTemplate = "internal/[service]/compensations_test.go"
 	projectionsTemplate       = "internal/[service]/projections.go"
 	projectionsTestTemplate   = "internal/[service]/projections_test.go"
@@ -109,7 +115,7 @@ func templateNames() []string {
 	out = append(out, serviceTemplates...)
 	return append(out, commandTemplate, commandTestTemplate, queryTemplate, queryTestTemplate, migrationTemplate,
 		consumersTemplate, sagasTemplate, sagasTestTemplate, compensationsTestTemplate, projectionsTemplate, projectionsTestTemplate, handlerTemplate, handlerTestTemplate,
-		olderAPITemplate, olderAPITestTemplate, upcastTemplate, upcastTestTemplate)
+		olderAPITemplate, olderAPITestTemplate, upcastTemplate, upcastTestTemplate, constraintsTestTemplate)
 }
 
 // methodData is the data of the per-method templates.
@@ -131,6 +137,10 @@ func Generate(sys *model.System) ([]files.File, error) {
 	for _, t := range systemTemplates {
 		if strings.HasPrefix(t.name, "internal/platform/saga/") && len(sys.Sagas) == 0 {
 			continue // the saga runtime only ships to systems that have sagas
+		}
+		if (strings.HasPrefix(t.name, "internal/platform/validation/") && !sv.Validation) ||
+			(strings.HasPrefix(t.name, "internal/platform/checked/") && !sv.Checked) {
+			continue // nor validation and checked arithmetic to systems without constraints or totals
 		}
 		var data any = sv
 		switch t.name {
@@ -182,6 +192,9 @@ func Generate(sys *model.System) ([]files.File, error) {
 		}
 		if len(s.Compensations) > 0 {
 			g.render(compensationsTestTemplate, expand.Replace(compensationsTestTemplate), s, files.Owned)
+		}
+		if s.ConstraintsTest != nil {
+			g.render(constraintsTestTemplate, expand.Replace(constraintsTestTemplate), s.ConstraintsTest, files.Owned)
 		}
 		if len(s.Sagas) > 0 {
 			g.render(sagasTemplate, expand.Replace(sagasTemplate), s, files.Owned)

@@ -47,6 +47,11 @@ type systemView struct {
 
 	Imports imports // of the file being rendered
 
+	// Validation: some service validates requests (package validation,
+	// and protovalidate in go.mod); Checked: some command computes a
+	// total (package checked).
+	Validation, Checked bool
+
 	model *model.System
 }
 
@@ -130,6 +135,12 @@ type serviceView struct {
 	// Handlers: the service consumes events or starts sagas from them.
 	Handlers bool
 	Source   string // CloudEvents source of its events, "/shop/orders"
+	// Validated: some request it serves has constraints, which an
+	// interceptor checks before the handler runs (package validation).
+	Validated bool
+	// ConstraintsTest breaks its constraints and overflows its totals; nil
+	// when it has neither.
+	ConstraintsTest *constraintsTest
 
 	// Imports of each service-wide file.
 	ServiceImports, StoreImports, RunImports, TestImports, ConsumersImports, SagaImports imports
@@ -388,6 +399,10 @@ func newSystemView(sys *model.System) (*systemView, error) {
 		sv.Services = append(sv.Services, v)
 		sv.NameWidth = max(sv.NameWidth, len(svc.Name))
 		sv.Broker = sv.Broker || v.Broker
+		sv.Validation = sv.Validation || v.Validated
+		for _, c := range svc.Commands {
+			sv.Checked = sv.Checked || len(c.Totals) > 0
+		}
 	}
 	if sv.Broker {
 		sv.NameWidth = max(sv.NameWidth, len("nats"))
@@ -569,6 +584,10 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 	if v.SagaState {
 		v.ServiceImports.add(sys.Module + "/internal/platform/saga")
 	}
+	if v.Validated = validated(svc); v.Validated {
+		v.ServiceImports.add(sys.Module + "/internal/platform/validation")
+	}
+	v.ConstraintsTest = newConstraintsTest(v)
 	if svc.AsyncReadModel {
 		v.ServiceImports.add("strconv", "time")
 		importProto(svc, v.ServiceImports)
@@ -784,7 +803,7 @@ func newStoreTestImports(v *serviceView) imports {
 		importProto(v.model, im)
 		parts := []string{"Id: newID()"}
 		for _, f := range e.model.Message.Fields[1:] {
-			parts = append(parts, f.GoName+": "+sample(f.Name, f.Type, im))
+			parts = append(parts, f.GoName+": "+sample(f, im))
 		}
 		e.Sample = e.QualGo + "{\n" + strings.Join(parts, ",\n") + ",\n}"
 	}

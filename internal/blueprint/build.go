@@ -577,6 +577,7 @@ func (b *builder) fields(sb *svcBuild, msg *model.Message, fw fieldsWire, owner 
 		}
 		f := &model.Field{Name: k.V, Type: t}
 		b.fieldOptions(f, e.Value, fw, msg, owner)
+		b.constraints(f, e.Value.Options, msg, owner)
 		sb.fieldPos[f] = k.Pos
 		msg.Fields = append(msg.Fields, f)
 	}

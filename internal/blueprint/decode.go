@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -268,6 +269,35 @@ func (f *number) decodeNode(d *decoder, n *yaml.Node, what string) {
 		math.IsNaN(f.V) || math.IsInf(f.V, 0) {
 		f.Bad = true
 		d.wrongKind(n, what, "a number", "")
+	}
+}
+
+// numeral is a number kept as written, so that an int64 bound is exact;
+// Float says it was written with a fraction or an exponent.
+type numeral struct {
+	V     string
+	Float bool
+	Pos   pos
+	Set   bool
+	Bad   bool
+}
+
+func (f *numeral) decodeNode(d *decoder, n *yaml.Node, what string) {
+	f.Pos, f.Set = nodePos(n), true
+	var v float64
+	if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&v) != nil ||
+		math.IsNaN(v) || math.IsInf(v, 0) {
+		f.Bad = true
+		d.wrongKind(n, what, "a number", "")
+		return
+	}
+	f.V, f.Float = strconv.FormatFloat(v, 'g', -1, 64), n.Tag == "!!float"
+	var i int64
+	if !f.Float {
+		f.V = n.Value // out of int64's range: reported with the field's type
+		if n.Decode(&i) == nil {
+			f.V = strconv.FormatInt(i, 10)
+		}
 	}
 }
 

@@ -158,6 +158,17 @@ func TestSchemaKeysMatchDecoder(t *testing.T) {
 		if typ.Kind() == reflect.Pointer {
 			typ = typ.Elem()
 		}
+		if typ == reflect.TypeFor[fieldWire]() { // a type alone, or the mapping form
+			alts, _ := s["oneOf"].([]any)
+			for _, a := range alts {
+				if alt := resolve(a.(map[string]any)); alt["type"] == "object" {
+					walk(path, reflect.TypeFor[fieldOptionsWire](), alt)
+					return
+				}
+			}
+			t.Errorf("%s: no mapping form in the schema", path)
+			return
+		}
 		if f, ok := typ.FieldByName("Items"); ok && typ.NumField() <= 4 { // list[T]
 			items, _ := s["items"].(map[string]any)
 			walk(path+"[]", f.Type.Elem(), items)

@@ -2,6 +2,7 @@ package blueprint
 
 import (
 	"reflect"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -24,25 +25,41 @@ type fieldWire struct {
 	Long        bool // written as a mapping
 	RenamedFrom str
 	Default     str
+	Options     fieldOptionsWire // the whole mapping form, constraints included
 }
 
-// fieldOptionsWire is the mapping form of a field.
+// fieldOptionsWire is the mapping form of a field: its type, where it came
+// from, its default and its constraints (see model.Constraints).
 type fieldOptionsWire struct {
-	Pos         pos  `yaml:"-" what:"field"`
-	Bad         bool `yaml:"-"`
-	Type        str  `yaml:"type"`
-	RenamedFrom str  `yaml:"renamed_from"`
-	Default     str  `yaml:"default"`
+	Pos          pos     `yaml:"-" what:"field"`
+	Bad          bool    `yaml:"-"`
+	Type         str     `yaml:"type"`
+	RenamedFrom  str     `yaml:"renamed_from"`
+	Default      str     `yaml:"default"`
+	Required     boolean `yaml:"required"`
+	Min          numeral `yaml:"min"`
+	Max          numeral `yaml:"max"`
+	ExclusiveMin numeral `yaml:"exclusive_min"`
+	ExclusiveMax numeral `yaml:"exclusive_max"`
+	MinLen       integer `yaml:"min_len"`
+	MaxLen       integer `yaml:"max_len"`
+	Pattern      str     `yaml:"pattern"`
+	Format       str     `yaml:"format"`
+	MinItems     integer `yaml:"min_items"`
+	MaxItems     integer `yaml:"max_items"`
 }
+
+// fieldOptionKeys are the keys of a field's mapping form.
+var fieldOptionKeys, _ = wireKeys(reflect.TypeOf(fieldOptionsWire{}))
 
 func (f *fieldWire) decodeNode(d *decoder, n *yaml.Node, what string) {
-	if n.Kind != yaml.MappingNode || !(nodeHasKey(n, "type") || nodeHasKey(n, "renamed_from") || nodeHasKey(n, "default")) {
+	if n.Kind != yaml.MappingNode || !slices.ContainsFunc(fieldOptionKeys, func(k string) bool { return nodeHasKey(n, k) }) {
 		f.str.decodeNode(d, n, what) // a mapping that is no field's is reported as the wrong kind
 		return
 	}
 	var o fieldOptionsWire
 	d.decodeStruct(n, reflect.ValueOf(&o).Elem(), what)
-	f.Long, f.RenamedFrom, f.Default = true, o.RenamedFrom, o.Default
+	f.Long, f.RenamedFrom, f.Default, f.Options = true, o.RenamedFrom, o.Default, o
 	f.str = o.Type
 	if o.Bad {
 		f.Bad = true

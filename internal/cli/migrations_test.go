@@ -112,7 +112,7 @@ func TestRegenMigrationRemovedField(t *testing.T) {
 	before := contents(t, dir)
 	_, stderr := regen(t, dir, ExitError)
 	for _, want := range []string{
-		"microforge.yaml:16:7: migration 00004 of service orders drops column note of table orders: every order's note is lost",
+		"microforge.yaml:19:7: migration 00004 of service orders drops column note of table orders: every order's note is lost",
 		`list "orders.Order.note" under allow_breaking`,
 		"nothing was written",
 	} {

@@ -118,8 +118,8 @@ const (
 	// The blueprint change: CancelOrder takes a note, with a default for
 	// callers generated before it (without one it would be optional, and the
 	// default handler would not read it).
-	cancelInput    = "CancelOrder: {input: {order_id: string, reason: string}"
-	cancelInputNew = "CancelOrder: {input: {order_id: string, reason: string, note: {type: string, default: none}}"
+	cancelInput    = "CancelOrder: {input: {order_id: string, reason: {type: string, max_len: 500}}"
+	cancelInputNew = "CancelOrder: {input: {order_id: string, reason: {type: string, max_len: 500}, note: {type: string, default: none}}"
 	cancelSaga     = "on_failure: {call: orders.CancelOrder, with: {reason: saga.error}}"
 	cancelSagaNew  = "on_failure: {call: orders.CancelOrder, with: {reason: saga.error, note: saga.id}}"
 )

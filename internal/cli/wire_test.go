@@ -28,7 +28,7 @@ func TestRegenFieldInsertedKeepsNumbers(t *testing.T) {
 	t.Parallel()
 	dir := shopRepo(t)
 	edit(t, dir, "microforge.yaml", "        customer_id: string\n        items: list<LineItem>\n", "        customer_id: string\n        note: string\n        items: list<LineItem>\n")
-	edit(t, dir, "microforge.yaml", "PlaceOrder: {input: {customer_id: string, items", "PlaceOrder: {input: {customer_id: string, note: string, items")
+	edit(t, dir, "microforge.yaml", "          customer_id: {type: string, max_len: 64}\n          items:", "          customer_id: {type: string, max_len: 64}\n          note: string\n          items:")
 	edit(t, dir, "microforge.yaml", "OrderPlaced: {order_id: string, customer_id: string, items", "OrderPlaced: {order_id: string, customer_id: string, note: string, items")
 	code, stdout, stderr := run(t, "plan", "-f", filepath.Join(dir, "microforge.yaml"))
 	for _, want := range []string{

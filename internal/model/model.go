@@ -270,6 +270,8 @@ type Field struct {
 	// earlier generations, oldest first; the change was acknowledged.
 	// Stored events may hold values of them, which an upcaster converts.
 	WasTypes []string
+	// Constraints are the rules its value must follow; nil for none.
+	Constraints *Constraints
 
 	// Derived by Finalize.
 	Number   int    // proto field number: declaration order at first, then stable (see WireLock)

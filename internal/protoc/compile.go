@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate" // registers buf/validate/validate.proto
 	"github.com/bufbuild/protocompile"
 	"github.com/bufbuild/protocompile/linker"
 	"github.com/bufbuild/protocompile/reporter"
@@ -29,8 +30,9 @@ type Source struct {
 }
 
 // Compile compiles the sources, which may import each other, the standard
-// google/protobuf/*.proto files and the googleapis files google/api/*.proto
-// (annotations.proto, http.proto: the google.api.http option), keeping comments (standard source info) so
+// google/protobuf/*.proto files, the googleapis files google/api/*.proto
+// (annotations.proto, http.proto: the google.api.http option) and
+// buf/validate/validate.proto (protovalidate's rules), keeping comments (standard source info) so
 // that they reach generated code. It returns the compiled files in the order
 // of sources. Warnings, such as an unused import, fail the compile too: buf
 // lint would reject them.
@@ -58,7 +60,7 @@ func Compile(ctx context.Context, sources []Source) (linker.Files, error) {
 			protocompile.WithStandardImports(&protocompile.SourceResolver{
 				Accessor: protocompile.SourceAccessorFromMap(byPath),
 			}),
-			protocompile.ResolverFunc(googleAPIs),
+			protocompile.ResolverFunc(registered),
 		},
 		SourceInfoMode: protocompile.SourceInfoStandard,
 		Reporter: reporter.NewReporter(
@@ -76,13 +78,16 @@ func Compile(ctx context.Context, sources []Source) (linker.Files, error) {
 	return compiled, nil
 }
 
-// googleAPIs resolves google/api/*.proto from the descriptors the Go package
+// registered resolves google/api/*.proto from the descriptors the Go package
 // google.golang.org/genproto/googleapis/api/annotations registers, so that
 // generated protos can use the google.api.http option without microforge
-// carrying googleapis sources. buf resolves the same files from the
-// buf.build/googleapis/googleapis dependency the generated buf.yaml declares.
-func googleAPIs(path string) (protocompile.SearchResult, error) {
-	if !strings.HasPrefix(path, "google/api/") {
+// carrying googleapis sources; and buf/validate/validate.proto (the
+// protovalidate rules) from the one the protovalidate Go module registers,
+// the module generated services validate with. buf resolves the same files
+// from the buf.build/googleapis/googleapis and buf.build/bufbuild/protovalidate
+// dependencies the generated buf.yaml declares.
+func registered(path string) (protocompile.SearchResult, error) {
+	if !strings.HasPrefix(path, "google/api/") && path != "buf/validate/validate.proto" {
 		return protocompile.SearchResult{}, protoregistry.NotFound
 	}
 	fd, err := protoregistry.GlobalFiles.FindFileByPath(path)

@@ -43,9 +43,10 @@ func startSystem(t testing.TB, dataDir string, configure func(*gateway.Config)) 
 
 // response is what a test checks of an answer.
 type response struct {
-	status int
-	header http.Header
-	code   string // Connect error code, or the REST status's numeric code
+	status  int
+	header  http.Header
+	code    string // Connect error code, or the REST status's numeric code
+	message string // the error's message
 }
 
 // call sends body (JSON) to url with method, with the bearer token when not
@@ -74,10 +75,11 @@ func call(t *testing.T, c *http.Client, method, url, body, token string) respons
 	r := response{status: resp.StatusCode, header: resp.Header}
 	if resp.StatusCode != http.StatusOK {
 		var e struct {
-			Code any `json:"code"`
+			Code    any    `json:"code"`
+			Message string `json:"message"`
 		}
 		if json.Unmarshal(raw, &e) == nil && e.Code != nil {
-			r.code = jsonString(e.Code)
+			r.code, r.message = jsonString(e.Code), e.Message
 		}
 	}
 	return r
@@ -235,6 +237,78 @@ func TestGateway(t *testing.T) {
 		_, err = inventoryv1connect.NewInventoryServiceClient(httpClient, gw+"/no-such-prefix", connect.WithGRPC()).GetStock(t.Context(), req)
 		if connect.CodeOf(err) != connect.CodeUnimplemented {
 			t.Errorf("unrouted gRPC path: %v, want unimplemented (404)", err)
+		}
+	})
+	t.Run("PlaceOrder customer_id max_len (65 characters)", func(t *testing.T) {
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", token("customer"))
+		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "customer_id:") {
+			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "customer_id:")
+		}
+	})
+	t.Run("PlaceOrder items max_items (101 elements)", func(t *testing.T) {
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", token("customer"))
+		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "items:") {
+			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "items:")
+		}
+	})
+	t.Run("PlaceOrder items[0].sku min_len (0 characters)", func(t *testing.T) {
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"\"}]}", token("customer"))
+		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "items[0].sku:") {
+			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "items[0].sku:")
+		}
+	})
+	t.Run("PlaceOrder items[0].sku max_len (65 characters)", func(t *testing.T) {
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}]}", token("customer"))
+		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "items[0].sku:") {
+			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "items[0].sku:")
+		}
+	})
+	t.Run("PlaceOrder items[0].quantity min 0", func(t *testing.T) {
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":7,\"quantity\":0,\"sku\":\"sku-1\"}]}", token("customer"))
+		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "items[0].quantity:") {
+			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "items[0].quantity:")
+		}
+	})
+	t.Run("PlaceOrder items[0].quantity min -1", func(t *testing.T) {
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":7,\"quantity\":-1,\"sku\":\"sku-1\"}]}", token("customer"))
+		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "items[0].quantity:") {
+			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "items[0].quantity:")
+		}
+	})
+	t.Run("PlaceOrder items[0].price_cents min -1", func(t *testing.T) {
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":\"-1\",\"quantity\":5,\"sku\":\"sku-1\"}]}", token("customer"))
+		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "items[0].price_cents:") {
+			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "items[0].price_cents:")
+		}
+	})
+	t.Run("PlaceOrder total_cents overflow", func(t *testing.T) {
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":\"9223372036854775807\",\"quantity\":2147483647,\"sku\":\"sku-1\"}]}", token("customer"))
+		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "total_cents overflows") {
+			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "total_cents overflows")
+		}
+	})
+	t.Run("CancelOrder reason max_len (501 characters)", func(t *testing.T) {
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/cancel_order", "{\"orderId\":\"order_id-1\",\"reason\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}", token("customer"))
+		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "reason:") {
+			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "reason:")
+		}
+	})
+	t.Run("ListOrders customer_id max_len (65 characters)", func(t *testing.T) {
+		got := call(t, httpClient, http.MethodPost, gw+"/shop.orders.v1.OrdersService/ListOrders", "{\"customerId\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}", token("customer"))
+		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "customer_id:") {
+			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "customer_id:")
+		}
+	})
+	t.Run("GetStock sku max_len (65 characters)", func(t *testing.T) {
+		got := call(t, httpClient, http.MethodPost, gw+"/shop.inventory.v1.InventoryService/GetStock", "{\"sku\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}", "")
+		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "sku:") {
+			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "sku:")
+		}
+	})
+	t.Run("CapturePayment amount_cents min -1", func(t *testing.T) {
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/payments/capture_payment", "{\"amountCents\":\"-1\",\"orderId\":\"order_id-1\"}", token("admin"))
+		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "amount_cents:") {
+			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "amount_cents:")
 		}
 	})
 	t.Run("exceeding the rate limit is 429 with Retry-After", func(t *testing.T) {

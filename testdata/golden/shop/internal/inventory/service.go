@@ -21,6 +21,7 @@ import (
 	"github.com/acme/shop/internal/platform/database"
 	"github.com/acme/shop/internal/platform/idempotency"
 	"github.com/acme/shop/internal/platform/outbox"
+	"github.com/acme/shop/internal/platform/validation"
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 )
@@ -71,6 +72,9 @@ func (s *Service) Store() *Store { return s.store }
 // Mount registers the service's Connect, gRPC and gRPC-Web handler on mux. Commands
 // called with an Idempotency-Key header run once per key.
 func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
+	// Requests breaking a constraint of the blueprint are refused before
+	// the handler runs.
+	opts = append(opts, connect.WithInterceptors(validation.Interceptor()))
 	mux.Handle(inventoryv1connect.NewInventoryServiceHandler(idempotentHandler{s}, opts...))
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	ordersv1 "github.com/acme/shop/gen/shop/orders/v1"
+	"github.com/acme/shop/internal/platform/checked"
 )
 
 // PlaceOrder implements the PlaceOrder RPC.
@@ -12,7 +13,7 @@ import (
 // blueprint changes into your edits. The default:
 //   - It checks that customer_id and items are set.
 //   - It creates a new Order with a fresh id from the request.
-//   - It computes total_cents as the sum of quantity × price_cents over items.
+//   - It computes total_cents as the sum of quantity × price_cents over items (checked: an overflow is InvalidArgument).
 //   - It appends OrderPlaced to the event store at the next version of the Order (Aborted when it changed concurrently).
 //
 // Put business rules where the comments say; return connect errors
@@ -32,9 +33,15 @@ func (s *Service) PlaceOrder(ctx context.Context, req *ordersv1.PlaceOrderReques
 		Items:      req.GetItems(),
 		Status:     ordersv1.OrderStatus_ORDER_STATUS_PENDING,
 	}
-	// total_cents is the sum of quantity × price_cents over items.
+	// total_cents is the sum of quantity × price_cents over items (checked: an overflow is InvalidArgument).
 	for _, x := range order.GetItems() {
-		order.TotalCents += int64(x.GetQuantity()) * int64(x.GetPriceCents())
+		line, ok := checked.Mul(int64(x.GetQuantity()), int64(x.GetPriceCents()))
+		if ok {
+			order.TotalCents, ok = checked.Add(order.TotalCents, line)
+		}
+		if !ok {
+			return nil, invalidArgument("total_cents", "overflows int64: the sum of quantity × price_cents over items is too large")
+		}
 	}
 	// Compute derived fields of the new Order here.
 	err := s.store.InTx(ctx, func(tx *Tx) error {

@@ -10,6 +10,7 @@ import (
 	ordersv1 "github.com/acme/shop/gen/shop/orders/v1"
 	paymentsv1 "github.com/acme/shop/gen/shop/payments/v1"
 	"github.com/acme/shop/internal/platform/saga"
+	"github.com/acme/shop/internal/platform/validation"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -108,7 +109,7 @@ func (s *Service) sagaDefinitions() []*saga.Definition {
 					}
 					_, err = idempotentHandler{s}.CancelOrder(ctx, &ordersv1.CancelOrderRequest{
 						OrderId: trigger.GetOrderId(),
-						Reason:  run.Error,
+						Reason:  validation.Truncate(run.Error, 500),
 					})
 					return err
 				},

@@ -26,6 +26,7 @@ import (
 	"github.com/acme/shop/internal/platform/idempotency"
 	"github.com/acme/shop/internal/platform/outbox"
 	"github.com/acme/shop/internal/platform/saga"
+	"github.com/acme/shop/internal/platform/validation"
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 )
@@ -149,6 +150,9 @@ func (s *Service) Store() *Store { return s.store }
 // Mount registers the service's Connect, gRPC and gRPC-Web handler on mux. Commands
 // called with an Idempotency-Key header run once per key.
 func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
+	// Requests breaking a constraint of the blueprint are refused before
+	// the handler runs.
+	opts = append(opts, connect.WithInterceptors(validation.Interceptor()))
 	mux.Handle(ordersv1connect.NewOrdersServiceHandler(idempotentHandler{s}, opts...))
 }
 

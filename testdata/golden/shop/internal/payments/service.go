@@ -21,6 +21,7 @@ import (
 	"github.com/acme/shop/internal/platform/database"
 	"github.com/acme/shop/internal/platform/idempotency"
 	"github.com/acme/shop/internal/platform/outbox"
+	"github.com/acme/shop/internal/platform/validation"
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 )
@@ -76,6 +77,9 @@ func (s *Service) Store() *Store { return s.store }
 // Mount registers the service's Connect, gRPC and gRPC-Web handler on mux. Commands
 // called with an Idempotency-Key header run once per key.
 func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
+	// Requests breaking a constraint of the blueprint are refused before
+	// the handler runs.
+	opts = append(opts, connect.WithInterceptors(validation.Interceptor()))
 	mux.Handle(paymentsv1connect.NewPaymentsServiceHandler(idempotentHandler{s}, opts...))
 }
 

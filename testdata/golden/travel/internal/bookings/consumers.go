@@ -13,6 +13,7 @@ import (
 	"example.com/travel/internal/platform/events"
 	"example.com/travel/internal/platform/outbox"
 	"example.com/travel/internal/platform/saga"
+	"example.com/travel/internal/platform/validation"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -212,7 +213,7 @@ func (s *Service) compensateTrip(ctx context.Context) error {
 	}
 	if _, err := s.RejectTrip(ctx, &bookingsv1.RejectTripRequest{
 		TripId: trigger.GetTripId(),
-		Reason: saga.Error,
+		Reason: validation.Truncate(saga.Error, 500),
 	}); err != nil {
 		return fmt.Errorf("on_failure bookings.RejectTrip: %w", err)
 	}

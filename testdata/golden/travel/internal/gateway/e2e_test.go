@@ -41,9 +41,10 @@ func startSystem(t testing.TB, dataDir string, configure func(*gateway.Config)) 
 
 // response is what a test checks of an answer.
 type response struct {
-	status int
-	header http.Header
-	code   string // Connect error code, or the REST status's numeric code
+	status  int
+	header  http.Header
+	code    string // Connect error code, or the REST status's numeric code
+	message string // the error's message
 }
 
 // call sends body (JSON) to url with method, with the bearer token when not
@@ -72,10 +73,11 @@ func call(t *testing.T, c *http.Client, method, url, body, token string) respons
 	r := response{status: resp.StatusCode, header: resp.Header}
 	if resp.StatusCode != http.StatusOK {
 		var e struct {
-			Code any `json:"code"`
+			Code    any    `json:"code"`
+			Message string `json:"message"`
 		}
 		if json.Unmarshal(raw, &e) == nil && e.Code != nil {
-			r.code = jsonString(e.Code)
+			r.code, r.message = jsonString(e.Code), e.Message
 		}
 	}
 	return r
@@ -167,6 +169,42 @@ func TestGateway(t *testing.T) {
 		_, err = bookingsv1connect.NewBookingsServiceClient(httpClient, gw+"/no-such-prefix", connect.WithGRPC()).GetTrip(t.Context(), req)
 		if connect.CodeOf(err) != connect.CodeUnimplemented {
 			t.Errorf("unrouted gRPC path: %v, want unimplemented (404)", err)
+		}
+	})
+	t.Run("RequestTrip traveller max_len (101 characters)", func(t *testing.T) {
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/bookings/request_trip", "{\"destination\":\"destination-1\",\"nights\":6,\"roomPriceCents\":7,\"traveller\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}", "")
+		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "traveller:") {
+			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "traveller:")
+		}
+	})
+	t.Run("RequestTrip destination max_len (101 characters)", func(t *testing.T) {
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/bookings/request_trip", "{\"destination\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\",\"nights\":6,\"roomPriceCents\":7,\"traveller\":\"traveller-1\"}", "")
+		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "destination:") {
+			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "destination:")
+		}
+	})
+	t.Run("RequestTrip nights min 0", func(t *testing.T) {
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/bookings/request_trip", "{\"destination\":\"destination-1\",\"nights\":0,\"roomPriceCents\":7,\"traveller\":\"traveller-1\"}", "")
+		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "nights:") {
+			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "nights:")
+		}
+	})
+	t.Run("RequestTrip nights min -1", func(t *testing.T) {
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/bookings/request_trip", "{\"destination\":\"destination-1\",\"nights\":-1,\"roomPriceCents\":7,\"traveller\":\"traveller-1\"}", "")
+		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "nights:") {
+			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "nights:")
+		}
+	})
+	t.Run("RequestTrip nights max 366", func(t *testing.T) {
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/bookings/request_trip", "{\"destination\":\"destination-1\",\"nights\":366,\"roomPriceCents\":7,\"traveller\":\"traveller-1\"}", "")
+		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "nights:") {
+			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "nights:")
+		}
+	})
+	t.Run("RequestTrip room_price_cents min -1", func(t *testing.T) {
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/bookings/request_trip", "{\"destination\":\"destination-1\",\"nights\":6,\"roomPriceCents\":\"-1\",\"traveller\":\"traveller-1\"}", "")
+		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "room_price_cents:") {
+			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "room_price_cents:")
 		}
 	})
 	t.Run("exceeding the rate limit is 429 with Retry-After", func(t *testing.T) {

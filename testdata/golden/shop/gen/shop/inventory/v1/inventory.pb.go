@@ -10,6 +10,7 @@
 package inventoryv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	v1 "github.com/acme/shop/gen/shop/orders/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -292,16 +293,16 @@ var File_shop_inventory_v1_inventory_proto protoreflect.FileDescriptor
 
 const file_shop_inventory_v1_inventory_proto_rawDesc = "" +
 	"\n" +
-	"!shop/inventory/v1/inventory.proto\x12\x11shop.inventory.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1dshop/inventory/v1/types.proto\x1a\x1ashop/orders/v1/types.proto\"`\n" +
+	"!shop/inventory/v1/inventory.proto\x12\x11shop.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1dshop/inventory/v1/types.proto\x1a\x1ashop/orders/v1/types.proto\"`\n" +
 	"\x13ReserveStockRequest\x12\x19\n" +
 	"\border_id\x18\x01 \x01(\tR\aorderId\x12.\n" +
 	"\x05items\x18\x02 \x03(\v2\x18.shop.orders.v1.LineItemR\x05items\"\x16\n" +
 	"\x14ReserveStockResponse\"0\n" +
 	"\x13ReleaseStockRequest\x12\x19\n" +
 	"\border_id\x18\x01 \x01(\tR\aorderId\"\x16\n" +
-	"\x14ReleaseStockResponse\"#\n" +
-	"\x0fGetStockRequest\x12\x10\n" +
-	"\x03sku\x18\x01 \x01(\tR\x03sku\"B\n" +
+	"\x14ReleaseStockResponse\",\n" +
+	"\x0fGetStockRequest\x12\x19\n" +
+	"\x03sku\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x03sku\"B\n" +
 	"\x10GetStockResponse\x12.\n" +
 	"\x05stock\x18\x01 \x01(\v2\x18.shop.inventory.v1.StockR\x05stock2\xca\x02\n" +
 	"\x10InventoryService\x12_\n" +

@@ -10,6 +10,7 @@
 package ordersv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -218,11 +219,11 @@ var File_shop_orders_v1_types_proto protoreflect.FileDescriptor
 
 const file_shop_orders_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x1ashop/orders/v1/types.proto\x12\x0eshop.orders.v1\"Y\n" +
-	"\bLineItem\x12\x10\n" +
-	"\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1a\n" +
-	"\bquantity\x18\x02 \x01(\x05R\bquantity\x12\x1f\n" +
-	"\vprice_cents\x18\x03 \x01(\x03R\n" +
+	"\x1ashop/orders/v1/types.proto\x12\x0eshop.orders.v1\x1a\x1bbuf/validate/validate.proto\"v\n" +
+	"\bLineItem\x12\x1b\n" +
+	"\x03sku\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x03sku\x12#\n" +
+	"\bquantity\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bquantity\x12(\n" +
+	"\vprice_cents\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\n" +
 	"priceCents\"\xbe\x01\n" +
 	"\x05Order\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +

@@ -10,6 +10,7 @@
 package paymentsv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -307,10 +308,10 @@ var File_shop_payments_v1_payments_proto protoreflect.FileDescriptor
 
 const file_shop_payments_v1_payments_proto_rawDesc = "" +
 	"\n" +
-	"\x1fshop/payments/v1/payments.proto\x12\x10shop.payments.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cshop/payments/v1/types.proto\"U\n" +
+	"\x1fshop/payments/v1/payments.proto\x12\x10shop.payments.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1cshop/payments/v1/types.proto\"^\n" +
 	"\x15CapturePaymentRequest\x12\x19\n" +
-	"\border_id\x18\x01 \x01(\tR\aorderId\x12!\n" +
-	"\famount_cents\x18\x02 \x01(\x03R\vamountCents\"M\n" +
+	"\border_id\x18\x01 \x01(\tR\aorderId\x12*\n" +
+	"\famount_cents\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\vamountCents\"M\n" +
 	"\x16CapturePaymentResponse\x123\n" +
 	"\apayment\x18\x01 \x01(\v2\x19.shop.payments.v1.PaymentR\apayment\"1\n" +
 	"\x14RefundPaymentRequest\x12\x19\n" +

@@ -10,6 +10,7 @@
 package bookingsv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -421,21 +422,22 @@ var File_travel_bookings_v1_bookings_proto protoreflect.FileDescriptor
 
 const file_travel_bookings_v1_bookings_proto_rawDesc = "" +
 	"\n" +
-	"!travel/bookings/v1/bookings.proto\x12\x12travel.bookings.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1etravel/bookings/v1/types.proto\"\x96\x01\n" +
-	"\x12RequestTripRequest\x12\x1c\n" +
-	"\ttraveller\x18\x01 \x01(\tR\ttraveller\x12 \n" +
-	"\vdestination\x18\x02 \x01(\tR\vdestination\x12\x16\n" +
-	"\x06nights\x18\x03 \x01(\x05R\x06nights\x12(\n" +
-	"\x10room_price_cents\x18\x04 \x01(\x03R\x0eroomPriceCents\"C\n" +
+	"!travel/bookings/v1/bookings.proto\x12\x12travel.bookings.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1etravel/bookings/v1/types.proto\"\xbd\x01\n" +
+	"\x12RequestTripRequest\x12%\n" +
+	"\ttraveller\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18dR\ttraveller\x12)\n" +
+	"\vdestination\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18dR\vdestination\x12\"\n" +
+	"\x06nights\x18\x03 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xed\x02(\x01R\x06nights\x121\n" +
+	"\x10room_price_cents\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x0eroomPriceCents\"C\n" +
 	"\x13RequestTripResponse\x12,\n" +
 	"\x04trip\x18\x01 \x01(\v2\x18.travel.bookings.v1.TripR\x04trip\"-\n" +
 	"\x12ConfirmTripRequest\x12\x17\n" +
 	"\atrip_id\x18\x01 \x01(\tR\x06tripId\"C\n" +
 	"\x13ConfirmTripResponse\x12,\n" +
-	"\x04trip\x18\x01 \x01(\v2\x18.travel.bookings.v1.TripR\x04trip\"D\n" +
+	"\x04trip\x18\x01 \x01(\v2\x18.travel.bookings.v1.TripR\x04trip\"N\n" +
 	"\x11RejectTripRequest\x12\x17\n" +
-	"\atrip_id\x18\x01 \x01(\tR\x06tripId\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"B\n" +
+	"\atrip_id\x18\x01 \x01(\tR\x06tripId\x12 \n" +
+	"\x06reason\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\"B\n" +
 	"\x12RejectTripResponse\x12,\n" +
 	"\x04trip\x18\x01 \x01(\v2\x18.travel.bookings.v1.TripR\x04trip\")\n" +
 	"\x0eGetTripRequest\x12\x17\n" +

@@ -10,6 +10,7 @@
 package flightsv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -306,10 +307,10 @@ var File_travel_flights_v1_flights_proto protoreflect.FileDescriptor
 
 const file_travel_flights_v1_flights_proto_rawDesc = "" +
 	"\n" +
-	"\x1ftravel/flights/v1/flights.proto\x12\x11travel.flights.v1\x1a\x1dtravel/flights/v1/types.proto\"L\n" +
+	"\x1ftravel/flights/v1/flights.proto\x12\x11travel.flights.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1dtravel/flights/v1/types.proto\"U\n" +
 	"\x0fHoldSeatRequest\x12\x17\n" +
-	"\atrip_id\x18\x01 \x01(\tR\x06tripId\x12 \n" +
-	"\vdestination\x18\x02 \x01(\tR\vdestination\"?\n" +
+	"\atrip_id\x18\x01 \x01(\tR\x06tripId\x12)\n" +
+	"\vdestination\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18dR\vdestination\"?\n" +
 	"\x10HoldSeatResponse\x12+\n" +
 	"\x04seat\x18\x01 \x01(\v2\x17.travel.flights.v1.SeatR\x04seat\",\n" +
 	"\x11CancelSeatRequest\x12\x17\n" +

@@ -10,6 +10,7 @@
 package hotelsv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -314,11 +315,12 @@ var File_travel_hotels_v1_hotels_proto protoreflect.FileDescriptor
 
 const file_travel_hotels_v1_hotels_proto_rawDesc = "" +
 	"\n" +
-	"\x1dtravel/hotels/v1/hotels.proto\x12\x10travel.hotels.v1\x1a\x1ctravel/hotels/v1/types.proto\"e\n" +
+	"\x1dtravel/hotels/v1/hotels.proto\x12\x10travel.hotels.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1ctravel/hotels/v1/types.proto\"z\n" +
 	"\x0fBookRoomRequest\x12\x17\n" +
-	"\atrip_id\x18\x01 \x01(\tR\x06tripId\x12\x16\n" +
-	"\x06nights\x18\x02 \x01(\x05R\x06nights\x12!\n" +
-	"\famount_cents\x18\x03 \x01(\x03R\vamountCents\">\n" +
+	"\atrip_id\x18\x01 \x01(\tR\x06tripId\x12\"\n" +
+	"\x06nights\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xed\x02(\x01R\x06nights\x12*\n" +
+	"\famount_cents\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\vamountCents\">\n" +
 	"\x10BookRoomResponse\x12*\n" +
 	"\x04room\x18\x01 \x01(\v2\x16.travel.hotels.v1.RoomR\x04room\",\n" +
 	"\x11CancelRoomRequest\x12\x17\n" +
