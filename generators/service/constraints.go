@@ -26,8 +26,17 @@ func validated(svc *model.Service) bool {
 // newTotalView is how a command computes a total.
 func newTotalView(t *model.Total) totalView {
 	sum := "the sum of " + t.Quantity.Name + " × " + t.Price.Name + " over " + t.List.Name
+	// An element's factor as the int64 checked.Mul takes, converted only
+	// when it is not one already.
+	factor := func(f *model.Field) string {
+		get := "x.Get" + f.GoName + "()"
+		if f.Type.Scalar == model.Int64 {
+			return get
+		}
+		return "int64(" + get + ")"
+	}
 	return totalView{
-		Target: t.Target.GoName, List: t.List.GoName, Quantity: t.Quantity.GoName, Price: t.Price.GoName,
+		Target: t.Target.GoName, List: t.List.GoName, Quantity: factor(t.Quantity), Price: factor(t.Price),
 		Type:     string(t.Target.Type.Scalar),
 		Doc:      t.Target.Name + " is " + sum + " (checked: an overflow is InvalidArgument).",
 		Field:    t.Target.Name,

@@ -77,11 +77,14 @@ type stateGuard struct {
 // totalView sums quantity × price over a list into an entity field, with
 // checked arithmetic: a total that overflows is refused (Field, Overflow).
 type totalView struct {
-	Target, List, Quantity, Price string // Go field names
-	Type                          string // Go type of Target
-	Doc                           string
-	Field                         string // proto name of Target
-	Overflow                      string // the problem reported when it overflows
+	Target, List string // Go field names
+	// Quantity and Price are the Go expressions of an element x's factors,
+	// as int64: "int64(x.GetQuantity())", "x.GetPriceCents()".
+	Quantity, Price string
+	Type            string // Go type of Target
+	Doc             string
+	Field           string // proto name of Target
+	Overflow        string // the problem reported when it overflows
 }
 
 // limitCheck refuses an input above a configurable limit.

@@ -34,7 +34,7 @@ import (
 // PlaceOrder's input and OrderPlaced.
 var noteEdits = [][2]string{
 	{orderFields, orderFieldsNote},
-	{"PlaceOrder: {input: {customer_id: string, items", "PlaceOrder: {input: {customer_id: string, note: string, items"},
+	{"          customer_id: {type: string, max_len: 64}\n          items:", "          customer_id: {type: string, max_len: 64}\n          note: string\n          items:"},
 	{"OrderPlaced: {order_id: string, customer_id: string, items", "OrderPlaced: {order_id: string, customer_id: string, note: string, items"},
 }
 
@@ -261,11 +261,11 @@ func TestEvolveChain(t *testing.T) {
 	blueprint(
 		"\nallow_breaking: [", "\nallow_breaking: [payments.Payment.amount, payments.CapturePaymentRequest.amount, payments.PaymentCaptured.amount, orders.Order.buyer, orders.PlaceOrderRequest.buyer, orders.OrderPlaced.buyer, orders.ListOrdersRequest.buyer, ",
 		"        customer_id: string\n        items", "        buyer: {type: string, renamed_from: customer_id}\n        items",
-		"PlaceOrder: {input: {customer_id: string,", "PlaceOrder: {input: {buyer: {type: string, renamed_from: customer_id},",
+		"          customer_id: {type: string, max_len: 64}\n          items:", "          buyer: {type: string, max_len: 64, renamed_from: customer_id}\n          items:",
 		"OrderPlaced: {order_id: string, customer_id: string,", "OrderPlaced: {order_id: string, buyer: {type: string, renamed_from: customer_id},",
-		"ListOrders: {input: {customer_id: string}", "ListOrders: {input: {buyer: {type: string, renamed_from: customer_id}}",
+		"ListOrders: {input: {customer_id: {type: string, max_len: 64}}", "ListOrders: {input: {buyer: {type: string, max_len: 64, renamed_from: customer_id}}",
 		"Payment: {order_id: string, amount_cents: int64,", "Payment: {order_id: string, amount: {type: int64, renamed_from: amount_cents},",
-		"CapturePayment: {input: {order_id: string, amount_cents: int64}", "CapturePayment: {input: {order_id: string, amount: {type: int64, renamed_from: amount_cents}}",
+		"CapturePayment: {input: {order_id: string, amount_cents: {type: int64, min: 0}}", "CapturePayment: {input: {order_id: string, amount: {type: int64, min: 0, renamed_from: amount_cents}}",
 		"PaymentCaptured: {order_id: string, amount_cents: int64}", "PaymentCaptured: {order_id: string, amount: {type: int64, renamed_from: amount_cents}}",
 		"with: {amount_cents: total_cents}", "with: {amount: total_cents}",
 	)

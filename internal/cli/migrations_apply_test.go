@@ -45,16 +45,16 @@ func TestMigrationsApply(t *testing.T) {
 	change(
 		"        customer_id: string\n        items: list<LineItem>\n        total_cents: int64\n        status: enum(pending, confirmed, cancelled)\n",
 		"        customer_id: string\n        note: string\n        items: list<LineItem>\n        total_cents: int64\n        status: enum(pending, confirmed, cancelled)\n        shipped_at: timestamp\n        rush: bool\n",
-		"ListOrders: {input: {customer_id: string}", "ListOrders: {input: {customer_id: string, total_cents: int64}",
+		"ListOrders: {input: {customer_id: {type: string, max_len: 64}}", "ListOrders: {input: {customer_id: {type: string, max_len: 64}, total_cents: int64}",
 		"Payment: {order_id: string, amount_cents: int64,", "Payment: {order_id: string, amount: {type: int64, renamed_from: amount_cents},",
 		"Stock: {sku: string, available: int32}", "Stock: {sku: string, available: int64, location: string, label: string, grade: enum(a, b), active: bool}",
-		"      GetStock: {input: {sku: string}, output: Stock}\n", "      GetStock: {input: {sku: string}, output: Stock}\n      ListStocks: {input: {location: string}, output: list<Stock>}\n",
+		"      GetStock: {input: {sku: {type: string, max_len: 64}}, output: Stock}\n", "      GetStock: {input: {sku: {type: string, max_len: 64}}, output: Stock}\n      ListStocks: {input: {location: string}, output: list<Stock>}\n",
 	)
 	regen(t, dir, ExitOK, "--allow-breaking")
 	keep("set2")
 	change(
 		"        total_cents: int64\n        status: enum(pending, confirmed, cancelled)\n        shipped_at: timestamp\n", "        total_cents: double\n        status: enum(pending, confirmed, cancelled)\n",
-		"ListOrders: {input: {customer_id: string, total_cents: int64}", "ListOrders: {input: {customer_id: string, total_cents: double}",
+		"ListOrders: {input: {customer_id: {type: string, max_len: 64}, total_cents: int64}", "ListOrders: {input: {customer_id: {type: string, max_len: 64}, total_cents: double}",
 		"Stock: {sku: string, available: int64, location: string, label: string, grade: enum(a, b), active: bool}", "Stock: {sku: string, available: double, label: string, grade: enum(a, b), active: bool}",
 		"      ListStocks: {input: {location: string}, output: list<Stock>}\n", "",
 	)

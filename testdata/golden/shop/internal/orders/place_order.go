@@ -35,7 +35,7 @@ func (s *Service) PlaceOrder(ctx context.Context, req *ordersv1.PlaceOrderReques
 	}
 	// total_cents is the sum of quantity × price_cents over items (checked: an overflow is InvalidArgument).
 	for _, x := range order.GetItems() {
-		line, ok := checked.Mul(int64(x.GetQuantity()), int64(x.GetPriceCents()))
+		line, ok := checked.Mul(int64(x.GetQuantity()), x.GetPriceCents())
 		if ok {
 			order.TotalCents, ok = checked.Add(order.TotalCents, line)
 		}
