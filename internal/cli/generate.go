@@ -232,6 +232,7 @@ func refusal(g *generation) error {
 			paths = append(paths, ps[len(ps)-1])
 		}
 	}
+	b.WriteString("(microforge reserves the number and name of a removed field or enum value itself: the rules above name what old clients lose.)\n")
 	b.WriteString("Safe alternatives: add a field with a new name (it gets a new number) and leave the old one, or serve a new API version (version: N+1) beside the old one.\n")
 	if len(paths) > 0 {
 		fmt.Fprintf(&b, "To break existing clients anyway, acknowledge each change in the blueprint:\n  allow_breaking: [%s]\nor pass --allow-breaking.", strings.Join(paths, ", "))
