@@ -99,6 +99,9 @@ type testView struct {
 	// Refusals break each constraint of the routed methods' inputs, and
 	// overflow their totals: 400 naming the field.
 	Refusals []*refusal
+	// OpenAPI holds the calls whose requests and answers the OpenAPI test
+	// checks against the document.
+	OpenAPI *openAPITest
 	// Imports are the generated packages the gRPC probe needs.
 	Imports []string
 	// VersionImports are the generated packages the versions test needs.
@@ -113,6 +116,7 @@ type probe struct {
 	Path       string // REST path
 	Body       string // Go string literal of the request as protojson
 	Query      string // Go string literal of the REST query string of a GET, "" for POST
+	Get        bool   // a query, whose REST path is a GET
 	Role       string // role the token holds; "" for no token
 	WantStatus []int  // acceptable HTTP statuses of a call that reaches the service
 	WantCodes  []string
@@ -366,8 +370,55 @@ func newTestView(sys *model.System) *testView {
 	t.Bench = t.GRPC
 	t.Limited = t.GRPC
 	t.Refusals = newRefusals(all)
+	t.OpenAPI = newOpenAPITest(sys, all)
 	t.Imports = t.GRPC.imports
 	sort.Strings(t.Imports)
+	return t
+}
+
+// openAPITest is what the generated OpenAPI test calls through the
+// gateway, at REST and Connect paths.
+type openAPITest struct {
+	// Calls are every routed method of the current versions with its
+	// sample request and a role its route accepts.
+	Calls []*probe
+	// Create is a routed creating command whose entity Read, a routed
+	// query by id, reads back; both nil when no such pair is routed.
+	Create, Read *probe
+	Entity       string // JSON name of the entity in both answers, "order"
+	IDParam      string // Read's query parameter of the id, "order_id"
+	IDJSON       string // JSON name of that field, "orderId"
+	// Consistent: Read's service builds its read model asynchronously, so
+	// Read asks to wait for it (Min-Event-Position: head).
+	Consistent bool
+	// Protected is a method of a route requiring auth, called without a
+	// token; nil when none.
+	Protected *probe
+}
+
+func newOpenAPITest(sys *model.System, all []method) *openAPITest {
+	t := &openAPITest{}
+	for _, m := range all {
+		t.Calls = append(t.Calls, newProbe(m, acceptRole(m.route)))
+		if t.Protected == nil && m.route.Auth == model.AuthRequired {
+			t.Protected = newProbe(m, "")
+		}
+	}
+	for _, c := range all {
+		if c.command == nil || c.command.Mode != model.ModeCreate || c.command.Entity == nil || len(c.command.Output.Fields) != 1 {
+			continue
+		}
+		for _, q := range all {
+			if q.query == nil || q.query.Entity != c.command.Entity || q.query.ByID == nil || q.query.List {
+				continue
+			}
+			t.Create, t.Read = newProbe(c, acceptRole(c.route)), newProbe(q, acceptRole(q.route))
+			t.Entity = c.command.Output.Fields[0].JSONName
+			t.IDParam, t.IDJSON = q.query.ByID.Name, q.query.ByID.JSONName
+			t.Consistent = q.svc.AsyncReadModel
+			return t
+		}
+	}
 	return t
 }
 
@@ -397,6 +448,7 @@ func newProbe(m method, role string) *probe {
 	}
 	if m.query != nil {
 		p.Query = fmt.Sprintf("%q", sampleQuery(m.input))
+		p.Get = true
 	}
 	switch {
 	case m.command != nil && m.command.Mode == model.ModeCreate:
