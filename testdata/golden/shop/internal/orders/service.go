@@ -25,6 +25,7 @@ import (
 	"github.com/acme/shop/internal/platform/database"
 	"github.com/acme/shop/internal/platform/idempotency"
 	"github.com/acme/shop/internal/platform/outbox"
+	"github.com/acme/shop/internal/platform/ownership"
 	"github.com/acme/shop/internal/platform/saga"
 	"github.com/acme/shop/internal/platform/validation"
 	"github.com/google/uuid"
@@ -150,6 +151,9 @@ func (s *Service) Store() *Store { return s.store }
 // Mount registers the service's Connect, gRPC and gRPC-Web handler on mux. Commands
 // called with an Idempotency-Key header run once per key.
 func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
+	// Requests naming another owner than the caller are refused (an empty
+	// owner is filled with the caller's) before the handler runs.
+	opts = append(opts, connect.WithInterceptors(ownership.Interceptor(ownerInputs)))
 	// Requests breaking a constraint of the blueprint are refused before
 	// the handler runs.
 	opts = append(opts, connect.WithInterceptors(validation.Interceptor()))
@@ -238,8 +242,9 @@ func invalidArgument(field, problem string) error {
 }
 
 // fail turns an error of a method's logic into the error returned to the
-// caller: Connect errors pass unchanged, ErrNotFound becomes NotFound, and
-// anything else is logged and reported as Internal without details.
+// caller: Connect errors pass unchanged, ErrNotFound becomes NotFound,
+// ownership.ErrNotOwner PermissionDenied, and anything else is logged and
+// reported as Internal without details.
 func (s *Service) fail(ctx context.Context, op string, err error) error {
 	var connectErr *connect.Error
 	switch {
@@ -247,6 +252,8 @@ func (s *Service) fail(ctx context.Context, op string, err error) error {
 		return connectErr
 	case errors.Is(err, ErrNotFound):
 		return connect.NewError(connect.CodeNotFound, err)
+	case errors.Is(err, ownership.ErrNotOwner):
+		return connect.NewError(connect.CodePermissionDenied, err)
 	case errors.Is(err, outbox.ErrConcurrentChange):
 		return connect.NewError(connect.CodeAborted, err)
 	case errors.Is(err, context.Canceled):
