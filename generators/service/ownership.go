@@ -313,7 +313,7 @@ func newOwnershipTest(sv *serviceView) *ownershipTest {
 func ownedRequestValue(f, id *model.Field, filters []model.Filter, owner *model.Field, im imports) string {
 	switch {
 	case f == owner:
-		return `""`
+		return `""` // the rule fills it
 	case f == id:
 		return "mine.GetId()"
 	}

@@ -151,8 +151,9 @@ func (s *Service) Store() *Store { return s.store }
 // Mount registers the service's Connect, gRPC and gRPC-Web handler on mux. Commands
 // called with an Idempotency-Key header run once per key.
 func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
-	// Requests naming another owner than the caller are refused (an empty
-	// owner is filled with the caller's) before the handler runs.
+	// Requests naming another owner than the caller are refused, and an
+	// empty owner is filled with the caller's (ownership.go), before the
+	// constraints are checked and the handler runs.
 	opts = append(opts, connect.WithInterceptors(ownership.Interceptor(ownerInputs)))
 	// Requests breaking a constraint of the blueprint are refused before
 	// the handler runs.
