@@ -168,6 +168,7 @@ type ownershipTest struct {
 // ownedTest tries one entity's owner rule.
 type ownedTest struct {
 	Name        string // "Order"
+	AName       string // "an Order"
 	QualGo      string
 	OwnerField  string // Go field of the owner, "CustomerId"
 	OwnerGetter string // "GetCustomerId"
@@ -207,7 +208,7 @@ func newOwnershipTest(sv *serviceView) *ownershipTest {
 		ClientType: sv.Connect + "." + sv.ProtoService + "Client",
 		Imports: imports{}.add("net/http", "net/http/httptest", "strings", "testing",
 			"connectrpc.com/connect", "google.golang.org/protobuf/proto", svc.ConnectImport,
-			sv.Sys.Module+"/internal/platform/identity"),
+			sv.Sys.Module+"/internal/platform/identity", sv.Sys.Module+"/internal/platform/server"),
 	}
 	importProto(svc, t.Imports)
 	var fit *model.Constraints
@@ -230,7 +231,7 @@ func newOwnershipTest(sv *serviceView) *ownershipTest {
 	for _, e := range owned {
 		ev := sv.entity(e)
 		ot := &ownedTest{
-			Name: e.Name(), QualGo: e.Message.QualGo,
+			Name: e.Name(), AName: article(e.Name()) + " " + e.Name(), QualGo: e.Message.QualGo,
 			OwnerField: e.Owner.Field.GoName, OwnerGetter: "Get" + e.Owner.Field.GoName,
 			ReadBack: "s.store.Get" + e.Name(),
 		}
@@ -288,6 +289,9 @@ func newOwnershipTest(sv *serviceView) *ownershipTest {
 			}
 			if len(c.Output.Fields) > 0 {
 				m.Result = "Get" + c.Output.Fields[0].GoName
+				if m.Kind == "create" {
+					t.Imports.add(sv.Sys.Module + "/internal/platform/idempotency") // the key test
+				}
 			}
 			var filters []model.Filter
 			if c.Mode == model.ModeUpsert {

@@ -614,6 +614,9 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 		v.OwnershipImports = imports{}.add(sys.Module + "/internal/platform/ownership")
 		v.ServiceImports.add(sys.Module + "/internal/platform/ownership")
 		v.StoreImports.add(sys.Module + "/internal/platform/ownership")
+		if len(svc.Commands) > 0 {
+			v.ServiceImports.add("crypto/sha256", "encoding/hex", sys.Module+"/internal/platform/identity")
+		}
 		v.OwnershipTest = newOwnershipTest(v)
 	}
 	if svc.AsyncReadModel {

@@ -12,7 +12,9 @@ import (
 	"connectrpc.com/connect"
 	ordersv1 "github.com/acme/shop/gen/shop/orders/v1"
 	"github.com/acme/shop/gen/shop/orders/v1/ordersv1connect"
+	"github.com/acme/shop/internal/platform/idempotency"
 	"github.com/acme/shop/internal/platform/identity"
+	"github.com/acme/shop/internal/platform/server"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -29,14 +31,22 @@ func TestOwnership(t *testing.T) {
 	}
 	mux := http.NewServeMux()
 	s.Mount(mux)
-	srv := httptest.NewServer(identity.Guard(keys["orders"], identity.Policy{"/": {identity.Gateway, "peer"}}, mux))
+	srv := httptest.NewServer(server.TraceContext(identity.Guard(keys["orders"], identity.Policy{"/": {identity.Gateway, "peer"}}, mux)))
 	t.Cleanup(srv.Close)
-	// as returns a client calling for an end user with roles, signed in by
-	// the gateway. No subject: an anonymous caller.
-	as := func(subject string, roles ...string) ordersv1connect.OrdersServiceClient {
+	// user returns a client calling for an end user with roles, signed in
+	// by the gateway, sending
+	// the headers extra too. No subject: an anonymous caller.
+	user := func(extra ownershipHeaders, subject string, roles ...string) ordersv1connect.OrdersServiceClient {
 		headers := ownershipHeaders{identity.UserSubjectHeader: subject, identity.UserRolesHeader: strings.Join(roles, ",")}
+		for k, v := range extra {
+			headers[k] = v
+		}
 		return ordersv1connect.NewOrdersServiceClient(&http.Client{Transport: keys[identity.Gateway].Signer().Transport("orders", headers)}, srv.URL)
 	}
+	as := func(subject string, roles ...string) ordersv1connect.OrdersServiceClient {
+		return user(nil, subject, roles...)
+	}
+	_ = user
 	alice, mallory, anonymous := as("alice"), as("mallory"), as("")
 	// peer is another service: it acts as itself, whatever user it names.
 	peer := ordersv1connect.NewOrdersServiceClient(&http.Client{Transport: keys["peer"].Signer().Transport("orders", ownershipHeaders{identity.UserSubjectHeader: "mallory"})}, srv.URL)
@@ -145,6 +155,17 @@ func TestOwnership(t *testing.T) {
 			}
 			if got := res.GetOrder().GetCustomerId(); got != "alice" {
 				t.Errorf("a new Order belongs to %q, want the caller, %q", got, "alice")
+			}
+			// An idempotency key is its user's: another user sending the
+			// owner's key gets an Order of their own, not the owner's response.
+			key := ownershipHeaders{idempotency.Header: "ownership-PlaceOrder"}
+			first, err := user(key, "alice").PlaceOrder(ctx, newRequest())
+			if err != nil {
+				t.Fatal(err)
+			}
+			second, err := user(key, "mallory").PlaceOrder(ctx, newRequest())
+			if err != nil || second.GetOrder().GetId() == first.GetOrder().GetId() || second.GetOrder().GetCustomerId() != "mallory" {
+				t.Errorf("another user with the owner's idempotency key: %v, %v; want an Order of their own", second, err)
 			}
 		})
 

@@ -9,7 +9,9 @@ package orders
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +26,7 @@ import (
 	"github.com/acme/shop/gen/shop/payments/v1/paymentsv1connect"
 	"github.com/acme/shop/internal/platform/database"
 	"github.com/acme/shop/internal/platform/idempotency"
+	"github.com/acme/shop/internal/platform/identity"
 	"github.com/acme/shop/internal/platform/outbox"
 	"github.com/acme/shop/internal/platform/ownership"
 	"github.com/acme/shop/internal/platform/saga"
@@ -211,6 +214,13 @@ func runOnce[Req any, Res proto.Message](ctx context.Context, s *Service, method
 	key := idempotency.Key(ctx)
 	if key == "" {
 		return call(ctx, req)
+	}
+	// A key is its end user's: another user sending the same key runs the
+	// command anew, never reads the response stored for the first (which
+	// may hold an entity they do not own).
+	if subject, _, ok := identity.User(ctx); ok {
+		sum := sha256.Sum256([]byte(subject + "\x00" + key))
+		key = hex.EncodeToString(sum[:])
 	}
 	var res Res
 	err := s.store.db.InTx(ctx, func(tx *sql.Tx) error {
