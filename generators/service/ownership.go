@@ -94,15 +94,15 @@ func ownerCommandDoc(c *model.Command) string {
 	o := c.Entity.Owner
 	var parts []string
 	if f := c.OwnerInput; f != nil {
-		parts = append(parts, "refuses with PermissionDenied a "+f.Name+" other than the caller's "+o.Claim+" claim, and fills an empty one with it")
+		parts = append(parts, ownerInputDoc(f, o))
 	}
 	if c.Loads() {
-		parts = append(parts, "answers NotFound for "+article(c.Entity.Name())+" "+c.Entity.Name()+" the caller does not own")
+		parts = append(parts, "the store answers NotFound for "+article(c.Entity.Name())+" "+c.Entity.Name()+" the caller does not own, as for a missing one")
 	}
 	if len(parts) == 0 {
 		return ""
 	}
-	return ownerDoc(o, strings.Join(parts, ", and "))
+	return ownerDoc(o, parts)
 }
 
 // ownerQueryDoc is what a query's scaffold says about the owner rule; ""
@@ -112,24 +112,33 @@ func ownerQueryDoc(q *model.Query) string {
 		return ""
 	}
 	o := q.Entity.Owner
-	what := "answers NotFound for " + article(q.Entity.Name()) + " " + q.Entity.Name() + " the caller does not own"
-	if q.List {
-		what = "returns only the caller's " + model.Plural(model.Snake(q.Entity.Name()))
-	}
+	var parts []string
 	if f := q.OwnerFilter; f != nil {
-		what = "refuses with PermissionDenied a " + f.Name + " other than the caller's " + o.Claim + " claim, fills an empty one with it, and " + what
+		parts = append(parts, ownerInputDoc(f, o))
 	}
-	return ownerDoc(o, what)
+	if q.List {
+		parts = append(parts, "the store returns the caller's "+model.Plural(model.Snake(q.Entity.Name()))+" only")
+	} else {
+		parts = append(parts, "the store answers NotFound for "+article(q.Entity.Name())+" "+q.Entity.Name()+" the caller does not own, as for a missing one")
+	}
+	return ownerDoc(o, parts)
 }
 
-// ownerDoc wraps what an owner rule makes a method do for end users.
-func ownerDoc(o *model.Ownership, what string) string {
+// ownerInputDoc says what the owner rule does to an owner input.
+func ownerInputDoc(f *model.Field, o *model.Ownership) string {
+	return "before this code runs, a " + f.Name + " other than the caller's " + o.Claim + " claim is refused with PermissionDenied, and an empty one is filled with it"
+}
+
+// ownerDoc states what an owner rule makes a method do for end users.
+func ownerDoc(o *model.Ownership, parts []string) string {
 	admins := ""
 	if len(o.AdminRoles) > 0 {
-		admins = " Holders of role " + orWords(o.AdminRoles) + " act on every " + o.Entity.Name() + "."
+		admins = "Holders of role " + orWords(o.AdminRoles) + " act on every " + o.Entity.Name() + "; calls"
+	} else {
+		admins = "Calls"
 	}
-	return "For a user calling through the gateway, the owner rule (ownership.go, before this code runs) " + what + "." + admins +
-		" Calls from other services are not checked."
+	return "For a user calling through the gateway, the owner rule (ownership.go) applies: " + strings.Join(parts, "; ") + ". " +
+		admins + " from other services are not checked."
 }
 
 // orWords joins words as "a", "a or b" or "a, b or c".
