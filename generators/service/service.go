@@ -62,6 +62,8 @@ var systemTemplates = []struct {
 	{"internal/platform/validation/validation_test.go", files.Owned},
 	{"internal/platform/checked/checked.go", files.Owned},
 	{"internal/platform/checked/checked_test.go", files.Owned},
+	{"internal/platform/ownership/ownership.go", files.Owned},
+	{"internal/platform/ownership/ownership_test.go", files.Owned},
 	{"internal/local/local.go", files.Owned},
 	{"internal/local/e2e_test.go", files.Scaffold},
 	{"internal/local/telemetry_test.go", files.Owned},
@@ -92,6 +94,8 @@ const (
 	sagasTestTemplate   = "internal/[service]/sagas_test.go"
 
 	constraintsTestTemplate = "internal/[service]/constraints_test.go"
+	ownershipTemplate       = "internal/[service]/ownership.go"
+	ownershipTestTemplate   = "internal/[service]/ownership_test.go"
 
 	compensationsTestTemplate = "internal/[service]/compensations_test.go"
 	projectionsTemplate       = "internal/[service]/projections.go"
@@ -115,7 +119,8 @@ func templateNames() []string {
 	out = append(out, serviceTemplates...)
 	return append(out, commandTemplate, commandTestTemplate, queryTemplate, queryTestTemplate, migrationTemplate,
 		consumersTemplate, sagasTemplate, sagasTestTemplate, compensationsTestTemplate, projectionsTemplate, projectionsTestTemplate, handlerTemplate, handlerTestTemplate,
-		olderAPITemplate, olderAPITestTemplate, upcastTemplate, upcastTestTemplate, constraintsTestTemplate)
+		olderAPITemplate, olderAPITestTemplate, upcastTemplate, upcastTestTemplate, constraintsTestTemplate,
+		ownershipTemplate, ownershipTestTemplate)
 }
 
 // methodData is the data of the per-method templates.
@@ -139,8 +144,9 @@ func Generate(sys *model.System) ([]files.File, error) {
 			continue // the saga runtime only ships to systems that have sagas
 		}
 		if (strings.HasPrefix(t.name, "internal/platform/validation/") && !sv.Validation) ||
-			(strings.HasPrefix(t.name, "internal/platform/checked/") && !sv.Checked) {
-			continue // nor validation and checked arithmetic to systems without constraints or totals
+			(strings.HasPrefix(t.name, "internal/platform/checked/") && !sv.Checked) ||
+			(strings.HasPrefix(t.name, "internal/platform/ownership/") && !sv.Ownership) {
+			continue // nor validation, checked arithmetic and owner rules to systems without constraints, totals or owners
 		}
 		var data any = sv
 		switch t.name {
@@ -195,6 +201,10 @@ func Generate(sys *model.System) ([]files.File, error) {
 		}
 		if s.ConstraintsTest != nil {
 			g.render(constraintsTestTemplate, expand.Replace(constraintsTestTemplate), s.ConstraintsTest, files.Owned)
+		}
+		if len(s.Owners) > 0 {
+			g.render(ownershipTemplate, expand.Replace(ownershipTemplate), s, files.Owned)
+			g.render(ownershipTestTemplate, expand.Replace(ownershipTestTemplate), s.OwnershipTest, files.Owned)
 		}
 		if len(s.Sagas) > 0 {
 			g.render(sagasTemplate, expand.Replace(sagasTemplate), s, files.Owned)
@@ -296,7 +306,7 @@ func (g *generation) files() ([]files.File, error) {
 type fileBases map[string]bool
 
 func newFileBases() fileBases {
-	return fileBases{"service": true, "store": true, "run": true, "consumers": true, "sagas": true, "sagas_test": true, "compensations_test": true, "projections": true, "projections_test": true, "schema": true, "schema_test": true}
+	return fileBases{"service": true, "store": true, "run": true, "consumers": true, "sagas": true, "sagas_test": true, "compensations_test": true, "projections": true, "projections_test": true, "schema": true, "schema_test": true, "ownership": true, "ownership_test": true}
 }
 
 func (b fileBases) claim(snake string) string {

@@ -173,7 +173,7 @@ func TestOpenAPIResponses(t *testing.T) {
 
 	// An entity created through the gateway reads back, at both paths.
 	t.Run("PlaceOrder then GetOrder", func(t *testing.T) {
-		status, raw := check(t, http.MethodPost, "/v1/orders/place_order", "", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", token("customer"), nil)
+		status, raw := check(t, http.MethodPost, "/v1/orders/place_order", "", "{\"customerId\":\"alice\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", token("customer"), nil)
 		if status != http.StatusOK {
 			t.Fatalf("PlaceOrder: %d %s", status, raw)
 		}
@@ -233,10 +233,10 @@ func TestOpenAPIResponses(t *testing.T) {
 	})
 
 	t.Run("PlaceOrder without a token", func(t *testing.T) {
-		if status, raw := check(t, http.MethodPost, "/v1/orders/place_order", "", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", "", nil); status != http.StatusUnauthorized {
+		if status, raw := check(t, http.MethodPost, "/v1/orders/place_order", "", "{\"customerId\":\"alice\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", "", nil); status != http.StatusUnauthorized {
 			t.Errorf("REST: %d %s, want 401", status, raw)
 		}
-		if status, raw := check(t, http.MethodPost, "/shop.orders.v1.OrdersService/PlaceOrder", "", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", "", connectHeader); status != http.StatusUnauthorized {
+		if status, raw := check(t, http.MethodPost, "/shop.orders.v1.OrdersService/PlaceOrder", "", "{\"customerId\":\"alice\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", "", connectHeader); status != http.StatusUnauthorized {
 			t.Errorf("Connect: %d %s, want 401", status, raw)
 		}
 	})
@@ -244,8 +244,8 @@ func TestOpenAPIResponses(t *testing.T) {
 	// Every routed method with a sample request: whatever the service
 	// answers (an entity, not found, a refused state), the document says.
 	t.Run("orders.PlaceOrder", func(t *testing.T) {
-		check(t, http.MethodPost, "/v1/orders/place_order", "", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", token("customer"), nil)
-		check(t, http.MethodPost, "/shop.orders.v1.OrdersService/PlaceOrder", "", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", token("customer"), connectHeader)
+		check(t, http.MethodPost, "/v1/orders/place_order", "", "{\"customerId\":\"alice\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", token("customer"), nil)
+		check(t, http.MethodPost, "/shop.orders.v1.OrdersService/PlaceOrder", "", "{\"customerId\":\"alice\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", token("customer"), connectHeader)
 	})
 	t.Run("orders.ConfirmOrder", func(t *testing.T) {
 		check(t, http.MethodPost, "/v1/orders/confirm_order", "", "{\"orderId\":\"order_id-1\"}", token("customer"), nil)
@@ -260,8 +260,8 @@ func TestOpenAPIResponses(t *testing.T) {
 		check(t, http.MethodPost, "/shop.orders.v1.OrdersService/GetOrder", "", "{\"orderId\":\"order_id-1\"}", token("customer"), connectHeader)
 	})
 	t.Run("orders.ListOrders", func(t *testing.T) {
-		check(t, http.MethodGet, "/v1/orders/list_orders", "customer_id=customer_id-1", "", token("customer"), nil)
-		check(t, http.MethodPost, "/shop.orders.v1.OrdersService/ListOrders", "", "{\"customerId\":\"customer_id-1\"}", token("customer"), connectHeader)
+		check(t, http.MethodGet, "/v1/orders/list_orders", "customer_id=alice", "", token("customer"), nil)
+		check(t, http.MethodPost, "/shop.orders.v1.OrdersService/ListOrders", "", "{\"customerId\":\"alice\"}", token("customer"), connectHeader)
 	})
 	t.Run("inventory.GetStock", func(t *testing.T) {
 		check(t, http.MethodGet, "/v1/inventory/get_stock", "sku=sku-1", "", token(""), nil)
