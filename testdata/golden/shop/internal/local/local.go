@@ -21,6 +21,7 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/acme/shop/internal/dashboard"
 	"github.com/acme/shop/internal/gateway"
 	"github.com/acme/shop/internal/inventory"
 	"github.com/acme/shop/internal/orders"
@@ -93,11 +94,13 @@ type System struct {
 	natsURL    string
 	urls       map[string]string
 	gatewayURL string
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
-	mu         sync.Mutex
-	errs       []error
-	closer     []func() error
+	// consumers are the services' durable event consumers, for the dashboard.
+	consumers []dashboard.Consumer
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	mu        sync.Mutex
+	errs      []error
+	closer    []func() error
 }
 
 // server is what every service's Server has.
@@ -211,6 +214,9 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			return fail("orders", err)
 		}
 		servers["orders"] = srv
+		for _, h := range srv.Service().EventHandlers() {
+			s.consumers = append(s.consumers, dashboard.Consumer{Service: "orders", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
+		}
 	}
 	{
 		cfg := payments.DefaultConfig()
@@ -252,6 +258,9 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			return fail("inventory", err)
 		}
 		servers["inventory"] = srv
+		for _, h := range srv.Service().EventHandlers() {
+			s.consumers = append(s.consumers, dashboard.Consumer{Service: "inventory", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
+		}
 	}
 	{
 		cfg := gateway.DefaultConfig()

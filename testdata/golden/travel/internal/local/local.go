@@ -22,6 +22,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"example.com/travel/internal/bookings"
+	"example.com/travel/internal/dashboard"
 	"example.com/travel/internal/flights"
 	"example.com/travel/internal/gateway"
 	"example.com/travel/internal/hotels"
@@ -93,11 +94,13 @@ type System struct {
 	natsURL    string
 	urls       map[string]string
 	gatewayURL string
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
-	mu         sync.Mutex
-	errs       []error
-	closer     []func() error
+	// consumers are the services' durable event consumers, for the dashboard.
+	consumers []dashboard.Consumer
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	mu        sync.Mutex
+	errs      []error
+	closer    []func() error
 }
 
 // server is what every service's Server has.
@@ -209,6 +212,9 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			return fail("bookings", err)
 		}
 		servers["bookings"] = srv
+		for _, h := range srv.Service().EventHandlers() {
+			s.consumers = append(s.consumers, dashboard.Consumer{Service: "bookings", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
+		}
 	}
 	{
 		cfg := flights.DefaultConfig()
@@ -227,6 +233,9 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			return fail("flights", err)
 		}
 		servers["flights"] = srv
+		for _, h := range srv.Service().EventHandlers() {
+			s.consumers = append(s.consumers, dashboard.Consumer{Service: "flights", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
+		}
 	}
 	{
 		cfg := hotels.DefaultConfig()
@@ -250,6 +259,9 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			return fail("hotels", err)
 		}
 		servers["hotels"] = srv
+		for _, h := range srv.Service().EventHandlers() {
+			s.consumers = append(s.consumers, dashboard.Consumer{Service: "hotels", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
+		}
 	}
 	{
 		cfg := gateway.DefaultConfig()
