@@ -75,15 +75,25 @@ func TestDashboard(t *testing.T) {
 				t.Errorf("the saga's page %s lacks %q:\n%s", link, want, page)
 			}
 		}
-		// Its requests are listed with the trace they belong to, which has
-		// a page of its own.
-		body := httpGet(t, board+"/")
-		m := regexp.MustCompile(`<td class="mono"><a href="/traces/([0-9a-f]{32})">`).FindStringSubmatch(body)
-		if m == nil || !strings.Contains(body, "shop.orders.v1.OrdersService/PlaceOrder") {
-			t.Fatalf("the overview lists no PlaceOrder request with its trace:\n%s", body)
+		// Its request is listed with the trace it belongs to, whose page
+		// shows the whole saga.
+		var traceID string
+		for _, row := range strings.Split(httpGet(t, board+"/"), "<tr>") {
+			if strings.Contains(row, "<td>orders</td>") && strings.Contains(row, "shop.orders.v1.OrdersService/PlaceOrder") {
+				if m := regexp.MustCompile(`href="/traces/([0-9a-f]{32})"`).FindStringSubmatch(row); m != nil {
+					traceID = m[1]
+					break
+				}
+			}
 		}
-		if trace := httpGet(t, board+"/traces/"+m[1]); !strings.Contains(trace, "HTTP POST /v1/orders/place_order") && !strings.Contains(trace, "PlaceOrder") {
-			t.Errorf("the trace page shows no request:\n%s", trace)
+		if traceID == "" {
+			t.Fatal("the overview lists no PlaceOrder request of orders with its trace")
+		}
+		trace := httpGet(t, board+"/traces/"+traceID)
+		for _, want := range []string{"HTTP POST /v1/orders/place_order", "saga checkout call reserve_stock", "shop.payments.v1.PaymentsService/CapturePayment"} {
+			if !strings.Contains(trace, want) {
+				t.Errorf("the trace page lacks %q:\n%s", want, trace)
+			}
 		}
 	})
 
