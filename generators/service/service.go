@@ -64,6 +64,7 @@ var systemTemplates = []struct {
 	{"internal/platform/checked/checked_test.go", files.Owned},
 	{"internal/local/local.go", files.Owned},
 	{"internal/local/dashboard.go", files.Owned},
+	{"internal/local/dashboard_test.go", files.Owned},
 	{"internal/dashboard/dashboard.go", files.Owned},
 	{"internal/dashboard/dashboard_test.go", files.Owned},
 	{"internal/dashboard/spans.go", files.Owned},
