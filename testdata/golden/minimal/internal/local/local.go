@@ -85,13 +85,14 @@ type System struct {
 	broker  *embedded.Server // nil when Options.NATSURL named a server
 	natsURL string
 	urls    map[string]string
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	errs    []error
+	closer  []func() error
+
 	// consumers are the services' durable event consumers, for the dashboard.
 	consumers []dashboard.Consumer
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	mu        sync.Mutex
-	errs      []error
-	closer    []func() error
 }
 
 // server is what every service's Server has.

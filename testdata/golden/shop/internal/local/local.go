@@ -94,13 +94,14 @@ type System struct {
 	natsURL    string
 	urls       map[string]string
 	gatewayURL string
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	mu         sync.Mutex
+	errs       []error
+	closer     []func() error
+
 	// consumers are the services' durable event consumers, for the dashboard.
 	consumers []dashboard.Consumer
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	mu        sync.Mutex
-	errs      []error
-	closer    []func() error
 }
 
 // server is what every service's Server has.
