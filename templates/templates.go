@@ -6,6 +6,9 @@
 //
 // Templates only format: every value they print is decided in the model or in
 // the generator's view of it.
+//
+// Templates of HTML files ("*.html.tmpl") use [[ and ]] as delimiters: the
+// HTML they produce is itself an html/template, whose actions are {{ and }}.
 package templates
 
 import (
@@ -40,7 +43,11 @@ func load() (*template.Template, error) {
 			if err != nil {
 				return err
 			}
-			if _, err := root.New(strings.TrimSuffix(p, ".tmpl")).Parse(string(src)); err != nil {
+			t := root.New(strings.TrimSuffix(p, ".tmpl"))
+			if strings.HasSuffix(p, ".html.tmpl") {
+				t.Delims("[[", "]]")
+			}
+			if _, err := t.Parse(string(src)); err != nil {
 				return fmt.Errorf("internal error: parse template %s: %w", p, err)
 			}
 			return nil

@@ -31,6 +31,7 @@ var gatewayTemplates = []struct {
 	{"cmd/token/main.go", files.Owned, true, false},
 	{"internal/gateway/auth.go", files.Owned, false, false},
 	{"internal/gateway/auth_test.go", files.Owned, false, false},
+	{"internal/gateway/catalog.go", files.Owned, false, false},
 	{"internal/gateway/bench_test.go", files.Owned, false, false},
 	{"internal/gateway/config.go", files.Owned, false, false},
 	{"internal/gateway/devkey.go", files.Owned, false, false},

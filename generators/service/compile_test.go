@@ -262,7 +262,7 @@ func TestLocalShopCurl(t *testing.T) {
 	}
 	viaGateway := func(bearer string) int {
 		req, _ := http.NewRequest(http.MethodPost, urls["gateway"]+"/v1/orders/place_order",
-			strings.NewReader(`{"customerId": "c-2", "items": [{"sku": "sku-1", "quantity": 1, "priceCents": 100}]}`))
+			strings.NewReader(`{"customerId": "alice", "items": [{"sku": "sku-1", "quantity": 1, "priceCents": 100}]}`))
 		req.Header.Set("Content-Type", "application/json")
 		if bearer != "" {
 			req.Header.Set("Authorization", "Bearer "+bearer)

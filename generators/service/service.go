@@ -65,6 +65,17 @@ var systemTemplates = []struct {
 	{"internal/platform/ownership/ownership.go", files.Owned},
 	{"internal/platform/ownership/ownership_test.go", files.Owned},
 	{"internal/local/local.go", files.Owned},
+	{"internal/local/dashboard.go", files.Owned},
+	{"internal/local/dashboard_test.go", files.Owned},
+	{"internal/dashboard/dashboard.go", files.Owned},
+	{"internal/dashboard/dashboard_test.go", files.Owned},
+	{"internal/dashboard/spans.go", files.Owned},
+	{"internal/dashboard/streams.go", files.Owned},
+	{"internal/dashboard/templates/layout.html", files.Owned},
+	{"internal/dashboard/templates/overview.html", files.Owned},
+	{"internal/dashboard/templates/saga.html", files.Owned},
+	{"internal/dashboard/templates/trace.html", files.Owned},
+	{"internal/dashboard/templates/missing.html", files.Owned},
 	{"internal/local/e2e_test.go", files.Scaffold},
 	{"internal/local/telemetry_test.go", files.Owned},
 	{"cmd/local/main.go", files.Owned},
@@ -160,6 +171,8 @@ func Generate(sys *model.System) ([]files.File, error) {
 			data = tv
 		case "internal/local/identity_test.go":
 			data = newIdentityView(sv)
+		case "internal/local/dashboard.go":
+			data = newDashboardView(sv)
 		}
 		g.render(t.name, t.name, data, t.policy)
 	}

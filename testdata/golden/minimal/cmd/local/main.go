@@ -4,11 +4,15 @@
 // with SQLite databases under ./data and an embedded NATS server with JetStream
 // (store in ./data/nats). Stop it with Ctrl-C.
 //
-//	go run ./cmd/local [-data dir] [-ephemeral] [-log-format text|json] [-log-level info] [-<name>-port N ...]
+//	go run ./cmd/local [-data dir] [-ephemeral] [-dashboard-port 9400] [-log-format text|json] [-log-level info] [-<name>-port N ...]
 //
 // Each fixed port moves with a flag or an environment variable (the flag
 // wins): -<service>-port or <SERVICE>_PORT, -nats-port or NATS_PORT
 // (go run ./cmd/local -help lists them); -ephemeral picks free ports for all.
+//
+// Next to the services it serves a development dashboard on
+// http://127.0.0.1:9400 (-dashboard-port or DASHBOARD_PORT move it): their
+// health, the recent requests, sagas, events and traces.
 //
 // A service runs on a PostgreSQL or MySQL server instead of its SQLite
 // file when <SERVICE>_DATABASE_URL names one, e.g.
@@ -26,6 +30,7 @@ import (
 	"strings"
 	"syscall"
 
+	"example.com/notebook/internal/dashboard"
 	"example.com/notebook/internal/local"
 	"example.com/notebook/internal/platform/identity"
 	"example.com/notebook/internal/platform/logging"
@@ -40,12 +45,18 @@ func run() int {
 	ephemeral := flag.Bool("ephemeral", false, "listen on free ports instead of each service's default port")
 	logFormat := flag.String("log-format", "text", "log format: text or json")
 	logLevel := flag.String("log-level", "info", "log level: debug, info, warn or error")
+	dashboardFlag := flag.Int("dashboard-port", dashboard.DefaultPort, "port of the development dashboard, 0 for a free one (env DASHBOARD_PORT)")
 	ports, err := portFlags(os.LookupEnv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "local:", err)
 		return 2
 	}
 	flag.Parse()
+	dashboardPort, err := dashboardPort(*dashboardFlag, *ephemeral)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "local:", err)
+		return 2
+	}
 
 	logger, err := logging.New(os.Stderr, *logFormat, *logLevel)
 	if err != nil {
@@ -73,7 +84,9 @@ func run() int {
 			logger.Info("database from the environment", "service", svc.Name, "variable", svc.EnvPrefix+"_DATABASE_URL")
 		}
 	}
-	opts := local.Options{DataDir: *dataDir, DatabaseURLs: urls, Ephemeral: *ephemeral, Logger: logger, Keys: keys, Ports: map[string]int{}}
+	// Every service's spans go to the dashboard's recorder, in memory.
+	spans := dashboard.NewRecorder(0)
+	opts := local.Options{DataDir: *dataDir, DatabaseURLs: urls, Ephemeral: *ephemeral, Logger: logger, Keys: keys, Ports: map[string]int{}, SpanExporter: spans}
 	for name, port := range ports {
 		opts.Ports[name] = *port
 	}
@@ -85,10 +98,17 @@ func run() int {
 		}
 		return 1
 	}
+	dashboardURL, err := sys.ServeDashboard(ctx, dashboardPort, spans)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "local:", err)
+		_ = sys.Stop()
+		return 1
+	}
 	for _, svc := range local.Services {
 		fmt.Printf("%-5s  %s  (gRPC, gRPC-Web, Connect)\n", svc.Name, sys.URL(svc.Name))
 	}
 	fmt.Printf("%-5s  %s  (NATS JetStream, events)\n", "nats", sys.NATSURL())
+	fmt.Printf("%-5s  %s  (development dashboard: health, requests, sagas, events, traces)\n", "dashboard", dashboardURL)
 	fmt.Println("Press Ctrl-C to stop.")
 	<-ctx.Done()
 	fmt.Println("Stopping...")
@@ -120,4 +140,27 @@ func portFlags(lookup func(string) (string, bool)) (map[string]*int, error) {
 		return nil, errors.New(strings.Join(bad, "; "))
 	}
 	return ports, nil
+}
+
+// dashboardPort is the port of the dashboard: the -dashboard-port flag,
+// else DASHBOARD_PORT, else a free port with -ephemeral and
+// dashboard.DefaultPort without.
+func dashboardPort(port int, ephemeral bool) (int, error) {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "dashboard-port" })
+	switch env := os.Getenv("DASHBOARD_PORT"); {
+	case set:
+	case env != "":
+		p, err := strconv.Atoi(env)
+		if err != nil {
+			return 0, fmt.Errorf("DASHBOARD_PORT=%q is not a port number", env)
+		}
+		port = p
+	case ephemeral:
+		port = 0
+	}
+	if port < 0 || port > 65535 {
+		return 0, fmt.Errorf("dashboard port %d is not a port number (0 picks a free one)", port)
+	}
+	return port, nil
 }

@@ -23,6 +23,7 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"example.com/notebook/internal/dashboard"
 	"example.com/notebook/internal/notes"
 	"example.com/notebook/internal/platform/client"
 	"example.com/notebook/internal/platform/events/embedded"
@@ -136,6 +137,9 @@ type System struct {
 	mu      sync.Mutex
 	errs    []error
 	closer  []func() error
+
+	// consumers are the services' durable event consumers, for the dashboard.
+	consumers []dashboard.Consumer
 }
 
 // server is what every service's Server has.

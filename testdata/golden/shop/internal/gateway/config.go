@@ -47,8 +47,8 @@ type Config struct {
 	// MetricsAddr is where cmd/gateway serves /metrics (env METRICS_PORT),
 	// ":9464"; apart from Addr, so metrics stay inside the cluster.
 	MetricsAddr string
-	// SpanExporter, when set, receives the gateway's spans instead of the
-	// OTLP exporter (tests).
+	// SpanExporter, when set, receives the gateway's spans (tests, the
+	// dashboard of cmd/local), next to the OTLP exporter.
 	SpanExporter sdktrace.SpanExporter
 	// Identity is the gateway's service identity (env SERVICE_PRIVATE_KEY):
 	// services accept routed calls only with its tokens. New refuses to

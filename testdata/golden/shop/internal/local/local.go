@@ -23,6 +23,7 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/acme/shop/internal/dashboard"
 	"github.com/acme/shop/internal/gateway"
 	"github.com/acme/shop/internal/inventory"
 	"github.com/acme/shop/internal/orders"
@@ -146,6 +147,9 @@ type System struct {
 	mu         sync.Mutex
 	errs       []error
 	closer     []func() error
+
+	// consumers are the services' durable event consumers, for the dashboard.
+	consumers []dashboard.Consumer
 }
 
 // server is what every service's Server has.
@@ -278,6 +282,9 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			return fail("orders", err)
 		}
 		servers["orders"] = srv
+		for _, h := range srv.Service().EventHandlers() {
+			s.consumers = append(s.consumers, dashboard.Consumer{Service: "orders", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
+		}
 	}
 	{
 		cfg := payments.DefaultConfig()
@@ -319,6 +326,9 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			return fail("inventory", err)
 		}
 		servers["inventory"] = srv
+		for _, h := range srv.Service().EventHandlers() {
+			s.consumers = append(s.consumers, dashboard.Consumer{Service: "inventory", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
+		}
 	}
 	{
 		cfg := gateway.DefaultConfig()

@@ -90,8 +90,8 @@ type Config struct {
 	// Logger receives the service's logs (env LOG_FORMAT json|text, LOG_LEVEL).
 	Logger *slog.Logger
 	// SpanExporter, when set, receives every span the service makes (tests
-	// pass an in-memory exporter); otherwise spans are exported over OTLP
-	// when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+	// pass an in-memory exporter, cmd/local its dashboard's recorder). Spans are
+	// also exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 	SpanExporter sdktrace.SpanExporter
 	// Identity is the service's private key and its peers' public keys
 	// (env SERVICE_PRIVATE_KEY, <PEER>_PUBLIC_KEY); New refuses to start

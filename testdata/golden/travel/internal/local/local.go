@@ -24,6 +24,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"example.com/travel/internal/bookings"
+	"example.com/travel/internal/dashboard"
 	"example.com/travel/internal/flights"
 	"example.com/travel/internal/gateway"
 	"example.com/travel/internal/hotels"
@@ -146,6 +147,9 @@ type System struct {
 	mu         sync.Mutex
 	errs       []error
 	closer     []func() error
+
+	// consumers are the services' durable event consumers, for the dashboard.
+	consumers []dashboard.Consumer
 }
 
 // server is what every service's Server has.
@@ -276,6 +280,9 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			return fail("bookings", err)
 		}
 		servers["bookings"] = srv
+		for _, h := range srv.Service().EventHandlers() {
+			s.consumers = append(s.consumers, dashboard.Consumer{Service: "bookings", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
+		}
 	}
 	{
 		cfg := flights.DefaultConfig()
@@ -294,6 +301,9 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			return fail("flights", err)
 		}
 		servers["flights"] = srv
+		for _, h := range srv.Service().EventHandlers() {
+			s.consumers = append(s.consumers, dashboard.Consumer{Service: "flights", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
+		}
 	}
 	{
 		cfg := hotels.DefaultConfig()
@@ -317,6 +327,9 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			return fail("hotels", err)
 		}
 		servers["hotels"] = srv
+		for _, h := range srv.Service().EventHandlers() {
+			s.consumers = append(s.consumers, dashboard.Consumer{Service: "hotels", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
+		}
 	}
 	{
 		cfg := gateway.DefaultConfig()

@@ -66,9 +66,11 @@ type Config struct {
 	Tracing bool
 	// Metrics collects metrics for Handler (observability.metrics: prometheus).
 	Metrics bool
-	// SpanExporter, when set, receives every span as it ends instead of the
-	// OTLP exporter: tests pass a tracetest.InMemoryExporter. New does not
-	// take it over: shutting the Telemetry down leaves it open.
+	// SpanExporter, when set, receives every span as it ends, also when
+	// Tracing is off: tests pass a tracetest.InMemoryExporter, cmd/local
+	// the recorder of its dashboard. Spans still go over OTLP when Tracing
+	// is on and an endpoint is configured. New does not take it over:
+	// shutting the Telemetry down leaves it open.
 	SpanExporter sdktrace.SpanExporter
 }
 
@@ -92,11 +94,12 @@ type Telemetry struct {
 	projectionFailures metric.Int64Counter
 }
 
-// New sets up the telemetry of cfg.Service. With neither Tracing nor
-// Metrics it returns nil, which reports nothing. Call Shutdown when done
-// to flush the spans not exported yet.
+// New sets up the telemetry of cfg.Service. With neither Tracing, Metrics
+// nor a SpanExporter it returns nil, which reports nothing. Call Shutdown
+// when done to flush the spans not exported yet.
 func New(ctx context.Context, cfg Config) (*Telemetry, error) {
-	if !cfg.Tracing && !cfg.Metrics {
+	tracing := cfg.Tracing || cfg.SpanExporter != nil
+	if !tracing && !cfg.Metrics {
 		return nil, nil
 	}
 	otel.SetTextMapPropagator(Propagator)
@@ -113,12 +116,12 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 		tracerProvider: tracenoop.NewTracerProvider(),
 		meterProvider:  metricnoop.NewMeterProvider(),
 	}
-	if cfg.Tracing {
+	if tracing {
 		opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
-		switch {
-		case cfg.SpanExporter != nil:
+		if cfg.SpanExporter != nil {
 			opts = append(opts, sdktrace.WithSyncer(keepOpen{cfg.SpanExporter}))
-		case otlpConfigured():
+		}
+		if cfg.Tracing && otlpConfigured() {
 			exporter, err := otlptracehttp.New(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("OTLP trace exporter: %w", err)

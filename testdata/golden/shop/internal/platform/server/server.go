@@ -107,15 +107,19 @@ func TraceContext(next http.Handler) http.Handler {
 	})
 }
 
+// PollerAgent is the User-Agent of the local dashboard, which polls the
+// services every few seconds: LogRequests logs its requests at debug level.
+const PollerAgent = "microforge-dashboard"
+
 // LogRequests logs one line per request: method, path, status, duration.
-// Health checks are logged at debug level only.
+// Health checks and the dashboard's polls are logged at debug level only.
 func LogRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		level := slog.LevelInfo
-		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.UserAgent() == PollerAgent {
 			level = slog.LevelDebug
 		}
 		attrs := []slog.Attr{
