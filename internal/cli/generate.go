@@ -22,8 +22,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/microforge/microforge/generators/docs"
-	"github.com/microforge/microforge/generators/proto"
 	"github.com/microforge/microforge/internal/blueprint"
 	"github.com/microforge/microforge/internal/files"
 	"github.com/microforge/microforge/internal/generate"
@@ -132,7 +130,7 @@ func planGeneration(e *env, f generateFlags, policy writer.OnConflict, hook func
 	if err != nil {
 		return nil, err
 	}
-	inPlace, err := samePath(f.file, filepath.Join(out, docs.BlueprintPath))
+	inPlace, err := samePath(f.file, filepath.Join(out, generate.BlueprintPath))
 	if err != nil {
 		return nil, err
 	}
@@ -140,10 +138,7 @@ func planGeneration(e *env, f generateFlags, policy writer.OnConflict, hook func
 	if err := preparePlugins(e, runner); err != nil {
 		return nil, err
 	}
-	set, err := generate.Files(sys, generate.Options{
-		Proto: proto.Options{Go: true, Runner: runner},
-		Docs:  docs.Options{BlueprintInPlace: inPlace},
-	})
+	set, err := generate.Files(sys, generate.Options{GoCode: true, Plugins: runner, BlueprintInPlace: inPlace})
 	if err != nil {
 		return nil, err
 	}
@@ -344,7 +339,7 @@ func quickPlan(f generateFlags) (*writer.Plan, bool, error) {
 	if out == "" {
 		out = filepath.Dir(f.file)
 	}
-	inPlace, err := samePath(f.file, filepath.Join(out, docs.BlueprintPath))
+	inPlace, err := samePath(f.file, filepath.Join(out, generate.BlueprintPath))
 	if err != nil {
 		return nil, false, err
 	}
@@ -510,7 +505,7 @@ func isTerminal(r io.Reader) bool {
 // preparePlugins builds the protoc plugins on first use, saying so: it is the
 // only slow step of a first generation.
 func preparePlugins(e *env, runner *protoc.GoInstall) error {
-	plugins := []protoc.Plugin{protoc.GoPlugin, protoc.ConnectGoPlugin}
+	plugins := generate.Plugins()
 	var missing []string
 	for _, p := range plugins {
 		bin, err := runner.Path(p)

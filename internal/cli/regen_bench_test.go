@@ -8,11 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/microforge/microforge/generators/docs"
-	"github.com/microforge/microforge/generators/proto"
 	"github.com/microforge/microforge/internal/blueprint"
 	"github.com/microforge/microforge/internal/generate"
-	"github.com/microforge/microforge/internal/protoc"
 	"github.com/microforge/microforge/internal/testblueprint"
 	"github.com/microforge/microforge/internal/writer"
 )
@@ -73,10 +70,7 @@ func BenchmarkNoOpWrite100(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	set, err := generate.Files(sys, generate.Options{
-		Proto: proto.Options{Go: true, Runner: &protoc.GoInstall{}},
-		Docs:  docs.Options{BlueprintInPlace: true},
-	})
+	set, err := generate.Files(sys, generate.Options{GoCode: true, BlueprintInPlace: true})
 	if err != nil {
 		b.Fatal(err)
 	}
