@@ -351,10 +351,12 @@ var (
 	toolFingerprint string
 )
 
-// inputs fingerprints what a generation depends on: the blueprint, whether
-// it is the repository's own copy, and this microforge build (so that a
-// rebuilt microforge never takes the shortcut).
-// It is "" when the build cannot be identified.
+// inputs fingerprints what a generation depends on: the blueprint, as the
+// repository's copy of it, and this microforge build (so that a rebuilt
+// microforge never takes the shortcut). Naming the blueprint by the copy
+// makes the documented flow — `generate -f bp -o dir`, then `generate` in
+// dir, which reads the copy — one set of inputs, so the in-place no-op
+// takes the shortcut too. It is "" when the build cannot be identified.
 func inputs(blueprint []byte, inPlace bool) string {
 	toolOnce.Do(func() {
 		// A released build (go install ...@vX) is named by its version and
@@ -381,8 +383,16 @@ func inputs(blueprint []byte, inPlace bool) string {
 		return ""
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "microforge inputs 1\n%s\n%t\n", toolFingerprint, inPlace)
-	h.Write(blueprint)
+	fmt.Fprintf(h, "microforge inputs 2\n%s\n", toolFingerprint)
+	if copy, same := generate.RepositoryBlueprint(blueprint, inPlace); same {
+		fmt.Fprintf(h, "copy\n")
+		h.Write(copy)
+	} else {
+		// The copy would not mean what the blueprint means: never the
+		// same inputs as a generation from the copy.
+		fmt.Fprintf(h, "source %t\n", inPlace)
+		h.Write(blueprint)
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 

@@ -36,6 +36,19 @@ type Options struct {
 // file `microforge generate` reads when run inside it.
 const BlueprintPath = docs.BlueprintPath
 
+// RepositoryBlueprint returns the repository's copy of blueprint src as a
+// generation writes it to BlueprintPath (byte for byte in place, else with
+// its yaml-language-server line pointing at the repository's schema), and
+// whether the copy means what src means. When it does, a generation in
+// place from the copy produces exactly what the generation from src did:
+// the copy alone identifies the blueprint side of both.
+func RepositoryBlueprint(src []byte, inPlace bool) (copy []byte, sameMeaning bool) {
+	if inPlace {
+		return src, true
+	}
+	return docs.WithSchemaLine(src), docs.SchemaLineInHeader(src)
+}
+
 // Plugins are the protoc plugins a generation with GoCode runs.
 func Plugins() []protoc.Plugin {
 	return []protoc.Plugin{protoc.GoPlugin, protoc.ConnectGoPlugin}
