@@ -2,7 +2,9 @@ package cli
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -64,5 +66,24 @@ func TestInPlaceNoOpTakesTheShortcut(t *testing.T) {
 				t.Fatalf("edited copy: shortcut %v (err %v)", ok, err)
 			}
 		})
+	}
+}
+
+// The build ID read from the note is the one the go command reports.
+func TestGoBuildID(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := goBuildID(exe)
+	if runtime.GOOS != "linux" {
+		t.Skipf("build ID %q (read from ELF notes only)", id)
+	}
+	want, err := exec.Command("go", "tool", "buildid", exe).Output()
+	if err != nil {
+		t.Skipf("go tool buildid: %v", err)
+	}
+	if id == "" || id != strings.TrimSpace(string(want)) {
+		t.Fatalf("goBuildID = %q, go tool buildid says %q", id, want)
 	}
 }

@@ -594,13 +594,21 @@ type guard struct {
 
 func newGuard(dir string) *guard { return &guard{dir: dir, real: map[string]bool{}} }
 
+// checkParents checks the directories leading to rel, not rel itself.
+func (g *guard) checkParents(rel string) error {
+	if d := path.Dir(rel); d != "." {
+		return g.check(d)
+	}
+	return nil
+}
+
 func (g *guard) check(rel string) error {
 	parts := strings.Split(rel, "/")
 	cur := ""
 	for i, part := range parts {
 		cur = path.Join(cur, part)
 		last := i == len(parts)-1
-		if !last && g.real[cur] {
+		if g.real[cur] {
 			continue
 		}
 		full := filepath.Join(g.dir, filepath.FromSlash(cur))
@@ -614,7 +622,7 @@ func (g *guard) check(rel string) error {
 		if fi.Mode()&fs.ModeSymlink != 0 {
 			return fmt.Errorf("refusing to write %s: %s is a symlink", rel, full)
 		}
-		if !last {
+		if !last || fi.IsDir() {
 			g.real[cur] = true
 		}
 	}
