@@ -89,3 +89,21 @@ func BenchmarkNoOpWrite100(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(fs)), "files")
 }
+
+// BenchmarkFullGeneration100 is `microforge generate -f synth.yaml -o DIR`
+// into a new directory, in process (for profiles: go test -bench
+// FullGeneration100 -cpuprofile). BenchmarkGenerate100 measures the
+// binary.
+func BenchmarkFullGeneration100(b *testing.B) {
+	src := filepath.Join(b.TempDir(), "synth.yaml")
+	if err := os.WriteFile(src, testblueprint.Synthetic(100), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		out := filepath.Join(b.TempDir(), "synth")
+		var stdout, stderr bytes.Buffer
+		if code := Run(context.Background(), []string{"generate", "-f", src, "-o", out}, strings.NewReader(""), &stdout, &stderr); code != ExitOK {
+			b.Fatalf("generate: exit %d\n%s%s", code, stdout.String(), stderr.String())
+		}
+	}
+}

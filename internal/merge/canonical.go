@@ -13,7 +13,9 @@ import (
 // GoCanonical returns Go source in a form that gofmt and goimports do not
 // change the meaning of: all imports in one sorted block, then gofmt. Two
 // versions of a file that differ only by what those tools do have the same
-// canonical form. Source that does not parse is returned as is.
+// canonical form. Source that does not parse is returned as is. (The writer
+// remembers results across runs under a versioned name: a change to what
+// this returns must bump that version.)
 func GoCanonical(src []byte) []byte {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "", src, parser.ParseComments|parser.ImportsOnly)

@@ -14,23 +14,16 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/pluginpb"
+
+	"github.com/microforge/microforge/internal/memo"
 )
 
 // CacheDirEnv names the environment variable that overrides the cache root.
-const CacheDirEnv = "MICROFORGE_CACHE_DIR"
+const CacheDirEnv = memo.RootEnv
 
 // CacheDir returns microforge's per-user cache root: $MICROFORGE_CACHE_DIR if
 // set, else the "microforge" folder of the user's cache directory.
-func CacheDir() (string, error) {
-	if dir := os.Getenv(CacheDirEnv); dir != "" {
-		return dir, nil
-	}
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("find a cache directory for protoc plugins (set %s): %w", CacheDirEnv, err)
-	}
-	return filepath.Join(dir, "microforge"), nil
-}
+func CacheDir() (string, error) { return memo.Root() }
 
 // GoInstall is the Runner that runs plugins built from source: the first use
 // of a plugin builds it with `go install <package>@<version>` into
@@ -62,9 +55,25 @@ func (g *GoInstall) Run(ctx context.Context, p Plugin, req *pluginpb.CodeGenerat
 	if err != nil {
 		return nil, err
 	}
-	in, err := proto.Marshal(req)
+	in, err := proto.MarshalOptions{Deterministic: true}.Marshal(req)
 	if err != nil {
 		return nil, fmt.Errorf("encode request for %s: %w", p.Name, err)
+	}
+	// The plugin's answer depends only on the request and on the plugin
+	// binary (named by its version, and by its size and time should it be
+	// rebuilt): remember it.
+	var key memo.Key
+	t := responseMemo()
+	if fi, err := os.Stat(bin); err == nil {
+		key = memo.KeyOf([]byte(p.String()), []byte(p.Parameter), []byte(fmt.Sprint(fi.Size(), fi.ModTime().UnixNano())), in)
+		if b, ok := t.Get(key); ok {
+			resp := &pluginpb.CodeGeneratorResponse{}
+			if proto.Unmarshal(b, resp) == nil {
+				return resp, nil
+			}
+		}
+	} else {
+		t = nil
 	}
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, bin)
@@ -78,8 +87,14 @@ func (g *GoInstall) Run(ctx context.Context, p Plugin, req *pluginpb.CodeGenerat
 	if err := proto.Unmarshal(stdout.Bytes(), resp); err != nil {
 		return nil, fmt.Errorf("read response of %s: %w", p, err)
 	}
+	if resp.Error == nil {
+		t.Put(key, stdout.Bytes())
+	}
 	return resp, nil
 }
+
+// responseMemo remembers what a plugin answered to a request.
+var responseMemo = sync.OnceValue(func() *memo.Table { return memo.Open("protoc-plugin-1") })
 
 // Prepare builds every plugin that is not cached yet, concurrently.
 func (g *GoInstall) Prepare(ctx context.Context, plugins ...Plugin) error {

@@ -8,8 +8,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
+	"sync"
+
+	"github.com/microforge/microforge/internal/sysio"
 )
 
 // journal lists the steps of one Apply. Once it is on disk the generation
@@ -69,12 +73,10 @@ func (p *Plan) Apply() error {
 	})
 	var j journal
 	for i, pth := range paths {
-		name := strconv.Itoa(i)
-		w := p.writes[pth]
-		if err := os.WriteFile(filepath.Join(staging, name), w.content, 0o644); err != nil {
-			return fmt.Errorf("stage %s: %w", pth, err)
-		}
-		j.Steps = append(j.Steps, step{Path: pth, Staged: name, Executable: w.executable})
+		j.Steps = append(j.Steps, step{Path: pth, Staged: strconv.Itoa(i), Executable: p.writes[pth].executable})
+	}
+	if err := stage(staging, j.Steps, p.writes); err != nil {
+		return err
 	}
 	removes := append([]string(nil), p.removes...)
 	sort.Strings(removes)
@@ -95,7 +97,40 @@ func (p *Plan) Apply() error {
 	if err := writeAtomic(filepath.Join(p.Dir, filepath.FromSlash(journalPath)), b); err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
-	return replay(p.Dir, j, p.opts.AfterStep)
+	return replay(p.Dir, j, p.opts.AfterStep, true)
+}
+
+// stage writes the content of every step into the staging directory, with
+// its final mode, on every CPU (a new repository is thousands of files).
+func stage(staging string, steps []step, writes map[string]output) error {
+	errs := make([]error, len(steps))
+	next := make(chan int, len(steps))
+	for i := range steps {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for w := 0; w < 2*runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				s := steps[i]
+				if err := sysio.WriteNew(filepath.Join(staging, s.Staged), writes[s.Path].content, modeOf(s)); err != nil {
+					errs[i] = fmt.Errorf("stage %s: %w", s.Path, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func modeOf(s step) fs.FileMode {
+	if s.Executable {
+		return 0o755
+	}
+	return 0o644
 }
 
 func order(pth string) int {
@@ -138,14 +173,23 @@ func Recover(dir string) (int, error) {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return 0, fmt.Errorf("%s is damaged (%v): delete it and .microforge/staging, then generate again", journalPath, err)
 	}
-	return len(j.Steps), replay(dir, j, nil)
+	return len(j.Steps), replay(dir, j, nil, false)
 }
 
-// replay carries out the journal's steps; each is idempotent.
-func replay(dir string, j journal, after func(int)) error {
+// replay carries out the journal's steps; each is idempotent. staged says
+// the staged files have their final modes (this process staged them);
+// otherwise each gets it before it moves.
+func replay(dir string, j journal, after func(int), staged bool) error {
 	staging := filepath.Join(dir, filepath.FromSlash(stagingDir))
+	g := newGuard(dir)
+	made := map[string]bool{} // directories known to exist
 	for i, s := range j.Steps {
-		if err := checkPath(dir, s.Path); err != nil {
+		if err := checkRel(s.Path); err != nil {
+			return err
+		}
+		// Only the folders: rename and unlink replace or remove a symlink
+		// in the last element itself, never what it points to.
+		if err := g.checkParents(s.Path); err != nil {
 			return err
 		}
 		target := filepath.Join(dir, filepath.FromSlash(s.Path))
@@ -154,22 +198,29 @@ func replay(dir string, j journal, after func(int)) error {
 				return fmt.Errorf("delete %s: %w", s.Path, err)
 			}
 			pruneEmptyDirs(dir, path.Dir(s.Path))
+			clear(made) // pruning may have removed some
+			clear(g.real)
 		} else {
 			src := filepath.Join(staging, filepath.Base(s.Staged))
-			if _, err := os.Lstat(src); errors.Is(err, fs.ErrNotExist) {
-				continue // moved into place before the interruption
+			if parent := filepath.Dir(target); !made[parent] {
+				if err := os.MkdirAll(parent, 0o755); err != nil {
+					return fmt.Errorf("write %s: %w", s.Path, err)
+				}
+				made[parent] = true
 			}
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return fmt.Errorf("write %s: %w", s.Path, err)
-			}
-			mode := fs.FileMode(0o644)
-			if s.Executable {
-				mode = 0o755
-			}
-			if err := os.Chmod(src, mode); err != nil {
-				return fmt.Errorf("write %s: %w", s.Path, err)
+			if !staged {
+				err := os.Chmod(src, modeOf(s))
+				if errors.Is(err, fs.ErrNotExist) {
+					continue // moved into place before the interruption
+				}
+				if err != nil {
+					return fmt.Errorf("write %s: %w", s.Path, err)
+				}
 			}
 			if err := os.Rename(src, target); err != nil {
+				if _, lerr := os.Lstat(src); errors.Is(lerr, fs.ErrNotExist) {
+					continue // moved into place before the interruption
+				}
 				return fmt.Errorf("write %s: %w", s.Path, err)
 			}
 		}
@@ -181,15 +232,6 @@ func replay(dir string, j journal, after func(int)) error {
 		return err
 	}
 	return os.RemoveAll(staging)
-}
-
-// checkPath refuses a path that leads outside dir, directly or through a
-// symlink.
-func checkPath(dir, rel string) error {
-	if err := checkRel(rel); err != nil {
-		return err
-	}
-	return checkNoSymlink(dir, rel)
 }
 
 // pruneEmptyDirs removes rel and its parents while they are empty, stopping
