@@ -47,4 +47,3 @@ func TestReadFile(t *testing.T) {
 		t.Fatalf("read through a symlink: %d bytes, %v", len(b), err)
 	}
 }
-
