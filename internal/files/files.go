@@ -45,6 +45,8 @@ type File struct {
 	// applied migration is history). A later generation producing other
 	// content for it leaves the file as it is.
 	Frozen bool
+	// Formatted: Content is gofmt's output (New formats every Go file).
+	Formatted bool
 }
 
 // GoHeader is the first line of every Go file microforge fully owns.
@@ -58,7 +60,7 @@ func New(p string, content []byte, policy Policy) (File, error) {
 		if err != nil {
 			return File{}, fmt.Errorf("internal error: generated %s is not valid Go: %w\n%s", p, err, numbered(content))
 		}
-		content = src
+		return File{Path: p, Content: src, Policy: policy, Formatted: true}, nil
 	}
 	return File{Path: p, Content: content, Policy: policy}, nil
 }

@@ -17,10 +17,29 @@ import (
 // remembers results across runs under a versioned name: a change to what
 // this returns must bump that version.)
 func GoCanonical(src []byte) []byte {
+	out, ok := joinImports(src)
+	if !ok {
+		return src
+	}
+	return gofmt(out)
+}
+
+// GoCanonicalOfFormatted is GoCanonical for source that is gofmt's output
+// already: joining its imports into one sorted block leaves it formatted,
+// so the second gofmt (most of GoCanonical's cost) is skipped.
+func GoCanonicalOfFormatted(src []byte) []byte {
+	out, _ := joinImports(src)
+	return out
+}
+
+// joinImports returns src with all its imports in one sorted block; ok is
+// false when src does not parse. Where the block cannot be rebuilt without
+// losing comments, src is returned unchanged.
+func joinImports(src []byte) (out []byte, ok bool) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "", src, parser.ParseComments|parser.ImportsOnly)
 	if err != nil {
-		return src
+		return src, false
 	}
 	type spec struct{ name, path string }
 	var specs []spec
@@ -37,7 +56,7 @@ func GoCanonical(src []byte) []byte {
 		for _, s := range gd.Specs {
 			is := s.(*ast.ImportSpec)
 			if is.Doc != nil || is.Comment != nil {
-				return gofmt(src) // commented imports: leave the layout alone
+				return src, true // commented imports: leave the layout alone
 			}
 			name := ""
 			if is.Name != nil {
@@ -48,12 +67,12 @@ func GoCanonical(src []byte) []byte {
 		}
 	}
 	if len(specs) == 0 {
-		return gofmt(src)
+		return src, true
 	}
 	// Comments between the import declarations would be lost: keep as is.
 	for _, cg := range f.Comments {
 		if cg.Pos() > first && cg.End() < last {
-			return gofmt(src)
+			return src, true
 		}
 	}
 	sort.Slice(specs, func(i, j int) bool {
@@ -70,7 +89,7 @@ func GoCanonical(src []byte) []byte {
 	}
 	b.WriteString(")")
 	b.Write(src[fset.Position(last).Offset:])
-	return gofmt(b.Bytes())
+	return b.Bytes(), true
 }
 
 func gofmt(src []byte) []byte {

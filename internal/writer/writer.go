@@ -474,6 +474,12 @@ func (p *Plan) entries(generated []files.File, prev Manifest) []Entry {
 		go func() {
 			defer wg.Done()
 			for i := range next {
+				if generated[i].Formatted {
+					if c := sum(merge.GoCanonicalOfFormatted(generated[i].Content)); c != out[i].SHA256 {
+						out[i].Canonical = c
+					}
+					continue
+				}
 				var k memo.Key
 				hex.Decode(k[:], []byte(out[i].SHA256))
 				if v, ok := t.Get(k); ok {
