@@ -1,6 +1,8 @@
 package writer
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +13,10 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/microforge/microforge/internal/sysio"
 )
@@ -42,12 +47,21 @@ type step struct {
 // way the next generation reaches the same end state as an uninterrupted
 // one. Nothing is written when nothing changes. With OnConflict Fail and a
 // conflict, Apply writes nothing and returns ErrConflicts.
+//
+// A new repository (the directory did not exist) is written whole into a
+// hidden sibling directory instead, which one rename then puts in place
+// (see applyNew).
 func (p *Plan) Apply() error {
 	if p.opts.OnConflict == Fail && len(p.Conflicts()) > 0 {
 		return ErrConflicts
 	}
 	if len(p.writes) == 0 && len(p.removes) == 0 {
 		return nil
+	}
+	if p.guard.absent && len(p.removes) == 0 {
+		if _, err := os.Lstat(p.Dir); errors.Is(err, fs.ErrNotExist) {
+			return p.applyNew()
+		}
 	}
 	if err := os.MkdirAll(p.Dir, 0o755); err != nil {
 		return err
@@ -124,6 +138,109 @@ func stage(staging string, steps []step, writes map[string]output) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// newSuffix marks the sibling directory a new repository is written into:
+// ".<name>.microforge-new-<random>".
+const newSuffix = ".microforge-new-"
+
+// applyNew writes a new repository into a hidden directory next to p.Dir,
+// every file straight where it belongs and on every CPU, then renames that
+// directory to p.Dir: the repository appears whole or not at all, without
+// staging every file and moving it again. A crash leaves only the hidden
+// directory, which a later new generation next to it removes.
+func (p *Plan) applyNew() error {
+	parent, name := filepath.Split(filepath.Clean(p.Dir))
+	if parent == "" {
+		parent = "."
+	}
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	removeStaleNew(parent, name)
+	var rnd [8]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return err
+	}
+	tmp := filepath.Join(parent, "."+name+newSuffix+hex.EncodeToString(rnd[:]))
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		if !done {
+			os.RemoveAll(tmp)
+		}
+	}()
+	paths := make([]string, 0, len(p.writes))
+	dirs := map[string]bool{}
+	for pth := range p.writes {
+		paths = append(paths, pth)
+		for d := path.Dir(pth); d != "." && !dirs[d]; d = path.Dir(d) {
+			dirs[d] = true
+		}
+	}
+	sort.Strings(paths)
+	sorted := make([]string, 0, len(dirs))
+	for d := range dirs {
+		sorted = append(sorted, d)
+	}
+	sort.Strings(sorted) // parents first
+	for _, d := range sorted {
+		if err := os.Mkdir(filepath.Join(tmp, filepath.FromSlash(d)), 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", d, err)
+		}
+	}
+	var landed atomic.Int64
+	errs := make([]error, len(paths))
+	next := make(chan int, len(paths))
+	for i := range paths {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for w := 0; w < 2*runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				w := p.writes[paths[i]]
+				mode := fs.FileMode(0o644)
+				if w.executable {
+					mode = 0o755
+				}
+				if err := sysio.WriteNew(filepath.Join(tmp, filepath.FromSlash(paths[i])), w.content, mode); err != nil {
+					errs[i] = fmt.Errorf("write %s: %w", paths[i], err)
+				} else if p.opts.AfterStep != nil {
+					p.opts.AfterStep(int(landed.Add(1)))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, p.Dir); err != nil {
+		return fmt.Errorf("move the new repository into place: %w", err)
+	}
+	done = true
+	return nil
+}
+
+// removeStaleNew removes what crashed new generations of name left in
+// parent: hidden directories older than an hour (a younger one may be
+// another generation's, still being written).
+func removeStaleNew(parent, name string) {
+	entries, _ := os.ReadDir(parent)
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), "."+name+newSuffix) {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > time.Hour {
+			os.RemoveAll(filepath.Join(parent, e.Name()))
+		}
+	}
 }
 
 func modeOf(s step) fs.FileMode {
