@@ -15,9 +15,9 @@ import (
 
 // ReadFile reads the file at path into buf (reusing its storage; nil
 // allocates one of the file's size), without following a symlink as its
-// last element when noFollow is set (ErrSymlink). It returns the content,
-// nil and no error when the file does not exist, and the file's
-// modification time.
+// last element when noFollow is set (ErrSymlink). It returns the content
+// (as long as the file was when opened), nil and no error when the file
+// does not exist, and the file's modification time.
 func ReadFile(path string, buf []byte, noFollow bool) ([]byte, time.Time, error) {
 	flags := syscall.O_RDONLY | syscall.O_CLOEXEC
 	if noFollow {
@@ -48,11 +48,27 @@ func ReadFile(path string, buf []byte, noFollow bool) ([]byte, time.Time, error)
 		return nil, time.Time{}, &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
 	}
 	mtime := time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec))
-	if want := int(st.Size) + 1; cap(buf) < want { // +1: EOF in the same read
-		buf = make([]byte, 0, want)
+	size := int(st.Size)
+	if cap(buf) < size || buf == nil {
+		buf = make([]byte, 0, max(size, 512))
 	}
 	buf = buf[:0]
-	for {
+	for size > 0 && len(buf) < size { // the size the file had when opened
+		n, err := syscall.Read(fd, buf[len(buf):size])
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err != nil:
+			return nil, time.Time{}, &fs.PathError{Op: "read", Path: path, Err: err}
+		case n == 0:
+			return buf, mtime, nil // shrunk meanwhile
+		}
+		buf = buf[:len(buf)+n]
+	}
+	if size > 0 {
+		return buf, mtime, nil
+	}
+	for { // a size of 0 may not be the truth (some special files)
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
