@@ -50,6 +50,13 @@ func load() (*template.Template, error) {
 	return parsed, parseErr
 }
 
+// Preload parses the templates now (they are otherwise parsed on the first
+// Render), so that a caller can overlap the parsing with other work.
+func Preload() error {
+	_, err := load()
+	return err
+}
+
 // Render executes the template named name (its path without ".tmpl").
 func Render(name string, data any) ([]byte, error) {
 	t, err := load()

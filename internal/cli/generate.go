@@ -123,6 +123,7 @@ func planGeneration(e *env, f generateFlags, policy writer.OnConflict, hook func
 	if out == "" {
 		out = filepath.Dir(f.file)
 	}
+	generate.Preload()
 	history, err := generate.ReadHistory(e.ctx, out)
 	if err != nil {
 		return nil, err

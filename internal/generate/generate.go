@@ -16,6 +16,7 @@ import (
 	"github.com/microforge/microforge/internal/files"
 	"github.com/microforge/microforge/internal/model"
 	"github.com/microforge/microforge/internal/protoc"
+	"github.com/microforge/microforge/templates"
 )
 
 // Options of a generation.
@@ -48,6 +49,11 @@ func RepositoryBlueprint(src []byte, inPlace bool) (copy []byte, sameMeaning boo
 	}
 	return docs.WithSchemaLine(src), docs.SchemaLineInHeader(src)
 }
+
+// Preload starts parsing the templates in the background, so that it
+// overlaps what comes before Files (reading the blueprint and the
+// repository's history).
+func Preload() { go templates.Preload() }
 
 // Plugins are the protoc plugins a generation with GoCode runs.
 func Plugins() []protoc.Plugin {
