@@ -16,6 +16,7 @@ package memo
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -72,7 +73,8 @@ func KeyOf(parts ...[]byte) Key {
 // Table is one kind of memoized result. The zero of *Table (nil) is a memo
 // that remembers nothing.
 type Table struct {
-	dir string
+	dir  string
+	dirs sync.Map // shard directories known to exist
 }
 
 var (
@@ -140,18 +142,19 @@ func (t *Table) Put(k Key, value []byte) {
 		return
 	}
 	p := t.path(k)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return
+	dir := filepath.Dir(p)
+	if _, made := t.dirs.Load(dir); !made {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return
+		}
+		t.dirs.Store(dir, true)
 	}
-	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
-	if err != nil {
-		return
-	}
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := p + ".tmp-" + hex.EncodeToString(rnd[:])
 	sum := sha256.Sum256(value)
-	_, werr := f.Write(append(sum[:], value...))
-	cerr := f.Close()
-	if werr != nil || cerr != nil || os.Rename(f.Name(), p) != nil {
-		os.Remove(f.Name())
+	if sysio.WriteNew(tmp, append(sum[:], value...), 0o644) != nil || os.Rename(tmp, p) != nil {
+		os.Remove(tmp)
 	}
 }
 
