@@ -55,25 +55,9 @@ func (g *GoInstall) Run(ctx context.Context, p Plugin, req *pluginpb.CodeGenerat
 	if err != nil {
 		return nil, err
 	}
-	in, err := proto.MarshalOptions{Deterministic: true}.Marshal(req)
+	in, err := proto.Marshal(req)
 	if err != nil {
 		return nil, fmt.Errorf("encode request for %s: %w", p.Name, err)
-	}
-	// The plugin's answer depends only on the request and on the plugin
-	// binary (named by its version, and by its size and time should it be
-	// rebuilt): remember it.
-	var key memo.Key
-	t := responseMemo()
-	if fi, err := os.Stat(bin); err == nil {
-		key = memo.KeyOf([]byte(p.String()), []byte(p.Parameter), []byte(fmt.Sprint(fi.Size(), fi.ModTime().UnixNano())), in)
-		if b, ok := t.Get(key); ok {
-			resp := &pluginpb.CodeGeneratorResponse{}
-			if proto.Unmarshal(b, resp) == nil {
-				return resp, nil
-			}
-		}
-	} else {
-		t = nil
 	}
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, bin)
@@ -87,14 +71,8 @@ func (g *GoInstall) Run(ctx context.Context, p Plugin, req *pluginpb.CodeGenerat
 	if err := proto.Unmarshal(stdout.Bytes(), resp); err != nil {
 		return nil, fmt.Errorf("read response of %s: %w", p, err)
 	}
-	if resp.Error == nil {
-		t.Put(key, stdout.Bytes())
-	}
 	return resp, nil
 }
-
-// responseMemo remembers what a plugin answered to a request.
-var responseMemo = sync.OnceValue(func() *memo.Table { return memo.Open("protoc-plugin-1") })
 
 // Prepare builds every plugin that is not cached yet, concurrently.
 func (g *GoInstall) Prepare(ctx context.Context, plugins ...Plugin) error {
