@@ -82,6 +82,7 @@ func joinImports(src []byte) (out []byte, ok bool) {
 		return specs[i].name < specs[j].name
 	})
 	var b bytes.Buffer
+	b.Grow(len(src) + 64)
 	b.Write(src[:fset.Position(first).Offset])
 	b.WriteString("import (\n")
 	for _, s := range specs {
