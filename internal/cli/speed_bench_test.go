@@ -31,7 +31,9 @@ const benchBinEnv = "MICROFORGE_BENCH_BIN"
 //   - noop-s: `cd DIR && microforge generate`, the documented regeneration,
 //     with nothing changed; it must write nothing (checked on every file's
 //     size, modification time and inode);
-//   - gen-MB, noop-MB: the peak RSS of those processes.
+//   - gen-MB, noop-MB: the peak RSS of those processes;
+//   - gen-cpu-s, cp-cpu-s, noop-cpu-s: their user+system CPU time, which a
+//     busy machine distorts less than wall clock.
 //
 // Every figure is the median of the iterations (-benchtime=Nx); ns/op is the
 // median generation. Caches are warm (the first generation fills them), so
@@ -57,24 +59,26 @@ func BenchmarkGenerate100(b *testing.B) {
 	seedPlugins(b, cache)
 	env := append(os.Environ(), "MICROFORGE_CACHE_DIR="+cache)
 
-	cold, _ := execTimed(b, env, "", bin, "generate", "-f", src, "-o", filepath.Join(work, "cold"))
-	var gen, copy, noop, genRSS, noopRSS []float64
+	cold := execTimed(b, env, "", bin, "generate", "-f", src, "-o", filepath.Join(work, "cold"))
+	var gen, copy, noop, genRSS, noopRSS, genCPU, copyCPU, noopCPU []float64
 	round := 0
 	for b.Loop() {
 		round++
 		dir := filepath.Join(work, fmt.Sprint("gen", round))
-		d, rss := execTimed(b, env, "", bin, "generate", "-f", src, "-o", dir)
-		gen, genRSS = append(gen, d.Seconds()), append(genRSS, rss)
+		r := execTimed(b, env, "", bin, "generate", "-f", src, "-o", dir)
+		gen, genRSS, genCPU = append(gen, r.wall), append(genRSS, r.rssMB), append(genCPU, r.cpu)
 
+		c := exec.Command(cp, "-r", dir, dir+"-copy")
 		start := time.Now()
-		if out, err := exec.Command(cp, "-r", dir, dir+"-copy").CombinedOutput(); err != nil {
+		if out, err := c.CombinedOutput(); err != nil {
 			b.Fatalf("cp -r: %v\n%s", err, out)
 		}
 		copy = append(copy, time.Since(start).Seconds())
+		copyCPU = append(copyCPU, (c.ProcessState.UserTime() + c.ProcessState.SystemTime()).Seconds())
 
 		before := treeStat(b, dir)
-		d, rss = execTimed(b, env, dir, bin, "generate")
-		noop, noopRSS = append(noop, d.Seconds()), append(noopRSS, rss)
+		r = execTimed(b, env, dir, bin, "generate")
+		noop, noopRSS, noopCPU = append(noop, r.wall), append(noopRSS, r.rssMB), append(noopCPU, r.cpu)
 		if after := treeStat(b, dir); !maps.Equal(before, after) {
 			b.Fatalf("the no-op regeneration wrote to %s", dir)
 		}
@@ -85,13 +89,16 @@ func BenchmarkGenerate100(b *testing.B) {
 		}
 	}
 	b.ReportMetric(median(gen)*1e9, "ns/op")
-	b.ReportMetric(cold.Seconds(), "cold-gen-s")
+	b.ReportMetric(cold.wall, "cold-gen-s")
 	b.ReportMetric(median(gen), "gen-s")
 	b.ReportMetric(median(copy), "cp-s")
 	b.ReportMetric(median(gen)/median(copy), "gen/cp")
 	b.ReportMetric(median(noop), "noop-s")
 	b.ReportMetric(median(genRSS), "gen-MB")
 	b.ReportMetric(median(noopRSS), "noop-MB")
+	b.ReportMetric(median(genCPU), "gen-cpu-s")
+	b.ReportMetric(median(copyCPU), "cp-cpu-s")
+	b.ReportMetric(median(noopCPU), "noop-cpu-s")
 }
 
 // benchBinary returns the binary to measure: $MICROFORGE_BENCH_BIN, or this
@@ -136,9 +143,15 @@ func seedPlugins(b *testing.B, cache string) {
 	}
 }
 
-// execTimed runs bin in dir and returns its wall-clock time and peak RSS in
-// MB, failing unless it exits 0 reporting no conflicts.
-func execTimed(b *testing.B, env []string, dir, bin string, args ...string) (time.Duration, float64) {
+// execution is what one run of microforge cost.
+type execution struct {
+	wall, cpu float64 // seconds
+	rssMB     float64 // peak resident set
+}
+
+// execTimed runs bin in dir and measures it, failing unless it exits 0
+// reporting no conflicts (and, in dir, no change).
+func execTimed(b *testing.B, env []string, dir, bin string, args ...string) execution {
 	b.Helper()
 	cmd := exec.CommandContext(context.Background(), bin, args...)
 	cmd.Env, cmd.Dir = env, dir
@@ -146,18 +159,18 @@ func execTimed(b *testing.B, env []string, dir, bin string, args ...string) (tim
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
 	err := cmd.Run()
-	d := time.Since(start)
+	r := execution{wall: time.Since(start).Seconds()}
 	if err != nil || !strings.Contains(out.String(), " 0 conflicts") {
 		b.Fatalf("microforge %s: %v\n%s", strings.Join(args, " "), err, out.String())
 	}
 	if dir != "" && !strings.Contains(out.String(), ": 0 created, 0 updated, 0 merged,") {
 		b.Fatalf("microforge %s in %s is not a no-op:\n%s", strings.Join(args, " "), dir, out.String())
 	}
-	var rss float64
+	r.cpu = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = float64(ru.Maxrss) / 1024 // kilobytes on Linux
+		r.rssMB = float64(ru.Maxrss) / 1024 // kilobytes on Linux
 	}
-	return d, rss
+	return r
 }
 
 type statEntry struct {
