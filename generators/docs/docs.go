@@ -125,6 +125,23 @@ func WithSchemaLine(src []byte) []byte {
 	return append([]byte(schemaLine+"\n"), src...)
 }
 
+// SchemaLineInHeader reports whether WithSchemaLine(src) changes src only
+// in its leading comments: the yaml-language-server line it replaces, if
+// src has one, comes before any YAML content. The copy then means what src
+// means.
+func SchemaLineInHeader(src []byte) bool {
+	loc := schemaLineRE.FindIndex(src)
+	if loc == nil {
+		return true // the line is added at the top
+	}
+	for line := range strings.SplitSeq(string(src[:loc[0]]), "\n") {
+		if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "#") {
+			return false
+		}
+	}
+	return true
+}
+
 type view struct {
 	Sys        *model.System
 	Mermaid    string

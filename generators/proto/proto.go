@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -74,10 +75,6 @@ func GenerateContext(ctx context.Context, sys *model.System, opts Options) ([]fi
 			}
 		}
 	}
-	compiled, err := protoc.Compile(ctx, sources)
-	if err != nil {
-		return nil, fmt.Errorf("internal error: generated protos do not compile:\n%w", err)
-	}
 
 	cfg := bufView{ProtoRoot: sys.ProtoRoot, GenRoot: sys.GenRoot, Go: protoc.GoPlugin, Connect: protoc.ConnectGoPlugin, GoogleAPIs: sys.Gateway != nil, Protovalidate: constrained(sys)}
 	for _, c := range []struct {
@@ -112,13 +109,19 @@ func GenerateContext(ctx context.Context, sys *model.System, opts Options) ([]fi
 	}
 
 	if !opts.Go {
+		if _, err := protoc.Compile(ctx, sources); err != nil {
+			return nil, fmt.Errorf("internal error: generated protos do not compile:\n%w", err)
+		}
 		return out, nil
 	}
 	runner := opts.Runner
 	if runner == nil {
 		runner = &protoc.GoInstall{}
 	}
-	gen, err := protoc.Generate(ctx, runner, compiled, protoc.GoPlugin, protoc.ConnectGoPlugin)
+	gen, err := protoc.CompileAndGenerate(ctx, runner, sources, protoc.GoPlugin, protoc.ConnectGoPlugin)
+	if errors.As(err, new(protoc.CompileError)) {
+		return nil, fmt.Errorf("internal error: generated protos do not compile:\n%w", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("generate Go code from protos: %w", err)
 	}

@@ -77,8 +77,10 @@ func TestEndToEnd(t *testing.T) {
 			before := snapshot(t, dir)
 
 			// Generate again, from the shipped blueprint and from the
-			// repository's own copy: nothing is written.
-			for _, args := range [][]string{{"generate", "-f", bp, "-o", dir}, {"generate", "-f", filepath.Join(dir, "microforge.yaml")}} {
+			// repository's own copy (both take the shortcut), and plan in
+			// place in full: nothing is written.
+			inPlace := filepath.Join(dir, "microforge.yaml")
+			for _, args := range [][]string{{"generate", "-f", bp, "-o", dir}, {"generate", "-f", inPlace}, {"plan", "--check", "-f", inPlace}} {
 				code, stdout, stderr = run(t, args...)
 				if code != ExitOK || !strings.Contains(stdout, " 0 created, 0 updated,") || stderr != "" {
 					t.Fatalf("regenerate %v: exit %d\n%s%s", args, code, stdout, stderr)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -22,8 +23,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/microforge/microforge/generators/docs"
-	"github.com/microforge/microforge/generators/proto"
 	"github.com/microforge/microforge/internal/blueprint"
 	"github.com/microforge/microforge/internal/files"
 	"github.com/microforge/microforge/internal/generate"
@@ -124,6 +123,7 @@ func planGeneration(e *env, f generateFlags, policy writer.OnConflict, hook func
 	if out == "" {
 		out = filepath.Dir(f.file)
 	}
+	generate.Preload()
 	history, err := generate.ReadHistory(e.ctx, out)
 	if err != nil {
 		return nil, err
@@ -132,7 +132,7 @@ func planGeneration(e *env, f generateFlags, policy writer.OnConflict, hook func
 	if err != nil {
 		return nil, err
 	}
-	inPlace, err := samePath(f.file, filepath.Join(out, docs.BlueprintPath))
+	inPlace, err := samePath(f.file, filepath.Join(out, generate.BlueprintPath))
 	if err != nil {
 		return nil, err
 	}
@@ -140,10 +140,7 @@ func planGeneration(e *env, f generateFlags, policy writer.OnConflict, hook func
 	if err := preparePlugins(e, runner); err != nil {
 		return nil, err
 	}
-	set, err := generate.Files(sys, generate.Options{
-		Proto: proto.Options{Go: true, Runner: runner},
-		Docs:  docs.Options{BlueprintInPlace: inPlace},
-	})
+	set, err := generate.Files(sys, generate.Options{GoCode: true, Plugins: runner, BlueprintInPlace: inPlace})
 	if err != nil {
 		return nil, err
 	}
@@ -344,7 +341,7 @@ func quickPlan(f generateFlags) (*writer.Plan, bool, error) {
 	if out == "" {
 		out = filepath.Dir(f.file)
 	}
-	inPlace, err := samePath(f.file, filepath.Join(out, docs.BlueprintPath))
+	inPlace, err := samePath(f.file, filepath.Join(out, generate.BlueprintPath))
 	if err != nil {
 		return nil, false, err
 	}
@@ -356,10 +353,12 @@ var (
 	toolFingerprint string
 )
 
-// inputs fingerprints what a generation depends on: the blueprint, whether
-// it is the repository's own copy, and this microforge build (so that a
-// rebuilt microforge never takes the shortcut).
-// It is "" when the build cannot be identified.
+// inputs fingerprints what a generation depends on: the blueprint, as the
+// repository's copy of it, and this microforge build (so that a rebuilt
+// microforge never takes the shortcut). Naming the blueprint by the copy
+// makes the documented flow — `generate -f bp -o dir`, then `generate` in
+// dir, which reads the copy — one set of inputs, so the in-place no-op
+// takes the shortcut too. It is "" when the build cannot be identified.
 func inputs(blueprint []byte, inPlace bool) string {
 	toolOnce.Do(func() {
 		// A released build (go install ...@vX) is named by its version and
@@ -370,6 +369,10 @@ func inputs(blueprint []byte, inPlace bool) string {
 		}
 		exe, err := os.Executable()
 		if err != nil {
+			return
+		}
+		if id := goBuildID(exe); id != "" {
+			toolFingerprint = "go build ID " + id
 			return
 		}
 		f, err := os.Open(exe)
@@ -386,9 +389,48 @@ func inputs(blueprint []byte, inPlace bool) string {
 		return ""
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "microforge inputs 1\n%s\n%t\n", toolFingerprint, inPlace)
-	h.Write(blueprint)
+	fmt.Fprintf(h, "microforge inputs 2\n%s\n", toolFingerprint)
+	if copy, same := generate.RepositoryBlueprint(blueprint, inPlace); same {
+		fmt.Fprintf(h, "copy\n")
+		h.Write(copy)
+	} else {
+		// The copy would not mean what the blueprint means: never the
+		// same inputs as a generation from the copy.
+		fmt.Fprintf(h, "source %t\n", inPlace)
+		h.Write(blueprint)
+	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// goBuildID returns the Go build ID an ELF executable carries in its
+// .note.go.buildid note ("" when it has none): a hash of what the program
+// was built from and of the binary itself, so it names this microforge
+// build as surely as hashing the whole executable, for the price of
+// reading a few hundred bytes instead of megabytes.
+func goBuildID(exe string) string {
+	f, err := elf.Open(exe)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sec := f.Section(".note.go.buildid")
+	if sec == nil {
+		return ""
+	}
+	note, err := sec.Data()
+	if err != nil || len(note) < 12 {
+		return ""
+	}
+	// namesz, descsz, type, then the name and the description, each
+	// padded to four bytes.
+	bo := f.ByteOrder
+	nameSize, descSize, kind := uint64(bo.Uint32(note)), uint64(bo.Uint32(note[4:])), bo.Uint32(note[8:])
+	const goBuildIDTag = 4
+	desc := 12 + (nameSize+3)&^3
+	if kind != goBuildIDTag || desc+descSize > uint64(len(note)) || strings.TrimRight(string(note[12:12+nameSize]), "\x00") != "Go" {
+		return ""
+	}
+	return string(note[desc : desc+descSize])
 }
 
 func summary(p *writer.Plan) string {
@@ -510,7 +552,7 @@ func isTerminal(r io.Reader) bool {
 // preparePlugins builds the protoc plugins on first use, saying so: it is the
 // only slow step of a first generation.
 func preparePlugins(e *env, runner *protoc.GoInstall) error {
-	plugins := []protoc.Plugin{protoc.GoPlugin, protoc.ConnectGoPlugin}
+	plugins := generate.Plugins()
 	var missing []string
 	for _, p := range plugins {
 		bin, err := runner.Path(p)

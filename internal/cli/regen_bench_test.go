@@ -8,11 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/microforge/microforge/generators/docs"
-	"github.com/microforge/microforge/generators/proto"
 	"github.com/microforge/microforge/internal/blueprint"
 	"github.com/microforge/microforge/internal/generate"
-	"github.com/microforge/microforge/internal/protoc"
 	"github.com/microforge/microforge/internal/testblueprint"
 	"github.com/microforge/microforge/internal/writer"
 )
@@ -73,10 +70,7 @@ func BenchmarkNoOpWrite100(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	set, err := generate.Files(sys, generate.Options{
-		Proto: proto.Options{Go: true, Runner: &protoc.GoInstall{}},
-		Docs:  docs.Options{BlueprintInPlace: true},
-	})
+	set, err := generate.Files(sys, generate.Options{GoCode: true, BlueprintInPlace: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -94,4 +88,22 @@ func BenchmarkNoOpWrite100(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(fs)), "files")
+}
+
+// BenchmarkFullGeneration100 is `microforge generate -f synth.yaml -o DIR`
+// into a new directory, in process (for profiles: go test -bench
+// FullGeneration100 -cpuprofile). BenchmarkGenerate100 measures the
+// binary.
+func BenchmarkFullGeneration100(b *testing.B) {
+	src := filepath.Join(b.TempDir(), "synth.yaml")
+	if err := os.WriteFile(src, testblueprint.Synthetic(100), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		out := filepath.Join(b.TempDir(), "synth")
+		var stdout, stderr bytes.Buffer
+		if code := Run(context.Background(), []string{"generate", "-f", src, "-o", out}, strings.NewReader(""), &stdout, &stderr); code != ExitOK {
+			b.Fatalf("generate: exit %d\n%s%s", code, stdout.String(), stderr.String())
+		}
+	}
 }

@@ -5,12 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/microforge/microforge/generators/docs"
-	"github.com/microforge/microforge/generators/proto"
 	"github.com/microforge/microforge/internal/blueprint"
 	"github.com/microforge/microforge/internal/files"
 	"github.com/microforge/microforge/internal/generate"
-	"github.com/microforge/microforge/internal/protoc"
 	"github.com/microforge/microforge/internal/writer"
 )
 
@@ -57,10 +54,7 @@ func TestRegenTemplateUpgrade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := generate.Files(sys, generate.Options{
-		Proto: proto.Options{Go: true, Runner: &protoc.GoInstall{}},
-		Docs:  docs.Options{BlueprintInPlace: true},
-	})
+	set, err := generate.Files(sys, generate.Options{GoCode: true, BlueprintInPlace: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/microforge/microforge/generators/proto"
 	"github.com/microforge/microforge/internal/blueprint"
 	"github.com/microforge/microforge/internal/files"
 	"github.com/microforge/microforge/internal/model"
@@ -36,7 +35,7 @@ func load(t testing.TB, name string) *model.System {
 // with -short (building the protoc plugins on a cold machine is slow).
 func withGo() bool { return !testing.Short() }
 
-func opts() Options { return Options{Proto: proto.Options{Go: withGo()}} }
+func opts() Options { return Options{GoCode: withGo()} }
 
 // TestGolden compares the whole generated tree of every shipped blueprint
 // with testdata/golden/<name>. With -short the Go code generated from protos
@@ -177,7 +176,7 @@ func benchGenerate(b *testing.B, src []byte, withGo bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := Files(sys, Options{Proto: proto.Options{Go: withGo}}); err != nil {
+		if _, err := Files(sys, Options{GoCode: withGo}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -14,23 +14,16 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/pluginpb"
+
+	"github.com/microforge/microforge/internal/memo"
 )
 
 // CacheDirEnv names the environment variable that overrides the cache root.
-const CacheDirEnv = "MICROFORGE_CACHE_DIR"
+const CacheDirEnv = memo.RootEnv
 
 // CacheDir returns microforge's per-user cache root: $MICROFORGE_CACHE_DIR if
 // set, else the "microforge" folder of the user's cache directory.
-func CacheDir() (string, error) {
-	if dir := os.Getenv(CacheDirEnv); dir != "" {
-		return dir, nil
-	}
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("find a cache directory for protoc plugins (set %s): %w", CacheDirEnv, err)
-	}
-	return filepath.Join(dir, "microforge"), nil
-}
+func CacheDir() (string, error) { return memo.Root() }
 
 // GoInstall is the Runner that runs plugins built from source: the first use
 // of a plugin builds it with `go install <package>@<version>` into

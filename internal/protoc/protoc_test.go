@@ -321,3 +321,19 @@ func TestGoInstallCold(t *testing.T) {
 		t.Errorf("comments did not reach the generated code")
 	}
 }
+
+func TestEncodeFilesRoundTrip(t *testing.T) {
+	in := []File{{Name: "a/b.pb.go", Content: []byte("package b\n"), Plugin: "protoc-gen-go"}, {Name: "e", Content: []byte{}, Plugin: ""}}
+	out, err := decodeFiles(encodeFiles(in))
+	if err != nil || len(out) != len(in) {
+		t.Fatalf("%v, %v", out, err)
+	}
+	for i := range in {
+		if out[i].Name != in[i].Name || string(out[i].Content) != string(in[i].Content) || out[i].Plugin != in[i].Plugin {
+			t.Errorf("%d: %+v, want %+v", i, out[i], in[i])
+		}
+	}
+	if _, err := decodeFiles(encodeFiles(in)[:5]); err == nil {
+		t.Error("a truncated encoding decoded")
+	}
+}

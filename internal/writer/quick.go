@@ -34,30 +34,37 @@ func QuickPlan(dir string, opts Options) (p *Plan, ok bool, err error) {
 		paths = append(paths, pth)
 	}
 	sort.Strings(paths)
-	changes := make([]Change, len(paths))
-	fresh := make([]bool, len(paths))
+	// The directories are checked for symlinks here, once each; the files
+	// themselves as they are read (readNoFollow).
 	g := newGuard(dir)
 	for _, pth := range paths {
-		if files.CheckPath(pth) != nil || isStatePath(pth) || g.check(pth) != nil || g.check(basePath(pth)) != nil {
+		e := m.Files[pth]
+		if files.CheckPath(pth) != nil || isStatePath(pth) || g.checkParents(pth) != nil {
+			return nil, false, nil
+		}
+		if e.Policy == files.Scaffold.String() && g.checkParents(basePath(pth)) != nil {
 			return nil, false, nil
 		}
 	}
-	var wg sync.WaitGroup
-	next := make(chan int)
+	changes := make([]Change, len(paths))
+	fresh := make([]bool, len(paths))
 	errs := make([]error, len(paths))
-	for w := 0; w < 2*runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				changes[i], fresh[i], errs[i] = quickFile(dir, paths[i], m.Files[paths[i]])
-			}
-		}()
-	}
+	var wg sync.WaitGroup
+	next := make(chan int, len(paths))
 	for i := range paths {
 		next <- i
 	}
 	close(next)
+	for w := 0; w < 2*runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var bufs quickBuffers
+			for i := range next {
+				changes[i], fresh[i], errs[i] = quickFile(dir, paths[i], m.Files[paths[i]], &bufs)
+			}
+		}()
+	}
 	wg.Wait()
 	for i := range paths {
 		if errs[i] != nil {
@@ -70,15 +77,23 @@ func QuickPlan(dir string, opts Options) (p *Plan, ok bool, err error) {
 	return &Plan{Dir: dir, Changes: changes, opts: opts, manifest: m, writes: map[string]output{}}, true, nil
 }
 
+// quickBuffers are one reader's storage for a file and its base, reused
+// from file to file: QuickPlan keeps no content (nothing it plans changes a
+// file, so there is nothing to diff).
+type quickBuffers struct{ disk, base []byte }
+
 // quickFile tells what the full plan would do with a file whose new content
-// is what the manifest records; fresh is false when that would be a write.
-func quickFile(dir, pth string, e Entry) (c Change, fresh bool, err error) {
+// is what the manifest records; fresh is false when that would be a write
+// (or when the file is a symlink, which the full plan reports).
+func quickFile(dir, pth string, e Entry, bufs *quickBuffers) (c Change, fresh bool, err error) {
 	c = Change{Path: pth, Policy: e.Policy}
-	disk, err := readFile(dir, pth)
+	disk, err := readNoFollow(dir, pth, bufs.disk)
 	if err != nil {
-		return c, false, err
+		return c, false, nil
 	}
-	c.before, c.after = disk, disk
+	if disk != nil {
+		bufs.disk = disk
+	}
 	if e.Policy != files.Scaffold.String() {
 		if disk == nil || !unedited(pth, disk, e) {
 			return c, false, nil // recreate or replace
@@ -86,10 +101,11 @@ func quickFile(dir, pth string, e Entry) (c Change, fresh bool, err error) {
 		c.Action = Unchanged
 		return c, true, nil
 	}
-	base, err := readFile(dir, basePath(pth))
+	base, err := readNoFollow(dir, basePath(pth), bufs.base)
 	if err != nil || base == nil || sum(base) != e.SHA256 {
-		return c, false, err // the full plan would write the base
+		return c, false, nil // the full plan would write the base
 	}
+	bufs.base = base
 	switch {
 	case disk == nil:
 		c.Action, c.Note = Keep, "you deleted this file; it stays deleted"

@@ -30,6 +30,18 @@ func TestQuickPlanAgreesWithTheFullPlan(t *testing.T) {
 		{"base lost", "in", func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(dir, filepath.FromSlash(basePath("user/f.txt"))))
 		}, false},
+		{"owned file now a symlink", "in", func(t *testing.T, dir string) { symlinkTo(t, dir, "a/owned.go", "package a\n") }, false},
+		{"user file now a symlink", "in", func(t *testing.T, dir string) { symlinkTo(t, dir, "user/g.txt", "g\n") }, false},
+		{"base now a symlink", "in", func(t *testing.T, dir string) { symlinkTo(t, dir, basePath("user/g.txt"), "g\n") }, false},
+		{"folder now a symlink", "in", func(t *testing.T, dir string) {
+			elsewhere := t.TempDir()
+			if err := os.Rename(filepath.Join(dir, "user"), filepath.Join(elsewhere, "user")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(filepath.Join(elsewhere, "user"), filepath.Join(dir, "user")); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
 		{"interrupted", "in", func(t *testing.T, dir string) { write(t, dir, journalPath, `{"steps": []}`) }, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -60,5 +72,21 @@ func TestQuickPlanAgreesWithTheFullPlan(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// symlinkTo replaces rel by a symlink to a file outside dir with content.
+func symlinkTo(t *testing.T, dir, rel, content string) {
+	t.Helper()
+	target := filepath.Join(t.TempDir(), "target")
+	if err := os.WriteFile(target, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, p); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -12,7 +12,8 @@
 // through a journal (see Apply), so an interrupted generation is finished by
 // the next one.
 //
-// Import rule: writer imports files and merge, never a generator or the model.
+// Import rule: writer imports files, merge and memo, never a generator or
+// the model.
 package writer
 
 import (
@@ -32,7 +33,9 @@ import (
 	"sync"
 
 	"github.com/microforge/microforge/internal/files"
+	"github.com/microforge/microforge/internal/memo"
 	"github.com/microforge/microforge/internal/merge"
+	"github.com/microforge/microforge/internal/sysio"
 )
 
 // Paths of the state kept under .microforge/.
@@ -177,7 +180,12 @@ func NewPlan(dir string, generated []files.File, opts Options) (*Plan, error) {
 		}
 		generatedPaths[f.Path] = true
 	}
-	p.prefetch(generated)
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		p.cache = map[string]cached{} // a new directory: nothing to read
+		p.guard.absent = true
+	} else {
+		p.prefetch(generated)
+	}
 	entries := p.entries(generated, prev)
 	var foreign []string
 	for i, f := range generated {
@@ -397,6 +405,9 @@ func (p *Plan) read(rel string) ([]byte, error) {
 	if c, ok := p.cache[rel]; ok {
 		return c.content, c.err
 	}
+	if p.guard.absent {
+		return nil, nil
+	}
 	return readFile(p.Dir, rel)
 }
 
@@ -455,6 +466,7 @@ func (p *Plan) entries(generated []files.File, prev Manifest) []Entry {
 			todo = append(todo, i)
 		}
 	}
+	t := canonicalMemo()
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
@@ -462,8 +474,26 @@ func (p *Plan) entries(generated []files.File, prev Manifest) []Entry {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				if c := sum(merge.GoCanonical(generated[i].Content)); c != out[i].SHA256 {
+				if generated[i].Formatted {
+					if c := sum(merge.GoCanonicalOfFormatted(generated[i].Content)); c != out[i].SHA256 {
+						out[i].Canonical = c
+					}
+					continue
+				}
+				var k memo.Key
+				hex.Decode(k[:], []byte(out[i].SHA256))
+				if v, ok := t.Get(k); ok {
+					if string(v) != "=" {
+						out[i].Canonical = string(v)
+					}
+					continue
+				}
+				c := sum(merge.GoCanonical(generated[i].Content))
+				if c != out[i].SHA256 {
 					out[i].Canonical = c
+					t.Put(k, []byte(c))
+				} else {
+					t.Put(k, []byte("="))
 				}
 			}
 		}()
@@ -475,6 +505,12 @@ func (p *Plan) entries(generated []files.File, prev Manifest) []Entry {
 	wg.Wait()
 	return out
 }
+
+// canonicalMemo remembers the hash of merge.GoCanonical of a content by the
+// content's hash ("=" when they are the same): owned Go files come back
+// unchanged from generation to generation. Bump the version in the name
+// when GoCanonical changes what it returns.
+var canonicalMemo = sync.OnceValue(func() *memo.Table { return memo.Open("gocanonical-" + memo.GoVersion + "-1") })
 
 // unedited reports whether disk is what the last generation wrote, up to
 // gofmt/goimports for Go files.
@@ -566,15 +602,24 @@ func (c Change) Diff() string {
 
 // readFile returns the file's content, or nil when it does not exist.
 func readFile(dir, rel string) ([]byte, error) {
-	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+	b, _, err := sysio.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)), nil, false)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", rel, err)
 	}
-	if b == nil {
-		b = []byte{}
+	return b, nil
+}
+
+// readNoFollow reads the file at rel below dir into buf (reusing its
+// storage), refusing a symlink as its last element; nil when the file does
+// not exist.
+func readNoFollow(dir, rel string, buf []byte) ([]byte, error) {
+	full := filepath.Join(dir, filepath.FromSlash(rel))
+	b, _, err := sysio.ReadFile(full, buf, true)
+	if errors.Is(err, sysio.ErrSymlink) {
+		return nil, fmt.Errorf("refusing to read %s: %s is a symlink", rel, full)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", rel, err)
 	}
 	return b, nil
 }
@@ -588,19 +633,31 @@ func checkNoSymlink(dir, rel string) error {
 // guard checks paths for symlinks, remembering the directories it found to
 // be real ones: a plan checks thousands of paths in the same few folders.
 type guard struct {
-	dir  string
-	real map[string]bool
+	dir    string
+	real   map[string]bool
+	absent bool // dir did not exist when planning began: nothing below it can be a symlink
 }
 
 func newGuard(dir string) *guard { return &guard{dir: dir, real: map[string]bool{}} }
 
+// checkParents checks the directories leading to rel, not rel itself.
+func (g *guard) checkParents(rel string) error {
+	if d := path.Dir(rel); d != "." {
+		return g.check(d)
+	}
+	return nil
+}
+
 func (g *guard) check(rel string) error {
+	if g.absent {
+		return nil
+	}
 	parts := strings.Split(rel, "/")
 	cur := ""
 	for i, part := range parts {
 		cur = path.Join(cur, part)
 		last := i == len(parts)-1
-		if !last && g.real[cur] {
+		if g.real[cur] {
 			continue
 		}
 		full := filepath.Join(g.dir, filepath.FromSlash(cur))
@@ -614,7 +671,7 @@ func (g *guard) check(rel string) error {
 		if fi.Mode()&fs.ModeSymlink != 0 {
 			return fmt.Errorf("refusing to write %s: %s is a symlink", rel, full)
 		}
-		if !last {
+		if !last || fi.IsDir() {
 			g.real[cur] = true
 		}
 	}
