@@ -103,9 +103,13 @@ func Load(name string, src []byte) (*Answers, error) {
 	if jwt := valueAt(valueAt(root, "auth"), "jwt"); jwt != nil {
 		a.Auth = &Auth{Issuer: scalarAt(jwt, "issuer"), Audience: scalarAt(jwt, "audience"), JWKSURL: scalarAt(jwt, "jwks_url")}
 	}
+	// Without Kubernetes, the questions about it offer what new does.
+	a.Deploy = DefaultDeploy(a.Name)
+	a.Deploy.Namespace, a.Deploy.CI = "", ""
 	if dn := valueAt(root, "deploy"); dn != nil {
 		a.Deploy.CI = scalarAt(dn, "ci")
 		if k := valueAt(dn, "kubernetes"); k != nil {
+			a.Deploy.Autoscaling = false
 			d := &a.Deploy
 			d.Namespace = scalarAt(k, "namespace")
 			if d.Namespace == "" {
@@ -226,23 +230,9 @@ func flow(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		var parts []string
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			value := flow(v)
-			// In {status: enum(a, b)} YAML ends the value at the comma,
-			// leaving "enum(a" and a key "b)" without a value; the
-			// blueprint joins them back, and so does this.
-			if v.Kind == yaml.ScalarNode && v.Style == 0 && strings.Contains(v.Value, "enum(") && !strings.Contains(v.Value, ")") {
-				value = v.Value
-				for i+3 < len(n.Content) && n.Content[i+3].Tag == "!!null" && n.Content[i+2].Style == 0 {
-					i += 2
-					value += ", " + n.Content[i].Value
-					if strings.Contains(n.Content[i].Value, ")") {
-						break
-					}
-				}
-			}
-			parts = append(parts, flow(k)+": "+value)
+		content := joinEnums(n.Content)
+		for i := 0; i+1 < len(content); i += 2 {
+			parts = append(parts, flow(content[i])+": "+flow(content[i+1]))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	case yaml.SequenceNode:
@@ -273,4 +263,29 @@ func flow(n *yaml.Node) string {
 		return fmt.Sprintf("%q", n.Value)
 	}
 	return strings.TrimSuffix(string(out), "\n")
+}
+
+// joinEnums undoes what YAML does to an enum inside a flow mapping, as the
+// blueprint does: in {status: enum(a, b)} the comma ends the value, leaving
+// "enum(a" and a key "b)" without a value. It returns the mapping's content
+// with the pieces joined back into one plain value.
+func joinEnums(content []*yaml.Node) []*yaml.Node {
+	var out []*yaml.Node
+	for i := 0; i+1 < len(content); i += 2 {
+		k, v := content[i], content[i+1]
+		if v.Kind != yaml.ScalarNode || v.Style != 0 || !strings.Contains(v.Value, "enum(") || strings.Contains(v.Value, ")") {
+			out = append(out, k, v)
+			continue
+		}
+		joined := *v
+		for i+3 < len(content) && content[i+3].Tag == "!!null" && content[i+2].Style == 0 {
+			i += 2
+			joined.Value += ", " + content[i].Value
+			if strings.Contains(content[i].Value, ")") {
+				break
+			}
+		}
+		out = append(out, k, &joined)
+	}
+	return out
 }
