@@ -19,9 +19,11 @@ type constrainable struct {
 	field   *model.Field
 }
 
-func (c constrainable) key() string   { return c.section + "." + c.entry + "." + c.field.Name }
-func (c constrainable) input() bool   { return c.section != "types" }
-func (c constrainable) label() string { return c.entry + "." + c.field.Name + " (" + typeLabel(c.field.Type) + ")" }
+func (c constrainable) key() string { return c.section + "." + c.entry + "." + c.field.Name }
+func (c constrainable) input() bool { return c.section != "types" }
+func (c constrainable) label() string {
+	return c.entry + "." + c.field.Name + " (" + typeLabel(c.field.Type) + ")"
+}
 
 // answer returns the service's answer holding the field.
 func (c constrainable) answer(s *Service) *string {
