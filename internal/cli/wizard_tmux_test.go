@@ -152,6 +152,8 @@ func TestWizardTwoServices(t *testing.T) {
 	tt.enter("Commands")
 	tt.enter("Queries")
 	tt.enter("Events")
+	tt.enter("Types")
+	tt.enter("Fields of orders with rules") // none
 	tt.focused("Add another service?")
 	tt.keys("y")
 
@@ -164,9 +166,11 @@ func TestWizardTwoServices(t *testing.T) {
 	tt.enter("Commands")
 	tt.enter("Queries")
 	tt.enter("Events")
+	tt.enter("Types")
 	tt.enter("payments calls")
 	tt.focused("payments consumes")
 	tt.keys("x", "Enter") // orders.OrderCreated
+	tt.enter("Fields of payments with rules")
 	tt.focused("Add another service?")
 	tt.keys("n")
 
@@ -176,6 +180,10 @@ func TestWizardTwoServices(t *testing.T) {
 	tt.enter("Methods of orders routed")
 	tt.enter("Authentication") // required
 	tt.answer("Roles the caller needs", "customer")
+	tt.enter("Gateway port")
+	tt.enter("Rate limit per client")
+	tt.enter("Burst")
+	tt.enter("CORS allowed origins")
 	tt.enter("JWT issuer")
 	tt.answer("JWT audience", "bazaar")
 	tt.enter("JWKS URL")
@@ -183,12 +191,14 @@ func TestWizardTwoServices(t *testing.T) {
 	tt.focused("Add a saga?")
 	tt.keys("y")
 	tt.answer("Saga name", "checkout")
-	tt.enter("Orchestrator")         // orders
+	tt.enter("How it runs")          // orchestrated
 	tt.enter("Started by the event") // orders.OrderCreated
-	tt.focused("Steps of checkout")
-	tt.keys("Down", "x", "Enter") // payments.CreatePayment
+	tt.enter("Orchestrator")         // orders
+	tt.focused("Step 1 of checkout")
+	tt.keys("Down", "Enter") // payments.CreatePayment
 	tt.enter("Inputs of payments.CreatePayment")
 	tt.enter("Undo payments.CreatePayment with") // none
+	tt.enter("Step 2 of checkout")               // no more steps
 	tt.enter("When checkout fails, call")        // none
 	tt.focused("Add another saga?")
 	tt.keys("n")
@@ -362,9 +372,11 @@ func TestWizardAddService(t *testing.T) {
 	tt.enter("Commands")
 	tt.enter("Queries")
 	tt.enter("Events")
+	tt.enter("Types")
 	tt.enter("reviews calls")
 	tt.focused("reviews consumes")
 	tt.keys("x", "Enter")
+	tt.enter("Fields of reviews with rules")
 	tt.waitFor(`EXIT=0`)
 	got, err := os.ReadFile(filepath.Join(dir, "microforge.yaml"))
 	if err != nil {

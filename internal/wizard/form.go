@@ -291,9 +291,12 @@ func withService(a *Answers, idx int, s Service) *Answers {
 // idx is past the last), starting from the answers in s; calls and
 // consumes are offered from the other services.
 func (w *wizard) service(s *Service, idx int) error {
-	sys, _, err := Parse(w.a)
-	if err != nil {
-		return err
+	sys := &model.System{} // the first service: nothing to parse yet
+	if w.a.Base != nil || len(w.a.Services) > 0 {
+		var err error
+		if sys, _, err = Parse(w.a); err != nil {
+			return err
+		}
 	}
 	self := ""
 	if idx < len(w.a.Services) {

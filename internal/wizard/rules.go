@@ -187,9 +187,16 @@ func (w *wizard) effects(s *Service, idx int) error {
 		if c.Entity == nil || c.Mode == model.ModeRecord {
 			continue
 		}
+		// Worth asking where the entity has states, or the command says
+		// what it sets already.
+		sets, from := commandEffect(s.Commands, c.Name)
+		said := sets != "" || len(from) > 0
+		if !said && !slices.ContainsFunc(c.Entity.Message.Fields, func(f *model.Field) bool { return f.Type.Kind == model.EnumType }) {
+			continue
+		}
 		cmds = append(cmds, c)
 		options = append(options, huh.NewOption(c.Name+" — "+decided(c), c.Name))
-		if sets, from := commandEffect(s.Commands, c.Name); sets != "" || len(from) > 0 {
+		if said {
 			chosen = append(chosen, c.Name)
 		}
 	}
