@@ -288,7 +288,7 @@ func scalar(s string) string {
 func flowItems(items []string) []string {
 	out := make([]string, len(items))
 	for i, s := range items {
-		if strings.ContainsAny(s, ",[]{}:#\"'") || s != strings.TrimSpace(s) {
+		if strings.ContainsAny(s, ",[]{}:#\"'") || s != strings.TrimSpace(s) || scalar(s) != s {
 			q, _ := yaml.Marshal(s)
 			s = strings.TrimSuffix(string(q), "\n")
 		}

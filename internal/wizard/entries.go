@@ -120,6 +120,7 @@ func fieldRules(text, name string, input bool, field string) string {
 	if v == nil || v.Kind != yaml.MappingNode {
 		return ""
 	}
+	v.Content = joinEnums(v.Content)
 	rules := &yaml.Node{Kind: yaml.MappingNode}
 	for i := 0; i+1 < len(v.Content); i += 2 {
 		if !slices.Contains(fieldKeys, v.Content[i].Value) {
@@ -152,6 +153,7 @@ func withFieldRules(text, name string, input bool, field, rules string) (string,
 	}
 	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle}
 	if v.Kind == yaml.MappingNode {
+		v.Content = joinEnums(v.Content)
 		for i := 0; i+1 < len(v.Content); i += 2 {
 			if slices.Contains(fieldKeys, v.Content[i].Value) {
 				m.Content = append(m.Content, v.Content[i], v.Content[i+1])

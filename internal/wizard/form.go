@@ -372,11 +372,12 @@ func (w *wizard) service(s *Service, idx int) error {
 			desc = "Fix: " + problems + "\n" + desc
 		}
 		if err := w.run(huh.NewGroup(
-			text("entities", "Entities of "+s.Name, "Name: {field: type, ...}", &s.Entities),
+			// In the order they refer to each other.
+			text("types", "Types of "+s.Name, "shapes fields share, e.g. LineItem: {sku: string, quantity: int32}; often none", &s.Types),
+			text("entities", "Entities", "Name: {field: type, ...}", &s.Entities),
+			text("events", "Events", "Name: {field: type, ...}", &s.Events),
 			text("commands", "Commands", "Name: {input: {field: type}, emits: [Event]}", &s.Commands),
 			text("queries", "Queries", "Name: {input: {field: type}, output: Entity}", &s.Queries),
-			text("events", "Events", "Name: {field: type, ...}", &s.Events),
-			text("types", "Types", "shapes fields share, e.g. LineItem: {sku: string, quantity: int32}; none needed", &s.Types),
 		).Description(desc)); err != nil {
 			return err
 		}
@@ -569,17 +570,20 @@ func (w *wizard) gatewaySettings() error {
 		}
 		c.Port = p
 		c.RateLimit = nil
-		if strings.TrimSpace(rps) != "" {
-			r := &RateLimit{}
+		r := &RateLimit{}
+		if strings.TrimSpace(burst) != "" {
+			if r.Burst, err = strconv.Atoi(strings.TrimSpace(burst)); err != nil {
+				return nil, fmt.Errorf("%q is not a whole number", burst)
+			}
+		}
+		switch {
+		case strings.TrimSpace(rps) != "":
 			if r.RequestsPerSecond, err = strconv.ParseFloat(strings.TrimSpace(rps), 64); err != nil {
 				return nil, fmt.Errorf("%q is not a number of requests per second", rps)
 			}
-			if strings.TrimSpace(burst) != "" {
-				if r.Burst, err = strconv.Atoi(strings.TrimSpace(burst)); err != nil {
-					return nil, fmt.Errorf("%q is not a whole number", burst)
-				}
-			}
 			c.RateLimit = r
+		case strings.TrimSpace(burst) != "":
+			return nil, errors.New("a burst needs a rate limit: give the requests per second, or leave the burst empty")
 		}
 		c.CORS = splitList(origins)
 		return &c, nil
