@@ -801,3 +801,49 @@ func TestWizardEdit(t *testing.T) {
 	runGo(t, dir, "build", "./...")
 	runGo(t, dir, "test", "./internal/catalog/...")
 }
+
+// TestWizardEditUnchanged: every answer of the shop is offered as the shop
+// has it, so pressing Enter at every question of microforge edit changes
+// no byte of the blueprint and nothing in the repository.
+func TestWizardEditUnchanged(t *testing.T) {
+	bin := buildMicroforge(t)
+	work := t.TempDir()
+	cmd := exec.Command(bin, "new", "shop", "--starter", "shop", "--yes")
+	cmd.Dir = work
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("new --yes: %v\n%s", err, out)
+	}
+	dir := filepath.Join(work, "shop")
+	src, err := os.ReadFile(filepath.Join(dir, "microforge.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tt := startTerminal(t, dir, bin, "edit")
+	questions := 0
+	for ; questions < 200; questions++ {
+		s := tt.waitFor(`(?m)^┃|EXIT=`)
+		if strings.Contains(s, "EXIT=") {
+			break
+		}
+		tt.keys("Enter")
+		deadline := time.Now().Add(10 * time.Second)
+		for tt.screen() == s {
+			if time.Now().After(deadline) {
+				t.Fatalf("Enter did not take the answer offered (%d taken); screen:\n%s", questions, s)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	s := tt.waitFor(`EXIT=0`)
+	t.Logf("%d answers taken as offered", questions)
+	if !regexp.MustCompile(`: 0 created, 0 updated, 0 merged, \d+ unchanged, 0 deleted`).MatchString(strings.Join(strings.Fields(s), " ")) {
+		t.Errorf("regenerating the unchanged shop changed files:\n%s", s)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "microforge.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, src) {
+		t.Errorf("taking every answer as offered changed the blueprint:\n%s", diffLines(string(src), string(got)))
+	}
+}

@@ -464,10 +464,16 @@ func (w *wizard) gateway() error {
 	}))); err != nil {
 		return err
 	}
-	// Routes in the order of the services.
+	// The routes there were, in their order, then the new ones in the
+	// order of the services.
 	var order []string
+	for _, r := range before.Routes {
+		if slices.Contains(routed, r.Service) {
+			order = append(order, r.Service)
+		}
+	}
 	for _, n := range serviceNamesOf(a.Services) {
-		if slices.Contains(routed, n) {
+		if slices.Contains(routed, n) && !slices.Contains(order, n) {
 			order = append(order, n)
 		}
 	}
@@ -751,7 +757,16 @@ func (w *wizard) saga(sg *Saga, idx int) error {
 	none := "(none)"
 	before := sg.Steps
 	sg.Steps = nil
-	for j := 0; ; j++ {
+	// offered is step j calling call as first offered: as it was, or with
+	// its inputs bound to the trigger's fields.
+	var j int
+	offered := func(call string) Step {
+		if j < len(before) && before[j].Call == call {
+			return before[j]
+		}
+		return Step{Call: call, With: defaultWith(sys, call, trigger)}
+	}
+	for j = 0; ; j++ {
 		call := done
 		if j < len(before) {
 			call = before[j].Call
@@ -771,17 +786,14 @@ func (w *wizard) saga(sg *Saga, idx int) error {
 			if v == done {
 				return nil
 			}
-			return chk(fmt.Sprintf("steps.%d", j), func(s *Saga) { s.Steps = append(append([]Step{}, sg.Steps...), Step{Call: v}) })
+			return chk(fmt.Sprintf("steps.%d", j), func(s *Saga) { s.Steps = append(append([]Step{}, sg.Steps...), offered(v)) })
 		}))); err != nil {
 			return err
 		}
 		if call == done {
 			break
 		}
-		st := Step{Call: call, With: defaultWith(sys, call, trigger)}
-		if j < len(before) && before[j].Call == call {
-			st = before[j]
-		}
+		st := offered(call)
 		comp := none
 		if st.Compensate != "" {
 			comp = st.Compensate
