@@ -357,3 +357,39 @@ func TestVersionedPages(t *testing.T) {
 		t.Errorf("broken link %s", l)
 	}
 }
+
+// TestBehaviourChecks: a service page's default-behaviour table opens each
+// method with the constraints of its request, as microforge explain prints
+// them, and a pattern's | does not split its cell.
+func TestBehaviourChecks(t *testing.T) {
+	src := `version: 1
+name: stickers
+module: example.com/stickers
+services:
+  - name: labels
+    types:
+      Line: {code: {type: string, pattern: "^(red|blue)$"}}
+    entities:
+      Label: {name: string, lines: list<Line>}
+    commands:
+      CreateLabel: {input: {name: {type: string, min_len: 1, max_len: 40}, lines: {type: list<Line>, max_items: 5}}}
+    queries:
+      GetLabel: {input: {label_id: string}, output: Label}
+`
+	sys, err := blueprint.Parse("labels.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(repo(t, sys)["docs/services/labels.md"])
+	for _, want := range []string{
+		"| `CreateLabel` | checks | name: 1 to 40 characters |",
+		"|  | checks | lines: at most 5 elements |",
+		"|  | checks | lines[].code: matches `^(red\\|blue)$` |",
+		"|  | refuses | a request that breaks any of these with InvalidArgument, naming each field, before the default runs |",
+		"| `GetLabel` | finds | the Label whose id is label_id; none: NotFound |",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("labels.md lacks %q:\n%s", want, page)
+		}
+	}
+}

@@ -185,7 +185,7 @@ func newPagesView(sys *model.System, mermaid string) *pagesView {
 		}
 		for _, m := range explain.Service(svc) {
 			for i, r := range m.Rules {
-				row := behaviourRow{What: r.What, Detail: r.Detail}
+				row := behaviourRow{What: r.What, Detail: cell(r.Detail)}
 				if i == 0 {
 					row.Method = "`" + m.Name + "`"
 				}

@@ -679,6 +679,10 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 	}
 	if len(v.Compensations) > 0 || len(v.Failures) > 0 {
 		v.ConsumersImports.add("fmt", "google.golang.org/protobuf/proto")
+	}
+	if len(v.Compensations) > 0 {
+		// A participant that only reports failures (it has no step to
+		// undo) does not name its own messages.
 		importProto(svc, v.ConsumersImports)
 	}
 	if len(v.Failures) > 0 || len(svc.Tracks) > 0 {

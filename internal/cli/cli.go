@@ -90,6 +90,7 @@ Exit codes: 0 success, 1 invalid input or failure, 2 usage error,
 	root.AddCommand(
 		newNewCmd(e),
 		newGenerateCmd(e),
+		newEditCmd(e),
 		newPlanCmd(e),
 		newAddCmd(e),
 		newValidateCmd(e),

@@ -21,7 +21,9 @@ func newExplainCmd(e *env) *cobra.Command {
 		Use:   "explain [SERVICE] [-f microforge.yaml]",
 		Short: "Show the default behaviour decided for every command and query",
 		Long: `explain prints, for every command and query of the service (of every
-service without SERVICE), what its generated default does: the entity it
+service without SERVICE), what its generated default does: the constraints
+its request must meet (checked before the method runs; a request breaking
+one is InvalidArgument), the entity it
 creates or finds and how, what it copies from the input and sets, the
 states it may start from, what it computes and limits, how it fills and
 records its events, how they fold back into the entity, and who may call it.

@@ -36,7 +36,9 @@ Without a terminal, say what to create with flags:
   microforge new DIR --starter shop --module example.com/x --yes
   microforge new DIR --blueprint FILE
 
-DIR must be empty or a microforge repository, unless --force.`,
+DIR must be empty or a microforge repository, unless --force. In a terminal,
+on a microforge repository (and without --starter, --yes or --blueprint), new
+edits its blueprint like 'microforge edit': every answer offered as it is.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
@@ -75,6 +77,12 @@ func runNew(e *env, f newFlags, dir string) error {
 	}
 	if err := checkNewDir(dir, f.force); err != nil {
 		return err
+	}
+	if bp := filepath.Join(dir, "microforge.yaml"); f.blueprint == "" && !f.yes && f.starter == "" && isRepository(dir) && isTerminal(e.stdin) {
+		// A microforge repository already: edit its blueprint.
+		if _, err := os.Stat(bp); err == nil {
+			return runEdit(e, generateFlags{file: bp, out: dir, force: f.force, onConflict: "markers"}, f.accessible)
+		}
 	}
 	var text []byte
 	switch {
@@ -150,7 +158,7 @@ func checkNewDir(dir string, force bool) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	if _, err := os.Stat(filepath.Join(dir, writer.ManifestPath)); err == nil {
+	if isRepository(dir) {
 		return nil // regenerating a microforge repository is fine
 	}
 	return fmt.Errorf("%s already holds files and is not a microforge repository: choose a new or empty directory, or pass --force to write into it (files microforge replaces are backed up under %s)", dir, writer.BackupDir)
@@ -180,4 +188,10 @@ func writeNew(e *env, f newFlags, dir string, text []byte) error {
 	fmt.Fprintf(e.stderr, "created %s in %s\n", dir, time.Since(start).Round(100*time.Millisecond))
 	fmt.Fprintf(e.stdout, "Then, in %s:\n  microforge graph --format text   # the architecture\n  microforge add service NAME       # grow it, or edit microforge.yaml and run microforge generate\n", dir)
 	return nil
+}
+
+// isRepository reports whether dir holds a repository microforge generated.
+func isRepository(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, writer.ManifestPath))
+	return err == nil
 }

@@ -148,10 +148,12 @@ func TestWizardTwoServices(t *testing.T) {
 	tt.enter("Store")    // sqlite
 	tt.enter("Patterns") // none
 	tt.waitFor(`Order: \{name: string\}`)
-	tt.enter("Entities of orders")
+	tt.enter("Types of orders")
+	tt.enter("Entities")
+	tt.enter("Events")
 	tt.enter("Commands")
 	tt.enter("Queries")
-	tt.enter("Events")
+	tt.enter("Fields of orders with rules") // none
 	tt.focused("Add another service?")
 	tt.keys("y")
 
@@ -160,13 +162,15 @@ func TestWizardTwoServices(t *testing.T) {
 	tt.enter("Store")
 	tt.enter("Patterns")
 	tt.waitFor(`CreatePayment: \{input: \{name: string\}, emits: \[PaymentCreated\]\}`)
-	tt.enter("Entities of payments")
+	tt.enter("Types of payments")
+	tt.enter("Entities")
+	tt.enter("Events")
 	tt.enter("Commands")
 	tt.enter("Queries")
-	tt.enter("Events")
 	tt.enter("payments calls")
 	tt.focused("payments consumes")
 	tt.keys("x", "Enter") // orders.OrderCreated
+	tt.enter("Fields of payments with rules")
 	tt.focused("Add another service?")
 	tt.keys("n")
 
@@ -176,6 +180,10 @@ func TestWizardTwoServices(t *testing.T) {
 	tt.enter("Methods of orders routed")
 	tt.enter("Authentication") // required
 	tt.answer("Roles the caller needs", "customer")
+	tt.enter("Gateway port")
+	tt.enter("Rate limit per client")
+	tt.enter("Burst")
+	tt.enter("CORS allowed origins")
 	tt.enter("JWT issuer")
 	tt.answer("JWT audience", "bazaar")
 	tt.enter("JWKS URL")
@@ -183,12 +191,14 @@ func TestWizardTwoServices(t *testing.T) {
 	tt.focused("Add a saga?")
 	tt.keys("y")
 	tt.answer("Saga name", "checkout")
-	tt.enter("Orchestrator")         // orders
+	tt.enter("How it runs")          // orchestrated
 	tt.enter("Started by the event") // orders.OrderCreated
-	tt.focused("Steps of checkout")
-	tt.keys("Down", "x", "Enter") // payments.CreatePayment
+	tt.enter("Orchestrator")         // orders
+	tt.focused("Step 1 of checkout")
+	tt.keys("Down", "Enter") // payments.CreatePayment
 	tt.enter("Inputs of payments.CreatePayment")
 	tt.enter("Undo payments.CreatePayment with") // none
+	tt.enter("Step 2 of checkout")               // no more steps
 	tt.enter("When checkout fails, call")        // none
 	tt.focused("Add another saga?")
 	tt.keys("n")
@@ -358,13 +368,15 @@ func TestWizardAddService(t *testing.T) {
 	tt.enter("Store")
 	tt.enter("Patterns")
 	tt.waitFor(`Review: \{name: string\}`)
-	tt.enter("Entities of reviews")
+	tt.enter("Types of reviews")
+	tt.enter("Entities")
+	tt.enter("Events")
 	tt.enter("Commands")
 	tt.enter("Queries")
-	tt.enter("Events")
 	tt.enter("reviews calls")
 	tt.focused("reviews consumes")
 	tt.keys("x", "Enter")
+	tt.enter("Fields of reviews with rules")
 	tt.waitFor(`EXIT=0`)
 	got, err := os.ReadFile(filepath.Join(dir, "microforge.yaml"))
 	if err != nil {
@@ -467,5 +479,371 @@ func TestWizardStarter(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(yes, "shop", "microforge.yaml"))
 	if len(a) == 0 || !bytes.Equal(a, b) {
 		t.Errorf("the shop starter from the wizard and from new --yes differ:\n%s\n---\n%s", a, b)
+	}
+}
+
+// replaceText waits for the multi-line question and replaces its text with
+// lines (ctrl+j between them).
+func (tt *terminal) replaceText(title string, lines ...string) {
+	tt.t.Helper()
+	tt.focused(title)
+	tt.keys("C-u")
+	for i, l := range lines {
+		if i > 0 {
+			tt.keys("C-j")
+		}
+		tt.keys("-l", l)
+	}
+	tt.keys("Enter")
+}
+
+// pick waits for the select or multi-select titled title, moves down n
+// options and sends then (Enter, or x and Enter).
+func (tt *terminal) pick(title string, down int, then ...string) {
+	tt.t.Helper()
+	tt.focused(title)
+	for i := 0; i < down; i++ {
+		tt.keys("Down")
+	}
+	tt.keys(then...)
+}
+
+// enterUntil presses Enter at every question until the one titled title
+// has the focus.
+func (tt *terminal) enterUntil(title string) {
+	tt.t.Helper()
+	rx := regexp.MustCompile(`(?m)^┃ ` + regexp.QuoteMeta(title))
+	for i := 0; i < 60; i++ {
+		s := tt.waitFor(`(?m)^┃`)
+		if rx.MatchString(s) {
+			return
+		}
+		tt.keys("Enter")
+		deadline := time.Now().Add(10 * time.Second)
+		for tt.screen() == s && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	tt.t.Fatalf("no question %q after 60 answers; screen:\n%s", title, tt.screen())
+}
+
+// runGo runs go with args in dir and fails the test when it fails.
+func runGo(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
+	}
+}
+
+// TestWizardChoreography: a choreographed saga whose steps are picked in
+// an order other than the options' (a warehouse step first), a field with
+// rules, and a command that says what it sets and the state it starts
+// from; the repository builds and passes its tests.
+func TestWizardChoreography(t *testing.T) {
+	bin := buildMicroforge(t)
+	start := time.Now()
+	work := t.TempDir()
+	tt := startTerminal(t, work, bin, "new", "depot")
+
+	tt.answer("System name", "depot")
+	tt.answer("Go module path", "example.com/depot")
+	tt.enter("Start from")
+	tt.enter("Description")
+
+	tt.answer("Service 1: name", "orders")
+	tt.enter("Description")
+	tt.enter("Store")
+	tt.enter("Patterns")
+	tt.enter("Types of orders")
+	tt.replaceText("Entities", "Order: {item: string, status: enum(placed, packed, shipped)}")
+	tt.replaceText("Events", "OrderPlaced: {order_id: string, item: string}", "OrderPacked: {order_id: string}", "OrderShipped: {order_id: string}")
+	tt.replaceText("Commands",
+		"PlaceOrder: {input: {item: string}, emits: [OrderPlaced]}",
+		"PackOrder: {input: {order_id: string}, emits: [OrderPacked]}",
+		"MarkShipped: {input: {order_id: string}, emits: [OrderShipped]}")
+	tt.enter("Queries")
+	tt.pick("Fields of orders with rules", 0, "x", "Enter") // PlaceOrder.item
+	tt.focused("Rules of PlaceOrder.item (string)")
+	tt.keys("-l", "min_len: 3, max_len: 2")
+	tt.keys("Enter")
+	tt.waitFor(regexp.QuoteMeta(`min_len 3 of field "item" is greater than its max_len 2`))
+	tt.answer("Rules of PlaceOrder.item (string)", "min_len: 1, max_len: 40")
+	s := tt.waitFor(`(?m)^┃ Commands of orders that say what they change`)
+	if !strings.Contains(s, `MarkShipped — sets status to shipped (from the event name OrderShipped)`) {
+		t.Errorf("the commands are not offered with what microforge decides:\n%s", s)
+	}
+	tt.pick("Commands of orders that say what they change", 1, "x", "Enter") // PackOrder
+	tt.pick("PackOrder sets", 2, "Enter")                                    // status: packed
+	tt.pick("PackOrder starts from", 0, "x", "Enter")                        // placed
+	tt.focused("Add another service?")
+	tt.keys("y")
+
+	tt.answer("Service 2: name", "warehouse")
+	tt.enter("Description")
+	tt.enter("Store")
+	tt.enter("Patterns")
+	tt.enter("Types of warehouse")
+	tt.replaceText("Entities", "Pick: {order_id: string}")
+	tt.replaceText("Events", "ItemsPicked: {order_id: string}")
+	tt.replaceText("Commands", "PickItems: {input: {order_id: string}, emits: [ItemsPicked]}")
+	tt.replaceText("Queries", "GetPick: {input: {pick_id: string}, output: Pick}")
+	tt.enter("warehouse calls")
+	tt.enter("warehouse consumes")
+	tt.enter("Fields of warehouse with rules")
+	tt.focused("Add another service?")
+	tt.keys("n")
+
+	tt.focused("Add an API gateway?")
+	tt.keys("n")
+	tt.focused("Add a saga?")
+	tt.keys("y")
+	tt.answer("Saga name", "fulfilment")
+	tt.pick("How it runs", 1, "Enter") // choreographed
+	tt.enter("Started by the event")   // orders.OrderPlaced
+	// Options: orders.PlaceOrder, orders.PackOrder, orders.MarkShipped,
+	// warehouse.PickItems; from step 2 on, "(no more steps)" first.
+	tt.pick("Step 1 of fulfilment", 3, "Enter") // warehouse.PickItems
+	tt.enter("Inputs of warehouse.PickItems")
+	tt.enter("Undo warehouse.PickItems with")
+	tt.pick("Step 2 of fulfilment", 2, "Enter") // orders.PackOrder
+	tt.enter("Inputs of orders.PackOrder")
+	tt.enter("Undo orders.PackOrder with")
+	tt.pick("Step 3 of fulfilment", 3, "Enter") // orders.MarkShipped
+	tt.enter("Inputs of orders.MarkShipped")
+	tt.enter("Undo orders.MarkShipped with")
+	tt.enter("Step 4 of fulfilment") // no more steps
+	tt.enter("When fulfilment fails, call")
+	tt.focused("Add another saga?")
+	tt.keys("n")
+	tt.enterUntil("Write depot/microforge.yaml and generate the repository?")
+	s = tt.screen()
+	for _, want := range []string{`1 saga\(s\)`, `saga fulfilment \(choreography\)`,
+		`saga_fulfilment +==> +warehouse +1\. PickItems`, `saga_fulfilment +==> +orders +2\. PackOrder`, `saga_fulfilment +==> +orders +3\. MarkShipped`} {
+		if !regexp.MustCompile(want).MatchString(s) {
+			t.Errorf("summary lacks %s:\n%s", want, s)
+		}
+	}
+	tt.keys("Enter")
+	tt.waitFor(`EXIT=0`)
+	t.Logf("wizard session: %s", time.Since(start).Round(time.Millisecond))
+
+	dir := filepath.Join(work, "depot")
+	compareGolden(t, filepath.Join(dir, "microforge.yaml"), "choreography.yaml")
+	got, _ := os.ReadFile(filepath.Join(dir, "microforge.yaml"))
+	for _, want := range []string{
+		"    choreography: true\n    trigger: orders.OrderPlaced\n    steps:\n      - {call: warehouse.PickItems}\n      - {call: orders.PackOrder}\n      - {call: orders.MarkShipped}\n",
+		"PlaceOrder: {input: {item: {type: string, min_len: 1, max_len: 40}}, emits: [OrderPlaced]}",
+		"PackOrder: {input: {order_id: string}, sets: {status: packed}, from: [placed], emits: [OrderPacked]}",
+	} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("the blueprint lacks %q:\n%s", want, got)
+		}
+	}
+	for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}, {"test", "./..."}} {
+		runGo(t, dir, args...)
+	}
+	t.Logf("wizard session, then go build, vet and test in the repository: %s", time.Since(start).Round(time.Millisecond))
+}
+
+// TestWizardGateway: the gateway's port, rate limit and CORS are asked,
+// checked as typed, written to the blueprint and into the gateway.
+func TestWizardGateway(t *testing.T) {
+	bin := buildMicroforge(t)
+	work := t.TempDir()
+	tt := startTerminal(t, work, bin, "new", "gate")
+	tt.enterUntil("Gateway port")
+	tt.answer("Gateway port", "http")
+	tt.waitFor(regexp.QuoteMeta(`"http" is not a port number`))
+	tt.answer("Gateway port", "70000")
+	tt.waitFor(`port 70000`)
+	tt.answer("Gateway port", "9090")
+	tt.answer("Rate limit per client (requests per second)", "0")
+	tt.waitFor(regexp.QuoteMeta(`requests_per_second must be positive`))
+	tt.answer("Rate limit per client (requests per second)", "50")
+	tt.answer("Burst", "120")
+	tt.answer("CORS allowed origins", "https://gate.example.com, https://admin.example.com")
+	tt.enterUntil("Write gate/microforge.yaml and generate the repository?")
+	if s := tt.screen(); !strings.Contains(s, "a gateway on :9090") {
+		t.Errorf("the summary does not show the port:\n%s", s)
+	}
+	tt.keys("Enter")
+	tt.waitFor(`EXIT=0`)
+	dir := filepath.Join(work, "gate")
+	compareGolden(t, filepath.Join(dir, "microforge.yaml"), "gateway.yaml")
+	got, _ := os.ReadFile(filepath.Join(dir, "microforge.yaml"))
+	want := "gateway:\n  port: 9090\n  rate_limit: {requests_per_second: 50, burst: 120}\n  cors: {allowed_origins: [https://gate.example.com, https://admin.example.com]}\n"
+	if !strings.Contains(string(got), want) {
+		t.Errorf("the blueprint lacks\n%s\n%s", want, got)
+	}
+	var gateway []byte
+	for _, f := range []string{"config.go", "routes.go"} {
+		b, err := os.ReadFile(filepath.Join(dir, "internal", "gateway", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gateway = append(gateway, b...)
+	}
+	for _, w := range []string{"9090", `"https://admin.example.com"`, "RequestsPerSecond: 50.0, Burst: 120"} {
+		if !strings.Contains(string(gateway), w) {
+			t.Errorf("the gateway's code lacks %s", w)
+		}
+	}
+}
+
+// TestWizardEdit: new on an existing repository opens its blueprint with
+// every answer offered as it is; the changed answers are written into the
+// blueprint (its comments and the rest kept), the repository is
+// regenerated, and a hand edit of a handler survives.
+func TestWizardEdit(t *testing.T) {
+	bin := buildMicroforge(t)
+	work := t.TempDir()
+	cmd := exec.Command(bin, "new", "app", "--yes")
+	cmd.Dir = work
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("new --yes: %v\n%s", err, out)
+	}
+	dir := filepath.Join(work, "app")
+	bp := filepath.Join(dir, "microforge.yaml")
+	src, err := os.ReadFile(bp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = []byte(strings.Replace(strings.Replace(string(src), "    store: sqlite\n", "    store: sqlite # small enough for SQLite\n", 1),
+		"services:\n", "services:\n  # The catalog comes first.\n", 1))
+	if err := os.WriteFile(bp, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	handler := filepath.Join(dir, "internal", "catalog", "create_catalog.go")
+	code, err := os.ReadFile(handler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const mine = "\t// Hand edit: catalogs are reviewed before they are listed.\n"
+	anchor := "\t// Business rules that need no stored state go here.\n"
+	if !strings.Contains(string(code), anchor) {
+		t.Fatalf("%s has no line %q", handler, anchor)
+	}
+	if err := os.WriteFile(handler, []byte(strings.Replace(string(code), anchor, anchor+mine, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	tt := startTerminal(t, work, bin, "new", "app")
+	s := tt.waitFor(`(?m)^┃ System name`)
+	for _, want := range []string{"> app", "> example.com/app", "> The app system."} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the system's answers are not offered (%q):\n%s", want, s)
+		}
+	}
+	tt.enter("System name")
+	tt.enter("Go module path")
+	tt.enter("Description")
+	tt.enter("Service 1: name")
+	tt.answer("Description", "The product catalog.")
+	tt.enter("Store")
+	tt.enter("Patterns")
+	// The text fields wrap long lines: compare words.
+	s = strings.Join(strings.Fields(tt.waitFor(`(?m)^┃ Types of catalog`)), " ")
+	for _, want := range []string{"Catalog: {name: string}", "CreateCatalog: {input: {name: string}, emits: [CatalogCreated]}", "GetCatalog: {input: {catalog_id: string}, output: Catalog}"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the service's answers are not offered (%q):\n%s", want, s)
+		}
+	}
+	tt.enter("Types of catalog")
+	tt.replaceText("Entities", "Catalog: {name: string, note: string}")
+	tt.enter("Events")
+	tt.replaceText("Commands", "CreateCatalog: {input: {name: string, note: string}, emits: [CatalogCreated]}", "ArchiveCatalog: {input: {catalog_id: string}}")
+	tt.enter("Queries")
+	tt.pick("Fields of catalog with rules", 0, "x", "Enter") // CreateCatalog.name
+	tt.answer("Rules of CreateCatalog.name (string)", "max_len: 80")
+	tt.focused("Add another service?")
+	tt.keys("n")
+	tt.enter("Keep the API gateway?")
+	tt.enter("Services the gateway routes")
+	tt.enterUntil("Gateway port")
+	tt.answer("Gateway port", "9191")
+	tt.enterUntil("Write app/microforge.yaml and regenerate the repository?")
+	tt.keys("Enter")
+	s = tt.waitFor(`EXIT=0`)
+	if !regexp.MustCompile(`merge +internal/catalog/create_catalog.go`).MatchString(s) {
+		t.Errorf("the handler was not merged:\n%s", s)
+	}
+
+	got, err := os.ReadFile(bp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.NewReplacer(
+		"    description: The catalog service.\n", "    description: The product catalog.\n",
+		"      Catalog: {name: string}\n", "      Catalog: {name: string, note: string}\n",
+		"      CreateCatalog: {input: {name: string}, emits: [CatalogCreated]}\n",
+		"      CreateCatalog: {input: {name: {type: string, max_len: 80}, note: string}, emits: [CatalogCreated]}\n      ArchiveCatalog: {input: {catalog_id: string}}\n",
+		"  port: 8080\n", "  port: 9191\n",
+	).Replace(string(src))
+	if string(got) != want {
+		t.Errorf("the edited blueprint:\n%s", diffLines(want, string(got)))
+	}
+	code, err = os.ReadFile(handler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(code), mine) || !strings.Contains(string(code), "req.GetNote()") {
+		t.Errorf("%s lacks the hand edit or the new field:\n%s", handler, code)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "internal", "catalog", "archive_catalog.go")); err != nil {
+		t.Errorf("the new command was not generated: %v", err)
+	}
+	config, err := os.ReadFile(filepath.Join(dir, "internal", "gateway", "config.go"))
+	if err != nil || !strings.Contains(string(config), "9191") {
+		t.Errorf("the gateway was not regenerated on port 9191 (%v)", err)
+	}
+	runGo(t, dir, "build", "./...")
+	runGo(t, dir, "test", "./internal/catalog/...")
+}
+
+// TestWizardEditUnchanged: every answer of the shop is offered as the shop
+// has it, so pressing Enter at every question of microforge edit changes
+// no byte of the blueprint and nothing in the repository.
+func TestWizardEditUnchanged(t *testing.T) {
+	bin := buildMicroforge(t)
+	work := t.TempDir()
+	cmd := exec.Command(bin, "new", "shop", "--starter", "shop", "--yes")
+	cmd.Dir = work
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("new --yes: %v\n%s", err, out)
+	}
+	dir := filepath.Join(work, "shop")
+	src, err := os.ReadFile(filepath.Join(dir, "microforge.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tt := startTerminal(t, dir, bin, "edit")
+	questions := 0
+	for ; questions < 200; questions++ {
+		s := tt.waitFor(`(?m)^┃|EXIT=`)
+		if strings.Contains(s, "EXIT=") {
+			break
+		}
+		tt.keys("Enter")
+		deadline := time.Now().Add(10 * time.Second)
+		for tt.screen() == s {
+			if time.Now().After(deadline) {
+				t.Fatalf("Enter did not take the answer offered (%d taken); screen:\n%s", questions, s)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	s := tt.waitFor(`EXIT=0`)
+	t.Logf("%d answers taken as offered", questions)
+	if !regexp.MustCompile(`: 0 created, 0 updated, 0 merged, \d+ unchanged, 0 deleted`).MatchString(strings.Join(strings.Fields(s), " ")) {
+		t.Errorf("regenerating the unchanged shop changed files:\n%s", s)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "microforge.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, src) {
+		t.Errorf("taking every answer as offered changed the blueprint:\n%s", diffLines(string(src), string(got)))
 	}
 }

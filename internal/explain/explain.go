@@ -1,6 +1,6 @@
 // Package explain describes the default behaviour microforge decided for
-// every command and query of a service: which entity it finds or creates,
-// what it copies and sets, the states it starts from, what it computes and
+// every command and query of a service: the constraints its request must
+// meet, which entity it finds or creates, what it copies and sets, the states it starts from, what it computes and
 // checks, and how it fills its events. `microforge explain` prints it and
 // docs/services/<name>.md shows the same table. It only reads the
 // finalized model: every line states a decision made there.
@@ -33,10 +33,10 @@ type Rule struct {
 // function of its own here, at the place where the default applies it.
 var (
 	commandRules = []func(*model.Command) []Rule{
-		inputDefaults, commandOwner, limit, target, from, copies, sets, initial, totals, events, folds, commandCallers,
+		commandChecks, inputDefaults, commandOwner, limit, target, from, copies, sets, initial, totals, events, folds, commandCallers,
 	}
 	queryRules = []func(*model.Query) []Rule{
-		queryDefaults, queryOwner, reads, ignores, queryCallers,
+		queryChecks, queryDefaults, queryOwner, reads, ignores, queryCallers,
 	}
 )
 

@@ -152,3 +152,56 @@ func TestOwnerRules(t *testing.T) {
 		}
 	}
 }
+
+// A method's constraints come first, one line per constrained field of its
+// request and of the messages the request holds, another service's types
+// included; a method without any has no such lines.
+func TestChecks(t *testing.T) {
+	sys, err := blueprint.Load(filepath.Join("..", "..", "blueprints", "shop.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := func(service, method string) []string {
+		var out []string
+		for _, m := range explain.Service(sys.Service(service)) {
+			if m.Name == method {
+				for _, r := range m.Rules {
+					out = append(out, r.What+" "+r.Detail)
+				}
+			}
+		}
+		return out
+	}
+	refuses := "refuses a request that breaks any of these with InvalidArgument, naming each field, before the default runs"
+	for _, tc := range []struct {
+		service, method string
+		want            []string
+	}{
+		{"orders", "PlaceOrder", []string{
+			"checks customer_id: at most 64 characters",
+			"checks items: at most 100 elements",
+			"checks items[].sku: 1 to 64 characters",
+			"checks items[].quantity: at least 1",
+			"checks items[].price_cents: at least 0",
+			refuses,
+		}},
+		{"inventory", "ReserveStock", []string{
+			"checks items[].sku: 1 to 64 characters",
+			"checks items[].quantity: at least 1",
+			"checks items[].price_cents: at least 0",
+			refuses,
+		}},
+		{"orders", "CancelOrder", []string{"checks reason: at most 500 characters", refuses}},
+		{"payments", "CapturePayment", []string{"checks amount_cents: at least 0", refuses}},
+		{"orders", "ConfirmOrder", nil},
+	} {
+		got := lines(tc.service, tc.method)
+		n := len(tc.want)
+		if len(got) < n || strings.Join(got[:n], "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("%s.%s starts with\n%s\nwant\n%s", tc.service, tc.method, strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+		}
+		if n == 0 && len(got) > 0 && (strings.HasPrefix(got[0], "checks") || strings.HasPrefix(got[0], "refuses")) {
+			t.Errorf("%s.%s has no constraints but explains some: %q", tc.service, tc.method, got[0])
+		}
+	}
+}

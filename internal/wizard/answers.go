@@ -36,6 +36,10 @@ type Answers struct {
 	// other sections below are not used.
 	Base []byte
 
+	// edit, when set, is the blueprint these answers edit (see Load):
+	// the answers are written onto it, changing only what they change.
+	edit *editBase
+
 	Services []Service
 	Sagas    []Saga
 	Gateway  *Gateway
@@ -43,14 +47,15 @@ type Answers struct {
 	Deploy   Deploy
 }
 
-// Service is one service. Entities, Commands, Queries and Events hold one
-// blueprint entry per line, in the blueprint's own flow syntax, e.g.
-// "PlaceOrder: {input: {customer_id: string}, emits: [OrderPlaced]}".
+// Service is one service. Types, Entities, Commands, Queries and Events
+// hold one blueprint entry per line, in the blueprint's own flow syntax,
+// e.g. "PlaceOrder: {input: {customer_id: string}, emits: [OrderPlaced]}".
 type Service struct {
 	Name        string
 	Description string
 	Store       string
 	Patterns    []string
+	Types       string
 	Entities    string
 	Commands    string
 	Queries     string
@@ -59,10 +64,12 @@ type Service struct {
 	Consumes    []string // "service.Event"
 }
 
-// Saga is an orchestrated saga.
+// Saga is a saga: orchestrated by a service, or choreographed (each step
+// reacts to the event of the one before).
 type Saga struct {
 	Name         string
-	Orchestrator string
+	Orchestrator string // "" when Choreography
+	Choreography bool
 	Trigger      string // "service.Event"
 	Steps        []Step
 	OnFailure    string // "service.Command" or ""
@@ -74,12 +81,22 @@ type Step struct {
 	Call       string // "service.Command"
 	With       string // flow inside of with:, e.g. "amount_cents: total_cents"
 	Compensate string // "service.Command" or ""
+	// CompensateWith is the flow inside of compensate_with:.
+	CompensateWith string
 }
 
-// Gateway is the API gateway and its routes.
+// Gateway is the API gateway, its limits and its routes.
 type Gateway struct {
-	Port   int
-	Routes []Route
+	Port      int
+	RateLimit *RateLimit // nil: none
+	CORS      []string   // allowed origins; none: no CORS
+	Routes    []Route
+}
+
+// RateLimit is the gateway's per-client rate limit.
+type RateLimit struct {
+	RequestsPerSecond float64
+	Burst             int // 0: the blueprint's default
 }
 
 // Route routes one service.

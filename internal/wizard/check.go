@@ -35,7 +35,7 @@ func check(a *Answers, key string) error {
 // checkKeys is check for every answer whose key matches; with named, each
 // message starts with the answer's name ("commands: ...").
 func checkKeys(a *Answers, match func(string) bool, named bool) error {
-	text, spans, err := emit(a)
+	text, spans, lines, err := emit(a)
 	if err != nil {
 		return err
 	}
@@ -58,14 +58,18 @@ func checkKeys(a *Answers, match func(string) bool, named bool) error {
 			msg += " (hint: " + d.Hint + ")"
 		}
 		found := false
+		line := d.Line
+		if lines != nil && line < len(lines) {
+			line = lines[line] // edited: the line of the answers written alone
+		}
 		for _, k := range keys {
 			sp := spans[k]
-			if d.Line < sp.first || d.Line > sp.last {
+			if line < sp.first || line > sp.last {
 				continue
 			}
 			found = true
 			if sp.lines != nil {
-				if n := sp.lines[d.Line-sp.first]; n > 0 {
+				if n := sp.lines[line-sp.first]; n > 0 {
 					msg = fmt.Sprintf("line %d: %s", n, msg)
 				}
 			}

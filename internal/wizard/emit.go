@@ -3,6 +3,7 @@ package wizard
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -24,7 +25,7 @@ type span struct {
 
 // Emit writes the answers as a blueprint.
 func Emit(a *Answers) ([]byte, error) {
-	text, _, err := emit(a)
+	text, _, _, err := emit(a)
 	return text, err
 }
 
@@ -62,11 +63,24 @@ func (e *emitter) block(key, indent, name, text string) {
 	e.spans[key] = sp
 }
 
-// emit returns the blueprint and where each answer landed in it.
-func emit(a *Answers) ([]byte, map[string]span, error) {
-	if a.Base != nil {
-		return emitOnto(a)
+// emit returns the blueprint and where each answer landed in it: spans
+// give the lines of each answer, in the text itself or, when lines is not
+// nil, in the lines of another text that lines maps each line to (a line
+// of the result, 1-based, is line lines[n] there).
+func emit(a *Answers) (text []byte, spans map[string]span, lines []int, err error) {
+	switch {
+	case a.Base != nil:
+		text, spans, err = emitOnto(a)
+		return text, spans, nil, err
+	case a.edit != nil:
+		return emitEdit(a)
 	}
+	text, spans, err = emitNew(a)
+	return text, spans, nil, err
+}
+
+// emitNew writes the answers as a blueprint of their own.
+func emitNew(a *Answers) ([]byte, map[string]span, error) {
 	e := &emitter{spans: map[string]span{}}
 	e.line("%s", SchemaLine)
 	e.line("# The blueprint of %s, written by `microforge new`. Edit it and run", a.Name)
@@ -108,7 +122,11 @@ func emit(a *Answers) ([]byte, map[string]span, error) {
 		for i, sg := range a.Sagas {
 			p := fmt.Sprintf("sagas.%d.", i)
 			e.keyed(p+"name", "  - name: "+scalar(sg.Name))
-			e.keyed(p+"orchestrator", "    orchestrator: "+scalar(sg.Orchestrator))
+			if sg.Choreography {
+				e.keyed(p+"orchestrator", "    choreography: true")
+			} else {
+				e.keyed(p+"orchestrator", "    orchestrator: "+scalar(sg.Orchestrator))
+			}
 			e.keyed(p+"trigger", "    trigger: "+scalar(sg.Trigger))
 			e.line("    steps:")
 			for j, st := range sg.Steps {
@@ -118,6 +136,9 @@ func emit(a *Answers) ([]byte, map[string]span, error) {
 				}
 				if st.Compensate != "" {
 					parts = append(parts, "compensate: "+st.Compensate)
+				}
+				if strings.TrimSpace(st.CompensateWith) != "" {
+					parts = append(parts, "compensate_with: {"+strings.TrimSpace(st.CompensateWith)+"}")
 				}
 				e.keyed(fmt.Sprintf("%ssteps.%d", p, j), "      - {"+strings.Join(parts, ", ")+"}")
 			}
@@ -136,6 +157,16 @@ func emit(a *Answers) ([]byte, map[string]span, error) {
 		e.line("# and forwards each route to its service.")
 		e.line("gateway:")
 		e.keyed("gateway.port", fmt.Sprintf("  port: %d", g.Port))
+		if r := g.RateLimit; r != nil {
+			rl := "requests_per_second: " + strconv.FormatFloat(r.RequestsPerSecond, 'f', -1, 64)
+			if r.Burst > 0 {
+				rl += fmt.Sprintf(", burst: %d", r.Burst)
+			}
+			e.keyed("gateway.rate_limit", "  rate_limit: {"+rl+"}")
+		}
+		if len(g.CORS) > 0 {
+			e.keyed("gateway.cors", "  cors: {allowed_origins: ["+strings.Join(flowItems(g.CORS), ", ")+"]}")
+		}
 		e.line("  routes:")
 		for i, r := range g.Routes {
 			parts := []string{"service: " + r.Service}
@@ -188,7 +219,7 @@ func (e *emitter) service(s Service) {
 		e.keyed("patterns", "patterns: ["+strings.Join(s.Patterns, ", ")+"]")
 	}
 	for _, b := range []struct{ key, text string }{
-		{"entities", s.Entities}, {"commands", s.Commands}, {"queries", s.Queries}, {"events", s.Events},
+		{"types", s.Types}, {"entities", s.Entities}, {"commands", s.Commands}, {"queries", s.Queries}, {"events", s.Events},
 	} {
 		if strings.TrimSpace(b.text) != "" {
 			e.block(b.key, "", b.key, b.text)
@@ -257,7 +288,7 @@ func scalar(s string) string {
 func flowItems(items []string) []string {
 	out := make([]string, len(items))
 	for i, s := range items {
-		if strings.ContainsAny(s, ",[]{}:#\"'") || s != strings.TrimSpace(s) {
+		if strings.ContainsAny(s, ",[]{}:#\"'") || s != strings.TrimSpace(s) || scalar(s) != s {
 			q, _ := yaml.Marshal(s)
 			s = strings.TrimSuffix(string(q), "\n")
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/microforge/microforge/internal/blueprint"
 	"github.com/microforge/microforge/internal/graph"
+	"github.com/microforge/microforge/internal/model"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/wizard/emit-*.yaml")
@@ -37,6 +38,34 @@ func twoServices() *Answers {
 	return a
 }
 
+// choreographed are the answers of a system with types, field rules, a
+// command that says what it sets and starts from, a choreographed saga
+// whose steps are not in the order the services declare them, and a
+// gateway with a rate limit and CORS.
+func choreographed() *Answers {
+	a := &Answers{Name: "depot", Module: "example.com/depot"}
+	orders := Service{Name: "orders", Store: "sqlite",
+		Types:    "Line: {sku: {type: string, min_len: 1}, quantity: {type: int32, min: 1}}",
+		Entities: "Order: {lines: list<Line>, status: enum(placed, packed, shipped)}",
+		Commands: "PlaceOrder: {input: {lines: {type: list<Line>, max_items: 10}}, emits: [OrderPlaced]}\n" +
+			"PackOrder: {input: {order_id: string}, sets: {status: packed}, from: [placed], emits: [OrderPacked]}\n" +
+			"MarkShipped: {input: {order_id: string}, emits: [OrderShipped]}",
+		Queries: "GetOrder: {input: {order_id: string}, output: Order}",
+		Events:  "OrderPlaced: {order_id: string}\nOrderPacked: {order_id: string}\nOrderShipped: {order_id: string}"}
+	warehouse := Service{Name: "warehouse", Store: "sqlite", Entities: "Pick: {order_id: string}",
+		Commands: "PickItems: {input: {order_id: string}, emits: [ItemsPicked]}\nRestock: {input: {order_id: string, reason: string}}",
+		Events:   "ItemsPicked: {order_id: string}"}
+	a.Services = []Service{orders, warehouse}
+	a.Sagas = []Saga{{Name: "fulfilment", Choreography: true, Trigger: "orders.OrderPlaced", Steps: []Step{
+		{Call: "warehouse.PickItems", Compensate: "warehouse.Restock", CompensateWith: "reason: saga.error"},
+		{Call: "orders.PackOrder"},
+		{Call: "orders.MarkShipped"},
+	}}}
+	a.Gateway = &Gateway{Port: 9090, RateLimit: &RateLimit{RequestsPerSecond: 2.5, Burst: 5}, CORS: []string{"https://depot.example.com", "*"},
+		Routes: []Route{{Service: "orders", Auth: "none"}}}
+	return a
+}
+
 func TestEmitGolden(t *testing.T) {
 	shop, err := StarterText("shop")
 	if err != nil {
@@ -50,6 +79,7 @@ func TestEmitGolden(t *testing.T) {
 		{"defaults", Defaults("app")},
 		{"two-services", twoServices()},
 		{"shop-plus-service", &Answers{Name: "store", Module: "example.com/store", Base: shop, Services: []Service{extra}}},
+		{"choreography", choreographed()},
 		{"no-gateway", func() *Answers {
 			a := Defaults("tiny")
 			a.Gateway, a.Auth, a.Deploy = nil, nil, Deploy{}
@@ -87,6 +117,42 @@ func TestEmitGolden(t *testing.T) {
 				t.Errorf("emitted blueprint differs from %s (go test -update):\n%s", golden, text)
 			}
 		})
+	}
+}
+
+// TestEmitChoreography: the choreographed saga, its steps in the order
+// answered, the rules, sets and from, and the gateway's limits mean what
+// was answered.
+func TestEmitChoreography(t *testing.T) {
+	sys, text, err := Parse(choreographed())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	sg := sys.Sagas[0]
+	var steps []string
+	for _, st := range sg.Steps {
+		steps = append(steps, st.Call.Command.Name)
+	}
+	if !sg.Choreography || sg.Orchestrator != nil || strings.Join(steps, ",") != "PickItems,PackOrder,MarkShipped" {
+		t.Errorf("saga: choreography %v, steps %v", sg.Choreography, steps)
+	}
+	if c := sg.Steps[0].Compensate; c == nil || c.Command.Name != "Restock" {
+		t.Errorf("compensation %+v", c)
+	}
+	g := sys.Gateway
+	if g.Port != 9090 || g.RateLimit == nil || g.RateLimit.RequestsPerSecond != 2.5 || g.RateLimit.Burst != 5 ||
+		g.CORS == nil || strings.Join(g.CORS.AllowedOrigins, " ") != "https://depot.example.com *" {
+		t.Errorf("gateway %+v %+v %+v", g, g.RateLimit, g.CORS)
+	}
+	orders := sys.Service("orders")
+	if q := orders.Types[0].Field("quantity").Constraints; q == nil || q.Min != "1" {
+		t.Errorf("Line.quantity constraints %+v", q)
+	}
+	if l := orders.Command("PlaceOrder").Input.Field("lines").Constraints; l == nil || l.MaxItems == nil || *l.MaxItems != 10 {
+		t.Errorf("PlaceOrder.lines constraints %+v", l)
+	}
+	if p := orders.Command("PackOrder"); p.From == nil || p.SetsBy != model.SetsDeclared {
+		t.Errorf("PackOrder: from %+v, sets by %q", p.From, p.SetsBy)
 	}
 }
 
