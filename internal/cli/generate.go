@@ -118,12 +118,13 @@ type generation struct {
 // planGeneration validates the blueprint, renders every file and plans
 // writing them into the output directory. With finish, it first completes a
 // generation that was interrupted there (plan leaves that to generate).
-func planGeneration(e *env, f generateFlags, policy writer.OnConflict, hook func(int), finish bool) (*generation, error) {
+func planGeneration(e *env, f generateFlags, policy writer.OnConflict, hook func(int), finish bool, prog *progress) (*generation, error) {
 	out := f.out
 	if out == "" {
 		out = filepath.Dir(f.file)
 	}
 	generate.Preload()
+	prog.Step("reading the blueprint")
 	history, err := generate.ReadHistory(e.ctx, out)
 	if err != nil {
 		return nil, err
@@ -137,9 +138,11 @@ func planGeneration(e *env, f generateFlags, policy writer.OnConflict, hook func
 		return nil, err
 	}
 	runner := &protoc.GoInstall{}
+	prog.Clear() // the first run's plugin build announces itself
 	if err := preparePlugins(e, runner); err != nil {
 		return nil, err
 	}
+	prog.Step("rendering files")
 	set, err := generate.Files(sys, generate.Options{GoCode: true, Plugins: runner, BlueprintInPlace: inPlace})
 	if err != nil {
 		return nil, err
@@ -151,6 +154,7 @@ func planGeneration(e *env, f generateFlags, policy writer.OnConflict, hook func
 			fmt.Fprintf(e.stderr, "finished an interrupted generation (%d steps)\n", n)
 		}
 	}
+	prog.Step("comparing with " + out)
 	plan, err := writer.NewPlan(out, set.Files(), writer.Options{
 		Tool: "microforge " + ToolVersion(), Force: f.force, OnConflict: policy, AfterStep: hook,
 		Inputs: inputs(sys.Blueprint, inPlace),
@@ -159,6 +163,7 @@ func planGeneration(e *env, f generateFlags, policy writer.OnConflict, hook func
 		return nil, err
 	}
 	g := &generation{out: out, sys: sys, plan: plan}
+	prog.Step("checking the APIs for breaking changes")
 	g.breaking, g.breakingErr = checkBreaking(e.ctx, out, set.Files())
 	if !f.allowBreaking {
 		for _, p := range g.breaking {
@@ -280,19 +285,33 @@ func runGenerate(e *env, f generateFlags) error {
 		fmt.Fprintf(e.stdout, "%s: %s (%s)\n", plan.Dir, summary(plan), time.Since(start).Round(time.Millisecond))
 		return nil
 	}
-	g, err := planGeneration(e, f, policy, killHook(), true)
+	prog := newProgress(e.stderr)
+	defer prog.Stop()
+	kill := killHook()
+	hook := func(done int) {
+		prog.Writing(done)
+		if kill != nil {
+			kill(done)
+		}
+	}
+	g, err := planGeneration(e, f, policy, hook, true, prog)
 	if err != nil {
 		return err
 	}
 	if len(g.refused) > 0 {
 		return refusal(g)
 	}
+	prog.Stop()
 	reportBreaking(e.stderr, g)
 	if err := confirmDirty(e, g, f.yes); err != nil {
 		return err
 	}
 	plan := g.plan
-	if err := plan.Apply(); err != nil {
+	prog = newProgress(e.stderr)
+	prog.Step("writing files")
+	err = plan.Apply()
+	prog.Stop()
+	if err != nil {
 		if errors.Is(err, writer.ErrConflicts) {
 			listConflicts(e.stderr, plan, "nothing was written (--on-conflict=fail)")
 			return codedError{ExitConflict, fmt.Errorf("%d file(s) with conflicts", len(plan.Conflicts()))}

@@ -74,7 +74,9 @@ func runPlan(e *env, f planFlags) error {
 	if err != nil {
 		return err
 	}
-	g, err := planGeneration(e, f.generateFlags, policy, nil, false)
+	prog := newProgress(e.stderr)
+	g, err := planGeneration(e, f.generateFlags, policy, nil, false, prog)
+	prog.Stop()
 	if err != nil {
 		if errors.Is(err, writer.ErrNotRepository) && f.check {
 			return codedError{ExitDrift, err}
