@@ -23,7 +23,7 @@ type progress struct {
 
 	mu      sync.Mutex
 	step    string
-	done    int // files written so far in the writing step
+	done    int  // files written so far in the writing step
 	shown   bool // a status line is on the screen
 	stopped bool
 	timer   *time.Timer
