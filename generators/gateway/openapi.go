@@ -9,6 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/microforge/microforge/internal/explain"
 	"github.com/microforge/microforge/internal/files"
 	"github.com/microforge/microforge/internal/model"
 )
@@ -213,6 +214,9 @@ func (b *openAPI) operation(m method, ver *model.APIVersion, sc scope, connectPa
 		op.Description = joinText(op.Description, "Needs a bearer token holding one of the roles: "+strings.Join(route.Roles, ", ")+".")
 	default:
 		op.Description = joinText(op.Description, "Needs a bearer token.")
+	}
+	for _, rule := range ownerRules(m) {
+		op.Description = joinText(op.Description, "Owner rule: "+rule+".")
 	}
 	if route.Auth == model.AuthRequired {
 		roles := append([]string{}, route.Roles...)
@@ -630,4 +634,21 @@ func connectErrorSchema() *oaSchema {
 	s.Properties.add("message", &oaSchema{Type: "string"})
 	s.Properties.add("details", &oaSchema{Type: "array", Items: detail})
 	return s
+}
+
+// ownerRules are what the owner rules of m's entity do to a caller, in
+// explain's words; none for methods of entities without one.
+func ownerRules(m method) []string {
+	var rules []explain.Rule
+	switch {
+	case m.command != nil:
+		rules = explain.CommandOwner(m.command)
+	case m.query != nil:
+		rules = explain.QueryOwner(m.query)
+	}
+	var out []string
+	for _, r := range rules {
+		out = append(out, r.Detail)
+	}
+	return out
 }

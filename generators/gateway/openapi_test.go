@@ -203,3 +203,25 @@ func TestOpenAPISchemas(t *testing.T) {
 		t.Errorf("an unset message is null: %v", err)
 	}
 }
+
+// Operations on owned entities say what the owner rule does to a caller;
+// others say nothing of owners.
+func TestOpenAPIOwnerRules(t *testing.T) {
+	doc := loadOpenAPI(t, gatewayBlueprints(t)["shop"])
+	for path, want := range map[string]string{
+		"/v1/orders/place_order":   "Owner rule: customer_id must be the caller's sub claim",
+		"/v1/orders/confirm_order": "Owner rule: an Order whose customer_id is not the caller's sub claim: NotFound",
+	} {
+		op := doc.Paths.Find(path).Post
+		if op == nil || !strings.Contains(op.Description, want) {
+			t.Errorf("%s: description lacks %q", path, want)
+		}
+	}
+	for path, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			if strings.Contains(path, "payments") && strings.Contains(op.Description, "Owner rule") {
+				t.Errorf("%s: owner rule on a service without one: %s", path, op.Description)
+			}
+		}
+	}
+}

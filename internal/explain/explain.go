@@ -33,10 +33,10 @@ type Rule struct {
 // function of its own here, at the place where the default applies it.
 var (
 	commandRules = []func(*model.Command) []Rule{
-		commandChecks, inputDefaults, commandOwner, limit, target, from, copies, sets, initial, totals, events, folds, commandCallers,
+		commandChecks, inputDefaults, CommandOwner, limit, target, from, copies, sets, initial, totals, events, folds, commandCallers,
 	}
 	queryRules = []func(*model.Query) []Rule{
-		queryChecks, queryDefaults, queryOwner, reads, ignores, queryCallers,
+		queryChecks, queryDefaults, QueryOwner, reads, ignores, queryCallers,
 	}
 )
 
@@ -110,9 +110,9 @@ func defaults(in *model.Message) []Rule {
 	return out
 }
 
-// commandOwner states what the owner rule of the command's entity does to
+// CommandOwner states what the owner rule of the command's entity does to
 // calls from the gateway on a user's behalf.
-func commandOwner(c *model.Command) []Rule {
+func CommandOwner(c *model.Command) []Rule {
 	if !c.OwnerChecked() {
 		return nil
 	}
@@ -127,9 +127,9 @@ func commandOwner(c *model.Command) []Rule {
 	return out
 }
 
-// queryOwner states what the owner rule of the query's entity does to calls
+// QueryOwner states what the owner rule of the query's entity does to calls
 // from the gateway on a user's behalf.
-func queryOwner(q *model.Query) []Rule {
+func QueryOwner(q *model.Query) []Rule {
 	if !q.OwnerChecked() {
 		return nil
 	}
