@@ -35,6 +35,10 @@ type view struct {
 	Versioned []*versionedTest
 
 	// Observability of the gateway, as of every service.
+	// Tenancy: every token names its tenant, which the gateway forwards
+	// (package tenant); nil without.
+	Tenancy *model.Tenancy
+
 	Tracing bool // spans, exported over OTLP
 	Metrics bool // Prometheus metrics on MetricsPort
 	// MetricsPort serves the gateway's /metrics apart from the public port,
@@ -124,7 +128,7 @@ type probe struct {
 
 func newView(sys *model.System) *view {
 	g := sys.Gateway
-	v := &view{Name: sys.Name, Module: sys.Module, Port: g.Port,
+	v := &view{Name: sys.Name, Module: sys.Module, Port: g.Port, Tenancy: sys.Tenancy,
 		Tracing:     sys.Observability.Tracing == model.TracingOTLP,
 		Metrics:     sys.Observability.Metrics == model.MetricsPrometheus,
 		MetricsPort: model.GatewayMetricsPort,

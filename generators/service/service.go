@@ -62,6 +62,8 @@ var systemTemplates = []struct {
 	{"internal/platform/validation/validation_test.go", files.Owned},
 	{"internal/platform/checked/checked.go", files.Owned},
 	{"internal/platform/checked/checked_test.go", files.Owned},
+	{"internal/platform/tenant/tenant.go", files.Owned},
+	{"internal/platform/tenant/tenant_test.go", files.Owned},
 	{"internal/local/local.go", files.Owned},
 	{"internal/local/e2e_test.go", files.Scaffold},
 	{"internal/local/telemetry_test.go", files.Owned},
@@ -141,6 +143,9 @@ func Generate(sys *model.System) ([]files.File, error) {
 		if (strings.HasPrefix(t.name, "internal/platform/validation/") && !sv.Validation) ||
 			(strings.HasPrefix(t.name, "internal/platform/checked/") && !sv.Checked) {
 			continue // nor validation and checked arithmetic to systems without constraints or totals
+		}
+		if strings.HasPrefix(t.name, "internal/platform/tenant/") && sv.Tenancy == nil {
+			continue // nor tenants to systems without tenancy
 		}
 		var data any = sv
 		switch t.name {

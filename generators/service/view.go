@@ -52,6 +52,10 @@ type systemView struct {
 	// total (package checked).
 	Validation, Checked bool
 
+	// Tenancy scopes every table, call, event and saga to a tenant
+	// (package tenant); nil without.
+	Tenancy *model.Tenancy
+
 	model *model.System
 }
 
@@ -377,6 +381,7 @@ func newSystemView(sys *model.System) (*systemView, error) {
 		Tracing:          sys.Observability.Tracing == model.TracingOTLP,
 		Metrics:          sys.Observability.Metrics == model.MetricsPrometheus,
 		PublicKeysSecret: model.PublicKeysSecret(sys),
+		Tenancy:          sys.Tenancy,
 		model:            sys,
 	}
 	if sys.Gateway != nil {
@@ -534,6 +539,9 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 		v.StoreImports.add("fmt")
 	}
 	v.StoreImports.add(sys.Module+"/internal/platform/database", sys.Module+"/internal/platform/outbox")
+	if sys.Tenancy != nil && len(svc.Entities) > 0 {
+		v.StoreImports.add(sys.Module + "/internal/platform/tenant")
+	}
 	enumText := func(e *model.Enum) string { return v.enum(e).TextVar }
 	for _, e := range svc.Entities {
 		v.Entities = append(v.Entities, newEntityView(e, enumText, v.StoreImports))
