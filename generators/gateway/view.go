@@ -38,6 +38,8 @@ type view struct {
 	// Tenancy: every token names its tenant, which the gateway forwards
 	// (package tenant); nil without.
 	Tenancy *model.Tenancy
+	// TenancyTest is the two-tenant test; nil without tenancy.
+	TenancyTest *tenancyTest
 
 	Tracing bool // spans, exported over OTLP
 	Metrics bool // Prometheus metrics on MetricsPort
@@ -182,6 +184,7 @@ func newView(sys *model.System) *view {
 	}
 	sort.Strings(v.Imports)
 	v.Test = newTestView(sys)
+	v.TenancyTest = newTenancyTest(sys)
 	var versionImports []string
 	v.Versioned, versionImports = newVersionedTests(sys)
 	for _, imp := range versionImports {

@@ -71,6 +71,7 @@ var systemTemplates = []struct {
 	{"cmd/keys/main.go", files.Owned},
 	{"cmd/keys/main_test.go", files.Owned},
 	{"internal/local/identity_test.go", files.Owned},
+	{"internal/local/tenancy_test.go", files.Owned},
 }
 
 // serviceTemplates are rendered once per service with its serviceView.
@@ -96,6 +97,7 @@ const (
 	constraintsTestTemplate = "internal/[service]/constraints_test.go"
 
 	compensationsTestTemplate = "internal/[service]/compensations_test.go"
+	tenancyTestTemplate       = "internal/[service]/tenancy_test.go"
 	projectionsTemplate       = "internal/[service]/projections.go"
 	projectionsTestTemplate   = "internal/[service]/projections_test.go"
 	handlerTemplate           = "internal/[service]/[consumer].go"
@@ -117,7 +119,7 @@ func templateNames() []string {
 	out = append(out, serviceTemplates...)
 	return append(out, commandTemplate, commandTestTemplate, queryTemplate, queryTestTemplate, migrationTemplate,
 		consumersTemplate, sagasTemplate, sagasTestTemplate, compensationsTestTemplate, projectionsTemplate, projectionsTestTemplate, handlerTemplate, handlerTestTemplate,
-		olderAPITemplate, olderAPITestTemplate, upcastTemplate, upcastTestTemplate, constraintsTestTemplate)
+		olderAPITemplate, olderAPITestTemplate, upcastTemplate, upcastTestTemplate, constraintsTestTemplate, tenancyTestTemplate)
 }
 
 // methodData is the data of the per-method templates.
@@ -159,6 +161,12 @@ func Generate(sys *model.System) ([]files.File, error) {
 			data = tv
 		case "internal/local/identity_test.go":
 			data = newIdentityView(sv)
+		case "internal/local/tenancy_test.go":
+			tv := newTenancyTestView(sv)
+			if tv == nil {
+				continue // without tenancy
+			}
+			data = tv
 		}
 		g.render(t.name, t.name, data, t.policy)
 	}
@@ -200,6 +208,9 @@ func Generate(sys *model.System) ([]files.File, error) {
 		}
 		if s.ConstraintsTest != nil {
 			g.render(constraintsTestTemplate, expand.Replace(constraintsTestTemplate), s.ConstraintsTest, files.Owned)
+		}
+		if sv.Tenancy != nil {
+			g.render(tenancyTestTemplate, expand.Replace(tenancyTestTemplate), s, files.Owned)
 		}
 		if len(s.Sagas) > 0 {
 			g.render(sagasTemplate, expand.Replace(sagasTemplate), s, files.Owned)
@@ -301,7 +312,7 @@ func (g *generation) files() ([]files.File, error) {
 type fileBases map[string]bool
 
 func newFileBases() fileBases {
-	return fileBases{"service": true, "store": true, "run": true, "consumers": true, "sagas": true, "sagas_test": true, "compensations_test": true, "projections": true, "projections_test": true, "schema": true, "schema_test": true}
+	return fileBases{"service": true, "store": true, "run": true, "consumers": true, "sagas": true, "sagas_test": true, "compensations_test": true, "projections": true, "projections_test": true, "schema": true, "schema_test": true, "tenancy_test": true}
 }
 
 func (b fileBases) claim(snake string) string {

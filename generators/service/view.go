@@ -149,6 +149,8 @@ type serviceView struct {
 	// Imports of each service-wide file.
 	ServiceImports, StoreImports, RunImports, TestImports, ConsumersImports, SagaImports imports
 	CompensationsTestImports, ProjectionsImports                                         imports
+	// TenancyTestImports are tenancy_test.go's (with tenancy).
+	TenancyTestImports imports
 
 	model *model.Service
 }
@@ -423,6 +425,9 @@ func newSystemView(sys *model.System) (*systemView, error) {
 					break
 				}
 			}
+			if sys.Tenancy != nil {
+				sv.Gateway.TryToken += " --tenant acme"
+			}
 		}
 	}
 	for _, sg := range sys.Sagas {
@@ -671,6 +676,16 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 		v.RunImports.add(c.ConnectImport)
 	}
 	v.TestImports = newStoreTestImports(v)
+	if sys.Tenancy != nil {
+		v.TenancyTestImports = imports{}.add("errors", "testing", "google.golang.org/protobuf/types/known/wrapperspb",
+			sys.Module+"/internal/platform/idempotency", sys.Module+"/internal/platform/outbox", sys.Module+"/internal/platform/tenant")
+		if len(v.Entities) > 0 {
+			v.TenancyTestImports.add("context", "google.golang.org/protobuf/proto")
+		}
+		if v.SagaState {
+			v.TenancyTestImports.add(sys.Module + "/internal/platform/saga")
+		}
+	}
 	newSchemaViews(v)
 	return v, nil
 }
@@ -800,6 +815,9 @@ func newStoreTestImports(v *serviceView) imports {
 	}
 	if v.CQRS {
 		im.add("context")
+	}
+	if v.Sys.Tenancy != nil {
+		im.add("context", "net/http", v.Sys.Module+"/internal/platform/tenant")
 	}
 	if len(v.Trackers) > 0 {
 		im.add(v.Sys.Module+"/internal/platform/events", v.Sys.Module+"/internal/platform/outbox", v.Sys.Module+"/internal/platform/saga")
