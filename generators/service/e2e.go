@@ -30,15 +30,15 @@ type e2eService struct {
 	Connect      string
 	ProtoService string
 
-	Create  *e2eCall // nil when no command creates an entity
+	Create *e2eCall // nil when no command creates an entity
 	// CreatedType is the Go type of the entity Create returns,
 	// "ordersv1.Order".
 	CreatedType string
 	Reads       []*e2eRead
-	Update  *e2eCall
-	Reread  *e2eRead // read after Update, checking its status
-	Record  *e2eCall // when Create is nil: the first command
-	Missing []*e2eRead
+	Update      *e2eCall
+	Reread      *e2eRead // read after Update, checking its status
+	Record      *e2eCall // when Create is nil: the first command
+	Missing     []*e2eRead
 
 	UseGRPC, UseWeb bool
 }

@@ -85,7 +85,7 @@ func (b *builder) buildTenancy() {
 		for _, e := range sb.m.Entities {
 			for _, f := range e.Message.Fields {
 				if model.Snake(f.Name) == t.Column {
-					b.errorf(b.fieldAt(sb, f, e), fmt.Sprintf("rename the field, or name the tenant column otherwise: tenancy: {claim: %s, column: ...}", tw.Claim.V),
+					b.errorf(b.fieldAt(sb, f, e), "rename the field, or give the tenant column another name (tenancy: column:)",
 						"field %s of entity %s has the name of the tenant column %q, which every table of the system gets", f.Name, e.Name(), t.Column)
 					ok = false
 				}
@@ -129,7 +129,7 @@ func (b *builder) checkTenancyChanges() {
 			b.errorf(at, "tenancy applies from a system's first generation: generate the tenant-scoped system into a new repository and copy the data into it with the tenant of your choosing, or remove tenancy",
 				"service %s was generated without tenancy: the rows of its database (%d migrations so far) belong to no tenant, and no migration can decide which they belong to", c.Service, c.Migrations)
 		case c.To == "":
-			b.errorf(at, "keep tenancy: removing it would merge every tenant's data into one",
+			b.errorf(at, fmt.Sprintf("keep tenancy: {claim: <the claim>, column: %s}", c.From),
 				"service %s stores its rows by tenant (column %s): removing tenancy would merge the tenants' data", c.Service, c.From)
 		default:
 			b.errorf(at, fmt.Sprintf("keep column: %s", c.From),
