@@ -133,6 +133,10 @@ type Service struct {
 	// by Finalize).
 	Tracks []*SagaTracker
 
+	// Tenancy is the system's: every row of the service is a tenant's; nil
+	// without (set by Finalize).
+	Tenancy *Tenancy
+
 	// Derived by Finalize.
 	Pascal    string // "Orders"
 	Camel     string // "orders"
