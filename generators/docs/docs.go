@@ -138,6 +138,9 @@ type view struct {
 
 	// EventSourced and CQRS name the services with those patterns, "" for none.
 	EventSourced, CQRS string
+	// Owned lists the entities with an owner rule, "`orders.Order`", ""
+	// for none.
+	Owned string
 
 	// Observability is nil when the blueprint observes nothing.
 	Observability *observabilityView
@@ -231,6 +234,13 @@ func newView(sys *model.System) *view {
 		}
 	}
 	v.EventSourced, v.CQRS = strings.Join(sourced, ", "), strings.Join(cqrs, ", ")
+	var owned []string
+	for _, svc := range sys.Services {
+		for _, e := range svc.Owned() {
+			owned = append(owned, "`"+svc.Name+"."+e.Name()+"`")
+		}
+	}
+	v.Owned = strings.Join(owned, ", ")
 	if len(sourced) > 0 {
 		v.Env = append(v.Env, envVar{"SNAPSHOT_EVERY", "event-sourced services: events an aggregate load folds before it stores a snapshot (0: never)", "`50`"})
 	}

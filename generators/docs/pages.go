@@ -54,8 +54,10 @@ type servicePage struct {
 	Behaviour                []behaviourRow // what each method's default does, as `microforge explain` prints it
 	// Constraints are the rules the service checks on requests; Totals:
 	// a command computes a total with checked arithmetic.
-	Constraints     []constraintRow
-	Totals          bool
+	Constraints []constraintRow
+	Totals      bool
+	// OwnerRules are the owner rules of its entities.
+	OwnerRules      []ownerRow
 	Published       []eventRow
 	Consumed        []consumedRow
 	Calls, CalledBy []string
@@ -71,6 +73,11 @@ type methodRow struct {
 
 // behaviourRow is one rule of a method's default; Method is set on the
 // method's first row only.
+// ownerRow is an entity's owner rule.
+type ownerRow struct {
+	Entity, Field, Claim, Admins string
+}
+
 type behaviourRow struct {
 	Method, What, Detail string
 }
@@ -153,6 +160,13 @@ func newPagesView(sys *model.System, mermaid string) *pagesView {
 		}
 		p.StoreDoc = storeDoc(svc)
 		p.Constraints, p.Totals = constraintRows(svc), computesTotals(svc)
+		for _, e := range svc.Owned() {
+			admins := "—"
+			if len(e.Owner.AdminRoles) > 0 {
+				admins = "`" + strings.Join(e.Owner.AdminRoles, "`, `") + "`"
+			}
+			p.OwnerRules = append(p.OwnerRules, ownerRow{e.Name(), e.Owner.Field.Name, e.Owner.Claim, admins})
+		}
 		p.Versions = versionsDoc(sys, svc)
 		var patterns []string
 		for _, pt := range svc.Patterns {

@@ -38,6 +38,7 @@ var gatewayTemplates = []struct {
 	{"internal/gateway/export_test.go", files.Owned, false, false},
 	{"internal/gateway/gateway.go", files.Owned, false, false},
 	{"internal/gateway/gateway_test.go", files.Owned, false, false},
+	{"internal/gateway/openapi_test.go", files.Owned, false, false},
 	{"internal/gateway/ratelimit.go", files.Owned, false, false},
 	{"internal/gateway/routes.go", files.Owned, false, false},
 	{"internal/gateway/versions_test.go", files.Owned, false, true},
@@ -75,5 +76,9 @@ func Generate(sys *model.System) ([]files.File, error) {
 		f.Generator = Name
 		out = append(out, f)
 	}
-	return out, nil
+	docs, err := openAPIFiles(sys)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, docs...), nil
 }

@@ -71,11 +71,11 @@ func TestRoutingTable(t *testing.T) {
 		got = append(got, row{r.Procedure, r.REST, r.Auth, strings.Join(r.Roles, ",")})
 	}
 	want := []row{
-		{"/shop.orders.v1.OrdersService/PlaceOrder", "POST /v1/orders/place_order", true, "customer"},
-		{"/shop.orders.v1.OrdersService/ConfirmOrder", "POST /v1/orders/confirm_order", true, "customer"},
-		{"/shop.orders.v1.OrdersService/CancelOrder", "POST /v1/orders/cancel_order", true, "customer"},
-		{"/shop.orders.v1.OrdersService/GetOrder", "GET /v1/orders/get_order", true, "customer"},
-		{"/shop.orders.v1.OrdersService/ListOrders", "GET /v1/orders/list_orders", true, "customer"},
+		{"/shop.orders.v1.OrdersService/PlaceOrder", "POST /v1/orders/place_order", true, "customer,admin"},
+		{"/shop.orders.v1.OrdersService/ConfirmOrder", "POST /v1/orders/confirm_order", true, "customer,admin"},
+		{"/shop.orders.v1.OrdersService/CancelOrder", "POST /v1/orders/cancel_order", true, "customer,admin"},
+		{"/shop.orders.v1.OrdersService/GetOrder", "GET /v1/orders/get_order", true, "customer,admin"},
+		{"/shop.orders.v1.OrdersService/ListOrders", "GET /v1/orders/list_orders", true, "customer,admin"},
 		{"/shop.inventory.v1.InventoryService/GetStock", "GET /v1/inventory/get_stock", false, ""},
 		{"/shop.payments.v1.PaymentsService/CapturePayment", "POST /v1/payments/capture_payment", true, "admin"},
 		{"/shop.payments.v1.PaymentsService/RefundPayment", "POST /v1/payments/refund_payment", true, "admin"},
@@ -133,7 +133,7 @@ func TestScenarios(t *testing.T) {
 	for _, p := range tv.Forbidden {
 		forbidden = append(forbidden, p.Service+"."+p.Method+" as "+p.Role)
 	}
-	if want := []string{"orders.PlaceOrder as admin", "payments.CapturePayment as customer"}; !reflect.DeepEqual(forbidden, want) {
+	if want := []string{"orders.PlaceOrder as no-such-role", "payments.CapturePayment as customer"}; !reflect.DeepEqual(forbidden, want) {
 		t.Errorf("forbidden %v, want %v", forbidden, want)
 	}
 	if p := tv.Public; p == nil || p.Method != "GetStock" || p.Role != "" {
@@ -145,8 +145,23 @@ func TestScenarios(t *testing.T) {
 	if tv.RESTPost.Path != "/v1/orders/place_order" || tv.RESTGet.Path != "/v1/orders/get_order" || tv.RESTGet.Query != `"order_id=order_id-1"` {
 		t.Errorf("REST %+v %+v", tv.RESTPost, tv.RESTGet)
 	}
-	if want := `"{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}"`; tv.Protected.Body != want {
-		t.Errorf("PlaceOrder body %s, want %s", tv.Protected.Body, want)
+	// The owner input names the tokens' subject: an owner rule refuses
+	// another.
+	if want := `"{\"customerId\":\"alice\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}"`; tv.Subject != "alice" || tv.Protected.Body != want {
+		t.Errorf("PlaceOrder body %s as %s, want %s as alice", tv.Protected.Body, tv.Subject, want)
+	}
+	o := tv.Ownership
+	if o == nil || o.Entity != "Order" || o.Create != "/v1/orders/place_order" || o.Read != "/v1/orders/get_order" || o.IDParam != "order_id" ||
+		o.Admin != "admin" || !o.Wait || o.Other != "mallory" || o.List == nil || o.List.OwnerParam != "customer_id" ||
+		o.Body != `"{\"customerId\":\"\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}"` {
+		t.Errorf("ownership %+v", o)
+	}
+	// Through the gateway, an owner input naming anyone but the caller is
+	// 403 before its constraints are checked: no refusal breaks them.
+	for _, r := range tv.Refusals {
+		if strings.Contains(r.Name, "customer_id") {
+			t.Errorf("refusal %q breaks an owner input", r.Name)
+		}
 	}
 
 	travel := newView(load(t, "travel")).Test

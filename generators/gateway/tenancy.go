@@ -39,7 +39,7 @@ func newTenancyTest(sys *model.System) *tenancyTest {
 					}
 					prefix := r.Service.Versions[len(r.Service.Versions)-1].HTTPPrefix
 					out.Create, out.Read = prefix+"/"+c.Snake, prefix+"/"+q.Snake
-					out.Body = fmt.Sprintf("%q", sampleJSON(c.Input))
+					out.Body = fmt.Sprintf("%q", sampleJSON(sampleRequest(c.Input, c.OwnerInput, testSubject(sys))))
 					out.Entity, out.IDParam = c.Output.Fields[0].JSONName, q.ByID.Name
 					out.CreateRole, out.ReadRole = acceptRole(r), acceptRole(rr)
 					return out

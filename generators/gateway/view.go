@@ -33,6 +33,9 @@ type view struct {
 	// Versioned are the routed services serving older API versions whose
 	// versions the generated tests cross; empty: no versions test.
 	Versioned []*versionedTest
+	// UserClaims are the verified claims, besides sub and roles, the
+	// gateway forwards to services (X-User-Claims): those owner rules name.
+	UserClaims []string
 
 	// Observability of the gateway, as of every service.
 	// Tenancy: every token names its tenant, which the gateway forwards
@@ -105,10 +108,20 @@ type testView struct {
 	// Refusals break each constraint of the routed methods' inputs, and
 	// overflow their totals: 400 naming the field.
 	Refusals []*refusal
+	// OpenAPI holds the calls whose requests and answers the OpenAPI test
+	// checks against the document.
+	OpenAPI *openAPITest
 	// Imports are the generated packages the gRPC probe needs.
 	Imports []string
 	// VersionImports are the generated packages the versions test needs.
 	VersionImports []string
+	// Subject is the subject of the tests' tokens (every claim in
+	// UserClaims holds it too); the samples name it wherever an owner rule
+	// checks that a request names the caller.
+	Subject string
+	// Ownership tries the owner rules through the gateway; nil when no
+	// routed method reads or creates an owned entity.
+	Ownership *ownershipProbe
 }
 
 // probe is one call of a routed method.
@@ -119,6 +132,7 @@ type probe struct {
 	Path       string // REST path
 	Body       string // Go string literal of the request as protojson
 	Query      string // Go string literal of the REST query string of a GET, "" for POST
+	Get        bool   // a query, whose REST path is a GET
 	Role       string // role the token holds; "" for no token
 	WantStatus []int  // acceptable HTTP statuses of a call that reaches the service
 	WantCodes  []string
@@ -134,6 +148,7 @@ func newView(sys *model.System) *view {
 		Tracing:     sys.Observability.Tracing == model.TracingOTLP,
 		Metrics:     sys.Observability.Metrics == model.MetricsPrometheus,
 		MetricsPort: model.GatewayMetricsPort,
+		UserClaims:  sys.UserClaims,
 	}
 	if sys.Auth != nil && sys.Auth.JWT != nil {
 		j := sys.Auth.JWT
@@ -258,7 +273,7 @@ func newVersionedTests(sys *model.System) ([]*versionedTest, []string) {
 		entity := create.Output.Fields[0]
 		vt := &versionedTest{
 			Service: svc.Name, Create: create.Name, Read: read.Name,
-			Body:   fmt.Sprintf("%q", sampleJSON(create.Input)),
+			Body:   fmt.Sprintf("%q", sampleJSON(sampleRequest(create.Input, create.OwnerInput, testSubject(sys)))),
 			Entity: entity.JSONName, EntityGo: "Get" + entity.GoName,
 			IDGo: read.ByID.GoName, IDParam: read.ByID.Name,
 			CreateREST: create.Snake, ReadREST: read.Snake,
@@ -294,6 +309,18 @@ type method struct {
 	query     *model.Query
 }
 
+// owner is the input of the method an owner rule checks against the
+// caller; nil for none.
+func (m method) owner() *model.Field {
+	switch {
+	case m.command != nil:
+		return m.command.OwnerInput
+	case m.query != nil:
+		return m.query.OwnerFilter
+	}
+	return nil
+}
+
 func routedMethods(r *model.Route) []method {
 	var out []method
 	for _, c := range r.Commands {
@@ -306,7 +333,7 @@ func routedMethods(r *model.Route) []method {
 }
 
 func newTestView(sys *model.System) *testView {
-	t := &testView{}
+	t := &testView{Subject: testSubject(sys)}
 	var all []method
 	for _, r := range sys.Gateway.Routes {
 		all = append(all, routedMethods(r)...)
@@ -330,9 +357,9 @@ func newTestView(sys *model.System) *testView {
 		}
 	}
 	if m := first(func(m method) bool { return auth(m) && creates(m) }); m != nil {
-		t.Protected = newProbe(*m, acceptRole(m.route))
+		t.Protected = newProbe(*m, acceptRole(m.route), t.Subject)
 	} else if m := first(auth); m != nil {
-		t.Protected = newProbe(*m, acceptRole(m.route))
+		t.Protected = newProbe(*m, acceptRole(m.route), t.Subject)
 	}
 	for _, r := range sys.Gateway.Routes {
 		if r.Auth != model.AuthRequired || len(r.Roles) == 0 {
@@ -349,17 +376,17 @@ func newTestView(sys *model.System) *testView {
 				break
 			}
 		}
-		t.Forbidden = append(t.Forbidden, newProbe(ms[0], outsider))
+		t.Forbidden = append(t.Forbidden, newProbe(ms[0], outsider, t.Subject))
 	}
 	if m := first(func(m method) bool { return !auth(m) }); m != nil {
-		t.Public = newProbe(*m, "")
+		t.Public = newProbe(*m, "", t.Subject)
 	}
 	t.Unrouted = unrouted(sys)
 	withRole := func(m *method) *probe {
 		if m == nil {
 			return nil
 		}
-		return newProbe(*m, acceptRole(m.route))
+		return newProbe(*m, acceptRole(m.route), t.Subject)
 	}
 	t.RESTPost = withRole(first(func(m method) bool { return m.command != nil && creates(m) }))
 	if t.RESTPost == nil {
@@ -372,9 +399,57 @@ func newTestView(sys *model.System) *testView {
 	}
 	t.Bench = t.GRPC
 	t.Limited = t.GRPC
-	t.Refusals = newRefusals(all)
+	t.Refusals = newRefusals(all, t.Subject)
+	t.Ownership = newOwnershipProbe(sys, all, t.Subject)
+	t.OpenAPI = newOpenAPITest(sys, all, t.Subject)
 	t.Imports = t.GRPC.imports
 	sort.Strings(t.Imports)
+	return t
+}
+
+// openAPITest is what the generated OpenAPI test calls through the
+// gateway, at REST and Connect paths.
+type openAPITest struct {
+	// Calls are every routed method of the current versions with its
+	// sample request and a role its route accepts.
+	Calls []*probe
+	// Create is a routed creating command whose entity Read, a routed
+	// query by id, reads back; both nil when no such pair is routed.
+	Create, Read *probe
+	Entity       string // JSON name of the entity in both answers, "order"
+	IDParam      string // Read's query parameter of the id, "order_id"
+	IDJSON       string // JSON name of that field, "orderId"
+	// Consistent: Read's service builds its read model asynchronously, so
+	// Read asks to wait for it (Min-Event-Position: head).
+	Consistent bool
+	// Protected is a method of a route requiring auth, called without a
+	// token; nil when none.
+	Protected *probe
+}
+
+func newOpenAPITest(sys *model.System, all []method, subject string) *openAPITest {
+	t := &openAPITest{}
+	for _, m := range all {
+		t.Calls = append(t.Calls, newProbe(m, acceptRole(m.route), subject))
+		if t.Protected == nil && m.route.Auth == model.AuthRequired {
+			t.Protected = newProbe(m, "", subject)
+		}
+	}
+	for _, c := range all {
+		if c.command == nil || c.command.Mode != model.ModeCreate || c.command.Entity == nil || len(c.command.Output.Fields) != 1 {
+			continue
+		}
+		for _, q := range all {
+			if q.query == nil || q.query.Entity != c.command.Entity || q.query.ByID == nil || q.query.List {
+				continue
+			}
+			t.Create, t.Read = newProbe(c, acceptRole(c.route), subject), newProbe(q, acceptRole(q.route), subject)
+			t.Entity = c.command.Output.Fields[0].JSONName
+			t.IDParam, t.IDJSON = q.query.ByID.Name, q.query.ByID.JSONName
+			t.Consistent = q.svc.AsyncReadModel
+			return t
+		}
+	}
 	return t
 }
 
@@ -389,13 +464,13 @@ func acceptRole(r *model.Route) string {
 	return "user"
 }
 
-func newProbe(m method, role string) *probe {
+func newProbe(m method, role, subject string) *probe {
 	p := &probe{
 		Service:   m.svc.Name,
 		Method:    m.name,
 		Procedure: m.procedure,
 		Path:      m.path,
-		Body:      fmt.Sprintf("%q", sampleJSON(m.input)),
+		Body:      fmt.Sprintf("%q", sampleJSON(sampleRequest(m.input, m.owner(), subject))),
 		Query:     `""`,
 		Role:      role,
 		Client:    m.svc.ConnectName + ".New" + m.svc.ProtoService + "Client",
@@ -403,7 +478,8 @@ func newProbe(m method, role string) *probe {
 		imports:   []string{m.svc.ConnectImport, m.svc.GoPackage},
 	}
 	if m.query != nil {
-		p.Query = fmt.Sprintf("%q", sampleQuery(m.input))
+		p.Query = fmt.Sprintf("%q", sampleQuery(m.input, m.owner(), subject))
+		p.Get = true
 	}
 	switch {
 	case m.command != nil && m.command.Mode == model.ModeCreate:
@@ -453,23 +529,37 @@ func unrouted(sys *model.System) string {
 	return "/" + svc.ProtoPackage + "." + svc.ProtoService + "/NoSuchMethod"
 }
 
-// sampleJSON is the protojson of a valid sample request.
-func sampleJSON(m *model.Message) string {
-	b, err := json.Marshal(sampleObject(m, 0))
+// sampleJSON is the protojson of a sample request object.
+func sampleJSON(obj map[string]any) string {
+	b, err := json.Marshal(obj)
 	if err != nil {
 		panic("internal error: " + err.Error())
 	}
 	return string(b)
 }
 
+// sampleRequest is a valid sample request of input m, as an object for
+// protojson, naming subject in owner: the input an owner rule checks
+// against the caller (nil for none).
+func sampleRequest(m *model.Message, owner *model.Field, subject string) map[string]any {
+	obj := sampleObject(m, 0)
+	if owner != nil {
+		obj[owner.JSONName] = subject
+	}
+	return obj
+}
+
 // sampleQuery is the REST query string of a sample request: its scalar and
-// enum fields by proto name.
-func sampleQuery(m *model.Message) string {
+// enum fields by proto name, owner naming subject.
+func sampleQuery(m *model.Message, owner *model.Field, subject string) string {
 	q := url.Values{}
 	for _, f := range m.Fields {
 		if f.Type.Kind == model.ScalarType || f.Type.Kind == model.EnumType {
 			q.Set(f.Name, fmt.Sprint(sampleValue(f.Name, f.Type, f.Constraints, 0)))
 		}
+	}
+	if owner != nil {
+		q.Set(owner.Name, subject)
 	}
 	return q.Encode()
 }

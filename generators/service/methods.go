@@ -306,6 +306,9 @@ func commandDoc(c *model.Command, cv *commandView) []string {
 	for _, t := range cv.Totals {
 		doc = append(doc, "It computes "+strings.Replace(t.Doc, " is ", " as ", 1))
 	}
+	if d := ownerCommandDoc(c); d != "" {
+		doc = append(doc, d)
+	}
 	if g := c.From; g != nil {
 		doc = append(doc, "It refuses with FailedPrecondition unless the "+entity+"'s "+g.Field.Name+" is "+orList(g.Values)+".")
 	}
@@ -538,6 +541,9 @@ func queryDoc(q *model.Query, qv *queryView) []string {
 		doc = append(doc, "It returns every "+q.Entity.Name()+by+", oldest first.")
 	case "none":
 		doc = append(doc, "Its result is not a stored entity, so it returns an empty response: fill it in.")
+	}
+	if d := ownerQueryDoc(q); d != "" {
+		doc = append(doc, d)
 	}
 	if len(qv.Unused) > 0 {
 		doc = append(doc, "It ignores "+strings.Join(qv.Unused, ", ")+".")

@@ -64,6 +64,8 @@ var systemTemplates = []struct {
 	{"internal/platform/checked/checked_test.go", files.Owned},
 	{"internal/platform/tenant/tenant.go", files.Owned},
 	{"internal/platform/tenant/tenant_test.go", files.Owned},
+	{"internal/platform/ownership/ownership.go", files.Owned},
+	{"internal/platform/ownership/ownership_test.go", files.Owned},
 	{"internal/local/local.go", files.Owned},
 	{"internal/local/e2e_test.go", files.Scaffold},
 	{"internal/local/telemetry_test.go", files.Owned},
@@ -95,6 +97,8 @@ const (
 	sagasTestTemplate   = "internal/[service]/sagas_test.go"
 
 	constraintsTestTemplate = "internal/[service]/constraints_test.go"
+	ownershipTemplate       = "internal/[service]/ownership.go"
+	ownershipTestTemplate   = "internal/[service]/ownership_test.go"
 
 	compensationsTestTemplate = "internal/[service]/compensations_test.go"
 	tenancyTestTemplate       = "internal/[service]/tenancy_test.go"
@@ -119,7 +123,8 @@ func templateNames() []string {
 	out = append(out, serviceTemplates...)
 	return append(out, commandTemplate, commandTestTemplate, queryTemplate, queryTestTemplate, migrationTemplate,
 		consumersTemplate, sagasTemplate, sagasTestTemplate, compensationsTestTemplate, projectionsTemplate, projectionsTestTemplate, handlerTemplate, handlerTestTemplate,
-		olderAPITemplate, olderAPITestTemplate, upcastTemplate, upcastTestTemplate, constraintsTestTemplate, tenancyTestTemplate)
+		olderAPITemplate, olderAPITestTemplate, upcastTemplate, upcastTestTemplate, constraintsTestTemplate,
+		ownershipTemplate, ownershipTestTemplate, tenancyTestTemplate)
 }
 
 // methodData is the data of the per-method templates.
@@ -143,8 +148,9 @@ func Generate(sys *model.System) ([]files.File, error) {
 			continue // the saga runtime only ships to systems that have sagas
 		}
 		if (strings.HasPrefix(t.name, "internal/platform/validation/") && !sv.Validation) ||
-			(strings.HasPrefix(t.name, "internal/platform/checked/") && !sv.Checked) {
-			continue // nor validation and checked arithmetic to systems without constraints or totals
+			(strings.HasPrefix(t.name, "internal/platform/checked/") && !sv.Checked) ||
+			(strings.HasPrefix(t.name, "internal/platform/ownership/") && !sv.Ownership) {
+			continue // nor validation, checked arithmetic and owner rules to systems without constraints, totals or owners
 		}
 		if strings.HasPrefix(t.name, "internal/platform/tenant/") && sv.Tenancy == nil {
 			continue // nor tenants to systems without tenancy
@@ -211,6 +217,10 @@ func Generate(sys *model.System) ([]files.File, error) {
 		}
 		if sv.Tenancy != nil {
 			g.render(tenancyTestTemplate, expand.Replace(tenancyTestTemplate), s, files.Owned)
+		}
+		if len(s.Owners) > 0 {
+			g.render(ownershipTemplate, expand.Replace(ownershipTemplate), s, files.Owned)
+			g.render(ownershipTestTemplate, expand.Replace(ownershipTestTemplate), s.OwnershipTest, files.Owned)
 		}
 		if len(s.Sagas) > 0 {
 			g.render(sagasTemplate, expand.Replace(sagasTemplate), s, files.Owned)
@@ -312,7 +322,7 @@ func (g *generation) files() ([]files.File, error) {
 type fileBases map[string]bool
 
 func newFileBases() fileBases {
-	return fileBases{"service": true, "store": true, "run": true, "consumers": true, "sagas": true, "sagas_test": true, "compensations_test": true, "projections": true, "projections_test": true, "schema": true, "schema_test": true, "tenancy_test": true}
+	return fileBases{"service": true, "store": true, "run": true, "consumers": true, "sagas": true, "sagas_test": true, "compensations_test": true, "projections": true, "projections_test": true, "schema": true, "schema_test": true, "ownership": true, "ownership_test": true, "tenancy_test": true}
 }
 
 func (b fileBases) claim(snake string) string {

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/microforge/microforge/internal/model"
@@ -38,7 +39,13 @@ type traceTest struct {
 type traceEntry struct {
 	Auth  bool     // the route needs a token
 	Roles []string // roles of the token: the route's first role, if any
-	Spans []wantSpan
+	// Subject is the token's subject: the sample value of the trigger's
+	// owner input when an owner rule checks it (so that the caller owns
+	// what it creates), else "trace-test"; every claim in Claims holds it
+	// too.
+	Subject string
+	Claims  []string
+	Spans   []wantSpan
 }
 
 // wantSpan is a span the trace must hold.
@@ -65,7 +72,7 @@ func newTelemetryTestView(sv *systemView) *telemetryTestView {
 	if sv.Tracing {
 		for _, s := range sv.Services {
 			for _, sg := range s.model.Orchestrates {
-				if t := newTraceTest(sg, v.Imports); t != nil {
+				if t := newTraceTest(sg, sv.model.UserClaims, v.Imports); t != nil {
 					v.Traces = append(v.Traces, t)
 				}
 			}
@@ -96,7 +103,7 @@ func newTelemetryTestView(sv *systemView) *telemetryTestView {
 	return v
 }
 
-func newTraceTest(sg *model.Saga, im imports) *traceTest {
+func newTraceTest(sg *model.Saga, claims []string, im imports) *traceTest {
 	producer := sg.Trigger.Service
 	var trigger *model.Command
 	for _, c := range producer.Commands {
@@ -132,6 +139,11 @@ func newTraceTest(sg *model.Saga, im imports) *traceTest {
 		}
 		if len(r.Roles) > 0 {
 			t.Gateway.Roles = r.Roles[:1]
+		}
+		t.Gateway.Subject = "trace-test"
+		if f := trigger.OwnerInput; f != nil {
+			t.Gateway.Subject, _ = strconv.Unquote(sample(f, im))
+			t.Gateway.Claims = claims
 		}
 	}
 	for _, st := range sg.Steps {

@@ -51,6 +51,8 @@ type systemView struct {
 	// and protovalidate in go.mod); Checked: some command computes a
 	// total (package checked).
 	Validation, Checked bool
+	// Ownership: some entity has an owner rule (package ownership).
+	Ownership bool
 
 	// Tenancy scopes every table, call, event and saga to a tenant
 	// (package tenant); nil without.
@@ -145,6 +147,14 @@ type serviceView struct {
 	// ConstraintsTest breaks its constraints and overflows its totals; nil
 	// when it has neither.
 	ConstraintsTest *constraintsTest
+	// Owners are the rules of its owned entities (ownership.go), and
+	// OwnerInputs the request fields they check before the handler runs;
+	// OwnershipTest tries every rule; nil when it owns no entity.
+	Owners        []*ownerView
+	OwnerInputs   []*ownerInputView
+	OwnershipTest *ownershipTest
+	// OwnershipImports are the imports of ownership.go.
+	OwnershipImports imports
 
 	// Imports of each service-wide file.
 	ServiceImports, StoreImports, RunImports, TestImports, ConsumersImports, SagaImports imports
@@ -277,6 +287,8 @@ type entityView struct {
 	// Retyped: a field changed type since snapshots were taken, so a
 	// snapshot holding an old value (an unknown field) is not used.
 	Retyped bool
+	// Owner is its owner rule; nil: not owned.
+	Owner *ownerView
 
 	model *model.Entity
 }
@@ -285,6 +297,9 @@ type entityView struct {
 type finderView struct {
 	Method string // "FindOrdersByCustomerId"
 	Params []*paramView
+	// OwnerParam is the parameter on the owner column of an owned entity;
+	// nil when the finder does not select by it.
+	OwnerParam *paramView
 }
 
 // paramView is one parameter of a finder.
@@ -407,6 +422,7 @@ func newSystemView(sys *model.System) (*systemView, error) {
 		sv.NameWidth = max(sv.NameWidth, len(svc.Name))
 		sv.Broker = sv.Broker || v.Broker
 		sv.Validation = sv.Validation || v.Validated
+		sv.Ownership = sv.Ownership || len(v.Owners) > 0
 		for _, c := range svc.Commands {
 			sv.Checked = sv.Checked || len(c.Totals) > 0
 		}
@@ -601,6 +617,21 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 		v.ServiceImports.add(sys.Module + "/internal/platform/validation")
 	}
 	v.ConstraintsTest = newConstraintsTest(v)
+	for _, e := range v.Entities {
+		if e.Owner != nil {
+			v.Owners = append(v.Owners, e.Owner)
+		}
+	}
+	if len(v.Owners) > 0 {
+		v.OwnerInputs = newOwnerInputs(svc)
+		v.OwnershipImports = imports{}.add(sys.Module + "/internal/platform/ownership")
+		v.ServiceImports.add(sys.Module + "/internal/platform/ownership")
+		v.StoreImports.add(sys.Module + "/internal/platform/ownership")
+		if len(svc.Commands) > 0 {
+			v.ServiceImports.add("crypto/sha256", "encoding/hex", sys.Module+"/internal/platform/identity")
+		}
+		v.OwnershipTest = newOwnershipTest(v)
+	}
 	if svc.AsyncReadModel {
 		v.ServiceImports.add("strconv", "time")
 		importProto(svc, v.ServiceImports)
@@ -739,6 +770,9 @@ func (v *serviceView) finder(e *model.Entity, fields []*model.Field) *finderView
 		}
 		name := safeIdent(model.JSONCamelCase(f.Name))
 		fv.Params = append(fv.Params, &paramView{Name: name, Column: col, Arg: argOf(col, name)})
+		if o := e.Owner; o != nil && o.Field == f {
+			fv.OwnerParam = fv.Params[len(fv.Params)-1]
+		}
 	}
 	if len(fields) > 0 {
 		ev.Finders = append(ev.Finders, fv)
@@ -775,6 +809,7 @@ func newEntityView(e *model.Entity, enumText func(*model.Enum) string, im import
 		QualGo:   e.Message.QualGo,
 		Table:    e.Table,
 		TableVar: model.LowerFirst(e.Name()) + "Table",
+		Owner:    newOwnerView(e),
 		model:    e,
 	}
 	if ev.PluralV == ev.Var {

@@ -390,7 +390,8 @@ func (b *builder) buildService(sb *svcBuild) {
 	}
 	for _, e := range sw.Entities.Entries {
 		if ent := svc.Entity(e.Key.V); ent != nil {
-			b.fields(sb, ent.Message, e.Value, "entity "+e.Key.V)
+			b.fields(sb, ent.Message, e.Value.Fields, "entity "+e.Key.V)
+			b.ownership(sb, ent, e.Value)
 		}
 	}
 	for _, e := range sw.Events.Entries {

@@ -43,7 +43,13 @@ func (b *builder) checkSymbols(sb *svcBuild) {
 		msgs = append(msgs, m)
 	}
 	for _, e := range svc.Entities {
-		add(e.Name(), fmt.Sprintf("entity %q", e.Name()), keyPos(sb.w.Entities.Entries, e.Name()))
+		at := sb.w.Pos
+		for _, w := range sb.w.Entities.Entries {
+			if w.Key.V == e.Name() {
+				at = w.Key.Pos
+			}
+		}
+		add(e.Name(), fmt.Sprintf("entity %q", e.Name()), at)
 		msgs = append(msgs, e.Message)
 	}
 	for _, m := range svc.Events {

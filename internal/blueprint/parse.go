@@ -90,6 +90,7 @@ func ParseWith(filename string, src []byte, o Options) (sys *model.System, err e
 	sys.History = o.History
 	model.Finalize(sys)
 	b.checkEffects()
+	b.checkOwnership()
 	b.checkEventSourced()
 	b.checkWireChanges(o.AllowBreaking)
 	b.checkDataLoss(o.AllowBreaking)

@@ -109,6 +109,7 @@ var structuralCases = []string{
 	"54-api-version-zero",
 	"55-api-versions-order",
 	"62-effects-written-wrong",
+	"68-owner-written-wrong",
 }
 
 func TestSchemaRejectsStructuralProblems(t *testing.T) {
@@ -167,6 +168,22 @@ func TestSchemaKeysMatchDecoder(t *testing.T) {
 				}
 			}
 			t.Errorf("%s: no mapping form in the schema", path)
+			return
+		}
+		if typ == reflect.TypeFor[entityWire]() { // fields, and the owner rule under owner
+			props, _ := s["properties"].(map[string]any)
+			owner, _ := props[ownerKey].(map[string]any)
+			alts, _ := owner["oneOf"].([]any)
+			for _, a := range alts {
+				if alt := resolve(a.(map[string]any)); alt["type"] == "object" && alt["required"] != nil && slices.Contains(alt["required"].([]any), any("field")) {
+					walk(path+"."+ownerKey, reflect.TypeFor[ownerWire](), alt)
+				}
+			}
+			if len(alts) == 0 {
+				t.Errorf("%s: no owner rule in the schema", path)
+			}
+			extra, _ := s["additionalProperties"].(map[string]any)
+			walk(path+".*", reflect.TypeFor[fieldWire](), extra)
 			return
 		}
 		if f, ok := typ.FieldByName("Items"); ok && typ.NumField() <= 4 { // list[T]

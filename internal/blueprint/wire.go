@@ -100,7 +100,7 @@ type serviceWire struct {
 	Version     integer              `yaml:"version"`
 	APIVersions list[integer]        `yaml:"api_versions"`
 	Types       ordered[fieldsWire]  `yaml:"types"`
-	Entities    ordered[fieldsWire]  `yaml:"entities"`
+	Entities    ordered[entityWire]  `yaml:"entities"`
 	Commands    ordered[commandWire] `yaml:"commands"`
 	Queries     ordered[queryWire]   `yaml:"queries"`
 	Events      ordered[fieldsWire]  `yaml:"events"`

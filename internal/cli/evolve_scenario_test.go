@@ -260,6 +260,7 @@ func TestEvolveChain(t *testing.T) {
 	// read model is rebuilt from (and a column with an index).
 	blueprint(
 		"\nallow_breaking: [", "\nallow_breaking: [payments.Payment.amount, payments.CapturePaymentRequest.amount, payments.PaymentCaptured.amount, orders.Order.buyer, orders.PlaceOrderRequest.buyer, orders.OrderPlaced.buyer, orders.ListOrdersRequest.buyer, ",
+		"owner: {field: customer_id,", "owner: {field: buyer,",
 		"        customer_id: string\n        items", "        buyer: {type: string, renamed_from: customer_id}\n        items",
 		"          customer_id: {type: string, max_len: 64}\n          items:", "          buyer: {type: string, max_len: 64, renamed_from: customer_id}\n          items:",
 		"OrderPlaced: {order_id: string, customer_id: string,", "OrderPlaced: {order_id: string, buyer: {type: string, renamed_from: customer_id},",

@@ -33,10 +33,10 @@ type Rule struct {
 // function of its own here, at the place where the default applies it.
 var (
 	commandRules = []func(*model.Command) []Rule{
-		commandTenant, inputDefaults, limit, target, from, copies, sets, initial, totals, events, folds, commandCallers,
+		commandTenant, inputDefaults, commandOwner, limit, target, from, copies, sets, initial, totals, events, folds, commandCallers,
 	}
 	queryRules = []func(*model.Query) []Rule{
-		queryTenant, queryDefaults, reads, ignores, queryCallers,
+		queryTenant, queryDefaults, queryOwner, reads, ignores, queryCallers,
 	}
 )
 
@@ -125,6 +125,58 @@ func defaults(in *model.Message) []Rule {
 		}
 	}
 	return out
+}
+
+// commandOwner states what the owner rule of the command's entity does to
+// calls from the gateway on a user's behalf.
+func commandOwner(c *model.Command) []Rule {
+	if !c.OwnerChecked() {
+		return nil
+	}
+	o := c.Entity.Owner
+	var out []Rule
+	if f := c.OwnerInput; f != nil {
+		out = append(out, Rule{"owner", fmt.Sprintf("%s must be the caller's %s claim (empty: filled with it); another: PermissionDenied%s", f.Name, o.Claim, exempt(o))})
+	}
+	if c.Loads() {
+		out = append(out, Rule{"owner", fmt.Sprintf("%s %s whose %s is not the caller's %s claim: NotFound%s", article(c.Entity.Name()), c.Entity.Name(), o.Field.Name, o.Claim, exempt(o))})
+	}
+	return out
+}
+
+// queryOwner states what the owner rule of the query's entity does to calls
+// from the gateway on a user's behalf.
+func queryOwner(q *model.Query) []Rule {
+	if !q.OwnerChecked() {
+		return nil
+	}
+	o := q.Entity.Owner
+	var out []Rule
+	if f := q.OwnerFilter; f != nil {
+		out = append(out, Rule{"owner", fmt.Sprintf("%s must be the caller's %s claim (empty: filled with it); another: PermissionDenied%s", f.Name, o.Claim, exempt(o))})
+	}
+	if q.List {
+		out = append(out, Rule{"owner", fmt.Sprintf("lists only the %s whose %s is the caller's %s claim%s", model.Plural(model.Snake(q.Entity.Name())), o.Field.Name, o.Claim, exempt(o))})
+	} else {
+		out = append(out, Rule{"owner", fmt.Sprintf("%s %s whose %s is not the caller's %s claim: NotFound%s", article(q.Entity.Name()), q.Entity.Name(), o.Field.Name, o.Claim, exempt(o))})
+	}
+	return out
+}
+
+// exempt names who the owner rule does not check: admins; calls between
+// services are never checked.
+func exempt(o *model.Ownership) string {
+	if len(o.AdminRoles) == 0 {
+		return " (calls from services: unchecked)"
+	}
+	return fmt.Sprintf(" (role %s, and calls from services: unchecked)", strings.Join(o.AdminRoles, " or "))
+}
+
+func article(noun string) string {
+	if noun != "" && strings.ContainsRune("AEIOUaeiou", rune(noun[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 func limit(c *model.Command) []Rule {

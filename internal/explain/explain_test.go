@@ -102,3 +102,53 @@ func TestRules(t *testing.T) {
 		}
 	}
 }
+
+// Owner rules show where they apply: the owner input of commands and
+// queries, the entities commands and queries by id load, the lists; with
+// the roles that pass unchecked.
+func TestOwnerRules(t *testing.T) {
+	sys, err := blueprint.Load(filepath.Join("..", "..", "testdata", "blueprints", "owned.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := map[string][]string{}
+	for _, svc := range sys.Services {
+		for _, m := range explain.Service(svc) {
+			for _, r := range m.Rules {
+				if r.What == "owner" {
+					owner[m.Name] = append(owner[m.Name], r.Detail)
+				}
+			}
+		}
+	}
+	for method, want := range map[string][]string{
+		"OpenBoard": {"org must be the caller's org claim (empty: filled with it); another: PermissionDenied (role support, and calls from services: unchecked)"},
+		"TagBoard": {
+			"org must be the caller's org claim (empty: filled with it); another: PermissionDenied (role support, and calls from services: unchecked)",
+			"a Board whose org is not the caller's org claim: NotFound (role support, and calls from services: unchecked)",
+		},
+		"GetBoard":   {"a Board whose org is not the caller's org claim: NotFound (role support, and calls from services: unchecked)"},
+		"ListBoards": {"lists only the boards whose org is the caller's org claim (role support, and calls from services: unchecked)"},
+		"RenameNote": {"a Note whose author is not the caller's sub claim: NotFound (calls from services: unchecked)"},
+		"NotesBy": {
+			"author must be the caller's sub claim (empty: filled with it); another: PermissionDenied (calls from services: unchecked)",
+			"lists only the notes whose author is the caller's sub claim (calls from services: unchecked)",
+		},
+	} {
+		if got := owner[method]; strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: owner rules\n%q\nwant\n%q", method, got, want)
+		}
+	}
+	// Entities without an owner rule say nothing of owners.
+	shop, err := blueprint.Load(filepath.Join("..", "..", "blueprints", "shop.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range explain.Service(shop.Service("payments")) {
+		for _, r := range m.Rules {
+			if r.What == "owner" {
+				t.Errorf("payments %s: %s %s", m.Name, r.What, r.Detail)
+			}
+		}
+	}
+}

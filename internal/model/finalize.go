@@ -48,6 +48,7 @@ func Finalize(sys *System) {
 			decideQuery(q)
 		}
 	}
+	decideOwnership(sys)
 	decideRoutes(sys)
 	for _, sg := range sys.Sagas {
 		sg.Pascal = GoCamelCase(sg.Name)

@@ -44,6 +44,11 @@ type System struct {
 	Deploy        Deploy
 	Observability Observability
 
+	// UserClaims are the verified token claims, besides sub and roles,
+	// that the gateway forwards to services with a caller's identity: those
+	// the owner rules name, in blueprint order (filled by Finalize).
+	UserClaims []string
+
 	// Blueprint is the blueprint source exactly as read; generated
 	// repositories carry it as microforge.yaml.
 	Blueprint []byte
@@ -356,6 +361,9 @@ type EnumValue struct {
 // Entity is a stored aggregate: a message with an id and a table.
 type Entity struct {
 	Message *Message // Kind EntityMessage; Fields[0] is the id
+	// Owner is its owner rule (owner: in the blueprint); nil: any caller
+	// the gateway lets in acts on every entity.
+	Owner *Ownership
 
 	// Derived by Finalize.
 	ID     *Field // the automatic "id" field (string)
@@ -414,6 +422,7 @@ type Command struct {
 	CreateAllowed bool          // ModeUpsert: whether a missing entity is created
 	Totals        []*Total      // ModeCreate: entity totals computed from a list
 	Limit         *Limit        // an amount input checked against a configurable bound; nil for none
+	OwnerInput    *Field        // owned entity: the input copied into its owner field, which must name the caller; nil for none
 	Route         *Route        // the gateway route exposing it; nil when not routed
 	HTTPPath      string        // REST path of the current version through the gateway, POST "/v1/orders/place_order"; "" when not routed
 	// Callers may call the command (service identity): GatewayCaller when a
@@ -560,6 +569,7 @@ type Query struct {
 	List        bool     // Result is a list
 	ByID        *Field   // input field holding the entity id, if any
 	Filters     []Filter // input fields matched against entity columns of the same name
+	OwnerFilter *Field   // owned entity: the filter input on its owner field, which must name the caller; nil for none
 	Route       *Route   // the gateway route exposing it; nil when not routed
 	HTTPPath    string   // REST path of the current version through the gateway, GET "/v1/orders/get_order"; "" when not routed
 	// Callers may call the query, decided as Command.Callers (sagas call

@@ -569,6 +569,10 @@ func decideIndexes(svc *Service) {
 			f.Indexed = true
 		}
 	}
+	// Lists of an owned entity select the caller's rows.
+	for _, e := range svc.Owned() {
+		e.Owner.Field.Indexed = true
+	}
 }
 
 // SQLComparable reports whether SQL equality on the field's column matches

@@ -16,7 +16,9 @@ import (
 	"net/http"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -37,6 +39,9 @@ type Options struct {
 	// Ephemeral listens on ports the system picks instead of each service's
 	// default port.
 	Ephemeral bool
+	// Ports moves fixed ports (FixedPorts) by name: a service, "gateway" or
+	// "nats"; a name it lacks keeps its default. Ephemeral overrides it.
+	Ports map[string]int
 	// Host is the address services listen on, "127.0.0.1" by default.
 	Host string
 	// Logger receives every service's logs; slog.Default() by default.
@@ -73,6 +78,48 @@ var Services = []struct {
 }{
 	{"notes", 8081, "NOTES"},
 }
+
+// FixedPort is a port the system listens on unless Options.Ephemeral, and
+// how cmd/local moves it.
+type FixedPort struct {
+	Name    string // key of Options.Ports: a service, "gateway" or "nats"
+	What    string // what listens on it, "the orders service"
+	Default int
+	Flag    string // cmd/local's flag, "-orders-port"
+	Env     string // the environment variable cmd/local reads, "ORDERS_PORT"
+}
+
+// FixedPorts lists every fixed port: the services' in blueprint order, the embedded NATS server's.
+func FixedPorts() []FixedPort {
+	var out []FixedPort
+	for _, svc := range Services {
+		out = append(out, FixedPort{svc.Name, "the " + svc.Name + " service", svc.Port, "-" + strings.ReplaceAll(svc.Name, "_", "-") + "-port", svc.EnvPrefix + "_PORT"})
+	}
+	out = append(out, FixedPort{"nats", "the embedded NATS server", DefaultNATSPort, "-nats-port", "NATS_PORT"})
+	return out
+}
+
+// PortsInUseError is Start's error when other programs hold fixed ports:
+// it names each port, what needs it and how to move it.
+type PortsInUseError struct {
+	Busy  []FixedPort
+	Ports []int // the port of each, as Options.Ports moved it
+}
+
+func (e *PortsInUseError) Error() string {
+	var b strings.Builder
+	for i, p := range e.Busy {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "port %d is in use by another program, and %s needs it: stop that program (another cmd/local?), or move the port with %s N (or %s=N)", e.Ports[i], p.What, p.Flag, p.Env)
+	}
+	b.WriteString("\nor run on free ports picked for you: -ephemeral")
+	return b.String()
+}
+
+// inUse reports whether err is a listen error because the port is taken.
+func inUse(err error) bool { return errors.Is(err, syscall.EADDRINUSE) }
 
 // Deployables are the names with a service identity: Start generates a
 // fresh key for each, so local runs need no key setup.
@@ -136,30 +183,58 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			s.broker.Stop()
 		}
 	}
+	// Listen on every fixed port first, so that each port another program
+	// holds is reported at once, before anything starts.
+	port := func(name string, def int) int {
+		if opts.Ephemeral {
+			return 0
+		}
+		if p, ok := opts.Ports[name]; ok {
+			return p
+		}
+		return def
+	}
+	var busy PortsInUseError
+	for _, fp := range FixedPorts() {
+		p := port(fp.Name, fp.Default)
+		if fp.Name == "nats" {
+			if opts.NATSURL != "" {
+				continue
+			}
+			// The NATS server listens by itself: only check that it can.
+			ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+			if err == nil {
+				ln.Close()
+			} else if inUse(err) {
+				busy.Busy, busy.Ports = append(busy.Busy, fp), append(busy.Ports, p)
+			}
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(opts.Host, strconv.Itoa(p)))
+		if inUse(err) {
+			busy.Busy, busy.Ports = append(busy.Busy, fp), append(busy.Ports, p)
+			continue
+		}
+		if err != nil {
+			closeListeners()
+			return nil, fmt.Errorf("%s: listen: %w (move it with %s N, or run on free ports with -ephemeral)", fp.Name, err, fp.Flag)
+		}
+		listeners[fp.Name] = ln
+		url := "http://" + ln.Addr().String()
+		s.urls[fp.Name] = url
+	}
+	if len(busy.Busy) > 0 {
+		closeListeners()
+		return nil, &busy
+	}
 	s.natsURL = opts.NATSURL
 	if s.natsURL == "" {
-		port := DefaultNATSPort
-		if opts.Ephemeral {
-			port = 0
-		}
-		broker, err := embedded.Start(filepath.Join(opts.DataDir, "nats"), port)
+		broker, err := embedded.Start(filepath.Join(opts.DataDir, "nats"), port("nats", DefaultNATSPort))
 		if err != nil {
+			closeListeners()
 			return nil, err
 		}
 		s.broker, s.natsURL = broker, broker.URL()
-	}
-	for _, svc := range Services {
-		port := svc.Port
-		if opts.Ephemeral {
-			port = 0
-		}
-		ln, err := net.Listen("tcp", net.JoinHostPort(opts.Host, strconv.Itoa(port)))
-		if err != nil {
-			closeListeners()
-			return nil, fmt.Errorf("%s: listen: %w", svc.Name, err)
-		}
-		listeners[svc.Name] = ln
-		s.urls[svc.Name] = "http://" + ln.Addr().String()
 	}
 
 	servers := map[string]server{}

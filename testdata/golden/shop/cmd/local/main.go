@@ -4,7 +4,11 @@
 // with SQLite databases under ./data and an embedded NATS server with JetStream
 // (store in ./data/nats). Stop it with Ctrl-C.
 //
-//	go run ./cmd/local [-data dir] [-ephemeral] [-log-format text|json] [-log-level info]
+//	go run ./cmd/local [-data dir] [-ephemeral] [-log-format text|json] [-log-level info] [-<name>-port N ...]
+//
+// Each fixed port moves with a flag or an environment variable (the flag
+// wins): -<service>-port or <SERVICE>_PORT, -gateway-port or GATEWAY_PORT, -nats-port or NATS_PORT
+// (go run ./cmd/local -help lists them); -ephemeral picks free ports for all.
 //
 // A service runs on a PostgreSQL or MySQL server instead of its SQLite
 // file when <SERVICE>_DATABASE_URL names one, e.g.
@@ -13,10 +17,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/acme/shop/internal/local"
@@ -33,11 +40,16 @@ func run() int {
 	ephemeral := flag.Bool("ephemeral", false, "listen on free ports instead of each service's default port")
 	logFormat := flag.String("log-format", "text", "log format: text or json")
 	logLevel := flag.String("log-level", "info", "log level: debug, info, warn or error")
+	ports, err := portFlags(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "local:", err)
+		return 2
+	}
 	flag.Parse()
 
 	logger, err := logging.New(os.Stderr, *logFormat, *logLevel)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "local:", err)
+		fmt.Fprintf(os.Stderr, "local: %v (see go run ./cmd/local -help)\n", err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -48,7 +60,7 @@ func run() int {
 	// made with go run ./cmd/keys -sign are accepted; fresh ones otherwise.
 	keys, fromEnv, err := identity.SystemKeysFromEnv(os.LookupEnv, local.Deployables...)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "local:", err)
+		fmt.Fprintf(os.Stderr, "local: %v\nSet every key (go run ./cmd/keys -format env prints them), or unset them all to use fresh ones.\n", err)
 		return 2
 	}
 	if fromEnv {
@@ -61,9 +73,16 @@ func run() int {
 			logger.Info("database from the environment", "service", svc.Name, "variable", svc.EnvPrefix+"_DATABASE_URL")
 		}
 	}
-	sys, err := local.Start(ctx, local.Options{DataDir: *dataDir, DatabaseURLs: urls, Ephemeral: *ephemeral, Logger: logger, Keys: keys})
+	opts := local.Options{DataDir: *dataDir, DatabaseURLs: urls, Ephemeral: *ephemeral, Logger: logger, Keys: keys, Ports: map[string]int{}}
+	for name, port := range ports {
+		opts.Ports[name] = *port
+	}
+	sys, err := local.Start(ctx, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "local:", err)
+		if busy := new(local.PortsInUseError); !errors.As(err, &busy) && len(urls) > 0 {
+			fmt.Fprintln(os.Stderr, "Services with a <SERVICE>_DATABASE_URL need that database server up and the database created.")
+		}
 		return 1
 	}
 	for _, svc := range local.Services {
@@ -76,8 +95,31 @@ func run() int {
 	<-ctx.Done()
 	fmt.Println("Stopping...")
 	if err := sys.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "local:", err)
+		fmt.Fprintln(os.Stderr, "local: stopping:", err)
 		return 1
 	}
 	return 0
+}
+
+// portFlags defines a flag per fixed port, whose default is the port's
+// environment variable when set, else the system's default port.
+func portFlags(lookup func(string) (string, bool)) (map[string]*int, error) {
+	ports := map[string]*int{}
+	var bad []string
+	for _, p := range local.FixedPorts() {
+		def := p.Default
+		if v, ok := lookup(p.Env); ok && v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 65535 {
+				bad = append(bad, fmt.Sprintf("%s=%q is not a port number (0 to 65535)", p.Env, v))
+				continue
+			}
+			def = n
+		}
+		ports[p.Name] = flag.Int(strings.TrimPrefix(p.Flag, "-"), def, fmt.Sprintf("port of %s (env %s)", p.What, p.Env))
+	}
+	if len(bad) > 0 {
+		return nil, errors.New(strings.Join(bad, "; "))
+	}
+	return ports, nil
 }

@@ -4,7 +4,7 @@
 // accepts, signed with a key it creates on first use under the data
 // directory (<data>/dev-jwt/key.pem, mode 0600):
 //
-//	go run ./cmd/token --sub alice --roles customer [--ttl 1h] [--data ./data]
+//	go run ./cmd/token --sub alice --roles customer [--claim org=acme ...] [--ttl 1h] [--data ./data]
 //	curl -H "Authorization: Bearer $(go run ./cmd/token --sub alice --roles customer)" ...
 //
 // Deployed gateways trust only the keys at their JWKS_URL, never this key.
@@ -28,9 +28,18 @@ func run() int {
 	roles := flag.String("roles", "", "comma-separated roles, e.g. customer,admin")
 	ttl := flag.Duration("ttl", gateway.DefaultTokenTTL, "how long the token is valid")
 	dataDir := flag.String("data", "data", "data directory of cmd/local, holding the development key")
+	extra := map[string]string{}
+	flag.Func("claim", "a further string claim, name=value (repeatable), e.g. one an owner rule names", func(s string) error {
+		name, value, ok := strings.Cut(s, "=")
+		if !ok || name == "" {
+			return fmt.Errorf("want name=value, got %q", s)
+		}
+		extra[name] = value
+		return nil
+	})
 	flag.Parse()
 	if *sub == "" || *ttl <= 0 {
-		fmt.Fprintln(os.Stderr, "usage: token --sub alice [--roles customer] [--ttl 1h] [--data ./data]")
+		fmt.Fprintln(os.Stderr, "usage: token --sub alice [--roles customer] [--claim name=value] [--ttl 1h] [--data ./data]")
 		return 2
 	}
 	key, err := gateway.LoadDevKey(*dataDir)
@@ -50,6 +59,7 @@ func run() int {
 		Issuer:   gateway.DefaultIssuer,
 		Audience: gateway.DefaultAudience,
 		TTL:      *ttl,
+		Extra:    extra,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "token:", err)

@@ -120,6 +120,9 @@ type Claims struct {
 	RolesClaim string
 	IssuedAt   time.Time // now when zero
 	TTL        time.Duration
+	// Extra are further string claims by name, such as those the
+	// blueprint's owner rules name: {"org": "acme"}.
+	Extra map[string]string
 }
 
 // Sign returns a token with the claims, signed with the key.
@@ -136,7 +139,7 @@ func (k *DevKey) Sign(c Claims) (string, error) {
 	if claimsName == "" {
 		claimsName = DefaultRolesClaim
 	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
+	claims := jwt.MapClaims{
 		"iss":      c.Issuer,
 		"aud":      c.Audience,
 		"sub":      c.Subject,
@@ -144,7 +147,13 @@ func (k *DevKey) Sign(c Claims) (string, error) {
 		"nbf":      now.Unix(),
 		"exp":      now.Add(c.TTL).Unix(),
 		claimsName: roles,
-	})
+	}
+	for name, value := range c.Extra {
+		if _, taken := claims[name]; !taken {
+			claims[name] = value
+		}
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
 	tok.Header["kid"] = k.kid
 	return tok.SignedString(k.key)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,6 +94,33 @@ func jsonString(v any) string {
 	return s
 }
 
+// send sends body (JSON) to url with method, with the bearer token and the
+// header name/value pairs, and returns the status and the decoded answer.
+func send(t *testing.T, c *http.Client, method, url, body, token string, header ...string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil && resp.StatusCode == http.StatusOK {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	return resp.StatusCode, out
+}
+
 // wantReached fails unless the call reached the service and got one of its
 // expected answers.
 func wantReached(t *testing.T, what string, got response, statuses ...int) {
@@ -116,7 +144,12 @@ func wantRefused(t *testing.T, what string, got response, status int, code strin
 
 // claims are valid claims of a token for alice with roles.
 func claims(roles ...string) gateway.Claims {
-	return gateway.Claims{Subject: "alice", Roles: roles, Issuer: gateway.DefaultIssuer, Audience: gateway.DefaultAudience, TTL: time.Hour}
+	return claimsOf("alice", roles...)
+}
+
+// claimsOf are valid claims of a token for subject with roles.
+func claimsOf(subject string, roles ...string) gateway.Claims {
+	return gateway.Claims{Subject: subject, Roles: roles, Issuer: gateway.DefaultIssuer, Audience: gateway.DefaultAudience, TTL: time.Hour}
 }
 
 func TestGateway(t *testing.T) {
@@ -162,7 +195,7 @@ func TestGateway(t *testing.T) {
 		}
 	})
 	protected := gw + "/shop.orders.v1.OrdersService/PlaceOrder"
-	protectedBody := "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}"
+	protectedBody := "{\"customerId\":\"alice\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}"
 
 	t.Run("PlaceOrder without a token is 401", func(t *testing.T) {
 		wantRefused(t, "no token", call(t, httpClient, http.MethodPost, protected, protectedBody, ""), http.StatusUnauthorized, "unauthenticated")
@@ -203,8 +236,8 @@ func TestGateway(t *testing.T) {
 			wantRefused(t, name, call(t, httpClient, http.MethodPost, protected, protectedBody, token), http.StatusUnauthorized, "unauthenticated")
 		}
 	})
-	t.Run("orders.PlaceOrder with role admin is 403", func(t *testing.T) {
-		wantRefused(t, "PlaceOrder", call(t, httpClient, http.MethodPost, gw+"/shop.orders.v1.OrdersService/PlaceOrder", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", token("admin")), http.StatusForbidden, "permission_denied")
+	t.Run("orders.PlaceOrder with role no-such-role is 403", func(t *testing.T) {
+		wantRefused(t, "PlaceOrder", call(t, httpClient, http.MethodPost, gw+"/shop.orders.v1.OrdersService/PlaceOrder", "{\"customerId\":\"alice\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", token("no-such-role")), http.StatusForbidden, "permission_denied")
 	})
 	t.Run("payments.CapturePayment with role customer is 403", func(t *testing.T) {
 		wantRefused(t, "CapturePayment", call(t, httpClient, http.MethodPost, gw+"/shop.payments.v1.PaymentsService/CapturePayment", "{\"amountCents\":1,\"orderId\":\"order_id-1\"}", token("customer")), http.StatusForbidden, "permission_denied")
@@ -213,13 +246,13 @@ func TestGateway(t *testing.T) {
 		wantReached(t, "GetStock", call(t, httpClient, http.MethodPost, gw+"/shop.inventory.v1.InventoryService/GetStock", "{\"sku\":\"sku-1\"}", ""), 200, 404)
 	})
 	t.Run("an unrouted method is 404", func(t *testing.T) {
-		got := call(t, httpClient, http.MethodPost, gw+"/shop.inventory.v1.InventoryService/ReserveStock", "{}", token("customer", "customer", "customer", "customer", "customer", "admin", "admin", "admin"))
+		got := call(t, httpClient, http.MethodPost, gw+"/shop.inventory.v1.InventoryService/ReserveStock", "{}", token("customer", "admin", "customer", "admin", "customer", "admin", "customer", "admin", "customer", "admin", "admin", "admin", "admin"))
 		if got.status != http.StatusNotFound {
 			t.Errorf("status %d, want 404", got.status)
 		}
 	})
 	t.Run("REST POST /v1/orders/place_order", func(t *testing.T) {
-		wantReached(t, "POST /v1/orders/place_order", call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", token("customer")), 200)
+		wantReached(t, "POST /v1/orders/place_order", call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"alice\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", token("customer")), 200)
 	})
 	t.Run("REST GET /v1/orders/get_order", func(t *testing.T) {
 		wantReached(t, "GET /v1/orders/get_order", call(t, httpClient, http.MethodGet, gw+"/v1/orders/get_order"+"?"+"order_id=order_id-1", "", token("customer")), 200, 404)
@@ -239,50 +272,44 @@ func TestGateway(t *testing.T) {
 			t.Errorf("unrouted gRPC path: %v, want unimplemented (404)", err)
 		}
 	})
-	t.Run("PlaceOrder customer_id max_len (65 characters)", func(t *testing.T) {
-		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", token("customer"))
-		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "customer_id:") {
-			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "customer_id:")
-		}
-	})
 	t.Run("PlaceOrder items max_items (101 elements)", func(t *testing.T) {
-		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", token("customer"))
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"alice\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"},{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", token("customer"))
 		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "items:") {
 			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "items:")
 		}
 	})
 	t.Run("PlaceOrder items[0].sku min_len (0 characters)", func(t *testing.T) {
-		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"\"}]}", token("customer"))
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"alice\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"\"}]}", token("customer"))
 		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "items[0].sku:") {
 			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "items[0].sku:")
 		}
 	})
 	t.Run("PlaceOrder items[0].sku max_len (65 characters)", func(t *testing.T) {
-		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}]}", token("customer"))
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"alice\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}]}", token("customer"))
 		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "items[0].sku:") {
 			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "items[0].sku:")
 		}
 	})
 	t.Run("PlaceOrder items[0].quantity min 0", func(t *testing.T) {
-		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":7,\"quantity\":0,\"sku\":\"sku-1\"}]}", token("customer"))
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"alice\",\"items\":[{\"priceCents\":7,\"quantity\":0,\"sku\":\"sku-1\"}]}", token("customer"))
 		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "items[0].quantity:") {
 			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "items[0].quantity:")
 		}
 	})
 	t.Run("PlaceOrder items[0].quantity min -1", func(t *testing.T) {
-		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":7,\"quantity\":-1,\"sku\":\"sku-1\"}]}", token("customer"))
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"alice\",\"items\":[{\"priceCents\":7,\"quantity\":-1,\"sku\":\"sku-1\"}]}", token("customer"))
 		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "items[0].quantity:") {
 			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "items[0].quantity:")
 		}
 	})
 	t.Run("PlaceOrder items[0].price_cents min -1", func(t *testing.T) {
-		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":\"-1\",\"quantity\":5,\"sku\":\"sku-1\"}]}", token("customer"))
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"alice\",\"items\":[{\"priceCents\":\"-1\",\"quantity\":5,\"sku\":\"sku-1\"}]}", token("customer"))
 		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "items[0].price_cents:") {
 			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "items[0].price_cents:")
 		}
 	})
 	t.Run("PlaceOrder total_cents overflow", func(t *testing.T) {
-		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"customer_id-1\",\"items\":[{\"priceCents\":\"9223372036854775807\",\"quantity\":2147483647,\"sku\":\"sku-1\"}]}", token("customer"))
+		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"alice\",\"items\":[{\"priceCents\":\"9223372036854775807\",\"quantity\":2147483647,\"sku\":\"sku-1\"}]}", token("customer"))
 		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "total_cents overflows") {
 			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "total_cents overflows")
 		}
@@ -291,12 +318,6 @@ func TestGateway(t *testing.T) {
 		got := call(t, httpClient, http.MethodPost, gw+"/v1/orders/cancel_order", "{\"orderId\":\"order_id-1\",\"reason\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}", token("customer"))
 		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "reason:") {
 			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "reason:")
-		}
-	})
-	t.Run("ListOrders customer_id max_len (65 characters)", func(t *testing.T) {
-		got := call(t, httpClient, http.MethodPost, gw+"/shop.orders.v1.OrdersService/ListOrders", "{\"customerId\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}", token("customer"))
-		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "customer_id:") {
-			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "customer_id:")
 		}
 	})
 	t.Run("GetStock sku max_len (65 characters)", func(t *testing.T) {
@@ -309,6 +330,44 @@ func TestGateway(t *testing.T) {
 		got := call(t, httpClient, http.MethodPost, gw+"/v1/payments/capture_payment", "{\"amountCents\":\"-1\",\"orderId\":\"order_id-1\"}", token("admin"))
 		if got.status != http.StatusBadRequest || !strings.Contains(got.message, "amount_cents:") {
 			t.Errorf("status %d, message %q; want 400 saying %q", got.status, got.message, "amount_cents:")
+		}
+	})
+	t.Run("Order is its owner's", func(t *testing.T) {
+		owner, other := sign(claimsOf("alice", "customer")), sign(claimsOf("mallory", "customer"))
+		reader := func(subject string) string { return sign(claimsOf(subject, "customer")) }
+		status, created := send(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", owner)
+		entity, _ := created["order"].(map[string]any)
+		id, _ := entity["id"].(string)
+		if status != http.StatusOK || id == "" || entity["customerId"] != "alice" {
+			t.Fatalf("the owner's /v1/orders/place_order: %d %v, want an Order of alice", status, created)
+		}
+		read := gw + "/v1/orders/get_order" + "?order_id=" + url.QueryEscape(id)
+		if status, _ := send(t, httpClient, http.MethodGet, read, "", reader("mallory"), "Min-Event-Position", "head"); status != http.StatusNotFound {
+			t.Errorf("another user reading it: %d, want 404", status)
+		}
+		if status, got := send(t, httpClient, http.MethodGet, read, "", reader("alice"), "Min-Event-Position", "head"); status != http.StatusOK {
+			t.Errorf("the owner reading it: %d %v, want 200", status, got)
+		}
+		if status, got := send(t, httpClient, http.MethodGet, read, "", sign(claimsOf("root", "admin")), "Min-Event-Position", "head"); status != http.StatusOK {
+			t.Errorf("an admin reading it: %d %v, want 200", status, got)
+		}
+		if status, got := send(t, httpClient, http.MethodPost, gw+"/v1/orders/place_order", "{\"customerId\":\"alice\",\"items\":[{\"priceCents\":7,\"quantity\":5,\"sku\":\"sku-1\"}]}", other); status != http.StatusForbidden {
+			t.Errorf("another user creating one for alice: %d %v, want 403", status, got)
+		}
+		list := gw + "/v1/orders/list_orders"
+		lister := sign(claimsOf("mallory", "customer"))
+		if status, got := send(t, httpClient, http.MethodGet, list+"?customer_id="+url.QueryEscape("alice"), "", lister); status != http.StatusForbidden {
+			t.Errorf("another user listing alice's: %d %v, want 403", status, got)
+		}
+		status, listed := send(t, httpClient, http.MethodGet, list, "", lister, "Min-Event-Position", "head")
+		items, _ := listed["orders"].([]any)
+		for _, item := range items {
+			if x, _ := item.(map[string]any); x["id"] == id {
+				t.Errorf("another user's list holds the Order of alice: %v", listed)
+			}
+		}
+		if status != http.StatusOK {
+			t.Errorf("another user listing their own: %d %v, want 200", status, listed)
 		}
 	})
 	t.Run("exceeding the rate limit is 429 with Retry-After", func(t *testing.T) {

@@ -5,7 +5,8 @@
 // gRPC and gRPC-Web, passed through to the services unchanged, and as REST
 // JSON paths (POST /vN/<service>/<command>, GET /vN/<service>/<query>?field=...,
 // for every API version N a service serves) transcoded from the protos'
-// google.api.http bindings. Every other path is 404.
+// google.api.http bindings. GET /openapi.json describes them (OpenAPI 3.1,
+// docs/openapi.yaml as JSON). Every other path is 404.
 //
 // For each request it assigns a request id (X-Request-Id), strips the
 // identity headers only it may set (X-User-*, X-Service-Token), verifies the
@@ -17,7 +18,9 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,6 +54,16 @@ const (
 	HeaderServiceToken = "X-Service-Token"
 	HeaderRequestID    = "X-Request-Id"
 )
+
+// openAPI is the OpenAPI 3.1 description of the routes over HTTP and JSON:
+// docs/openapi.yaml as JSON, generated with it.
+//
+//go:embed openapi.json
+var openAPI []byte
+
+// OpenAPI returns the gateway's OpenAPI document, as GET /openapi.json
+// serves it.
+func OpenAPI() []byte { return bytes.Clone(openAPI) }
 
 // upstream is a routed service.
 type upstream struct {
@@ -147,6 +160,10 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", g.ready)
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openAPI)
+	})
 	if len(cfg.Auth.JWKS) > 0 {
 		// The keys this gateway trusts, for other local tools.
 		mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, _ *http.Request) {

@@ -110,7 +110,8 @@ func TestIdentityHeaders(t *testing.T) {
 		var roles []string
 		if rt.Auth {
 			roles = append([]string{"tester"}, rt.Roles...)
-			header.Set("Authorization", "Bearer "+mustSign(t, key, testClaims(roles...)))
+			claims := testClaims(roles...)
+			header.Set("Authorization", "Bearer "+mustSign(t, key, claims))
 		}
 		rec := serve(h, http.MethodPost, rt.Procedure, "{}", header)
 		if rec.Code != http.StatusOK {

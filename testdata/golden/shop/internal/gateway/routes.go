@@ -41,11 +41,11 @@ var upstreams = []upstream{
 
 // routes are the procedures the gateway exposes; any other is 404.
 var routes = []route{
-	{Service: "orders", Procedure: "/shop.orders.v1.OrdersService/PlaceOrder", REST: "POST /v1/orders/place_order", Auth: true, Roles: []string{"customer"}},
-	{Service: "orders", Procedure: "/shop.orders.v1.OrdersService/ConfirmOrder", REST: "POST /v1/orders/confirm_order", Auth: true, Roles: []string{"customer"}},
-	{Service: "orders", Procedure: "/shop.orders.v1.OrdersService/CancelOrder", REST: "POST /v1/orders/cancel_order", Auth: true, Roles: []string{"customer"}},
-	{Service: "orders", Procedure: "/shop.orders.v1.OrdersService/GetOrder", REST: "GET /v1/orders/get_order", Auth: true, Roles: []string{"customer"}},
-	{Service: "orders", Procedure: "/shop.orders.v1.OrdersService/ListOrders", REST: "GET /v1/orders/list_orders", Auth: true, Roles: []string{"customer"}},
+	{Service: "orders", Procedure: "/shop.orders.v1.OrdersService/PlaceOrder", REST: "POST /v1/orders/place_order", Auth: true, Roles: []string{"customer", "admin"}},
+	{Service: "orders", Procedure: "/shop.orders.v1.OrdersService/ConfirmOrder", REST: "POST /v1/orders/confirm_order", Auth: true, Roles: []string{"customer", "admin"}},
+	{Service: "orders", Procedure: "/shop.orders.v1.OrdersService/CancelOrder", REST: "POST /v1/orders/cancel_order", Auth: true, Roles: []string{"customer", "admin"}},
+	{Service: "orders", Procedure: "/shop.orders.v1.OrdersService/GetOrder", REST: "GET /v1/orders/get_order", Auth: true, Roles: []string{"customer", "admin"}},
+	{Service: "orders", Procedure: "/shop.orders.v1.OrdersService/ListOrders", REST: "GET /v1/orders/list_orders", Auth: true, Roles: []string{"customer", "admin"}},
 	{Service: "inventory", Procedure: "/shop.inventory.v1.InventoryService/GetStock", REST: "GET /v1/inventory/get_stock", Auth: false},
 	{Service: "payments", Procedure: "/shop.payments.v1.PaymentsService/CapturePayment", REST: "POST /v1/payments/capture_payment", Auth: true, Roles: []string{"admin"}},
 	{Service: "payments", Procedure: "/shop.payments.v1.PaymentsService/RefundPayment", REST: "POST /v1/payments/refund_payment", Auth: true, Roles: []string{"admin"}},

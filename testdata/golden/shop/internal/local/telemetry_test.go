@@ -45,7 +45,7 @@ func TestTraceCheckoutThroughGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, err := key.Sign(gateway.Claims{Subject: "trace-test", Roles: []string{"customer"},
+	token, err := key.Sign(gateway.Claims{Subject: "customer_id-1", Roles: []string{"customer"},
 		Issuer: gateway.DefaultIssuer, Audience: gateway.DefaultAudience, TTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 // blueprint changes into your edits. The default:
 //   - It checks that order_id and reason are set.
 //   - It loads the Order whose id is order_id by folding its events (NotFound when there is none) and changes it.
+//   - For a user calling through the gateway, the owner rule (ownership.go) applies: the store answers NotFound for an Order the caller does not own, as for a missing one. Holders of role admin act on every Order; calls from other services are not checked.
 //   - It sets status to cancelled.
 //   - It appends OrderCancelled to the event store at the next version of the Order (Aborted when it changed concurrently).
 //

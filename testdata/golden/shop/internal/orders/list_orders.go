@@ -12,6 +12,7 @@ import (
 // blueprint changes into your edits. The default:
 //   - It checks that customer_id is set.
 //   - It returns every Order with the same customer_id as the request, oldest first.
+//   - For a user calling through the gateway, the owner rule (ownership.go) applies: before this code runs, a customer_id other than the caller's sub claim is refused with PermissionDenied, and an empty one is filled with it; the store returns the caller's orders only. Holders of role admin act on every Order; calls from other services are not checked.
 func (s *Service) ListOrders(ctx context.Context, req *ordersv1.ListOrdersRequest) (*ordersv1.ListOrdersResponse, error) {
 	if req.GetCustomerId() == "" {
 		return nil, invalidArgument("customer_id", "must not be empty")

@@ -72,7 +72,8 @@ func (q queries) applyOrder(order *ordersv1.Order, e outbox.Event) (*ordersv1.Or
 // newest snapshot with the events after it folded in, or ErrNotFound when
 // it has no events. In a transaction, the events recorded next about it
 // append after the version it read. When it folded SnapshotEvery events
-// or more, it stores a new snapshot.
+// or more, it stores a new snapshot. A user gets ErrNotFound for another's,
+// as for one that does not exist (see orderOwner).
 func (q queries) LoadOrder(ctx context.Context, id string) (*ordersv1.Order, error) {
 	var order *ordersv1.Order
 	snapshot := new(ordersv1.Order)
@@ -93,7 +94,7 @@ func (q queries) LoadOrder(ctx context.Context, id string) (*ordersv1.Order, err
 		}
 		version = e.Version
 	}
-	if order == nil {
+	if order == nil || !orderOwner.Access(ctx).Allows(order.GetCustomerId()) {
 		return nil, fmt.Errorf("order %q: %w", id, ErrNotFound)
 	}
 	if q.versions != nil {

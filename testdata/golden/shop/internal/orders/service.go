@@ -9,7 +9,9 @@ package orders
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,7 +26,9 @@ import (
 	"github.com/acme/shop/gen/shop/payments/v1/paymentsv1connect"
 	"github.com/acme/shop/internal/platform/database"
 	"github.com/acme/shop/internal/platform/idempotency"
+	"github.com/acme/shop/internal/platform/identity"
 	"github.com/acme/shop/internal/platform/outbox"
+	"github.com/acme/shop/internal/platform/ownership"
 	"github.com/acme/shop/internal/platform/saga"
 	"github.com/acme/shop/internal/platform/validation"
 	"github.com/google/uuid"
@@ -150,6 +154,10 @@ func (s *Service) Store() *Store { return s.store }
 // Mount registers the service's Connect, gRPC and gRPC-Web handler on mux. Commands
 // called with an Idempotency-Key header run once per key.
 func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
+	// Requests naming another owner than the caller are refused, and an
+	// empty owner is filled with the caller's (ownership.go), before the
+	// constraints are checked and the handler runs.
+	opts = append(opts, connect.WithInterceptors(ownership.Interceptor(ownerInputs)))
 	// Requests breaking a constraint of the blueprint are refused before
 	// the handler runs.
 	opts = append(opts, connect.WithInterceptors(validation.Interceptor()))
@@ -207,6 +215,13 @@ func runOnce[Req any, Res proto.Message](ctx context.Context, s *Service, method
 	if key == "" {
 		return call(ctx, req)
 	}
+	// A key is its end user's: another user sending the same key runs the
+	// command anew, never reads the response stored for the first (which
+	// may hold an entity they do not own).
+	if subject, _, ok := identity.User(ctx); ok {
+		sum := sha256.Sum256([]byte(subject + "\x00" + key))
+		key = hex.EncodeToString(sum[:])
+	}
 	var res Res
 	err := s.store.db.InTx(ctx, func(tx *sql.Tx) error {
 		found, err := idempotency.Load(ctx, tx, s.store.db.Dialect, key, method, stored)
@@ -238,8 +253,9 @@ func invalidArgument(field, problem string) error {
 }
 
 // fail turns an error of a method's logic into the error returned to the
-// caller: Connect errors pass unchanged, ErrNotFound becomes NotFound, and
-// anything else is logged and reported as Internal without details.
+// caller: Connect errors pass unchanged, ErrNotFound becomes NotFound,
+// ownership.ErrNotOwner PermissionDenied, and anything else is logged and
+// reported as Internal without details.
 func (s *Service) fail(ctx context.Context, op string, err error) error {
 	var connectErr *connect.Error
 	switch {
@@ -247,6 +263,8 @@ func (s *Service) fail(ctx context.Context, op string, err error) error {
 		return connectErr
 	case errors.Is(err, ErrNotFound):
 		return connect.NewError(connect.CodeNotFound, err)
+	case errors.Is(err, ownership.ErrNotOwner):
+		return connect.NewError(connect.CodePermissionDenied, err)
 	case errors.Is(err, outbox.ErrConcurrentChange):
 		return connect.NewError(connect.CodeAborted, err)
 	case errors.Is(err, context.Canceled):

@@ -15,6 +15,7 @@ import (
 	"github.com/acme/shop/internal/platform/database"
 	"github.com/acme/shop/internal/platform/idempotency"
 	"github.com/acme/shop/internal/platform/outbox"
+	"github.com/acme/shop/internal/platform/ownership"
 )
 
 // migrations holds the goose migrations of every dialect the service
@@ -195,8 +196,12 @@ func scanOrder(row interface{ Scan(...any) error }) (*ordersv1.Order, error) {
 	return order, nil
 }
 
-// InsertOrder stores a new Order; its id must be set.
+// InsertOrder stores a new Order; its id must be set. A user may
+// store only their own (ownership.ErrNotOwner otherwise; see orderOwner).
 func (q queries) InsertOrder(ctx context.Context, order *ordersv1.Order) error {
+	if !orderOwner.Access(ctx).Allows(order.GetCustomerId()) {
+		return fmt.Errorf("insert order %q: %w", order.GetId(), ownership.ErrNotOwner)
+	}
 	values, err := orderValues(order)
 	if err != nil {
 		return fmt.Errorf("insert order %q: %w", order.GetId(), err)
@@ -208,8 +213,17 @@ func (q queries) InsertOrder(ctx context.Context, order *ordersv1.Order) error {
 }
 
 // UpdateOrder saves every field of an existing Order, or returns
-// ErrNotFound.
+// ErrNotFound. A user may change only their own Order, and keep it theirs
+// (ErrNotFound, ownership.ErrNotOwner otherwise; see orderOwner).
 func (q queries) UpdateOrder(ctx context.Context, order *ordersv1.Order) error {
+	if access := orderOwner.Access(ctx); !access.All {
+		if !access.Allows(order.GetCustomerId()) {
+			return fmt.Errorf("update order %q: %w", order.GetId(), ownership.ErrNotOwner)
+		}
+		if _, err := q.GetOrder(ctx, order.GetId()); err != nil {
+			return err
+		}
+	}
 	values, err := orderValues(order)
 	if err != nil {
 		return fmt.Errorf("update order %q: %w", order.GetId(), err)
@@ -224,8 +238,14 @@ func (q queries) UpdateOrder(ctx context.Context, order *ordersv1.Order) error {
 	return nil
 }
 
-// DeleteOrder deletes the Order with the id, or returns ErrNotFound.
+// DeleteOrder deletes the Order with the id, or returns ErrNotFound. A
+// user may delete only their own (see orderOwner).
 func (q queries) DeleteOrder(ctx context.Context, id string) error {
+	if !orderOwner.Access(ctx).All {
+		if _, err := q.GetOrder(ctx, id); err != nil {
+			return err
+		}
+	}
 	res, err := q.q.ExecContext(ctx, q.d.Delete(orderTable), id)
 	if err != nil {
 		return fmt.Errorf("delete order %q: %w", id, err)
@@ -236,10 +256,11 @@ func (q queries) DeleteOrder(ctx context.Context, id string) error {
 	return nil
 }
 
-// GetOrder returns the Order with the id, or ErrNotFound.
+// GetOrder returns the Order with the id, or ErrNotFound. A user gets
+// ErrNotFound for another's, as for one that does not exist (see orderOwner).
 func (q queries) GetOrder(ctx context.Context, id string) (*ordersv1.Order, error) {
 	order, err := scanOrder(q.q.QueryRowContext(ctx, q.d.Select(orderTable, "id"), id))
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !orderOwner.Access(ctx).Allows(order.GetCustomerId())) {
 		return nil, fmt.Errorf("order %q: %w", id, ErrNotFound)
 	}
 	if err != nil {
@@ -248,13 +269,26 @@ func (q queries) GetOrder(ctx context.Context, id string) (*ordersv1.Order, erro
 	return order, nil
 }
 
-// ListOrders returns every Order in id order.
+// ListOrders returns every Order in id order. A user gets their
+// own only (see orderOwner).
 func (q queries) ListOrders(ctx context.Context) ([]*ordersv1.Order, error) {
+	if access := orderOwner.Access(ctx); !access.All {
+		if access.Owner == "" {
+			return nil, nil
+		}
+		return q.selectOrders(ctx, q.d.Select(orderTable, "customer_id"), access.Owner)
+	}
 	return q.selectOrders(ctx, q.d.Select(orderTable))
 }
 
 // FindOrdersByCustomerId returns the Orders with the given customer_id, in id order.
+// A user gets their own only (see orderOwner).
 func (q queries) FindOrdersByCustomerId(ctx context.Context, customerId string) ([]*ordersv1.Order, error) {
+	if access := orderOwner.Access(ctx); !access.All {
+		if access.Owner == "" || customerId != access.Owner {
+			return nil, nil
+		}
+	}
 	return q.selectOrders(ctx, q.d.Select(orderTable, "customer_id"), customerId)
 }
 

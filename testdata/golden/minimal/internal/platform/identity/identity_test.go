@@ -31,7 +31,8 @@ const (
 
 // testServer serves two procedures as the service "callee": WhoAmI, which
 // "caller", the gateway and itself may call, and Admin, which only the
-// gateway may call. WhoAmI answers "caller|subject|roles" from the context.
+// gateway may call. WhoAmI answers "caller|subject|roles|org" from the
+// context, org being the user's claim of that name.
 type testServer struct {
 	keys map[string]*identity.Keys
 	url  string
@@ -50,7 +51,8 @@ func newTestServer(t *testing.T) *testServer {
 		if !ok {
 			subject = "-"
 		}
-		return connect.NewResponse(wrapperspb.String(caller + "|" + subject + "|" + strings.Join(roles, ","))), nil
+		org, _ := identity.Claim(ctx, "org")
+		return connect.NewResponse(wrapperspb.String(caller + "|" + subject + "|" + strings.Join(roles, ",") + "|" + org)), nil
 	}))
 	mux.Handle(adminOp, connect.NewUnaryHandler(adminOp, func(context.Context, *connect.Request[emptypb.Empty]) (*connect.Response[emptypb.Empty], error) {
 		return connect.NewResponse(&emptypb.Empty{}), nil
@@ -122,7 +124,7 @@ func TestAllowedCallerGetsThrough(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if want := name + "|-|"; got != want {
+		if want := name + "|-||"; got != want {
 			t.Errorf("%s: %q, want %q", name, got, want)
 		}
 	}
@@ -176,21 +178,36 @@ func TestBadTokensAreUnauthenticated(t *testing.T) {
 
 func TestUserHeadersTrustedFromGatewayOnly(t *testing.T) {
 	s := newTestServer(t)
-	user := headerTransport{identity.UserSubjectHeader: "alice", identity.UserRolesHeader: "customer, admin"}
+	user := headerTransport{
+		identity.UserSubjectHeader: "alice", identity.UserRolesHeader: "customer, admin",
+		identity.UserClaimsHeader: identity.EncodeClaims(map[string]string{"org": "acme & co", "tier": "gold"}),
+	}
 	withUser := func(k *identity.Keys) http.RoundTripper { return k.Signer().Transport("callee", user) }
 	got, err := s.whoAmI(t, withUser(s.keys[identity.Gateway]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "gateway|alice|customer,admin"; got != want {
+	if want := "gateway|alice|customer,admin|acme & co"; got != want {
 		t.Errorf("from the gateway: %q, want %q", got, want)
 	}
 	got, err = s.whoAmI(t, withUser(s.keys["caller"]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "caller|-|"; got != want {
+	if want := "caller|-||"; got != want {
 		t.Errorf("from a service: %q, want %q (user headers must be ignored)", got, want)
+	}
+}
+
+func TestClaims(t *testing.T) {
+	ctx := identity.WithClaims(identity.WithUser(t.Context(), "alice", nil), map[string]string{"org": "acme", "empty": ""})
+	for name, want := range map[string]string{"sub": "alice", "org": "acme", "empty": "", "missing": ""} {
+		if got, ok := identity.Claim(ctx, name); got != want || ok != (want != "") {
+			t.Errorf("Claim(%q) = %q, %v; want %q", name, got, ok, want)
+		}
+	}
+	if _, ok := identity.Claim(identity.WithClaims(t.Context(), map[string]string{"org": "acme"}), "org"); ok {
+		t.Error("claims without an end user")
 	}
 }
 

@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -47,10 +48,18 @@ const (
 	// Header carries the caller's service token.
 	Header = "X-Service-Token"
 	// UserSubjectHeader and UserRolesHeader (comma-separated) carry the end
-	// user the gateway verified; services trust them from the gateway only.
+	// user the gateway verified, UserClaimsHeader the other verified claims
+	// it forwards (those the blueprint's owner rules name), URL-query
+	// encoded: name=value&name=value. Services trust them from the gateway
+	// only.
 	UserSubjectHeader = "X-User-Subject"
 	UserRolesHeader   = "X-User-Roles"
+	UserClaimsHeader  = "X-User-Claims"
 )
+
+// userHeaderPrefix starts every header carrying the end user: Guard removes
+// each from every request.
+const userHeaderPrefix = "X-User-"
 
 // Gateway is the gateway's name as a caller.
 const Gateway = "gateway"
@@ -448,18 +457,21 @@ func (k *Keys) Verify(token string) (string, error) {
 // without one. A missing or invalid token is refused as Unauthenticated and
 // a caller the policy does not allow as PermissionDenied, in the request's
 // protocol (Connect, gRPC, gRPC-Web; plain 401/403 otherwise). The verified
-// caller is in the request's context (Caller); X-User-Subject and
-// X-User-Roles are removed from every request and, when the caller is the
-// gateway, put in the context (User).
+// caller is in the request's context (Caller); every X-User-* header is
+// removed from every request and, when the caller is the gateway, its
+// subject, roles and claims are put in the context (User, Claim).
 func Guard(keys *Keys, policy Policy, next http.Handler) http.Handler {
 	errorWriter := connect.NewErrorWriter()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		subject, roles := r.Header.Get(UserSubjectHeader), r.Header.Get(UserRolesHeader)
+		subject, roles, claims := r.Header.Get(UserSubjectHeader), r.Header.Get(UserRolesHeader), r.Header.Get(UserClaimsHeader)
 		token := r.Header.Get(Header)
-		if subject != "" || roles != "" || token != "" {
+		if token != "" || hasUserHeader(r.Header) {
 			r = r.Clone(r.Context())
-			r.Header.Del(UserSubjectHeader)
-			r.Header.Del(UserRolesHeader)
+			for k := range r.Header {
+				if strings.HasPrefix(k, userHeaderPrefix) {
+					r.Header.Del(k)
+				}
+			}
 			r.Header.Del(Header)
 		}
 		if Open(r.URL.Path) {
@@ -482,9 +494,44 @@ func Guard(keys *Keys, policy Policy, next http.Handler) http.Handler {
 		ctx := context.WithValue(r.Context(), callerKey{}, caller)
 		if caller == Gateway && subject != "" {
 			ctx = WithUser(ctx, subject, splitRoles(roles))
+			ctx = WithClaims(ctx, parseClaims(claims))
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// hasUserHeader reports whether h holds an X-User-* header.
+func hasUserHeader(h http.Header) bool {
+	for k := range h {
+		if strings.HasPrefix(k, userHeaderPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// EncodeClaims returns the value of UserClaimsHeader for claims; "" for
+// none.
+func EncodeClaims(claims map[string]string) string {
+	values := url.Values{}
+	for name, value := range claims {
+		values.Set(name, value)
+	}
+	return values.Encode()
+}
+
+// parseClaims reads a UserClaimsHeader value; a malformed one carries no
+// claims.
+func parseClaims(s string) map[string]string {
+	values, err := url.ParseQuery(s)
+	if err != nil || len(values) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(values))
+	for name, v := range values {
+		out[name] = v[0]
+	}
+	return out
 }
 
 func refuse(ew *connect.ErrorWriter, w http.ResponseWriter, r *http.Request, code connect.Code, msg string) {
@@ -516,6 +563,7 @@ type userKey struct{}
 type user struct {
 	subject string
 	roles   []string
+	claims  map[string]string
 }
 
 // Caller returns the verified caller of the request whose context ctx is.
@@ -524,10 +572,31 @@ func Caller(ctx context.Context) (string, bool) {
 	return c, ok
 }
 
+// WithCaller returns ctx naming caller as the verified caller, as Guard
+// does; for tests of code that reads Caller.
+func WithCaller(ctx context.Context, caller string) context.Context {
+	return context.WithValue(ctx, callerKey{}, caller)
+}
+
 // WithUser returns ctx carrying an end user, as Guard does for requests
 // from the gateway; for tests of handlers that read User.
 func WithUser(ctx context.Context, subject string, roles []string) context.Context {
-	return context.WithValue(ctx, userKey{}, user{subject, slices.Clone(roles)})
+	return context.WithValue(ctx, userKey{}, user{subject: subject, roles: slices.Clone(roles)})
+}
+
+// WithClaims returns ctx whose end user (see WithUser) also holds claims,
+// verified claims beyond sub and roles; ctx unchanged when it carries no
+// end user.
+func WithClaims(ctx context.Context, claims map[string]string) context.Context {
+	u, ok := ctx.Value(userKey{}).(user)
+	if !ok || len(claims) == 0 {
+		return ctx
+	}
+	u.claims = make(map[string]string, len(claims))
+	for name, value := range claims {
+		u.claims[name] = value
+	}
+	return context.WithValue(ctx, userKey{}, u)
 }
 
 // User returns the end user the gateway verified for the request whose
@@ -539,4 +608,19 @@ func User(ctx context.Context) (subject string, roles []string, ok bool) {
 		return "", nil, false
 	}
 	return u.subject, slices.Clone(u.roles), true
+}
+
+// Claim returns the value of a verified claim of the end user of ctx: sub
+// is the subject, other claims those the gateway forwards. ok is false
+// when ctx carries no end user or the user's token has no such claim.
+func Claim(ctx context.Context, name string) (value string, ok bool) {
+	u, isUser := ctx.Value(userKey{}).(user)
+	switch {
+	case !isUser:
+		return "", false
+	case name == "sub":
+		return u.subject, u.subject != ""
+	}
+	value, ok = u.claims[name]
+	return value, ok && value != ""
 }

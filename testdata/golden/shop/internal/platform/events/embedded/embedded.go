@@ -6,7 +6,6 @@
 package embedded
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -27,6 +26,14 @@ type Server struct {
 func Start(storeDir string, port int) (*Server, error) {
 	if port == 0 {
 		port = server.RANDOM_PORT
+	} else {
+		// A port another program holds would only show as a server never
+		// ready: say so at once.
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			return nil, fmt.Errorf("embedded NATS: %w", err)
+		}
+		ln.Close()
 	}
 	ns, err := server.NewServer(&server.Options{
 		ServerName: "local",
@@ -43,7 +50,11 @@ func Start(storeDir string, port int) (*Server, error) {
 	ns.Start()
 	if !ns.ReadyForConnections(15 * time.Second) {
 		ns.Shutdown()
-		return nil, errors.New("embedded NATS: not ready after 15s")
+		where := "port " + strconv.Itoa(port)
+		if port == server.RANDOM_PORT {
+			where = "a free port"
+		}
+		return nil, fmt.Errorf("embedded NATS on %s with its store in %s: not ready after 15s; check that the store is writable and no other NATS server uses it, or start with another data directory", where, storeDir)
 	}
 	_, p, err := net.SplitHostPort(ns.Addr().String())
 	if err != nil {
