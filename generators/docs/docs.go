@@ -554,6 +554,9 @@ func gatewayDocOf(sys *model.System) *gatewayDoc {
 				if len(r.Roles) > 0 {
 					token += " --roles " + r.Roles[0]
 				}
+				if sys.Tenancy != nil {
+					token += " --tenant acme"
+				}
 				token += ")\n"
 			}
 		}

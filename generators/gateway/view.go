@@ -38,6 +38,12 @@ type view struct {
 	UserClaims []string
 
 	// Observability of the gateway, as of every service.
+	// Tenancy: every token names its tenant, which the gateway forwards
+	// (package tenant); nil without.
+	Tenancy *model.Tenancy
+	// TenancyTest is the two-tenant test; nil without tenancy.
+	TenancyTest *tenancyTest
+
 	Tracing bool // spans, exported over OTLP
 	Metrics bool // Prometheus metrics on MetricsPort
 	// MetricsPort serves the gateway's /metrics apart from the public port,
@@ -138,7 +144,7 @@ type probe struct {
 
 func newView(sys *model.System) *view {
 	g := sys.Gateway
-	v := &view{Name: sys.Name, Module: sys.Module, Port: g.Port,
+	v := &view{Name: sys.Name, Module: sys.Module, Port: g.Port, Tenancy: sys.Tenancy,
 		Tracing:     sys.Observability.Tracing == model.TracingOTLP,
 		Metrics:     sys.Observability.Metrics == model.MetricsPrometheus,
 		MetricsPort: model.GatewayMetricsPort,
@@ -193,6 +199,7 @@ func newView(sys *model.System) *view {
 	}
 	sort.Strings(v.Imports)
 	v.Test = newTestView(sys)
+	v.TenancyTest = newTenancyTest(sys)
 	var versionImports []string
 	v.Versioned, versionImports = newVersionedTests(sys)
 	for _, imp := range versionImports {

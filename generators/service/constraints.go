@@ -60,9 +60,10 @@ func sagaError(expr string, field *model.Field, im imports, module string) strin
 // requests breaking each constraint, and totals made to overflow, sent
 // through the service's handler as Mount serves it.
 type constraintsTest struct {
-	Validated bool   // the service validates requests: the samples must pass
-	Package   string // Go package of the test, the service's
-	Client    string // "ordersv1connect.NewOrdersServiceClient"
+	Validated bool           // the service validates requests: the samples must pass
+	Package   string         // Go package of the test, the service's
+	Tenancy   *model.Tenancy // the tests serve the handler in their tenant
+	Client    string         // "ordersv1connect.NewOrdersServiceClient"
 	Methods   []*constraintsMethod
 	Imports   imports
 }
@@ -96,6 +97,7 @@ func newConstraintsTest(sv *serviceView) *constraintsTest {
 	svc := sv.model
 	t := &constraintsTest{
 		Package: sv.Name,
+		Tenancy: sv.Sys.Tenancy,
 		Client:  sv.Connect + ".New" + sv.ProtoService + "Client",
 		Imports: imports{}.add("net/http", "net/http/httptest", "strings", "testing", "connectrpc.com/connect", svc.ConnectImport),
 	}

@@ -30,12 +30,15 @@ type e2eService struct {
 	Connect      string
 	ProtoService string
 
-	Create  *e2eCall // nil when no command creates an entity
-	Reads   []*e2eRead
-	Update  *e2eCall
-	Reread  *e2eRead // read after Update, checking its status
-	Record  *e2eCall // when Create is nil: the first command
-	Missing []*e2eRead
+	Create *e2eCall // nil when no command creates an entity
+	// CreatedType is the Go type of the entity Create returns,
+	// "ordersv1.Order".
+	CreatedType string
+	Reads       []*e2eRead
+	Update      *e2eCall
+	Reread      *e2eRead // read after Update, checking its status
+	Record      *e2eCall // when Create is nil: the first command
+	Missing     []*e2eRead
 
 	UseGRPC, UseWeb bool
 }
@@ -134,6 +137,7 @@ func newE2EService(sv *serviceView, im imports) *e2eService {
 	}
 	es.Create = req(created)
 	entity := created.Entity
+	es.CreatedType = entity.Message.QualGo
 
 	// The status field the scenario follows: the first enum field that some
 	// other command of the entity sets. A command that starts from any

@@ -160,7 +160,7 @@ func (r opRenderer) render() (up, down []string) {
 	op := r.op
 	switch op.Op {
 	case model.OpCreatePlatform:
-		return platformDDL(r.dialect, op.Group)
+		return platformDDL(r.dialect, op.Group, op.Tenant)
 	case model.OpCreateTable:
 		return createTable(r.dialect, op.Create), []string{"DROP TABLE " + r.q(op.Table) + ";"}
 	case model.OpDropTable:
@@ -200,7 +200,7 @@ func (r opRenderer) addColumn(t *model.Table, name string) []string {
 	out := []string{"ALTER TABLE " + r.q(t.Name) + " ADD COLUMN " + r.q(c.Name) + " " + columnDef(r.dialect, c, t.IndexOn(name) != nil) + ";"}
 	for _, ix := range t.Indexes {
 		if ix.Column == name {
-			out = append(out, createIndexStmt(r.dialect, t.Name, ix))
+			out = append(out, createIndexStmt(r.dialect, t, ix))
 		}
 	}
 	return out
@@ -274,8 +274,11 @@ func (r opRenderer) alterColumn(from, to *model.Table, name string) []string {
 // all in the migration's transaction.
 func (r opRenderer) rebuild(from, to *model.Table) []string {
 	tmp := "_new_" + to.Name
-	create := createTable(r.dialect, &model.Table{Name: tmp, Columns: to.Columns})
+	create := createTable(r.dialect, &model.Table{Name: tmp, Tenant: to.Tenant, Columns: to.Columns})
 	var cols, exprs []string
+	if to.Tenant != "" {
+		cols, exprs = append(cols, r.q(to.Tenant)), append(exprs, r.q(to.Tenant))
+	}
 	for _, tc := range to.Columns {
 		fc := from.Column(tc.Name)
 		if fc == nil {
@@ -294,7 +297,7 @@ func (r opRenderer) rebuild(from, to *model.Table) []string {
 		"ALTER TABLE "+r.q(tmp)+" RENAME TO "+r.q(to.Name)+";",
 	)
 	for _, ix := range to.Indexes {
-		out = append(out, createIndexStmt(r.dialect, to.Name, ix))
+		out = append(out, createIndexStmt(r.dialect, to, ix))
 	}
 	return out
 }
@@ -303,7 +306,7 @@ func (r opRenderer) rebuild(from, to *model.Table) []string {
 // table from to table to (in MySQL, an indexed text column becomes a
 // VARCHAR first).
 func (r opRenderer) createIndex(from, to *model.Table, ix *model.Index) []string {
-	return append(r.alterColumn(from, to, ix.Column), createIndexStmt(r.dialect, to.Name, ix))
+	return append(r.alterColumn(from, to, ix.Column), createIndexStmt(r.dialect, to, ix))
 }
 
 // dropIndex drops an index, then changes its column from its definition in
@@ -360,21 +363,49 @@ func describeDefault(c *model.Column) string {
 	return *c.Default
 }
 
-// createTable creates a table and its indexes.
+// createTable creates a table and its indexes. With tenancy the tenant
+// column comes first and the primary key is (tenant, id): the same id may
+// exist in every tenant.
 func createTable(dialect string, t *model.Table) []string {
 	var cols []string
+	if t.Tenant != "" {
+		cols = append(cols, "    "+quoteIdent(dialect, t.Tenant)+" "+tenantType(dialect)+" NOT NULL")
+	}
+	var key string
 	for _, c := range t.Columns {
-		cols = append(cols, "    "+quoteIdent(dialect, c.Name)+" "+columnDef(dialect, c, t.IndexOn(c.Name) != nil))
+		def := columnDef(dialect, c, t.IndexOn(c.Name) != nil)
+		if c.Key && t.Tenant != "" {
+			def, key = columnType(dialect, c, false)+" NOT NULL", c.Name
+		}
+		cols = append(cols, "    "+quoteIdent(dialect, c.Name)+" "+def)
+	}
+	if key != "" {
+		cols = append(cols, "    PRIMARY KEY ("+quoteIdent(dialect, t.Tenant)+", "+quoteIdent(dialect, key)+")")
 	}
 	out := []string{"CREATE TABLE " + quoteIdent(dialect, t.Name) + " (\n" + strings.Join(cols, ",\n") + "\n);"}
 	for _, ix := range t.Indexes {
-		out = append(out, createIndexStmt(dialect, t.Name, ix))
+		out = append(out, createIndexStmt(dialect, t, ix))
 	}
 	return out
 }
 
-func createIndexStmt(dialect, table string, ix *model.Index) string {
-	return "CREATE INDEX " + quoteIdent(dialect, ix.Name) + " ON " + quoteIdent(dialect, table) + " (" + quoteIdent(dialect, ix.Column) + ");"
+// createIndexStmt creates an index of table t; with tenancy it starts with
+// the tenant column, as every query filters on it first.
+func createIndexStmt(dialect string, t *model.Table, ix *model.Index) string {
+	cols := quoteIdent(dialect, ix.Column)
+	if t.Tenant != "" {
+		cols = quoteIdent(dialect, t.Tenant) + ", " + cols
+	}
+	return "CREATE INDEX " + quoteIdent(dialect, ix.Name) + " ON " + quoteIdent(dialect, t.Name) + " (" + cols + ");"
+}
+
+// tenantType is the type of tenant columns: tenants are at most 64 bytes
+// (the gateway refuses longer ones), which MySQL can index.
+func tenantType(dialect string) string {
+	if dialect == dialectMySQL {
+		return "VARCHAR(64)"
+	}
+	return "TEXT"
 }
 
 func dropIndexStmt(dialect, table string, ix *model.Index) string {
@@ -461,7 +492,11 @@ func defaultLiteral(dialect string, c *model.Column, sqlType string) string {
 // deduplicate deliveries with and the idempotency_keys its commands answer
 // repeated calls from (every service); the snapshots of event-sourced
 // aggregates and the checkpoints of their projections; the saga state.
-func platformDDL(dialect, group string) (up, down []string) {
+// With a tenant column, their rows belong to tenants: see tenantPlatformDDL.
+func platformDDL(dialect, group, tenant string) (up, down []string) {
+	if tenant != "" {
+		return tenantPlatformDDL(dialect, group, tenant)
+	}
 	types := map[string][]string{
 		dialectPostgres: {"BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "TEXT", "TEXT", "TEXT", "BYTEA", "TIMESTAMPTZ"},
 		dialectMySQL:    {"BIGINT AUTO_INCREMENT PRIMARY KEY", "VARCHAR(64)", "VARCHAR(255)", "VARCHAR(255)", "LONGBLOB", "DATETIME(6)"},
@@ -548,6 +583,119 @@ func platformDDL(dialect, group string) (up, down []string) {
 					"    logged_at " + ts + " NOT NULL\n" +
 					");",
 				"CREATE INDEX saga_log_saga_idx ON saga_log (saga_id, seq);",
+			},
+			[]string{"DROP TABLE saga_log;", "DROP TABLE sagas;"}
+	}
+	panic("internal error: unknown platform table group " + group)
+}
+
+// tenantPlatformDDL is platformDDL with tenancy: every row of the outbox
+// (the event store of event-sourced services), processed_events,
+// idempotency_keys, snapshots, sagas and saga_log holds its tenant, which
+// starts their keys and the indexes queries look rows up by, so the same
+// aggregate id, event id, idempotency key or saga id in two tenants are two
+// rows. Two indexes do not start with it: the relay's (unpublished events)
+// and the saga runner's (due sagas), which the service's own background
+// workers scan across tenants, each row then handled in its tenant. The
+// projection checkpoints are the service's, not a tenant's: a projector
+// follows the whole event store.
+func tenantPlatformDDL(dialect, group, tenant string) (up, down []string) {
+	types := map[string][]string{
+		dialectPostgres: {"BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "TEXT", "TEXT", "TEXT", "BYTEA", "TIMESTAMPTZ"},
+		dialectMySQL:    {"BIGINT AUTO_INCREMENT PRIMARY KEY", "VARCHAR(64)", "VARCHAR(255)", "VARCHAR(255)", "LONGBLOB", "DATETIME(6)"},
+		dialectSQLite:   {"INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT", "TEXT", "TEXT", "BLOB", "TIMESTAMP"},
+	}[dialect]
+	seq, id, text, subject, blob, ts := types[0], types[1], types[2], types[3], types[4], types[5]
+	long := map[string]string{dialectPostgres: "TEXT", dialectMySQL: "MEDIUMTEXT", dialectSQLite: "TEXT"}[dialect]
+	version := map[string]string{dialectPostgres: "BIGINT", dialectMySQL: "BIGINT", dialectSQLite: "INTEGER"}[dialect]
+	tc := quoteIdent(dialect, tenant)
+	tenantCol := "    " + tc + " " + tenantType(dialect) + " NOT NULL,\n"
+	switch group {
+	case model.PlatformOutbox:
+		return []string{
+				"CREATE TABLE outbox (\n" +
+					"    seq " + seq + ",\n" +
+					tenantCol +
+					"    id " + id + " NOT NULL UNIQUE,\n" +
+					"    aggregate_id " + subject + " NOT NULL,\n" +
+					"    event_type " + text + " NOT NULL,\n" +
+					"    subject " + subject + " NOT NULL,\n" +
+					"    payload " + blob + " NOT NULL,\n" +
+					"    occurred_at " + ts + " NOT NULL,\n" +
+					"    published_at " + ts + " NULL,\n" +
+					"    trace_parent " + id + " NULL,\n" +
+					"    saga_context " + long + " NULL,\n" +
+					"    aggregate_version " + version + " NULL\n" +
+					");",
+				"CREATE INDEX outbox_unpublished_idx ON outbox (published_at, seq);",
+				"CREATE UNIQUE INDEX outbox_aggregate_version_idx ON outbox (" + tc + ", aggregate_id, aggregate_version);",
+				"CREATE TABLE processed_events (\n" +
+					tenantCol +
+					"    consumer " + subject + " NOT NULL,\n" +
+					"    event_id " + id + " NOT NULL,\n" +
+					"    processed_at " + ts + " NOT NULL,\n" +
+					"    PRIMARY KEY (" + tc + ", consumer, event_id)\n" +
+					");",
+				"CREATE TABLE idempotency_keys (\n" +
+					tenantCol +
+					"    idem_key " + subject + " NOT NULL,\n" +
+					"    method " + subject + " NOT NULL,\n" +
+					"    response " + blob + " NOT NULL,\n" +
+					"    created_at " + ts + " NOT NULL,\n" +
+					"    PRIMARY KEY (" + tc + ", idem_key, method)\n" +
+					");",
+			},
+			[]string{"DROP TABLE idempotency_keys;", "DROP TABLE processed_events;", "DROP TABLE outbox;"}
+	case model.PlatformSnapshots:
+		return []string{
+				"CREATE TABLE snapshots (\n" +
+					tenantCol +
+					"    aggregate_id " + subject + " NOT NULL,\n" +
+					"    version " + version + " NOT NULL,\n" +
+					"    state " + blob + " NOT NULL,\n" +
+					"    taken_at " + ts + " NOT NULL,\n" +
+					"    PRIMARY KEY (" + tc + ", aggregate_id)\n" +
+					");",
+				"CREATE TABLE projection_checkpoints (\n" +
+					"    name " + subject + " NOT NULL PRIMARY KEY,\n" +
+					"    last_seq " + version + " NOT NULL,\n" +
+					"    updated_at " + ts + " NOT NULL\n" +
+					");",
+			},
+			[]string{"DROP TABLE projection_checkpoints;", "DROP TABLE snapshots;"}
+	case model.PlatformSagas:
+		intType := map[string]string{dialectPostgres: "INTEGER", dialectMySQL: "INT", dialectSQLite: "INTEGER"}[dialect]
+		return []string{
+				"CREATE TABLE sagas (\n" +
+					tenantCol +
+					"    id " + id + " NOT NULL,\n" +
+					"    name " + subject + " NOT NULL,\n" +
+					"    subject " + subject + " NOT NULL,\n" +
+					"    status " + id + " NOT NULL,\n" +
+					"    step " + intType + " NOT NULL,\n" +
+					"    failed_step " + subject + " NULL,\n" +
+					"    last_error " + long + " NULL,\n" +
+					"    attempts " + intType + " NOT NULL,\n" +
+					"    next_attempt_at " + ts + " NOT NULL,\n" +
+					"    trigger_payload " + blob + " NOT NULL,\n" +
+					"    trace_parent " + id + " NULL,\n" +
+					"    created_at " + ts + " NOT NULL,\n" +
+					"    updated_at " + ts + " NOT NULL,\n" +
+					"    PRIMARY KEY (" + tc + ", id)\n" +
+					");",
+				"CREATE INDEX sagas_due_idx ON sagas (status, next_attempt_at);",
+				"CREATE INDEX sagas_subject_idx ON sagas (" + tc + ", subject);",
+				"CREATE TABLE saga_log (\n" +
+					"    seq " + seq + ",\n" +
+					tenantCol +
+					"    saga_id " + id + " NOT NULL,\n" +
+					"    step " + subject + " NOT NULL,\n" +
+					"    action " + id + " NOT NULL,\n" +
+					"    outcome " + id + " NOT NULL,\n" +
+					"    last_error " + long + " NULL,\n" +
+					"    logged_at " + ts + " NOT NULL\n" +
+					");",
+				"CREATE INDEX saga_log_saga_idx ON saga_log (" + tc + ", saga_id, seq);",
 			},
 			[]string{"DROP TABLE saga_log;", "DROP TABLE sagas;"}
 	}

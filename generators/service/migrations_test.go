@@ -35,12 +35,24 @@ func ordersBefore() *model.Schema {
 	}
 }
 
+// tenantOrdersBefore is ordersBefore with tenancy: every table holds the
+// tenant column tenant_id.
+func tenantOrdersBefore() *model.Schema {
+	s := ordersBefore()
+	s.Tenant = "tenant_id"
+	for _, t := range s.Tables {
+		t.Tenant = s.Tenant
+	}
+	return s
+}
+
 func str(s string) *string { return &s }
 
 // TestMigrationGolden renders one migration per operation (and a few
 // combinations) in every dialect and compares them with
 // testdata/migrations/<case>.sql; -update rewrites them.
 func TestMigrationGolden(t *testing.T) {
+	// Cases named tenant_* start from a schema with tenancy.
 	cases := []struct {
 		name string
 		ops  []model.SchemaOp
@@ -67,6 +79,16 @@ func TestMigrationGolden(t *testing.T) {
 			Indexes: []*model.Index{{Name: "refunds_order_id_idx", Column: "order_id"}}}}}},
 		{"drop_table", []model.SchemaOp{{Op: model.OpDropTable, Table: "orders"}}},
 		{"create_platform", []model.SchemaOp{{Op: model.OpCreatePlatform, Group: model.PlatformSagas}}},
+		{"tenant_create_platform", []model.SchemaOp{
+			{Op: model.OpCreatePlatform, Group: model.PlatformSnapshots, Tenant: "tenant_id"},
+			{Op: model.OpCreatePlatform, Group: model.PlatformSagas, Tenant: "tenant_id"},
+		}},
+		{"tenant_create_table", []model.SchemaOp{{Op: model.OpCreateTable, Table: "refunds", Create: &model.Table{Name: "refunds", Entity: "Refund", Tenant: "tenant_id",
+			Columns: []*model.Column{{Name: "id", Type: model.ColString, Key: true}, {Name: "order_id", Type: model.ColString, NotNull: true}},
+			Indexes: []*model.Index{{Name: "refunds_order_id_idx", Column: "order_id"}}}}}},
+		{"tenant_add_column_indexed", []model.SchemaOp{{Op: model.OpAddColumn, Table: "orders", Def: &model.Column{Name: "region", Type: model.ColString, NotNull: true, Default: str("")}, Index: "orders_region_idx"}}},
+		{"tenant_alter_rebuild", []model.SchemaOp{{Op: model.OpAlterColumn, Table: "orders", Column: "total_cents", Def: &model.Column{Name: "total_cents", Type: model.ColDouble, NotNull: true}}}},
+		{"tenant_drop_column_indexed", []model.SchemaOp{{Op: model.OpDropColumn, Table: "orders", Column: "customer_id"}}},
 		{"combined", []model.SchemaOp{
 			{Op: model.OpDropIndex, Table: "orders", Index: "orders_customer_id_idx"},
 			{Op: model.OpRenameColumn, Table: "orders", From: "note", Column: "memo"},
@@ -78,7 +100,11 @@ func TestMigrationGolden(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m := &model.Migration{Version: 3, Name: c.name, Ops: c.ops, New: true, Before: ordersBefore()}
+			before := ordersBefore()
+			if strings.HasPrefix(c.name, "tenant_") {
+				before = tenantOrdersBefore()
+			}
+			m := &model.Migration{Version: 3, Name: c.name, Ops: c.ops, New: true, Before: before}
 			var got strings.Builder
 			for _, dialect := range []string{dialectPostgres, dialectMySQL, dialectSQLite} {
 				d, err := renderMigration(dialect, m)

@@ -172,6 +172,8 @@ type ownershipTest struct {
 	Claims         []string // claims other than sub the rules name
 	Entities       []*ownedTest
 	Imports        imports
+	// Tenancy: every caller calls in the tests' tenant; nil without.
+	Tenancy *model.Tenancy
 }
 
 // ownedTest tries one entity's owner rule.
@@ -220,6 +222,10 @@ func newOwnershipTest(sv *serviceView) *ownershipTest {
 			sv.Sys.Module+"/internal/platform/identity", sv.Sys.Module+"/internal/platform/server"),
 	}
 	importProto(svc, t.Imports)
+	if sv.Sys.Tenancy != nil {
+		t.Tenancy = sv.Sys.Tenancy
+		t.Imports.add(sv.Sys.Module + "/internal/platform/tenant")
+	}
 	var fit *model.Constraints
 	for _, e := range owned {
 		if e.Owner.Claim != model.DefaultOwnerClaim && !slices.Contains(t.Claims, e.Owner.Claim) {

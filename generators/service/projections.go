@@ -48,6 +48,9 @@ func newProjectionViews(sv *serviceView) {
 		return
 	}
 	sv.ProjectionsImports = imports{}.add("context", "fmt", "log/slog", "slices", "time", "google.golang.org/protobuf/proto", sv.Sys.Module+"/internal/platform/outbox")
+	if sv.Sys.Tenancy != nil {
+		sv.ProjectionsImports.add(sv.Sys.Module + "/internal/platform/tenant")
+	}
 	if len(svc.Projections) > 0 {
 		sv.ProjectionsImports.add("errors")
 	}

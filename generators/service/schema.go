@@ -40,7 +40,8 @@ type schemaTest struct {
 // service (outbox, processed_events, idempotency_keys), in event-sourced
 // ones (snapshots, projection_checkpoints) and in those that keep saga
 // state (sagas, saga_log): the tables outboxDDL creates.
-func platformTables(sagas, sourced bool) []*schemaTable {
+// With a tenant column, each but projection_checkpoints holds it too.
+func platformTables(sagas, sourced bool, tenant string) []*schemaTable {
 	out := []*schemaTable{
 		{Name: "outbox", Columns: []string{"seq", "id", "aggregate_id", "event_type", "subject", "payload", "occurred_at", "published_at", "trace_parent", "saga_context", "aggregate_version"}},
 		{Name: "processed_events", Columns: []string{"consumer", "event_id", "processed_at"}},
@@ -58,13 +59,20 @@ func platformTables(sagas, sourced bool) []*schemaTable {
 			&schemaTable{Name: "saga_log", Columns: []string{"seq", "saga_id", "step", "action", "outcome", "last_error", "logged_at"}},
 		)
 	}
+	if tenant != "" {
+		for _, t := range out {
+			if t.Name != "projection_checkpoints" {
+				t.Columns = append(t.Columns, tenant)
+			}
+		}
+	}
 	return out
 }
 
 // newSchemaViews decides the service's schema, the platform tables then
 // one table per entity, and the column its schema test drops.
 func newSchemaViews(v *serviceView) {
-	v.Schema = platformTables(v.SagaState, v.EventSourced)
+	v.Schema = platformTables(v.SagaState, v.EventSourced, v.Sys.model.TenantColumn())
 	for _, e := range v.Entities {
 		t := &schemaTable{Name: e.Table, Var: e.TableVar}
 		for _, c := range e.Columns {

@@ -62,6 +62,8 @@ var systemTemplates = []struct {
 	{"internal/platform/validation/validation_test.go", files.Owned},
 	{"internal/platform/checked/checked.go", files.Owned},
 	{"internal/platform/checked/checked_test.go", files.Owned},
+	{"internal/platform/tenant/tenant.go", files.Owned},
+	{"internal/platform/tenant/tenant_test.go", files.Owned},
 	{"internal/platform/ownership/ownership.go", files.Owned},
 	{"internal/platform/ownership/ownership_test.go", files.Owned},
 	{"internal/local/local.go", files.Owned},
@@ -82,6 +84,7 @@ var systemTemplates = []struct {
 	{"cmd/keys/main.go", files.Owned},
 	{"cmd/keys/main_test.go", files.Owned},
 	{"internal/local/identity_test.go", files.Owned},
+	{"internal/local/tenancy_test.go", files.Owned},
 }
 
 // serviceTemplates are rendered once per service with its serviceView.
@@ -109,6 +112,7 @@ const (
 	ownershipTestTemplate   = "internal/[service]/ownership_test.go"
 
 	compensationsTestTemplate = "internal/[service]/compensations_test.go"
+	tenancyTestTemplate       = "internal/[service]/tenancy_test.go"
 	projectionsTemplate       = "internal/[service]/projections.go"
 	projectionsTestTemplate   = "internal/[service]/projections_test.go"
 	handlerTemplate           = "internal/[service]/[consumer].go"
@@ -131,7 +135,7 @@ func templateNames() []string {
 	return append(out, commandTemplate, commandTestTemplate, queryTemplate, queryTestTemplate, migrationTemplate,
 		consumersTemplate, sagasTemplate, sagasTestTemplate, compensationsTestTemplate, projectionsTemplate, projectionsTestTemplate, handlerTemplate, handlerTestTemplate,
 		olderAPITemplate, olderAPITestTemplate, upcastTemplate, upcastTestTemplate, constraintsTestTemplate,
-		ownershipTemplate, ownershipTestTemplate)
+		ownershipTemplate, ownershipTestTemplate, tenancyTestTemplate)
 }
 
 // methodData is the data of the per-method templates.
@@ -159,6 +163,9 @@ func Generate(sys *model.System) ([]files.File, error) {
 			(strings.HasPrefix(t.name, "internal/platform/ownership/") && !sv.Ownership) {
 			continue // nor validation, checked arithmetic and owner rules to systems without constraints, totals or owners
 		}
+		if strings.HasPrefix(t.name, "internal/platform/tenant/") && sv.Tenancy == nil {
+			continue // nor tenants to systems without tenancy
+		}
 		var data any = sv
 		switch t.name {
 		case "internal/local/e2e_test.go":
@@ -173,6 +180,12 @@ func Generate(sys *model.System) ([]files.File, error) {
 			data = newIdentityView(sv)
 		case "internal/local/dashboard.go":
 			data = newDashboardView(sv)
+		case "internal/local/tenancy_test.go":
+			tv := newTenancyTestView(sv)
+			if tv == nil {
+				continue // without tenancy
+			}
+			data = tv
 		}
 		g.render(t.name, t.name, data, t.policy)
 	}
@@ -214,6 +227,9 @@ func Generate(sys *model.System) ([]files.File, error) {
 		}
 		if s.ConstraintsTest != nil {
 			g.render(constraintsTestTemplate, expand.Replace(constraintsTestTemplate), s.ConstraintsTest, files.Owned)
+		}
+		if sv.Tenancy != nil {
+			g.render(tenancyTestTemplate, expand.Replace(tenancyTestTemplate), s, files.Owned)
 		}
 		if len(s.Owners) > 0 {
 			g.render(ownershipTemplate, expand.Replace(ownershipTemplate), s, files.Owned)
@@ -319,7 +335,7 @@ func (g *generation) files() ([]files.File, error) {
 type fileBases map[string]bool
 
 func newFileBases() fileBases {
-	return fileBases{"service": true, "store": true, "run": true, "consumers": true, "sagas": true, "sagas_test": true, "compensations_test": true, "projections": true, "projections_test": true, "schema": true, "schema_test": true, "ownership": true, "ownership_test": true}
+	return fileBases{"service": true, "store": true, "run": true, "consumers": true, "sagas": true, "sagas_test": true, "compensations_test": true, "projections": true, "projections_test": true, "schema": true, "schema_test": true, "ownership": true, "ownership_test": true, "tenancy_test": true}
 }
 
 func (b fileBases) claim(snake string) string {

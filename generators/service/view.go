@@ -54,6 +54,10 @@ type systemView struct {
 	// Ownership: some entity has an owner rule (package ownership).
 	Ownership bool
 
+	// Tenancy scopes every table, call, event and saga to a tenant
+	// (package tenant); nil without.
+	Tenancy *model.Tenancy
+
 	model *model.System
 }
 
@@ -155,6 +159,8 @@ type serviceView struct {
 	// Imports of each service-wide file.
 	ServiceImports, StoreImports, RunImports, TestImports, ConsumersImports, SagaImports imports
 	CompensationsTestImports, ProjectionsImports                                         imports
+	// TenancyTestImports are tenancy_test.go's (with tenancy).
+	TenancyTestImports imports
 
 	model *model.Service
 }
@@ -392,6 +398,7 @@ func newSystemView(sys *model.System) (*systemView, error) {
 		Tracing:          sys.Observability.Tracing == model.TracingOTLP,
 		Metrics:          sys.Observability.Metrics == model.MetricsPrometheus,
 		PublicKeysSecret: model.PublicKeysSecret(sys),
+		Tenancy:          sys.Tenancy,
 		model:            sys,
 	}
 	if sys.Gateway != nil {
@@ -433,6 +440,9 @@ func newSystemView(sys *model.System) (*systemView, error) {
 					sv.Gateway.TryToken += " --roles " + r.Roles[0]
 					break
 				}
+			}
+			if sys.Tenancy != nil {
+				sv.Gateway.TryToken += " --tenant acme"
 			}
 		}
 	}
@@ -550,6 +560,9 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 		v.StoreImports.add("fmt")
 	}
 	v.StoreImports.add(sys.Module+"/internal/platform/database", sys.Module+"/internal/platform/outbox")
+	if sys.Tenancy != nil && len(svc.Entities) > 0 {
+		v.StoreImports.add(sys.Module + "/internal/platform/tenant")
+	}
 	enumText := func(e *model.Enum) string { return v.enum(e).TextVar }
 	for _, e := range svc.Entities {
 		v.Entities = append(v.Entities, newEntityView(e, enumText, v.StoreImports))
@@ -698,6 +711,16 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 		v.RunImports.add(c.ConnectImport)
 	}
 	v.TestImports = newStoreTestImports(v)
+	if sys.Tenancy != nil {
+		v.TenancyTestImports = imports{}.add("errors", "testing", "google.golang.org/protobuf/types/known/wrapperspb",
+			sys.Module+"/internal/platform/idempotency", sys.Module+"/internal/platform/outbox", sys.Module+"/internal/platform/tenant")
+		if len(v.Entities) > 0 {
+			v.TenancyTestImports.add("context", "google.golang.org/protobuf/proto")
+		}
+		if v.SagaState {
+			v.TenancyTestImports.add(sys.Module + "/internal/platform/saga")
+		}
+	}
 	newSchemaViews(v)
 	return v, nil
 }
@@ -831,6 +854,9 @@ func newStoreTestImports(v *serviceView) imports {
 	}
 	if v.CQRS {
 		im.add("context")
+	}
+	if v.Sys.Tenancy != nil {
+		im.add("context", "net/http", v.Sys.Module+"/internal/platform/tenant")
 	}
 	if len(v.Trackers) > 0 {
 		im.add(v.Sys.Module+"/internal/platform/events", v.Sys.Module+"/internal/platform/outbox", v.Sys.Module+"/internal/platform/saga")

@@ -233,6 +233,7 @@ func (b *builder) build() *model.System {
 	b.buildAuth()
 	b.buildSagas()
 	b.buildGateway()
+	b.buildTenancy()
 	b.buildMessaging()
 	b.buildDeploy()
 	b.buildObservability()

@@ -94,6 +94,7 @@ func ParseWith(filename string, src []byte, o Options) (sys *model.System, err e
 	b.checkEventSourced()
 	b.checkWireChanges(o.AllowBreaking)
 	b.checkDataLoss(o.AllowBreaking)
+	b.checkTenancyChanges()
 	if len(s.diags) > 0 {
 		return nil, s.result()
 	}

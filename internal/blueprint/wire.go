@@ -84,6 +84,7 @@ type fileWire struct {
 	Messaging     *messagingWire     `yaml:"messaging"`
 	Deploy        *deployWire        `yaml:"deploy"`
 	Observability *observabilityWire `yaml:"observability"`
+	Tenancy       *tenancyWire       `yaml:"tenancy"`
 	AllowBreaking list[str]          `yaml:"allow_breaking"`
 }
 
@@ -226,6 +227,13 @@ type autoscalingWire struct {
 	Min        integer `yaml:"min"`
 	Max        integer `yaml:"max"`
 	CPUPercent integer `yaml:"cpu_percent"`
+}
+
+type tenancyWire struct {
+	Pos    pos  `yaml:"-" what:"tenancy"`
+	Bad    bool `yaml:"-"`
+	Claim  str  `yaml:"claim"`
+	Column str  `yaml:"column"`
 }
 
 type observabilityWire struct {

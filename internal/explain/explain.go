@@ -33,10 +33,10 @@ type Rule struct {
 // function of its own here, at the place where the default applies it.
 var (
 	commandRules = []func(*model.Command) []Rule{
-		commandChecks, inputDefaults, CommandOwner, limit, target, from, copies, sets, initial, totals, events, folds, commandCallers,
+		commandTenant, commandChecks, inputDefaults, CommandOwner, limit, target, from, copies, sets, initial, totals, events, folds, commandCallers,
 	}
 	queryRules = []func(*model.Query) []Rule{
-		queryChecks, queryDefaults, QueryOwner, reads, ignores, queryCallers,
+		queryTenant, queryChecks, queryDefaults, QueryOwner, reads, ignores, queryCallers,
 	}
 )
 
@@ -94,6 +94,23 @@ func Heading(svc *model.Service) string {
 		return fmt.Sprintf("%s (%s)", svc.Name, svc.Store)
 	}
 	return fmt.Sprintf("%s (%s; %s)", svc.Name, svc.Store, strings.Join(patterns, ", "))
+}
+
+func commandTenant(c *model.Command) []Rule {
+	return tenancy(c.Service.Tenancy, "changes only its rows (column %s); the events it records and the sagas they start stay in it")
+}
+
+func queryTenant(q *model.Query) []Rule {
+	return tenancy(q.Service.Tenancy, "reads only its rows (column %s)")
+}
+
+// tenancy is the rule of every method of a multi-tenant system: it acts in
+// the caller's tenant only; scope says what it touches there.
+func tenancy(t *model.Tenancy, scope string) []Rule {
+	if t == nil {
+		return nil
+	}
+	return []Rule{{"tenant", fmt.Sprintf("the caller's (token claim %s): "+scope+"; no tenant: PermissionDenied", t.Claim, t.Column)}}
 }
 
 func inputDefaults(c *model.Command) []Rule { return defaults(c.Input) }

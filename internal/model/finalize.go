@@ -34,6 +34,7 @@ func Finalize(sys *System) {
 	}
 	assignPorts(sys)
 	for _, svc := range sys.Services {
+		svc.Tenancy = sys.Tenancy
 		finalizeService(sys, svc)
 	}
 	assignWireNumbers(sys)

@@ -36,6 +36,9 @@ type System struct {
 	Sagas    []*Saga
 	Gateway  *Gateway // nil when the blueprint has no gateway
 	Auth     *Auth    // nil when the blueprint has no auth section
+	// Tenancy scopes every entity of every service to the caller's
+	// tenant; nil when the blueprint has no tenancy section.
+	Tenancy *Tenancy
 
 	Messaging     Messaging
 	Deploy        Deploy
@@ -70,6 +73,9 @@ type System struct {
 	// migrations, which need acknowledging (allow_breaking).
 	Schema   *SchemaLock
 	DataLoss []DataLoss
+	// TenancyChanges are the services whose history scopes their tables
+	// to tenants otherwise than the blueprint: refused.
+	TenancyChanges []TenancyChange
 }
 
 // Service is one deployable that owns its data.
@@ -131,6 +137,10 @@ type Service struct {
 	// it keeps their state (GET /sagas) by observing their events (filled
 	// by Finalize).
 	Tracks []*SagaTracker
+
+	// Tenancy is the system's: every row of the service is a tenant's; nil
+	// without (set by Finalize).
+	Tenancy *Tenancy
 
 	// Derived by Finalize.
 	Pascal    string // "Orders"
@@ -745,6 +755,26 @@ type Route struct {
 // Auth describes how callers prove who they are.
 type Auth struct {
 	JWT *JWT
+}
+
+// Tenancy scopes a whole system to tenants: the gateway reads the tenant
+// from a claim of the verified token, every call and event carries it, and
+// every table holds it in Column, first in its primary key and indexes.
+type Tenancy struct {
+	Claim  string // the JWT claim holding the caller's tenant, "tenant"
+	Column string // the column holding the tenant in every table, "tenant_id"
+}
+
+// DefaultTenantColumn is the tenant column unless tenancy: names another.
+const DefaultTenantColumn = "tenant_id"
+
+// TenantColumn returns the tenant column of the system's tables, "" without
+// tenancy.
+func (s *System) TenantColumn() string {
+	if s.Tenancy == nil {
+		return ""
+	}
+	return s.Tenancy.Column
 }
 
 // JWT validation settings.

@@ -40,7 +40,10 @@ type MigrationRecord struct {
 // database holds them.
 type Schema struct {
 	Platform []string `json:"platform"` // PlatformOutbox, PlatformSnapshots, PlatformSagas, in the order created
-	Tables   []*Table `json:"tables"`
+	// Tenant is the tenant column of the platform tables (tenancy), ""
+	// without tenancy: their create_platform operations say it.
+	Tenant string   `json:"tenant,omitempty"`
+	Tables []*Table `json:"tables"`
 }
 
 // Platform table groups: tables the platform packages read and write, which
@@ -54,8 +57,12 @@ const (
 
 // Table is an entity's table.
 type Table struct {
-	Name    string    `json:"name"`
-	Entity  string    `json:"entity"` // the entity it stores, "Order"
+	Name   string `json:"name"`
+	Entity string `json:"entity"` // the entity it stores, "Order"
+	// Tenant is the column holding the tenant (tenancy), "" without: it
+	// comes first, before Columns, in the primary key (tenant, id) and in
+	// every index.
+	Tenant  string    `json:"tenant,omitempty"`
 	Columns []*Column `json:"columns"`
 	Indexes []*Index  `json:"indexes,omitempty"`
 }
@@ -132,6 +139,7 @@ const (
 type SchemaOp struct {
 	Op     OpKind  `json:"op"`
 	Group  string  `json:"group,omitempty"`
+	Tenant string  `json:"tenant,omitempty"` // create_platform: the tenant column of its tables (tenancy)
 	Table  string  `json:"table,omitempty"`
 	Create *Table  `json:"create,omitempty"`
 	Column string  `json:"column,omitempty"`
@@ -210,7 +218,7 @@ func (t *Table) Index(name string) *Index {
 
 // Clone returns a deep copy.
 func (s *Schema) Clone() *Schema {
-	out := &Schema{Platform: slices.Clone(s.Platform)}
+	out := &Schema{Platform: slices.Clone(s.Platform), Tenant: s.Tenant}
 	for _, t := range s.Tables {
 		out.Tables = append(out.Tables, t.Clone())
 	}
@@ -219,7 +227,7 @@ func (s *Schema) Clone() *Schema {
 
 // Clone returns a deep copy.
 func (t *Table) Clone() *Table {
-	out := &Table{Name: t.Name, Entity: t.Entity}
+	out := &Table{Name: t.Name, Entity: t.Entity, Tenant: t.Tenant}
 	for _, c := range t.Columns {
 		out.Columns = append(out.Columns, c.Clone())
 	}
@@ -258,10 +266,17 @@ func (s *Schema) Apply(op SchemaOp) (*Schema, error) {
 		if slices.Contains(out.Platform, op.Group) {
 			return nil, fmt.Errorf("%s: group %q exists", op.Op, op.Group)
 		}
+		if len(out.Platform) > 0 && op.Tenant != out.Tenant {
+			return nil, fmt.Errorf("%s %s: tenant column %q, but the platform tables have %q", op.Op, op.Group, op.Tenant, out.Tenant)
+		}
 		out.Platform = append(out.Platform, op.Group)
+		out.Tenant = op.Tenant
 	case OpCreateTable:
 		if op.Create == nil || op.Create.Name != op.Table || out.Table(op.Table) != nil || len(op.Create.Columns) == 0 {
 			return nil, fmt.Errorf("%s %q: no table definition, or the table exists", op.Op, op.Table)
+		}
+		if len(out.Platform) > 0 && op.Create.Tenant != out.Tenant {
+			return nil, fmt.Errorf("%s %q: tenant column %q, but the platform tables have %q", op.Op, op.Table, op.Create.Tenant, out.Tenant)
 		}
 		out.Tables = append(out.Tables, op.Create.Clone())
 	case OpDropTable:
@@ -398,8 +413,9 @@ func decideMigrations(sys *System) {
 	}
 	next := &SchemaLock{Version: SchemaLockVersion, Services: map[string]*ServiceRecord{}}
 	sys.DataLoss = nil
+	sys.TenancyChanges = nil
 	for _, svc := range sys.Services {
-		want := wantedSchema(svc)
+		want := wantedSchema(svc, sys.TenantColumn())
 		var rec *ServiceRecord
 		if prev != nil {
 			rec = prev.Services[svc.Name]
@@ -417,6 +433,13 @@ func decideMigrations(sys *System) {
 		svc.Migrations = nil
 		for i, r := range records {
 			svc.Migrations = append(svc.Migrations, &Migration{Version: r.Version, Name: r.Name, Ops: r.Ops, New: rec == nil, Before: before[i]})
+		}
+		if rec != nil && schema.Tenant != want.Tenant {
+			// Rows already stored belong to no tenant (or to tenants
+			// about to be merged): refused (see TenancyChange); the rest
+			// of the blueprint is compared as if tenancy had not changed.
+			sys.TenancyChanges = append(sys.TenancyChanges, TenancyChange{Service: svc.Name, From: schema.Tenant, To: want.Tenant, Migrations: len(records)})
+			want = want.withTenant(schema.Tenant)
 		}
 		if rec != nil {
 			ops, losses := diffSchema(svc, schema, want)
@@ -460,9 +483,10 @@ func decideMigrations(sys *System) {
 
 // wantedSchema is the schema the blueprint asks for: the platform groups
 // the service needs and one table per entity, with an index on every
-// column a query filters on or an upsert looks entities up by.
-func wantedSchema(svc *Service) *Schema {
-	s := &Schema{Platform: []string{PlatformOutbox}}
+// column a query filters on or an upsert looks entities up by; with
+// tenancy, every table holds the tenant column.
+func wantedSchema(svc *Service, tenant string) *Schema {
+	s := &Schema{Platform: []string{PlatformOutbox}, Tenant: tenant}
 	if svc.EventSourced {
 		s.Platform = append(s.Platform, PlatformSnapshots)
 	}
@@ -470,7 +494,7 @@ func wantedSchema(svc *Service) *Schema {
 		s.Platform = append(s.Platform, PlatformSagas)
 	}
 	for _, e := range svc.Entities {
-		t := &Table{Name: e.Table, Entity: e.Name()}
+		t := &Table{Name: e.Table, Entity: e.Name(), Tenant: tenant}
 		for i, f := range e.Message.Fields {
 			c := &Column{Name: f.Column, Type: ColumnTypeOf(f.Type), Key: i == 0}
 			c.NotNull = !c.Key && !c.Type.Nullable()
@@ -484,12 +508,33 @@ func wantedSchema(svc *Service) *Schema {
 	return s
 }
 
+// withTenant returns a copy of s whose tables (and platform tables) hold
+// the tenant column tenant.
+func (s *Schema) withTenant(tenant string) *Schema {
+	out := s.Clone()
+	out.Tenant = tenant
+	for _, t := range out.Tables {
+		t.Tenant = tenant
+	}
+	return out
+}
+
+// TenancyChange is a service whose recorded migrations scope its tables
+// to tenants otherwise than the blueprint does (tenancy added, removed or
+// its column renamed): generation refuses it, as no migration can say
+// which tenant the rows already stored belong to.
+type TenancyChange struct {
+	Service    string
+	From, To   string // tenant columns, "" without tenancy
+	Migrations int    // how many migrations the history records
+}
+
 // firstMigrations are the migrations of a service generated for the first
 // time: 00001 the platform tables, then one per entity in blueprint order.
 func firstMigrations(want *Schema) []*MigrationRecord {
 	first := &MigrationRecord{Version: 1, Name: "outbox"}
 	for _, g := range want.Platform {
-		first.Ops = append(first.Ops, SchemaOp{Op: OpCreatePlatform, Group: g})
+		first.Ops = append(first.Ops, SchemaOp{Op: OpCreatePlatform, Group: g, Tenant: want.Tenant})
 	}
 	out := []*MigrationRecord{first}
 	for i, t := range want.Tables {
@@ -570,7 +615,7 @@ func diffSchema(svc *Service, have, want *Schema) ([]SchemaOp, []DataLoss) {
 	}
 	for _, g := range want.Platform {
 		if !slices.Contains(have.Platform, g) {
-			ops = append(ops, SchemaOp{Op: OpCreatePlatform, Group: g})
+			ops = append(ops, SchemaOp{Op: OpCreatePlatform, Group: g, Tenant: want.Tenant})
 		}
 	}
 	for _, wt := range want.Tables {

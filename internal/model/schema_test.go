@@ -374,3 +374,61 @@ func TestSchemaLockCheck(t *testing.T) {
 		t.Errorf("impossible operation: %v", err)
 	}
 }
+
+// tenancyTail is what tenancy needs: a gateway and auth.
+const tenancyTail = `tenancy: {claim: tenant}
+gateway:
+  routes: [{service: orders}]
+auth:
+  jwt: {issuer: https://auth.test/, audience: shop, jwks_url: https://auth.test/jwks.json}
+`
+
+// With tenancy, a service's first migrations scope every table to a
+// tenant; a table, a platform group or an index a later generation adds
+// is scoped alike, and adding a column changes nothing about it.
+func TestMigrationsTenancy(t *testing.T) {
+	base := schemaBefore + tenancyTail
+	sys, err := blueprint.Parse("microforge.yaml", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders := sys.Service("orders")
+	if first := orders.Migrations[0]; len(first.Ops) != 1 || first.Ops[0].Tenant != "tenant_id" {
+		t.Errorf("00001: %+v, want the outbox of tenants", first.Ops)
+	}
+	if s := orders.Schema; s.Tenant != "tenant_id" || s.Table("orders").Tenant != "tenant_id" {
+		t.Errorf("schema tenant %q, table %+v", s.Tenant, s.Table("orders"))
+	}
+	later := strings.Replace(schemaBefore, "        memo: string\n", "        memo: string\n        note: string\n", 1) + `  - name: payments
+    entities:
+      Payment: {order_id: string}
+    commands:
+      CapturePayment: {input: {order_id: string}, emits: [PaymentCaptured]}
+    events:
+      PaymentCaptured: {order_id: string}
+sagas:
+  - name: checkout
+    orchestrator: orders
+    trigger: orders.OrderPlaced
+    steps:
+      - {call: payments.CapturePayment}
+` + tenancyTail
+	sys, err = generations(t, nil, false, base, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ops := newOps(t, sys, "orders")
+	want := []string{
+		`{"op":"create_platform","group":"sagas","tenant":"tenant_id"}`,
+		`{"op":"add_column","table":"orders","def":{"name":"note","type":"string","not_null":true,"default":""}}`,
+	}
+	if !reflect.DeepEqual(ops, want) {
+		t.Errorf("orders: new migration %v, want %v", ops, want)
+	}
+	if payments := sys.Service("payments").Schema; payments.Tenant != "tenant_id" || payments.Table("payments").Tenant != "tenant_id" {
+		t.Errorf("a service added later is not scoped to tenants: %+v", payments)
+	}
+	if len(sys.TenancyChanges) != 0 {
+		t.Errorf("tenancy changes %+v", sys.TenancyChanges)
+	}
+}
