@@ -287,7 +287,7 @@ func Run(ctx context.Context, cfg Config) error {
 	defer srv.Close()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return fmt.Errorf("listen on %s: %w (another program may hold the port: stop it, or set PORT or HOTELS_PORT to another one)", cfg.Addr, err)
 	}
 	srv.cfg.Logger.Info("serving", "addr", ln.Addr().String(), "protocols", "gRPC, gRPC-Web, Connect")
 	return srv.Serve(ctx, ln)

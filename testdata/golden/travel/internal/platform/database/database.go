@@ -86,7 +86,7 @@ func Open(ctx context.Context, url, dataDir, name string) (*DB, error) {
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to %s database %s: %w", dialect, Redact(url), err)
+		return nil, fmt.Errorf("connect to %s database %s: %w (start the server and create the database, or correct the URL)", dialect, Redact(url), err)
 	}
 	return &DB{DB: db, Dialect: dialect}, nil
 }
