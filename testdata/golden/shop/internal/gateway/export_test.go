@@ -5,6 +5,3 @@ package gateway
 // UpstreamClient is upstreamClient for the external tests: the benchmark
 // calls services directly with the client the gateway uses.
 var UpstreamClient = upstreamClient
-
-// Routes is the routing table, which the OpenAPI test finds in the document.
-var Routes = routes

@@ -56,7 +56,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Error("docs/openapi.yaml and the document the gateway embeds differ: regenerate both with microforge generate")
 	}
-	for _, rt := range gateway.Routes {
+	for _, rt := range gateway.Routes() {
 		verb, path, _ := strings.Cut(rt.REST, " ")
 		for _, at := range []struct{ verb, path string }{{verb, path}, {http.MethodPost, rt.Procedure}} {
 			item := embedded.Paths.Value(at.path)
