@@ -76,6 +76,10 @@ func (e *entityWire) decodeNode(d *decoder, n *yaml.Node, what string) {
 	e.Fields.decodeNode(d, &rest, what)
 }
 
+// IsOwnerRule reports whether v, the value of an entity's key owner, is
+// the entity's owner rule rather than a field named owner.
+func IsOwnerRule(v *yaml.Node) bool { return isOwnerRule(v) }
+
 // isOwnerRule reports whether the value of an entity's owner key is an owner
 // rule rather than a field: a mapping with a key of the rule, or with no key
 // of a field's mapping form (then its unknown keys are reported as the

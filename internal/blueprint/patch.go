@@ -26,8 +26,10 @@ import (
 //
 // Mappings written in block style in src and new are followed key by key,
 // and lists of block mappings item by item, so changing one command of a
-// service rewrites that command's line only; anything else changes as a
-// whole.
+// service rewrites that command's line only. A mapping new writes on one
+// line in flow style ({a: b, c: d}) that src writes in block style is
+// followed key by key too, so changing an entity's owner rule rewrites the
+// owner: line of the entity only. Anything else changes as a whole.
 //
 // lines maps each line of the result (1-based; lines[0] is unused) to the
 // line of new it stands for, or 0 for lines that stand for nothing in new
@@ -45,7 +47,7 @@ func Patch(src, old, new []byte) (out []byte, lines []int, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	p := &patcher{src: s, new: n}
+	p := &patcher{src: s, old: o, new: n}
 	if s.root.Style&yaml.FlowStyle != 0 {
 		return nil, nil, fmt.Errorf("the blueprint is one flow mapping ({...}): edit it by hand")
 	}
@@ -58,9 +60,9 @@ func Patch(src, old, new []byte) (out []byte, lines []int, err error) {
 
 // patcher collects the edits of src, applied at the end in one pass.
 type patcher struct {
-	src, new *editDoc
-	edits    []textEdit
-	kept     []keptRange
+	src, old, new *editDoc
+	edits         []textEdit
+	kept          []keptRange
 }
 
 // textEdit replaces the lines from..to of src (1-based, inclusive) with
@@ -97,6 +99,8 @@ func (p *patcher) mapping(s, a, b *yaml.Node) error {
 			}
 		case sk == nil:
 			p.insertKey(s, b, i)
+		case ak != nil && blockMapping(sv) && p.flowOntoBlock(sv, av, bv):
+			p.keep(sk.Line, sk.Line, bk.Line, bk.Line)
 		case ak != nil && blockMapping(sv) && blockMapping(av) && blockMapping(bv):
 			p.keep(sk.Line, sk.Line, bk.Line, bk.Line)
 			if err := p.mapping(sv, av, bv); err != nil {

@@ -146,13 +146,79 @@ func TestPatchDeletes(t *testing.T) {
 	}
 }
 
-// A changed entry written in block style becomes new's line; its
-// neighbours keep theirs.
+// A changed entry written in block style is followed key by key: a key
+// new adds goes after the one before it (first when it is first), a
+// changed one gets new's text, a dropped one goes; the others keep their
+// lines, comments included. Its neighbours keep theirs.
 func TestPatchBlockEntry(t *testing.T) {
-	new := strings.Replace(patchOld, "Order: {customer: string, items: list<LineItem>}", "Order: {customer: string, items: list<LineItem>, note: string}", 1)
-	out, _ := patched(t, new)
-	want := strings.Replace(patchSrc, "      Order:\n        customer: string   # who ordered\n        items: list<LineItem>\n", "      Order: {customer: string, items: list<LineItem>, note: string}\n", 1)
-	if out != want {
+	for _, tc := range []struct{ name, from, to, src, want string }{
+		{"added last", "Order: {customer: string, items: list<LineItem>, note: string}", "",
+			"        items: list<LineItem>\n", "        items: list<LineItem>\n        note: string\n"},
+		{"added first", "Order: {owner: {field: customer, admin_roles: [admin]}, customer: string, items: list<LineItem>}", "",
+			"      Order:\n", "      Order:\n        owner: {field: customer, admin_roles: [admin]}\n"},
+		{"changed", "Order: {customer: {type: string, max_len: 9}, items: list<LineItem>}", "",
+			"        customer: string   # who ordered\n", "        customer: {type: string, max_len: 9} # who ordered\n"},
+		{"dropped", "Order: {items: list<LineItem>}", "",
+			"        customer: string   # who ordered\n", ""},
+		{"an enum's commas", "Order: {customer: string, items: list<LineItem>, status: enum(open, shut)}", "",
+			"        items: list<LineItem>\n", "        items: list<LineItem>\n        status: enum(open, shut)\n"},
+		// The owner rule is a block mapping in src: followed too.
+		{"nested", "Order: {owner: {field: customer, claim: org}, customer: string, items: list<LineItem>}",
+			"Order: {owner: {field: customer}, customer: string, items: list<LineItem>}",
+			"      Order:\n", "      Order:\n        owner:\n          field: customer\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src, old := patchSrc, patchOld
+			if tc.to != "" {
+				src = strings.Replace(src, "      Order:\n", "      Order:\n        owner:\n          field: customer\n          claim: org # the team\n", 1)
+				old = strings.Replace(old, "Order: {customer: string, items: list<LineItem>}", tc.from, 1)
+			}
+			new := tc.to
+			if new == "" {
+				new = tc.from
+			}
+			new = strings.Replace(patchOld, "Order: {customer: string, items: list<LineItem>}", new, 1)
+			out, lines, err := Patch([]byte(src), []byte(old), []byte(new))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := strings.Replace(src, tc.src, tc.want, 1)
+			if tc.to != "" {
+				want = strings.Replace(src, "          claim: org # the team\n", "", 1)
+			}
+			if string(out) != want {
+				t.Errorf("patched:\n%s\nwant:\n%s", out, want)
+			}
+			if n := strings.Count(string(out), "\n"); len(lines) != n+1 {
+				t.Errorf("%d lines mapped, the result has %d", len(lines)-1, n)
+			}
+			for l, text := range strings.Split(string(out), "\n") {
+				if strings.HasPrefix(strings.TrimSpace(text), "customer:") && lines[l+1] != 8 {
+					t.Errorf("line %d %q stands for line %d of new, want 8 (Order's)", l+1, text, lines[l+1])
+				}
+			}
+		})
+	}
+}
+
+// An entry src writes in flow style, or one whose entries src does not
+// all hold, changes as a whole.
+func TestPatchFlowEntry(t *testing.T) {
+	src := strings.Replace(patchSrc, "      Order:\n        customer: string   # who ordered\n        items: list<LineItem>\n", "      Order: {customer: string, items: list<LineItem>}\n", 1)
+	new := strings.Replace(patchOld, "Order: {customer: string, items: list<LineItem>}", "Order: {customer: string, note: string}", 1)
+	out, _, err := Patch([]byte(src), []byte(patchOld), []byte(new))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Replace(src, "Order: {customer: string, items: list<LineItem>}", "Order: {customer: string, note: string}", 1); string(out) != want {
+		t.Errorf("patched:\n%s\nwant:\n%s", out, want)
+	}
+	old := strings.Replace(patchOld, "Order: {customer: string, items: list<LineItem>}", "Order: {customer: string, items: list<LineItem>, extra: string}", 1)
+	out, _, err = Patch([]byte(patchSrc), []byte(old), []byte(new))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Replace(patchSrc, "      Order:\n        customer: string   # who ordered\n        items: list<LineItem>\n", "      Order: {customer: string, note: string}\n", 1); string(out) != want {
 		t.Errorf("patched:\n%s\nwant:\n%s", out, want)
 	}
 }

@@ -187,6 +187,7 @@ func TestWizardTwoServices(t *testing.T) {
 	tt.enter("JWT issuer")
 	tt.answer("JWT audience", "bazaar")
 	tt.enter("JWKS URL")
+	tt.enter("Entities owned by a user") // none
 
 	tt.focused("Add a saga?")
 	tt.keys("y")
@@ -693,9 +694,9 @@ func TestWizardGateway(t *testing.T) {
 }
 
 // TestWizardEdit: new on an existing repository opens its blueprint with
-// every answer offered as it is; the changed answers are written into the
-// blueprint (its comments and the rest kept), the repository is
-// regenerated, and a hand edit of a handler survives.
+// every answer offered as it is; the changed answers, an owner rule among
+// them, are written into the blueprint (its comments and the rest kept),
+// the repository is regenerated, and a hand edit of a handler survives.
 func TestWizardEdit(t *testing.T) {
 	bin := buildMicroforge(t)
 	work := t.TempDir()
@@ -751,9 +752,9 @@ func TestWizardEdit(t *testing.T) {
 		}
 	}
 	tt.enter("Types of catalog")
-	tt.replaceText("Entities", "Catalog: {name: string, note: string}")
+	tt.replaceText("Entities", "Catalog: {name: string, note: string, seller_id: string}")
 	tt.enter("Events")
-	tt.replaceText("Commands", "CreateCatalog: {input: {name: string, note: string}, emits: [CatalogCreated]}", "ArchiveCatalog: {input: {catalog_id: string}}")
+	tt.replaceText("Commands", "CreateCatalog: {input: {name: string, note: string, seller_id: string}, emits: [CatalogCreated]}", "ArchiveCatalog: {input: {catalog_id: string}}")
 	tt.enter("Queries")
 	tt.pick("Fields of catalog with rules", 0, "x", "Enter") // CreateCatalog.name
 	tt.answer("Rules of CreateCatalog.name (string)", "max_len: 80")
@@ -763,6 +764,18 @@ func TestWizardEdit(t *testing.T) {
 	tt.enter("Services the gateway routes")
 	tt.enterUntil("Gateway port")
 	tt.answer("Gateway port", "9191")
+	// Catalogs belong to their sellers; admins reach every one.
+	tt.enterUntil("Entities owned by a user")
+	tt.keys("x", "Enter")
+	s = tt.waitFor(`(?m)^┃ Owner field of Catalog`)
+	if !strings.Contains(s, "> seller_id") {
+		t.Errorf("the field named like an id is not offered first:\n%s", s)
+	}
+	tt.keys("Enter")
+	tt.answer("Token claim of Catalog's owner", "exp")
+	tt.waitFor(regexp.QuoteMeta(`owner claim "exp" of Catalog is the token's expiry, which names no user`))
+	tt.answer("Token claim of Catalog's owner", "sub")
+	tt.answer("Roles acting on every Catalog", "admin")
 	tt.enterUntil("Write app/microforge.yaml and regenerate the repository?")
 	tt.keys("Enter")
 	s = tt.waitFor(`EXIT=0`)
@@ -776,9 +789,9 @@ func TestWizardEdit(t *testing.T) {
 	}
 	want := strings.NewReplacer(
 		"    description: The catalog service.\n", "    description: The product catalog.\n",
-		"      Catalog: {name: string}\n", "      Catalog: {name: string, note: string}\n",
+		"      Catalog: {name: string}\n", "      Catalog: {owner: {field: seller_id, admin_roles: [admin]}, name: string, note: string, seller_id: string}\n",
 		"      CreateCatalog: {input: {name: string}, emits: [CatalogCreated]}\n",
-		"      CreateCatalog: {input: {name: {type: string, max_len: 80}, note: string}, emits: [CatalogCreated]}\n      ArchiveCatalog: {input: {catalog_id: string}}\n",
+		"      CreateCatalog: {input: {name: {type: string, max_len: 80}, note: string, seller_id: string}, emits: [CatalogCreated]}\n      ArchiveCatalog: {input: {catalog_id: string}}\n",
 		"  port: 8080\n", "  port: 9191\n",
 	).Replace(string(src))
 	if string(got) != want {
@@ -797,6 +810,10 @@ func TestWizardEdit(t *testing.T) {
 	config, err := os.ReadFile(filepath.Join(dir, "internal", "gateway", "config.go"))
 	if err != nil || !strings.Contains(string(config), "9191") {
 		t.Errorf("the gateway was not regenerated on port 9191 (%v)", err)
+	}
+	owners, err := os.ReadFile(filepath.Join(dir, "internal", "catalog", "ownership.go"))
+	if err != nil || !strings.Contains(string(owners), `ownership.Rule{Entity: "Catalog", Field: "seller_id", Claim: "sub", AdminRoles: []string{"admin"}}`) {
+		t.Errorf("the catalog service does not enforce the owner rule (%v):\n%s", err, owners)
 	}
 	runGo(t, dir, "build", "./...")
 	runGo(t, dir, "test", "./internal/catalog/...")

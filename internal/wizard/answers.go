@@ -64,6 +64,14 @@ type Service struct {
 	Consumes    []string // "service.Event"
 }
 
+// Owner is an entity's owner rule, as the entity's line in Service.Entities
+// writes it: owner: {field: customer_id, claim: sub, admin_roles: [admin]}.
+type Owner struct {
+	Field      string
+	Claim      string // "": not written, the default (sub)
+	AdminRoles []string
+}
+
 // Saga is a saga: orchestrated by a service, or choreographed (each step
 // reacts to the event of the one before).
 type Saga struct {

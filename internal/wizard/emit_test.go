@@ -80,6 +80,7 @@ func TestEmitGolden(t *testing.T) {
 		{"two-services", twoServices()},
 		{"shop-plus-service", &Answers{Name: "store", Module: "example.com/store", Base: shop, Services: []Service{extra}}},
 		{"choreography", choreographed()},
+		{"owned", owned()},
 		{"no-gateway", func() *Answers {
 			a := Defaults("tiny")
 			a.Gateway, a.Auth, a.Deploy = nil, nil, Deploy{}

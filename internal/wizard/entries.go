@@ -6,11 +6,14 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/microforge/microforge/internal/blueprint"
 )
 
-// The questions about constraints and about what a command changes edit
-// one entry of a multi-line answer (types, commands, queries): the entry's
-// line is parsed, changed as a YAML node and written back in flow style.
+// The questions about constraints, about what a command changes and about
+// an entity's owner edit one entry of a multi-line answer (types,
+// entities, commands, queries): the entry's line is parsed, changed as a
+// YAML node and written back in flow style.
 
 // entry is one line of a multi-line answer, parsed: "Name: {...}".
 type entry struct {
@@ -233,5 +236,70 @@ func withCommandEffect(text, name, sets string, from []string) (string, error) {
 		}
 		setKey(e.value, "from", seq, at)
 	}
+	return e.text(), nil
+}
+
+// ownerKey is the key of an entity's owner rule.
+const ownerKey = "owner"
+
+// entityOwner returns the owner rule of entity name in the answer text
+// (the entities), nil when it has none.
+func entityOwner(text, name string) *Owner {
+	e, err := findEntry(text, name)
+	if err != nil {
+		return nil
+	}
+	v := mappingValue(e.value, ownerKey)
+	if v == nil || !blueprint.IsOwnerRule(v) {
+		return nil
+	}
+	o := &Owner{}
+	if f := mappingValue(v, "field"); f != nil {
+		o.Field = f.Value
+	}
+	if c := mappingValue(v, "claim"); c != nil {
+		o.Claim = c.Value
+	}
+	if r := mappingValue(v, "admin_roles"); r != nil {
+		for _, it := range r.Content {
+			o.AdminRoles = append(o.AdminRoles, it.Value)
+		}
+	}
+	return o
+}
+
+// withEntityOwner returns the answer text with the owner rule of entity
+// name replaced by o (nil: none). A new rule goes first among the
+// entity's keys; an unchanged one keeps its text.
+func withEntityOwner(text, name string, o *Owner) (string, error) {
+	e, err := findEntry(text, name)
+	if err != nil {
+		return "", err
+	}
+	cur := entityOwner(text, name)
+	if cur == nil && o == nil || cur != nil && o != nil && cur.Field == o.Field && cur.Claim == o.Claim && slices.Equal(cur.AdminRoles, o.AdminRoles) {
+		return text, nil
+	}
+	if o == nil {
+		setKey(e.value, ownerKey, nil, 0)
+		return e.text(), nil
+	}
+	if cur == nil && mappingValue(e.value, ownerKey) != nil {
+		return "", fmt.Errorf("%s has a field named owner: rename it to give %s an owner rule", name, name)
+	}
+	str := func(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v} }
+	rule := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle}
+	rule.Content = append(rule.Content, str("field"), str(o.Field))
+	if o.Claim != "" {
+		rule.Content = append(rule.Content, str("claim"), str(o.Claim))
+	}
+	if len(o.AdminRoles) > 0 {
+		seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle}
+		for _, r := range o.AdminRoles {
+			seq.Content = append(seq.Content, str(r))
+		}
+		rule.Content = append(rule.Content, str("admin_roles"), seq)
+	}
+	setKey(e.value, ownerKey, rule, 0)
 	return e.text(), nil
 }

@@ -96,9 +96,10 @@ func Edit(ctx context.Context, opts Options, a *Answers) ([]byte, error) {
 	return w.confirm(fmt.Sprintf("Write %s and regenerate the repository?", w.opts.File), "Regenerate")
 }
 
-// whole asks for the services, the gateway, the sagas and the deployment.
+// whole asks for the services, the gateway, the owners of entities (once
+// the roles the gateway lets in are known), the sagas and the deployment.
 func (w *wizard) whole() error {
-	for _, step := range []func() error{w.services, w.gateway, w.sagas, w.deploy} {
+	for _, step := range []func() error{w.services, w.gateway, w.owners, w.sagas, w.deploy} {
 		if err := step(); err != nil {
 			return err
 		}
