@@ -271,7 +271,16 @@ func TestEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	code, body := get(t, d, "/")
+	// JetStream counts a consumer's pending messages a moment after it
+	// stored them: poll until the overview shows the lag.
+	var code int
+	var body string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		code, body = get(t, d, "/")
+		if code == http.StatusOK && strings.Contains(body, `<td class="warn">2</td>`) || time.Now().After(deadline) {
+			break
+		}
+	}
 	if code != http.StatusOK {
 		t.Fatalf("GET /: %d\n%s", code, body)
 	}
