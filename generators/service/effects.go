@@ -32,27 +32,6 @@ func fixedGo(v *model.FixedValue) string {
 	return v.Literal // bool and numbers are canonical Go literals already
 }
 
-func setsField(sets []*model.FixedValue, f *model.Field) bool {
-	for _, v := range sets {
-		if v.Field == f {
-			return true
-		}
-	}
-	return false
-}
-
-// orList joins enum value names as "a", "a or b" or "a, b or c".
-func orList(values []*model.EnumValue) string {
-	var names []string
-	for _, v := range values {
-		names = append(names, v.Name)
-	}
-	if len(names) < 2 {
-		return strings.Join(names, "")
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
-}
-
 // newStateGuard is the check that the entity in variable v is in a state
 // command c starts from.
 func newStateGuard(c *model.Command, v string, g *model.StateGuard) *stateGuard {

@@ -199,7 +199,7 @@ func newCommandView(sv *serviceView, c *model.Command) (*commandView, error) {
 		}
 		if c.Mode == model.ModeCreate || (c.Mode == model.ModeUpsert && c.CreateAllowed) {
 			for _, f := range c.Entity.Message.Fields {
-				if f.Type.Kind == model.EnumType && !setsField(c.Sets, f) {
+				if f.Type.Kind == model.EnumType && !model.SetsField(c.Sets, f) {
 					cv.Defaults = append(cv.Defaults, assignment{f.GoName, qualEnumValue(f.Type.Enum, f.Type.Enum.Values[0])})
 				}
 			}
@@ -310,7 +310,7 @@ func commandDoc(c *model.Command, cv *commandView) []string {
 		doc = append(doc, d)
 	}
 	if g := c.From; g != nil {
-		doc = append(doc, "It refuses with FailedPrecondition unless the "+entity+"'s "+g.Field.Name+" is "+orList(g.Values)+".")
+		doc = append(doc, "It refuses with FailedPrecondition unless the "+entity+"'s "+g.Field.Name+" is "+model.OrList(g.Values)+".")
 	}
 	for _, v := range c.Sets {
 		doc = append(doc, "It sets "+v.Field.Name+" to "+v.Text()+".")

@@ -74,7 +74,7 @@ func newProjectionViews(sv *serviceView) {
 		v.Sets = fixedValues(p.Sets)
 		if p.Create {
 			for _, f := range p.Entity.Message.Fields {
-				if f.Type.Kind == model.EnumType && !setsField(p.Sets, f) {
+				if f.Type.Kind == model.EnumType && !model.SetsField(p.Sets, f) {
 					v.Defaults = append(v.Defaults, assignment{f.GoName, qualEnumValue(f.Type.Enum, f.Type.Enum.Values[0])})
 				}
 			}

@@ -217,7 +217,7 @@ func from(c *model.Command) []Rule {
 	if g == nil {
 		return nil
 	}
-	return []Rule{{"from", fmt.Sprintf("%s %s (from: in the blueprint); any other: FailedPrecondition", g.Field.Name, orList(g.Values))}}
+	return []Rule{{"from", fmt.Sprintf("%s %s (from: in the blueprint); any other: FailedPrecondition", g.Field.Name, model.OrList(g.Values))}}
 }
 
 func copies(c *model.Command) []Rule {
@@ -256,7 +256,7 @@ func initial(c *model.Command) []Rule {
 	}
 	var out []Rule
 	for _, f := range c.Entity.Message.Fields {
-		if f.Type.Kind != model.EnumType || setsField(c.Sets, f) {
+		if f.Type.Kind != model.EnumType || model.SetsField(c.Sets, f) {
 			continue
 		}
 		out = append(out, Rule{"starts", fmt.Sprintf("%s at %s, its first value, on a new %s", f.Name, f.Type.Enum.Values[0].Name, c.Entity.Name())})
@@ -403,25 +403,4 @@ func ignores(q *model.Query) []Rule {
 		return nil
 	}
 	return []Rule{{"ignores", strings.Join(names, ", ")}}
-}
-
-func setsField(sets []*model.FixedValue, f *model.Field) bool {
-	for _, v := range sets {
-		if v.Field == f {
-			return true
-		}
-	}
-	return false
-}
-
-// orList joins enum values as "a", "a or b" or "a, b or c".
-func orList(values []*model.EnumValue) string {
-	var names []string
-	for _, v := range values {
-		names = append(names, v.Name)
-	}
-	if len(names) < 2 {
-		return strings.Join(names, "")
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }

@@ -204,3 +204,25 @@ func (v *FixedValue) Text() string {
 	}
 	return v.Literal
 }
+
+// SetsField reports whether sets fixes the value of field f.
+func SetsField(sets []*FixedValue, f *Field) bool {
+	for _, v := range sets {
+		if v.Field == f {
+			return true
+		}
+	}
+	return false
+}
+
+// OrList joins enum value names as "a", "a or b" or "a, b or c".
+func OrList(values []*EnumValue) string {
+	var names []string
+	for _, v := range values {
+		names = append(names, v.Name)
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
