@@ -33,7 +33,7 @@ var systemTemplates = []struct {
 	{"go.mod", files.Scaffold},
 	{"go.sum", files.Scaffold},
 	{"internal/platform/client/client.go", files.Owned},
-	{"internal/platform/config/config.go", files.Owned},
+	{"internal/platform/tenant/system.go", files.Owned},
 	{"internal/platform/database/columns.go", files.Owned},
 	{"internal/platform/database/database.go", files.Owned},
 	{"internal/platform/database/migrate.go", files.Owned},
@@ -41,7 +41,6 @@ var systemTemplates = []struct {
 	{"internal/platform/database/schema.go", files.Owned},
 	{"internal/platform/database/schema_test.go", files.Owned},
 	{"internal/platform/database/dbtest/dbtest.go", files.Owned},
-	{"internal/platform/logging/logging.go", files.Owned},
 	{"internal/platform/outbox/outbox.go", files.Owned},
 	{"internal/platform/outbox/projector.go", files.Owned},
 	{"internal/platform/outbox/projector_test.go", files.Owned},
@@ -49,21 +48,12 @@ var systemTemplates = []struct {
 	{"internal/platform/outbox/upcast_test.go", files.Owned},
 	{"internal/platform/events/events.go", files.Owned},
 	{"internal/platform/events/events_test.go", files.Owned},
-	{"internal/platform/events/embedded/embedded.go", files.Owned},
 	{"internal/platform/idempotency/idempotency.go", files.Owned},
 	{"internal/platform/identity/identity.go", files.Owned},
 	{"internal/platform/identity/identity_test.go", files.Owned},
 	{"internal/platform/saga/saga.go", files.Owned},
 	{"internal/platform/saga/saga_test.go", files.Owned},
 	{"internal/platform/server/server.go", files.Owned},
-	{"internal/platform/telemetry/telemetry.go", files.Owned},
-	{"internal/platform/telemetry/telemetry_test.go", files.Owned},
-	{"internal/platform/validation/validation.go", files.Owned},
-	{"internal/platform/validation/validation_test.go", files.Owned},
-	{"internal/platform/checked/checked.go", files.Owned},
-	{"internal/platform/checked/checked_test.go", files.Owned},
-	{"internal/platform/tenant/tenant.go", files.Owned},
-	{"internal/platform/tenant/tenant_test.go", files.Owned},
 	{"internal/platform/ownership/ownership.go", files.Owned},
 	{"internal/platform/ownership/ownership_test.go", files.Owned},
 	{"internal/local/local.go", files.Owned},
@@ -265,6 +255,15 @@ func Generate(sys *model.System) ([]files.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	rendered := make(map[string]bool, len(out))
+	for _, f := range out {
+		rendered[f.Path] = true
+	}
+	rt, err := runtimeFiles(sv, rendered)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, rt...)
 	if sys.Schema != nil {
 		f, err := schemaFile(sys)
 		if err != nil {
