@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -55,8 +56,12 @@ func Key(ctx context.Context) string {
 // Load reads the response stored for key and method into res and reports
 // whether there was one.
 func Load(ctx context.Context, q Querier, d Dialect, key, method string, res proto.Message) (bool, error) {
+	cols, args, err := scope(ctx, d)
+	if err != nil {
+		return false, fmt.Errorf("load idempotency key: %w", err)
+	}
 	var payload []byte
-	err := q.QueryRowContext(ctx, d.Rebind("SELECT response FROM "+d.Quote(Table)+" WHERE idem_key = ? AND method = ?"), key, method).Scan(&payload)
+	err = q.QueryRowContext(ctx, d.Rebind("SELECT response FROM "+d.Quote(Table)+" WHERE "+where(append(cols, "idem_key", "method"))), append(args, key, method)...).Scan(&payload)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return false, nil
@@ -75,8 +80,14 @@ func Save(ctx context.Context, q Querier, d Dialect, key, method string, res pro
 	if err != nil {
 		return fmt.Errorf("encode response: %w", err)
 	}
-	_, err = q.ExecContext(ctx, d.Rebind("INSERT INTO "+d.Quote(Table)+" (idem_key, method, response, created_at) VALUES (?, ?, ?, ?)"),
-		key, method, payload, time.Now().UTC())
+	cols, args, err := scope(ctx, d)
+	if err != nil {
+		return fmt.Errorf("save idempotency key: %w", err)
+	}
+	cols = append(cols, "idem_key", "method", "response", "created_at")
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")
+	_, err = q.ExecContext(ctx, d.Rebind("INSERT INTO "+d.Quote(Table)+" ("+strings.Join(cols, ", ")+") VALUES ("+marks+")"),
+		append(args, key, method, payload, time.Now().UTC())...)
 	if err != nil {
 		return fmt.Errorf("save idempotency key: %w", err)
 	}
@@ -107,4 +118,9 @@ func PruneProcessed(ctx context.Context, q Querier, d Dialect, before time.Time)
 	}
 	n, _ := res.RowsAffected()
 	return n, nil
+}
+
+// where is "a = ? AND b = ?" for cols.
+func where(cols []string) string {
+	return strings.Join(cols, " = ? AND ") + " = ?"
 }
