@@ -13,7 +13,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/microforge/microforge/generators/deploy"
 	"github.com/microforge/microforge/internal/files"
 	"github.com/microforge/microforge/internal/model"
 	"github.com/microforge/microforge/templates"
@@ -64,7 +63,7 @@ type view struct {
 	System        string
 	DefaultBranch string
 	GoVersion     string
-	Images        deploy.Images
+	Images        struct{ Postgres, MariaDB, NATS string }
 	Postgres      bool
 	MySQL         bool
 	Services      []serviceView // every deployable: the gateway first, then the services
@@ -114,20 +113,20 @@ func newView(sys *model.System) *view {
 	v := &view{
 		System:        sys.Name,
 		DefaultBranch: DefaultBranch,
-		GoVersion:     deploy.GoVersion,
-		Images:        deploy.Images{Postgres: deploy.PostgresImage, MariaDB: deploy.MariaDBImage, NATS: deploy.NATSImage},
+		GoVersion:     model.GoVersion,
+		Images:        struct{ Postgres, MariaDB, NATS string }{Postgres: model.PostgresImage, MariaDB: model.MariaDBImage, NATS: model.NATSImage},
 		Kube:          sys.Deploy.Kubernetes,
 		Tools:         tools,
 		GoogleAPIs:    sys.Gateway != nil,
 	}
 	if sys.Gateway != nil {
-		image := deploy.GatewayImage(sys)
-		paths := []string{"cmd/" + deploy.GatewayName, "internal/" + deploy.GatewayName, "internal/platform", sys.GenRoot, sys.ProtoRoot, "go.mod", "go.sum"}
-		v.Services = append(v.Services, newServiceView(deploy.GatewayName, strings.ToUpper(deploy.GatewayName), image, paths))
+		image := sys.GatewayImage
+		paths := []string{"cmd/" + model.GatewayName, "internal/" + model.GatewayName, "internal/platform", sys.GenRoot, sys.ProtoRoot, "go.mod", "go.sum"}
+		v.Services = append(v.Services, newServiceView(model.GatewayName, strings.ToUpper(model.GatewayName), image, paths))
 	}
 	if v.Kube != nil {
-		v.Overlays = []string{deploy.KubeDev, deploy.KubeProd}
-		v.DevOverlay = deploy.KubeDev
+		v.Overlays = []string{model.KubeDev, model.KubeProd}
+		v.DevOverlay = model.KubeDev
 	}
 	for _, svc := range sys.Services {
 		switch svc.Store {
@@ -136,7 +135,7 @@ func newView(sys *model.System) *view {
 		case model.StoreMySQL:
 			v.MySQL = true
 		}
-		image := deploy.Image(sys, svc)
+		image := svc.Image
 		paths := []string{svc.CmdDir, svc.InternalDir, "internal/platform", sys.GenRoot, sys.ProtoRoot, "go.mod", "go.sum"}
 		v.Services = append(v.Services, newServiceView(svc.Name, svc.EnvPrefix, image, paths))
 	}

@@ -432,7 +432,7 @@ func TestEveryDeployableIsBuilt(t *testing.T) {
 			src := string(fs[0].Content)
 			deployables := []string{}
 			if sys.Gateway != nil {
-				deployables = append(deployables, deploy.GatewayName)
+				deployables = append(deployables, model.GatewayName)
 			}
 			for _, svc := range sys.Services {
 				deployables = append(deployables, svc.Name)
@@ -443,7 +443,7 @@ func TestEveryDeployableIsBuilt(t *testing.T) {
 				}
 			}
 			if sys.Gateway != nil {
-				image := deploy.GatewayImage(sys)
+				image := sys.GatewayImage
 				if provider == "gitlab" {
 					image = "GATEWAY_IMAGE"
 				}

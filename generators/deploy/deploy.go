@@ -23,8 +23,8 @@ const Name = "deploy"
 // Roots of the generated Kubernetes manifests.
 const (
 	KubeBase = "deploy/kubernetes/base"
-	KubeDev  = "deploy/kubernetes/overlays/dev"
-	KubeProd = "deploy/kubernetes/overlays/prod"
+	KubeDev  = model.KubeDev
+	KubeProd = model.KubeProd
 )
 
 // A template rendered once per system or, when its name holds [service],

@@ -134,7 +134,7 @@ func TestDockerfilesPassBuildKitChecks(t *testing.T) {
 			for _, f := range lintDockerfile(src) {
 				t.Errorf("%s %s: %s", name, p, f)
 			}
-			for _, want := range []string{"ARG GO_VERSION=" + deploy.GoVersion, "CGO_ENABLED=0", "--mount=type=cache,target=/go/pkg/mod", "--mount=type=cache,target=/root/.cache/go-build", "distroless", "USER 65532:65532", "EXPOSE " + fmt.Sprint(svc.Port)} {
+			for _, want := range []string{"ARG GO_VERSION=" + model.GoVersion, "CGO_ENABLED=0", "--mount=type=cache,target=/go/pkg/mod", "--mount=type=cache,target=/root/.cache/go-build", "distroless", "USER 65532:65532", "EXPOSE " + fmt.Sprint(svc.Port)} {
 				if !bytes.Contains(src, []byte(want)) {
 					t.Errorf("%s %s: missing %q", name, p, want)
 				}
@@ -283,8 +283,8 @@ func TestComposeLoaderCatchesDefects(t *testing.T) {
 
 // TestEdges pins the call graph of shop that the network policies open.
 func TestEdges(t *testing.T) {
-	got := deploy.Edges(load(t, "shop"))
-	want := []deploy.Edge{
+	got := load(t, "shop").Edges
+	want := []model.Edge{
 		{From: "gateway", To: "inventory", Why: "route"},
 		{From: "gateway", To: "orders", Why: "route"},
 		{From: "gateway", To: "payments", Why: "route"},
@@ -295,7 +295,7 @@ func TestEdges(t *testing.T) {
 		t.Errorf("edges\n got %v\nwant %v", got, want)
 	}
 	// A choreographed saga adds no synchronous edge.
-	if e := deploy.Edges(load(t, "travel")); !reflect.DeepEqual(e, []deploy.Edge{{From: "gateway", To: "bookings", Why: "route"}}) {
+	if e := load(t, "travel").Edges; !reflect.DeepEqual(e, []model.Edge{{From: "gateway", To: "bookings", Why: "route"}}) {
 		t.Errorf("travel edges %v", e)
 	}
 }
@@ -329,27 +329,6 @@ func TestEveryTemplateUsed(t *testing.T) {
 	}
 }
 
-func TestImage(t *testing.T) {
-	for _, tc := range []struct{ module, want string }{
-		{"github.com/Acme/Shop", "ghcr.io/acme/shop/order-history"},
-		{"gitlab.com/acme/shop", "registry.gitlab.com/acme/shop/order-history"},
-		{"example.com/travel", "registry.example.com/travel/order-history"},
-		{"shop", "registry.shop/shop/order-history"},
-	} {
-		sys := &model.System{Name: "shop", Module: tc.module}
-		if got := deploy.Image(sys, &model.Service{Name: "order_history"}); got != tc.want {
-			t.Errorf("module %s: image %s, want %s", tc.module, got, tc.want)
-		}
-	}
-}
-
-func TestGatewayImage(t *testing.T) {
-	sys := &model.System{Name: "shop", Module: "github.com/Acme/Shop"}
-	if got := deploy.GatewayImage(sys); got != "ghcr.io/acme/shop/gateway" {
-		t.Errorf("gateway image %s", got)
-	}
-}
-
 // TestEdgesMatchCallers: the network allows exactly the callers the
 // services' identity checks allow (the model's Service.Callers), so the two
 // layers of zero trust agree.
@@ -357,7 +336,7 @@ func TestEdgesMatchCallers(t *testing.T) {
 	for _, name := range shipped {
 		sys := load(t, name)
 		got := map[string][]string{}
-		for _, e := range deploy.Edges(sys) {
+		for _, e := range sys.Edges {
 			got[e.To] = append(got[e.To], e.From)
 		}
 		for _, svc := range sys.Services {

@@ -972,7 +972,7 @@ func TestIdentityKeysFromSecrets(t *testing.T) {
 				t.Errorf("%s/%s: SERVICE_PRIVATE_KEY from %+v", name, d.Name, k)
 			}
 			var want []string
-			if d.Name != deploy.GatewayName {
+			if d.Name != model.GatewayName {
 				if sys.Gateway != nil {
 					want = append(want, "GATEWAY_PUBLIC_KEY")
 				}

@@ -7,23 +7,6 @@ import (
 	"github.com/microforge/microforge/internal/model"
 )
 
-// Pinned defaults of the container images. Dockerfiles take the Go version
-// and both base images as build arguments, so a private registry or a newer
-// patch release is one --build-arg away; compose.yaml and the dev overlay
-// name the data stores' images here.
-const (
-	GoVersion     = "1.26.8"
-	BuildImage    = "golang:${GO_VERSION}-bookworm"
-	RuntimeImage  = "gcr.io/distroless/static-debian12:nonroot"
-	PostgresImage = "postgres:17.6"
-	MariaDBImage  = "mariadb:11.8.3"
-	NATSImage     = "nats:2.11.8"
-	// The telemetry stack of compose.yaml and the dev overlay.
-	CollectorImage  = "otel/opentelemetry-collector-contrib:0.139.0"
-	JaegerImage     = "jaegertracing/jaeger:2.11.0"
-	PrometheusImage = "prom/prometheus:v3.7.3"
-)
-
 // Fixed numbers the manifests agree on.
 const (
 	nonRootUID   = 65532 // distroless "nonroot"
@@ -179,17 +162,16 @@ type peer struct {
 	Why       string
 }
 
-func dnsName(s string) string { return strings.ReplaceAll(s, "_", "-") }
 
 func newView(sys *model.System) *view {
 	v := &view{
 		Header:       ownedHeader,
-		System:       dnsName(sys.Name),
+		System:       model.DNSName(sys.Name),
 		Description:  sys.Description,
-		GoVersion:    GoVersion,
-		BuildImage:   BuildImage,
-		RuntimeImage: RuntimeImage,
-		Images:       Images{PostgresImage, MariaDBImage, NATSImage},
+		GoVersion:    model.GoVersion,
+		BuildImage:   model.BuildImage,
+		RuntimeImage: model.RuntimeImage,
+		Images:       Images{model.PostgresImage, model.MariaDBImage, model.NATSImage},
 		Numbers: Numbers{postgresPort, mysqlPort, natsPort, natsHTTPPort,
 			nonRootUID, postgresUID, mariadbUID, natsUID},
 	}
@@ -200,7 +182,7 @@ func newView(sys *model.System) *view {
 	byName := map[string]*serviceView{}
 	for _, svc := range sys.Services {
 		s := &serviceView{
-			Name:        dnsName(svc.Name),
+			Name:        model.DNSName(svc.Name),
 			Description: svc.Description,
 			EnvPrefix:   svc.EnvPrefix,
 			CmdDir:      svc.CmdDir,
@@ -209,8 +191,8 @@ func newView(sys *model.System) *view {
 			Port:        svc.Port,
 			MetricsPort: svc.Port,
 			Store:       string(svc.Store),
-			Image:       Image(sys, svc),
-			NATS:        sys.Messaging.Broker != "" && usesBroker(sys, svc),
+			Image:       svc.Image,
+			NATS:        sys.Messaging.Broker != "" && sys.UsesBroker(svc),
 			Replicas:    1,
 		}
 		if k := sys.Deploy.Kubernetes; k != nil {
@@ -240,15 +222,15 @@ func newView(sys *model.System) *view {
 	}
 	if gw := sys.Gateway; gw != nil {
 		g := &serviceView{
-			Name:        GatewayName,
+			Name:        model.GatewayName,
 			Description: "The system's single entry point: routes, end-user authentication, rate limits.",
-			EnvPrefix:   strings.ToUpper(GatewayName),
-			CmdDir:      "cmd/" + GatewayName,
-			Binary:      GatewayName,
-			Package:     "./cmd/" + GatewayName,
+			EnvPrefix:   strings.ToUpper(model.GatewayName),
+			CmdDir:      "cmd/" + model.GatewayName,
+			Binary:      model.GatewayName,
+			Package:     "./cmd/" + model.GatewayName,
 			Port:        gw.Port,
 			MetricsPort: model.GatewayMetricsPort,
-			Image:       GatewayImage(sys),
+			Image:       sys.GatewayImage,
 			Replicas:    1,
 			IsGateway:   true,
 			Callers:     []peer{{Name: "*", Namespace: IngressControllerNamespace, Why: "the ingress controller"}},
@@ -260,7 +242,7 @@ func newView(sys *model.System) *view {
 		}
 		v.Gateway = g
 		v.Deployables = append(v.Deployables, g)
-		byName[GatewayName] = g
+		byName[model.GatewayName] = g
 	}
 	v.Deployables = append(v.Deployables, v.Services...)
 	v.PublicKeysSecret = model.PublicKeysSecret(sys)
@@ -315,7 +297,7 @@ func newView(sys *model.System) *view {
 	if v.NATS {
 		v.Secrets = append(v.Secrets, secret{v.NATSSecret, "NATS_URL of the JetStream cluster"})
 	}
-	for _, e := range Edges(sys) {
+	for _, e := range sys.Edges {
 		to, from := byName[e.To], byName[e.From]
 		from.Callees = append(from.Callees, peer{Name: to.Name, EnvPrefix: to.EnvPrefix, Port: to.Port, Why: e.Why})
 		to.Callers = append(to.Callers, peer{Name: from.Name, Port: from.Port, Why: e.Why})
@@ -390,7 +372,7 @@ func newTelemetryView(sys *model.System, services []*serviceView) *telemetryView
 	if !t.Tracing && !t.Metrics {
 		return nil
 	}
-	t.Images.Collector, t.Images.Jaeger, t.Images.Prometheus = CollectorImage, JaegerImage, PrometheusImage
+	t.Images.Collector, t.Images.Jaeger, t.Images.Prometheus = model.CollectorImage, model.JaegerImage, model.PrometheusImage
 	if t.Metrics {
 		for _, s := range services {
 			t.Targets = append(t.Targets, fmt.Sprintf("%s:%d", s.Name, s.MetricsPort))
@@ -420,32 +402,3 @@ func (v *view) natsURL() string { return fmt.Sprintf("nats://nats:%d", natsPort)
 // NATSURL is the broker's URL in compose and in the dev overlay.
 func (v *view) NATSURL() string { return v.natsURL() }
 
-// Image is the repository (without tag) of a service's container image,
-// the name CI pushes and the manifests deploy.
-func Image(sys *model.System, svc *model.Service) string {
-	return imageRegistry(sys) + "/" + dnsName(svc.Name)
-}
-
-// GatewayImage is the repository (without tag) of the gateway's container
-// image.
-func GatewayImage(sys *model.System) string {
-	return imageRegistry(sys) + "/" + GatewayName
-}
-
-// imageRegistry derives where CI pushes images from the module path: GitHub
-// and GitLab modules use their host's registry, others a registry named
-// after the module's host that teams replace in the overlays.
-func imageRegistry(sys *model.System) string {
-	mod := strings.ToLower(sys.Module)
-	switch {
-	case strings.HasPrefix(mod, "github.com/"):
-		return "ghcr.io/" + strings.TrimPrefix(mod, "github.com/")
-	case strings.HasPrefix(mod, "gitlab.com/"):
-		return "registry.gitlab.com/" + strings.TrimPrefix(mod, "gitlab.com/")
-	}
-	host, rest, _ := strings.Cut(mod, "/")
-	if rest == "" {
-		return "registry." + host + "/" + dnsName(sys.Name)
-	}
-	return "registry." + host + "/" + rest
-}

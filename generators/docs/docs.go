@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/microforge/microforge/blueprints"
-	"github.com/microforge/microforge/generators/deploy"
 	"github.com/microforge/microforge/internal/files"
 	"github.com/microforge/microforge/internal/graph"
 	"github.com/microforge/microforge/internal/model"
@@ -629,7 +628,7 @@ func newObservabilityView(sys *model.System) *observabilityView {
 	o := &observabilityView{
 		Tracing: sys.Observability.Tracing == model.TracingOTLP,
 		Metrics: sys.Observability.Metrics == model.MetricsPrometheus,
-		Jaeger:  deploy.JaegerImage,
+		Jaeger:  model.JaegerImage,
 		Kube:    sys.Deploy.Kubernetes != nil,
 	}
 	if !o.Tracing && !o.Metrics {

@@ -5,7 +5,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/microforge/microforge/generators/deploy"
 	"github.com/microforge/microforge/internal/explain"
 	"github.com/microforge/microforge/internal/model"
 )
@@ -130,7 +129,7 @@ func newPagesView(sys *model.System, mermaid string) *pagesView {
 		consumers[sg.Trigger] = append(consumers[sg.Trigger], "saga `"+sg.Name+"`")
 	}
 	calledBy := map[string][]string{}
-	for _, e := range deploy.Edges(sys) {
+	for _, e := range sys.Edges {
 		v.Edges = append(v.Edges, edgeView{e.From, e.To, e.Why})
 		calledBy[e.To] = append(calledBy[e.To], fmt.Sprintf("`%s` (%s)", e.From, e.Why))
 	}
@@ -202,7 +201,7 @@ func newPagesView(sys *model.System, mermaid string) *pagesView {
 		for _, e := range svc.Consumes {
 			p.Consumed = append(p.Consumed, consumedRow{e.Name, e.Service.Name, e.Subject})
 		}
-		for _, e := range deploy.Edges(sys) {
+		for _, e := range sys.Edges {
 			if e.From == svc.Name {
 				p.Calls = append(p.Calls, fmt.Sprintf("`%s` (%s)", e.To, e.Why))
 				p.ConsumesAPIs = append(p.ConsumesAPIs, dns(e.To)+"-api")

@@ -77,6 +77,7 @@ func Finalize(sys *System) {
 	}
 	decideCallers(sys)
 	decideMigrations(sys)
+	decideDeploy(sys)
 }
 
 // decideCallers decides, once per procedure, which deployables may call it:

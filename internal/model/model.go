@@ -64,6 +64,11 @@ type System struct {
 	GenRoot   string // folder of generated Go protobuf code, "gen"
 	Stream    string // JetStream stream holding every event, "SHOP"
 	Subjects  string // subjects of the stream, "shop.>"
+	// GatewayImage is the repository (without tag) of the gateway's
+	// container image, "" without a gateway; Edges the synchronous call
+	// graph the network must allow.
+	GatewayImage string
+	Edges        []Edge
 	// Wire is the numbering of this generation, to commit as
 	// .microforge/wire.json; WireChanges what it decided against History.
 	Wire        *WireLock
@@ -86,6 +91,9 @@ type Service struct {
 	Store       Store
 	Patterns    []Pattern
 	Port        int // 0 until Finalize assigns one unless the blueprint set it
+	// Image is the repository (without tag) of the service's container
+	// image, the name CI pushes and the manifests deploy (Finalize).
+	Image string
 	// APIVersions are the numbers of the API versions it serves, ascending;
 	// the last is the current one. Empty means [1].
 	APIVersions []int
