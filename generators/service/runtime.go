@@ -16,6 +16,7 @@ var runtimeDirs = []struct {
 	{"platform/checked", func(sv *systemView) bool { return sv.Checked }},
 	{"platform/config", always},
 	{"platform/idempotency", always},
+	{"platform/identity", always},
 	{"platform/events/embedded", always},
 	{"platform/logging", always},
 	{"platform/telemetry", always},

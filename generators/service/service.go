@@ -48,8 +48,6 @@ var systemTemplates = []struct {
 	{"internal/platform/outbox/upcast_test.go", files.Owned},
 	{"internal/platform/events/events.go", files.Owned},
 	{"internal/platform/events/events_test.go", files.Owned},
-	{"internal/platform/identity/identity.go", files.Owned},
-	{"internal/platform/identity/identity_test.go", files.Owned},
 	{"internal/platform/saga/saga.go", files.Owned},
 	{"internal/platform/saga/saga_test.go", files.Owned},
 	{"internal/platform/server/server.go", files.Owned},
