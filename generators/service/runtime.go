@@ -19,6 +19,7 @@ var runtimeDirs = []struct {
 	{"platform/identity", always},
 	{"platform/events/embedded", always},
 	{"platform/logging", always},
+	{"platform/server", always},
 	{"platform/telemetry", always},
 	{"platform/tenant", func(sv *systemView) bool { return sv.Tenancy != nil }},
 	{"platform/validation", func(sv *systemView) bool { return sv.Validation }},

@@ -50,7 +50,6 @@ var systemTemplates = []struct {
 	{"internal/platform/events/events_test.go", files.Owned},
 	{"internal/platform/saga/saga.go", files.Owned},
 	{"internal/platform/saga/saga_test.go", files.Owned},
-	{"internal/platform/server/server.go", files.Owned},
 	{"internal/platform/ownership/ownership.go", files.Owned},
 	{"internal/platform/ownership/ownership_test.go", files.Owned},
 	{"internal/local/local.go", files.Owned},
