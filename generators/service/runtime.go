@@ -13,6 +13,7 @@ var runtimeDirs = []struct {
 	dir   string
 	ships func(*systemView) bool
 }{
+	{"platform/client", always},
 	{"platform/checked", func(sv *systemView) bool { return sv.Checked }},
 	{"platform/config", always},
 	{"platform/idempotency", always},

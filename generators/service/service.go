@@ -32,7 +32,6 @@ var systemTemplates = []struct {
 }{
 	{"go.mod", files.Scaffold},
 	{"go.sum", files.Scaffold},
-	{"internal/platform/client/client.go", files.Owned},
 	{"internal/platform/tenant/system.go", files.Owned},
 	{"internal/platform/database/columns.go", files.Owned},
 	{"internal/platform/database/database.go", files.Owned},
