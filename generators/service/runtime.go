@@ -20,6 +20,7 @@ var runtimeDirs = []struct {
 	{"platform/identity", always},
 	{"platform/events/embedded", always},
 	{"platform/logging", always},
+	{"platform/ownership", func(sv *systemView) bool { return sv.Ownership }},
 	{"platform/server", always},
 	{"platform/telemetry", always},
 	{"platform/tenant", func(sv *systemView) bool { return sv.Tenancy != nil }},

@@ -49,8 +49,6 @@ var systemTemplates = []struct {
 	{"internal/platform/events/events_test.go", files.Owned},
 	{"internal/platform/saga/saga.go", files.Owned},
 	{"internal/platform/saga/saga_test.go", files.Owned},
-	{"internal/platform/ownership/ownership.go", files.Owned},
-	{"internal/platform/ownership/ownership_test.go", files.Owned},
 	{"internal/local/local.go", files.Owned},
 	{"internal/local/dashboard.go", files.Owned},
 	{"internal/local/dashboard_test.go", files.Owned},
@@ -144,9 +142,8 @@ func Generate(sys *model.System) ([]files.File, error) {
 			continue // the saga runtime only ships to systems that have sagas
 		}
 		if (strings.HasPrefix(t.name, "internal/platform/validation/") && !sv.Validation) ||
-			(strings.HasPrefix(t.name, "internal/platform/checked/") && !sv.Checked) ||
-			(strings.HasPrefix(t.name, "internal/platform/ownership/") && !sv.Ownership) {
-			continue // nor validation, checked arithmetic and owner rules to systems without constraints, totals or owners
+			(strings.HasPrefix(t.name, "internal/platform/checked/") && !sv.Checked) {
+			continue // nor validation and checked arithmetic to systems without constraints or totals
 		}
 		if strings.HasPrefix(t.name, "internal/platform/tenant/") && sv.Tenancy == nil {
 			continue // nor tenants to systems without tenancy
