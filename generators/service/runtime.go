@@ -13,11 +13,15 @@ var runtimeDirs = []struct {
 	dir   string
 	ships func(*systemView) bool
 }{
+	{"platform/client", always},
 	{"platform/checked", func(sv *systemView) bool { return sv.Checked }},
 	{"platform/config", always},
 	{"platform/idempotency", always},
+	{"platform/identity", always},
 	{"platform/events/embedded", always},
 	{"platform/logging", always},
+	{"platform/ownership", func(sv *systemView) bool { return sv.Ownership }},
+	{"platform/server", always},
 	{"platform/telemetry", always},
 	{"platform/tenant", func(sv *systemView) bool { return sv.Tenancy != nil }},
 	{"platform/validation", func(sv *systemView) bool { return sv.Validation }},

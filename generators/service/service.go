@@ -32,7 +32,6 @@ var systemTemplates = []struct {
 }{
 	{"go.mod", files.Scaffold},
 	{"go.sum", files.Scaffold},
-	{"internal/platform/client/client.go", files.Owned},
 	{"internal/platform/tenant/system.go", files.Owned},
 	{"internal/platform/database/columns.go", files.Owned},
 	{"internal/platform/database/database.go", files.Owned},
@@ -48,13 +47,8 @@ var systemTemplates = []struct {
 	{"internal/platform/outbox/upcast_test.go", files.Owned},
 	{"internal/platform/events/events.go", files.Owned},
 	{"internal/platform/events/events_test.go", files.Owned},
-	{"internal/platform/identity/identity.go", files.Owned},
-	{"internal/platform/identity/identity_test.go", files.Owned},
 	{"internal/platform/saga/saga.go", files.Owned},
 	{"internal/platform/saga/saga_test.go", files.Owned},
-	{"internal/platform/server/server.go", files.Owned},
-	{"internal/platform/ownership/ownership.go", files.Owned},
-	{"internal/platform/ownership/ownership_test.go", files.Owned},
 	{"internal/local/local.go", files.Owned},
 	{"internal/local/dashboard.go", files.Owned},
 	{"internal/local/dashboard_test.go", files.Owned},
@@ -148,9 +142,8 @@ func Generate(sys *model.System) ([]files.File, error) {
 			continue // the saga runtime only ships to systems that have sagas
 		}
 		if (strings.HasPrefix(t.name, "internal/platform/validation/") && !sv.Validation) ||
-			(strings.HasPrefix(t.name, "internal/platform/checked/") && !sv.Checked) ||
-			(strings.HasPrefix(t.name, "internal/platform/ownership/") && !sv.Ownership) {
-			continue // nor validation, checked arithmetic and owner rules to systems without constraints, totals or owners
+			(strings.HasPrefix(t.name, "internal/platform/checked/") && !sv.Checked) {
+			continue // nor validation and checked arithmetic to systems without constraints or totals
 		}
 		if strings.HasPrefix(t.name, "internal/platform/tenant/") && sv.Tenancy == nil {
 			continue // nor tenants to systems without tenancy

@@ -5,6 +5,7 @@
 package client
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"time"
@@ -18,9 +19,10 @@ import (
 // https:// URLs and unencrypted HTTP/2 (h2c) for http:// URLs, so the
 // Connect, gRPC and gRPC-Web protocols all work against microforge servers.
 // Each request carries the trace context (traceparent) and idempotency key
-// (Idempotency-Key) of its context and, unless signer is nil, a fresh
-// service token (X-Service-Token) naming signer's deployable as the caller
-// and audience as the callee: a client calls one service.
+// (Idempotency-Key) of its context, in a multi-tenant system its tenant
+// (X-Tenant) too, and, unless signer is nil, a fresh service token
+// (X-Service-Token) naming signer's deployable as the caller and audience
+// as the callee: a client calls one service.
 func New(signer *identity.Signer, audience string) *http.Client {
 	protocols := new(http.Protocols)
 	protocols.SetHTTP2(true)
@@ -40,18 +42,32 @@ func New(signer *identity.Signer, audience string) *http.Client {
 	return &http.Client{Transport: propagate{transport}}
 }
 
-// propagate sets the headers a request's context asks for.
+// header is a header a request's context asks for; an empty value asks
+// for nothing.
+type header struct{ name, value string }
+
+// contextHeaders returns the headers the calls made with ctx carry.
+func contextHeaders(ctx context.Context) []header {
+	return append(scopeHeaders(ctx),
+		header{"Traceparent", telemetry.TraceParent(ctx)},
+		header{idempotency.Header, idempotency.Key(ctx)})
+}
+
+// propagate sets the headers a request's context asks for, except those
+// the request already has.
 type propagate struct{ next http.RoundTripper }
 
 func (p propagate) RoundTrip(r *http.Request) (*http.Response, error) {
-	tp, key := telemetry.TraceParent(r.Context()), idempotency.Key(r.Context())
-	if (tp != "" && r.Header.Get("Traceparent") == "") || (key != "" && r.Header.Get(idempotency.Header) == "") {
-		r = r.Clone(r.Context())
-		if tp != "" && r.Header.Get("Traceparent") == "" {
-			r.Header.Set("Traceparent", tp)
+	var missing []header
+	for _, h := range contextHeaders(r.Context()) {
+		if h.value != "" && r.Header.Get(h.name) == "" {
+			missing = append(missing, h)
 		}
-		if key != "" && r.Header.Get(idempotency.Header) == "" {
-			r.Header.Set(idempotency.Header, key)
+	}
+	if len(missing) > 0 {
+		r = r.Clone(r.Context())
+		for _, h := range missing {
+			r.Header.Set(h.name, h.value)
 		}
 	}
 	return p.next.RoundTrip(r)

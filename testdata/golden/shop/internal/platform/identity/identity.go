@@ -459,26 +459,30 @@ func (k *Keys) Verify(token string) (string, error) {
 // protocol (Connect, gRPC, gRPC-Web; plain 401/403 otherwise). The verified
 // caller is in the request's context (Caller); every X-User-* header is
 // removed from every request and, when the caller is the gateway, its
-// subject, roles and claims are put in the context (User, Claim).
+// subject, roles and claims are put in the context (User, Claim). So are
+// the other headers only a verified caller may set (callerHeaders): what
+// they say is put in the context by inCallersScope, which refuses a
+// request it cannot place as PermissionDenied.
 func Guard(keys *Keys, policy Policy, next http.Handler) http.Handler {
 	errorWriter := connect.NewErrorWriter()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		subject, roles, claims := r.Header.Get(UserSubjectHeader), r.Header.Get(UserRolesHeader), r.Header.Get(UserClaimsHeader)
-		token := r.Header.Get(Header)
-		if token != "" || hasUserHeader(r.Header) {
+		sent := r.Header
+		if hasCallerHeader(sent) {
 			r = r.Clone(r.Context())
 			for k := range r.Header {
 				if strings.HasPrefix(k, userHeaderPrefix) {
 					r.Header.Del(k)
 				}
 			}
-			r.Header.Del(Header)
+			for _, k := range callerHeaders {
+				r.Header.Del(k)
+			}
 		}
 		if Open(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		caller, err := keys.Verify(token)
+		caller, err := keys.Verify(sent.Get(Header))
 		if err != nil {
 			msg := "invalid service token"
 			if errors.Is(err, ErrMissingToken) {
@@ -491,17 +495,27 @@ func Guard(keys *Keys, policy Policy, next http.Handler) http.Handler {
 			refuse(errorWriter, w, r, connect.CodePermissionDenied, caller+" may not call "+r.URL.Path)
 			return
 		}
-		ctx := context.WithValue(r.Context(), callerKey{}, caller)
-		if caller == Gateway && subject != "" {
-			ctx = WithUser(ctx, subject, splitRoles(roles))
-			ctx = WithClaims(ctx, parseClaims(claims))
+		ctx, err := inCallersScope(context.WithValue(r.Context(), callerKey{}, caller), sent)
+		if err != nil {
+			refuse(errorWriter, w, r, connect.CodePermissionDenied, err.Error())
+			return
+		}
+		if subject := sent.Get(UserSubjectHeader); caller == Gateway && subject != "" {
+			ctx = WithUser(ctx, subject, splitRoles(sent.Get(UserRolesHeader)))
+			ctx = WithClaims(ctx, parseClaims(sent.Get(UserClaimsHeader)))
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
-// hasUserHeader reports whether h holds an X-User-* header.
-func hasUserHeader(h http.Header) bool {
+// hasCallerHeader reports whether h holds an X-User-* header or one of
+// callerHeaders.
+func hasCallerHeader(h http.Header) bool {
+	for _, k := range callerHeaders {
+		if h.Get(k) != "" {
+			return true
+		}
+	}
 	for k := range h {
 		if strings.HasPrefix(k, userHeaderPrefix) {
 			return true

@@ -64,6 +64,7 @@ func newTestServer(t *testing.T) *testServer {
 		adminOp:  {identity.Gateway},
 		"/state": {"callee"},
 	}
+	serveTenants(mux, policy)
 	srv := httptest.NewServer(identity.Guard(keys["callee"], policy, mux))
 	t.Cleanup(srv.Close)
 	return &testServer{keys: keys, url: srv.URL}
@@ -82,6 +83,7 @@ func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func (s *testServer) whoAmI(t *testing.T, rt http.RoundTripper, opts ...connect.ClientOption) (string, error) {
 	t.Helper()
+	rt = inTenant(rt)
 	c := connect.NewClient[emptypb.Empty, wrapperspb.StringValue](&http.Client{Transport: rt}, s.url+whoAmI, opts...)
 	resp, err := c.CallUnary(t.Context(), connect.NewRequest(&emptypb.Empty{}))
 	if err != nil {
@@ -215,6 +217,7 @@ func TestOpenAndPlainPaths(t *testing.T) {
 	s := newTestServer(t)
 	get := func(rt http.RoundTripper, path string) int {
 		t.Helper()
+		rt = inTenant(rt)
 		resp, err := (&http.Client{Transport: rt}).Get(s.url + path)
 		if err != nil {
 			t.Fatal(err)

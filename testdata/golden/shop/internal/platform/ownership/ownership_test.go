@@ -4,6 +4,9 @@ package ownership_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"connectrpc.com/connect"
@@ -78,5 +81,54 @@ func TestCheck(t *testing.T) {
 	}
 	if err := (ownership.Input{Rule: rule, Field: "missing"}).Check(user(ctx, "alice"), wrapperspb.String("")); connect.CodeOf(err) != connect.CodeInternal {
 		t.Errorf("a field the message lacks: %v, want Internal", err)
+	}
+}
+
+// The interceptor checks the inputs of the methods it names, before their
+// handler runs, and passes the others unchecked.
+func TestInterceptor(t *testing.T) {
+	const place, list = "/test.v1.TestService/PlaceOrder", "/test.v1.TestService/ListAll"
+	interceptor := connect.WithInterceptors(ownership.Interceptor(map[string]ownership.Input{"PlaceOrder": {Rule: rule, Field: "value"}}))
+	echo := func(_ context.Context, req *connect.Request[wrapperspb.StringValue]) (*connect.Response[wrapperspb.StringValue], error) {
+		return connect.NewResponse(wrapperspb.String(req.Msg.GetValue())), nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle(place, connect.NewUnaryHandler(place, echo, interceptor))
+	mux.Handle(list, connect.NewUnaryHandler(list, echo, interceptor))
+	// The end user is the one X-Test-User names, as if the gateway had
+	// verified it.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r.WithContext(user(r.Context(), r.Header.Get("X-Test-User"))))
+	}))
+	defer srv.Close()
+	call := func(procedure, as, value string) (string, error) {
+		t.Helper()
+		req := connect.NewRequest(wrapperspb.String(value))
+		req.Header().Set("X-Test-User", as)
+		resp, err := connect.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](srv.Client(), srv.URL+procedure).CallUnary(t.Context(), req)
+		if err != nil {
+			return "", err
+		}
+		return resp.Msg.GetValue(), nil
+	}
+	if got, err := call(place, "alice", ""); err != nil || got != "alice" {
+		t.Errorf("an empty owner: %q, %v; want it filled with alice", got, err)
+	}
+	if _, err := call(place, "mallory", "alice"); connect.CodeOf(err) != connect.CodePermissionDenied {
+		t.Errorf("another's owner: %v, want PermissionDenied", err)
+	}
+	if got, err := call(list, "mallory", "alice"); err != nil || got != "alice" {
+		t.Errorf("a method without inputs: %q, %v; want it unchecked", got, err)
+	}
+}
+
+// The refusals read as English: "an Order", "a Booking".
+func TestRefusalNamesTheEntity(t *testing.T) {
+	for entity, want := range map[string]string{"Order": "own an Order", "Booking": "own a Booking"} {
+		in := ownership.Input{Rule: ownership.Rule{Entity: entity, Field: "value", Claim: "sub"}, Field: "value"}
+		err := in.Check(identity.WithCaller(t.Context(), identity.Gateway), wrapperspb.String(""))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want it to say %q", entity, err, want)
+		}
 	}
 }

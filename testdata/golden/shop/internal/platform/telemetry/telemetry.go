@@ -310,7 +310,7 @@ func (t *Telemetry) Middleware(next http.Handler) http.Handler {
 			trace.WithLinks(trace.LinkFromContext(remote)),
 			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path)))
 		defer span.End()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := RecordStatus(w)
 		r = r.WithContext(ctx)
 		next.ServeHTTP(rec, r)
 		route := r.Pattern
@@ -318,35 +318,14 @@ func (t *Telemetry) Middleware(next http.Handler) http.Handler {
 			span.SetName("HTTP " + route)
 			span.SetAttributes(attribute.String("http.route", route))
 		}
-		span.SetAttributes(attribute.Int("http.response.status_code", rec.status))
-		if rec.status >= 500 {
-			span.SetStatus(codes.Error, http.StatusText(rec.status))
+		span.SetAttributes(attribute.Int("http.response.status_code", rec.Status))
+		if rec.Status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(rec.Status))
 		}
 		t.httpReqs.Add(ctx, 1, metric.WithAttributes(attribute.String("http.request.method", r.Method),
-			attribute.String("http.route", route), attribute.Int("http.response.status_code", rec.status)))
+			attribute.String("http.route", route), attribute.Int("http.response.status_code", rec.Status)))
 	})
 }
-
-// statusRecorder remembers the status code while passing everything else,
-// flushes included, to the real ResponseWriter.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *statusRecorder) Flush() {
-	if f, ok := r.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-// Unwrap lets http.ResponseController reach the real ResponseWriter.
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // MetricsHandler serves the service's metrics in the Prometheus text format;
 // nil when metrics are off.

@@ -116,7 +116,7 @@ const PollerAgent = "microforge-dashboard"
 func LogRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := telemetry.RecordStatus(w)
 		next.ServeHTTP(rec, r)
 		level := slog.LevelInfo
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.UserAgent() == PollerAgent {
@@ -126,7 +126,7 @@ func LogRequests(logger *slog.Logger, next http.Handler) http.Handler {
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.String("proto", r.Proto),
-			slog.Int("status", rec.status),
+			slog.Int("status", rec.Status),
 			slog.Duration("duration", time.Since(start)),
 		}
 		if code := grpcStatus(w.Header()); code != "" {
@@ -143,24 +143,3 @@ func grpcStatus(h http.Header) string {
 	}
 	return h.Get(http.TrailerPrefix + "Grpc-Status")
 }
-
-// statusRecorder remembers the status code while passing everything else,
-// including flushes for streaming, to the real ResponseWriter.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *statusRecorder) Flush() {
-	if f, ok := r.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-// Unwrap lets http.ResponseController reach the real ResponseWriter.
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
