@@ -15,6 +15,8 @@ var runtimeDirs = []struct {
 }{
 	{"platform/checked", func(sv *systemView) bool { return sv.Checked }},
 	{"platform/config", always},
+	{"platform/database", always},
+	{"platform/database/dbtest", always},
 	{"platform/idempotency", always},
 	{"platform/events/embedded", always},
 	{"platform/logging", always},
