@@ -16,6 +16,8 @@ var runtimeDirs = []struct {
 	{"platform/client", always},
 	{"platform/checked", func(sv *systemView) bool { return sv.Checked }},
 	{"platform/config", always},
+	{"platform/database", always},
+	{"platform/database/dbtest", always},
 	{"platform/idempotency", always},
 	{"platform/identity", always},
 	{"platform/events/embedded", always},

@@ -186,13 +186,6 @@ func (d Dialect) Rebind(query string) string {
 	return b.String()
 }
 
-// Table describes a table for building statements: Columns[0] is the
-// primary key.
-type Table struct {
-	Name    string
-	Columns []string
-}
-
 func (d Dialect) columnList(cols []string) string {
 	quoted := make([]string, len(cols))
 	for i, c := range cols {
@@ -201,27 +194,10 @@ func (d Dialect) columnList(cols []string) string {
 	return strings.Join(quoted, ", ")
 }
 
-// Insert returns an INSERT of every column of t.
-func (d Dialect) Insert(t Table) string {
-	marks := strings.TrimSuffix(strings.Repeat("?, ", len(t.Columns)), ", ")
-	return d.Rebind("INSERT INTO " + d.Quote(t.Name) + " (" + d.columnList(t.Columns) + ") VALUES (" + marks + ")")
-}
-
-// Update returns an UPDATE of every column of t but the key, by key; its
-// arguments are the other columns in order, then the key.
-func (d Dialect) Update(t Table) string {
-	sets := make([]string, 0, len(t.Columns)-1)
-	for _, c := range t.Columns[1:] {
-		sets = append(sets, d.Quote(c)+" = ?")
-	}
-	return d.Rebind("UPDATE " + d.Quote(t.Name) + " SET " + strings.Join(sets, ", ") + " WHERE " + d.Quote(t.Columns[0]) + " = ?")
-}
-
-// Select returns a SELECT of every column of t where each column of where
-// equals its argument, ordered by key.
-func (d Dialect) Select(t Table, where ...string) string {
-	q := "SELECT " + d.columnList(t.Columns) + " FROM " + d.Quote(t.Name)
-	for i, c := range where {
+// where is " WHERE a = ? AND b = ?" for cols, "" for none.
+func (d Dialect) where(cols []string) string {
+	q := ""
+	for i, c := range cols {
 		if i == 0 {
 			q += " WHERE "
 		} else {
@@ -229,12 +205,41 @@ func (d Dialect) Select(t Table, where ...string) string {
 		}
 		q += d.Quote(c) + " = ?"
 	}
+	return q
+}
+
+// The statements below read and write the rows of t's scope (see Table):
+// their arguments start with the scope's values, the tenant in a
+// multi-tenant system, except an Update's, which start with its SET values.
+
+// Insert returns an INSERT of every column of t; its arguments are the
+// scope, then the columns in order.
+func (d Dialect) Insert(t Table) string {
+	cols := t.scoped(t.Columns...)
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")
+	return d.Rebind("INSERT INTO " + d.Quote(t.Name) + " (" + d.columnList(cols) + ") VALUES (" + marks + ")")
+}
+
+// Update returns an UPDATE of every column of t but the key, by key; its
+// arguments are the other columns in order, then the scope and the key.
+func (d Dialect) Update(t Table) string {
+	sets := make([]string, 0, len(t.Columns)-1)
+	for _, c := range t.Columns[1:] {
+		sets = append(sets, d.Quote(c)+" = ?")
+	}
+	return d.Rebind("UPDATE " + d.Quote(t.Name) + " SET " + strings.Join(sets, ", ") + d.where(t.scoped(t.Columns[0])))
+}
+
+// Select returns a SELECT of every column of t, of the scope's rows where
+// each column of where equals its argument, ordered by key.
+func (d Dialect) Select(t Table, where ...string) string {
+	q := "SELECT " + d.columnList(t.Columns) + " FROM " + d.Quote(t.Name) + d.where(t.scoped(where...))
 	return d.Rebind(q + " ORDER BY " + d.Quote(t.Columns[0]))
 }
 
-// Delete returns a DELETE by key.
+// Delete returns a DELETE by key: the scope, then the key.
 func (d Dialect) Delete(t Table) string {
-	return d.Rebind("DELETE FROM " + d.Quote(t.Name) + " WHERE " + d.Quote(t.Columns[0]) + " = ?")
+	return d.Rebind("DELETE FROM " + d.Quote(t.Name) + d.where(t.scoped(t.Columns[0])))
 }
 
 // IsUniqueViolation reports whether err is a unique constraint violation of

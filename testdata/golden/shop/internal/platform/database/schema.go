@@ -79,7 +79,7 @@ func (db *DB) CheckSchema(ctx context.Context, fsys fs.FS, want []Table, logger 
 			tables = append(tables, t.Name)
 			wanted[t.Name] = nil
 		}
-		for _, c := range t.Columns {
+		for _, c := range t.scoped(t.Columns...) {
 			if !slices.Contains(wanted[t.Name], c) {
 				wanted[t.Name] = append(wanted[t.Name], c)
 			}
