@@ -20,6 +20,7 @@ var runtimeDirs = []struct {
 	{"platform/idempotency", always},
 	{"platform/events/embedded", always},
 	{"platform/logging", always},
+	{"platform/outbox", always},
 	{"platform/telemetry", always},
 	{"platform/tenant", func(sv *systemView) bool { return sv.Tenancy != nil }},
 	{"platform/validation", func(sv *systemView) bool { return sv.Validation }},
