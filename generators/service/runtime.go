@@ -18,6 +18,7 @@ var runtimeDirs = []struct {
 	{"platform/database", always},
 	{"platform/database/dbtest", always},
 	{"platform/idempotency", always},
+	{"platform/events", always},
 	{"platform/events/embedded", always},
 	{"platform/logging", always},
 	{"platform/outbox", always},
