@@ -18,13 +18,11 @@ type systemView struct {
 	NameWidth int // longest service name, to align cmd/local's listing
 
 	// Events on NATS JetStream.
-	Broker           bool   // some service records or consumes events
-	NATSPort         int    // port of the embedded NATS server in cmd/local
-	Stream           string // "SHOP"
-	Subjects         string // "shop.>"
-	DeadLetterPrefix string // "dead_letter"
-	TestSubject      string // subject the events package's tests use
-	TestDeadLetter   string
+	Broker           bool          // some service records or consumes events
+	NATSPort         int           // port of the embedded NATS server in cmd/local
+	Stream           string        // "SHOP"
+	Subjects         string        // "shop.>"
+	DeadLetterPrefix string        // "dead_letter"
 	Choreographies   []*model.Saga // choreographed sagas
 
 	// The gateway cmd/local starts; nil without one.
@@ -393,8 +391,6 @@ func newSystemView(sys *model.System) (*systemView, error) {
 		NATSPort:         sys.Messaging.Port,
 		Subjects:         sys.Subjects,
 		DeadLetterPrefix: model.DeadLetterPrefix,
-		TestSubject:      sys.Name + ".events_test.event",
-		TestDeadLetter:   sys.Name + "." + model.DeadLetterPrefix + ".events_test",
 		Tracing:          sys.Observability.Tracing == model.TracingOTLP,
 		Metrics:          sys.Observability.Metrics == model.MetricsPrometheus,
 		PublicKeysSecret: model.PublicKeysSecret(sys),

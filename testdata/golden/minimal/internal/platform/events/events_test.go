@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,8 +32,8 @@ import (
 )
 
 const (
-	testSubject     = "notebook.events_test.event"
-	testDeadLetter  = "notebook.dead_letter.events_test"
+	testSubject     = events.System + ".events_test.event"
+	testDeadLetter  = events.System + ".dead_letter.events_test"
 	testTraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 )
 
@@ -65,11 +66,12 @@ func newHarness(t *testing.T) *harness {
 	}
 	db := dbtest.Open(t, "events", "sqlite")
 	for _, ddl := range []string{
-		`CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, aggregate_id TEXT NOT NULL,
+		`CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, ` + tenantColumn + `id TEXT NOT NULL UNIQUE, aggregate_id TEXT NOT NULL,
 			event_type TEXT NOT NULL, subject TEXT NOT NULL, payload BLOB NOT NULL, occurred_at TIMESTAMP NOT NULL,
 			published_at TIMESTAMP NULL, trace_parent TEXT NULL, saga_context TEXT NULL, aggregate_version INTEGER NULL)`,
-		`CREATE TABLE processed_events (consumer TEXT NOT NULL, event_id TEXT NOT NULL, processed_at TIMESTAMP NOT NULL, PRIMARY KEY (consumer, event_id))`,
-		`CREATE TABLE effects (event_id TEXT NOT NULL)`,
+		`CREATE TABLE processed_events (` + tenantColumn + `consumer TEXT NOT NULL, event_id TEXT NOT NULL, processed_at TIMESTAMP NOT NULL,
+			PRIMARY KEY (` + tenantKey + `consumer, event_id))`,
+		`CREATE TABLE effects (event_id TEXT NOT NULL, tenant TEXT NOT NULL)`,
 	} {
 		if _, err := db.ExecContext(t.Context(), ddl); err != nil {
 			t.Fatal(err)
@@ -78,9 +80,11 @@ func newHarness(t *testing.T) *harness {
 	return &harness{broker: broker, db: db, js: js, logger: logger}
 }
 
-// record records a test event in the outbox, as a command does.
+// record records a test event in the outbox, as a command does (in
+// testTenant in a multi-tenant system).
 func (h *harness) record(t *testing.T, ctx context.Context, value string) {
 	t.Helper()
+	ctx = scoped(ctx)
 	err := h.db.InTx(ctx, func(tx *sql.Tx) error {
 		return outbox.Record(ctx, tx, h.db.Dialect, "aggregate-1", testSubject, wrapperspb.String(value))
 	})
@@ -124,11 +128,16 @@ func (h *harness) startConsumers(t *testing.T, handle func(ctx context.Context, 
 	})
 }
 
-// applyEffect is a handler that records the event in effects, in the
-// transaction ctx carries.
+// applyEffect is a handler that records the event and the tenant it runs
+// in ("" in a single-tenant system) in effects, in the transaction ctx
+// carries.
 func (h *harness) applyEffect(ctx context.Context, meta events.Metadata, _ []byte) error {
+	id, err := tenantOf(ctx)
+	if err != nil {
+		return err
+	}
 	return h.db.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "INSERT INTO effects (event_id) VALUES (?)", meta.ID)
+		_, err := tx.ExecContext(ctx, "INSERT INTO effects (event_id, tenant) VALUES (?, ?)", meta.ID, id)
 		return err
 	})
 }
@@ -188,6 +197,7 @@ func TestRelayPublishesWithCloudEventsHeaders(t *testing.T) {
 		events.HeaderSagaID:        "saga-1",
 		"Nats-Msg-Id":              recorded[0].ID,
 	}
+	maps.Copy(want, scopeHeaders())
 	for k, v := range want {
 		if got := msg.Header.Get(k); got != v {
 			t.Errorf("header %s = %q, want %q", k, got, v)
@@ -300,6 +310,7 @@ func TestDuplicateDeliveryAppliesOnce(t *testing.T) {
 		return h.applyEffect(ctx, meta, payload)
 	})
 	e := outbox.Event{ID: "event-1", AggregateID: "aggregate-1", Type: "google.protobuf.StringValue", Subject: testSubject, OccurredAt: time.Now()}
+	e = scopedEvent(e)
 	e.Payload, _ = proto.Marshal(wrapperspb.String("twice"))
 	for _, msgID := range []string{"first", "second"} {
 		if _, err := h.js.PublishMsg(t.Context(), events.Message(e, "/test"), jetstream.WithMsgID(msgID)); err != nil {
@@ -365,6 +376,7 @@ func TestRetryThenDeadLetter(t *testing.T) {
 	})
 	for _, aggregate := range []string{"flaky", "broken"} {
 		e := outbox.Event{ID: "event-" + aggregate, AggregateID: aggregate, Type: "google.protobuf.StringValue", Subject: testSubject, OccurredAt: time.Now()}
+		e = scopedEvent(e)
 		if _, err := h.js.PublishMsg(t.Context(), events.Message(e, "/test"), jetstream.WithMsgID(e.ID)); err != nil {
 			t.Fatal(err)
 		}

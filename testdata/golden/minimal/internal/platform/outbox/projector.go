@@ -61,8 +61,10 @@ type Projector struct {
 	// ("orders@3f2a9c1b0d4e"), so that read models built for another shape
 	// are rebuilt (see Shapes).
 	Checkpoint string
-	Apply      func(ctx context.Context, tx *sql.Tx, e Event) error
-	Logger     *slog.Logger
+	// Apply folds one event into the read model. In a multi-tenant system
+	// ctx carries the event's tenant, whose rows it changes.
+	Apply  func(ctx context.Context, tx *sql.Tx, e Event) error
+	Logger *slog.Logger
 	// Telemetry counts failed attempts (projection_failures_total); nil
 	// counts nothing. Telemetry.ObserveProjection reports Stalled.
 	Telemetry *telemetry.Telemetry
@@ -236,7 +238,7 @@ func (p *Projector) step(ctx context.Context, limit int) (int, bool, error) {
 			if e.Seq != at+1 && !p.gapPassed(at+1) {
 				break
 			}
-			if err := p.Apply(ctx, tx, e); err != nil {
+			if err := p.Apply(e.context(ctx), tx, e); err != nil {
 				return &ApplyError{Projection: p.Name, Event: e, Err: err}
 			}
 			at = e.Seq

@@ -4,6 +4,11 @@
 // the same transaction as the state change that caused them (the
 // transactional outbox pattern). A relay publishes recorded events to the
 // broker later, so an event is published if and only if its change committed.
+//
+// In a multi-tenant system every event belongs to the tenant of the context
+// that records it (package tenant): its aggregate's versions, stream and
+// snapshots are the tenant's, so the same aggregate id in two tenants is two
+// aggregates.
 package outbox
 
 import (
@@ -90,24 +95,10 @@ func sagaOf(ctx context.Context) Saga {
 	return saga
 }
 
-// Event is one recorded event.
-type Event struct {
-	Seq         int64     // position in the outbox, increasing
-	ID          string    // unique id, for deduplication by consumers
-	AggregateID string    // id of the entity the event is about
-	Type        string    // protobuf full name, "shop.orders.v1.OrderPlaced"
-	Subject     string    // broker subject, "shop.orders.order_placed"
-	Payload     []byte    // protobuf binary encoding of the event
-	OccurredAt  time.Time // when it was recorded, UTC
-	PublishedAt time.Time // zero until the relay published it
-	TraceParent string    // W3C trace context of the change that recorded it, or ""
-	Saga        Saga      // the choreographed saga it belongs to; zero for none
-	Version     int64     // version of the aggregate it brought about (event-sourced services); 0 otherwise
-}
-
 // Record appends event to the outbox through q, which should be the
 // transaction that changes the aggregate. The trace context ctx carries
-// (telemetry.WithTraceParent) and its saga (WithSaga) are recorded with it.
+// (telemetry.WithTraceParent) and its saga (WithSaga) are recorded with it,
+// and in a multi-tenant system its tenant, without which it fails.
 func Record(ctx context.Context, q database.Querier, d database.Dialect, aggregateID, subject string, event proto.Message) error {
 	return insert(ctx, q, d, aggregateID, sql.NullInt64{}, subject, event)
 }
@@ -118,9 +109,13 @@ func Record(ctx context.Context, q database.Querier, d database.Dialect, aggrega
 // same version, and the second to commit gets ErrConcurrentChange
 // (optimistic concurrency).
 func Append(ctx context.Context, q database.Querier, d database.Dialect, aggregateID, subject string, event proto.Message) (int64, error) {
+	cols, args, err := scope(ctx, d)
+	if err != nil {
+		return 0, fmt.Errorf("read the version of %s: %w", aggregateID, err)
+	}
 	var current int64
-	query := d.Rebind("SELECT COALESCE(MAX(aggregate_version), 0) FROM " + d.Quote(Table) + " WHERE aggregate_id = ?")
-	if err := q.QueryRowContext(ctx, query, aggregateID).Scan(&current); err != nil {
+	query := d.Rebind("SELECT COALESCE(MAX(aggregate_version), 0) FROM " + d.Quote(Table) + where(append(cols, "aggregate_id")))
+	if err := q.QueryRowContext(ctx, query, append(args, aggregateID)...).Scan(&current); err != nil {
 		return 0, fmt.Errorf("read the version of %s: %w", aggregateID, err)
 	}
 	return current + 1, AppendAt(ctx, q, d, aggregateID, current+1, subject, event)
@@ -140,8 +135,12 @@ func insert(ctx context.Context, q database.Querier, d database.Dialect, aggrega
 	if payload == nil {
 		payload = []byte{} // an event with every field empty encodes to nothing
 	}
-	query := d.Rebind("INSERT INTO " + d.Quote(Table) + " (id, aggregate_id, event_type, subject, payload, occurred_at, trace_parent, saga_context, aggregate_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-	_, err = q.ExecContext(ctx, query,
+	cols, args, err := scope(ctx, d)
+	if err != nil {
+		return fmt.Errorf("record %s in the outbox: %w", event.ProtoReflect().Descriptor().FullName(), err)
+	}
+	cols = append(cols, "id", "aggregate_id", "event_type", "subject", "payload", "occurred_at", "trace_parent", "saga_context", "aggregate_version")
+	args = append(args,
 		uuid.NewString(),
 		aggregateID,
 		string(event.ProtoReflect().Descriptor().FullName()),
@@ -152,6 +151,7 @@ func insert(ctx context.Context, q database.Querier, d database.Dialect, aggrega
 		sagaOf(ctx).encode(),
 		version,
 	)
+	_, err = q.ExecContext(ctx, d.Rebind("INSERT INTO "+d.Quote(Table)+" ("+strings.Join(cols, ", ")+") VALUES ("+marks(len(cols))+")"), args...)
 	if err != nil && version.Valid && conflict(err) {
 		return fmt.Errorf("append %s to %s at version %d: %w", event.ProtoReflect().Descriptor().FullName(), aggregateID, version.Int64, ErrConcurrentChange)
 	}
@@ -161,16 +161,18 @@ func insert(ctx context.Context, q database.Querier, d database.Dialect, aggrega
 	return nil
 }
 
-// List returns up to limit recorded events after seq, oldest first.
+// List returns up to limit recorded events after seq, oldest first (of
+// every tenant in a multi-tenant system: projectors and the relay follow
+// them all, handling each event in its own tenant).
 func List(ctx context.Context, q database.Querier, d database.Dialect, afterSeq int64, limit int) ([]Event, error) {
-	query := d.Rebind("SELECT " + columns + " FROM " + d.Quote(Table) + " WHERE seq > ? ORDER BY seq LIMIT ?")
+	query := d.Rebind("SELECT " + readColumns(d) + " FROM " + d.Quote(Table) + " WHERE seq > ? ORDER BY seq LIMIT ?")
 	return list(ctx, q, query, afterSeq, limit)
 }
 
 // Unpublished returns up to limit events the relay has not published yet,
-// oldest first.
+// oldest first (of every tenant in a multi-tenant system).
 func Unpublished(ctx context.Context, q database.Querier, d database.Dialect, limit int) ([]Event, error) {
-	query := d.Rebind("SELECT " + columns + " FROM " + d.Quote(Table) + " WHERE published_at IS NULL ORDER BY seq LIMIT ?")
+	query := d.Rebind("SELECT " + readColumns(d) + " FROM " + d.Quote(Table) + " WHERE published_at IS NULL ORDER BY seq LIMIT ?")
 	return list(ctx, q, query, limit)
 }
 
@@ -188,7 +190,8 @@ func list(ctx context.Context, q database.Querier, query string, args ...any) ([
 			traceParent, saga   sql.NullString
 			version             sql.NullInt64
 		)
-		if err := rows.Scan(&e.Seq, &e.ID, &e.AggregateID, &e.Type, &e.Subject, &e.Payload, &occurred, &published, &traceParent, &saga, &version); err != nil {
+		dest := append([]any{&e.Seq, &e.ID, &e.AggregateID, &e.Type, &e.Subject, &e.Payload, &occurred, &published, &traceParent, &saga, &version}, e.scopeFields()...)
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("list outbox: %w", err)
 		}
 		e.Version = version.Int64
@@ -243,11 +246,16 @@ func Prune(ctx context.Context, q database.Querier, d database.Dialect, before t
 	return n, nil
 }
 
-// Stream returns the events of aggregateID after version afterVersion, in
-// version order: what folds into the aggregate's current state.
+// Stream returns the events of aggregateID (of the tenant of ctx in a
+// multi-tenant system) after version afterVersion, in version order: what
+// folds into the aggregate's current state.
 func Stream(ctx context.Context, q database.Querier, d database.Dialect, aggregateID string, afterVersion int64) ([]Event, error) {
-	query := d.Rebind("SELECT " + columns + " FROM " + d.Quote(Table) + " WHERE aggregate_id = ? AND aggregate_version > ? ORDER BY aggregate_version")
-	return list(ctx, q, query, aggregateID, afterVersion)
+	cols, args, err := scope(ctx, d)
+	if err != nil {
+		return nil, fmt.Errorf("read the events of %s: %w", aggregateID, err)
+	}
+	query := d.Rebind("SELECT " + readColumns(d) + " FROM " + d.Quote(Table) + where(append(cols, "aggregate_id")) + " AND aggregate_version > ? ORDER BY aggregate_version")
+	return list(ctx, q, query, append(args, aggregateID, afterVersion)...)
 }
 
 // SnapshotTable holds the newest snapshot of each aggregate of an
@@ -258,12 +266,16 @@ const SnapshotTable = "snapshots"
 // LoadSnapshot reads the newest snapshot of aggregateID into state and
 // returns its version, or 0 (state untouched) when there is none.
 func LoadSnapshot(ctx context.Context, q database.Querier, d database.Dialect, aggregateID string, state proto.Message) (int64, error) {
+	cols, args, err := scope(ctx, d)
+	if err != nil {
+		return 0, fmt.Errorf("load the snapshot of %s: %w", aggregateID, err)
+	}
 	var (
 		version int64
 		payload []byte
 	)
-	query := d.Rebind("SELECT version, state FROM " + d.Quote(SnapshotTable) + " WHERE aggregate_id = ?")
-	err := q.QueryRowContext(ctx, query, aggregateID).Scan(&version, &payload)
+	query := d.Rebind("SELECT version, state FROM " + d.Quote(SnapshotTable) + where(append(cols, "aggregate_id")))
+	err = q.QueryRowContext(ctx, query, append(args, aggregateID)...).Scan(&version, &payload)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -287,11 +299,17 @@ func SaveSnapshot(ctx context.Context, q database.Querier, d database.Dialect, a
 	if payload == nil {
 		payload = []byte{}
 	}
-	if _, err := q.ExecContext(ctx, d.Rebind("DELETE FROM "+d.Quote(SnapshotTable)+" WHERE aggregate_id = ?"), aggregateID); err != nil {
+	cols, args, err := scope(ctx, d)
+	if err != nil {
 		return snapshotError(aggregateID, err)
 	}
-	query := d.Rebind("INSERT INTO " + d.Quote(SnapshotTable) + " (aggregate_id, version, state, taken_at) VALUES (?, ?, ?, ?)")
-	if _, err := q.ExecContext(ctx, query, aggregateID, version, payload, time.Now().UTC()); err != nil {
+	key := append(cols, "aggregate_id")
+	if _, err := q.ExecContext(ctx, d.Rebind("DELETE FROM "+d.Quote(SnapshotTable)+where(key)), append(args, aggregateID)...); err != nil {
+		return snapshotError(aggregateID, err)
+	}
+	cols = append(key, "version", "state", "taken_at")
+	args = append(args, aggregateID, version, payload, time.Now().UTC())
+	if _, err := q.ExecContext(ctx, d.Rebind("INSERT INTO "+d.Quote(SnapshotTable)+" ("+strings.Join(cols, ", ")+") VALUES ("+marks(len(cols))+")"), args...); err != nil {
 		return snapshotError(aggregateID, err)
 	}
 	return nil
@@ -311,4 +329,14 @@ func snapshotError(aggregateID string, err error) error {
 		return fmt.Errorf("snapshot %s: %w", aggregateID, ErrConcurrentChange)
 	}
 	return fmt.Errorf("snapshot %s: %w", aggregateID, err)
+}
+
+// where is " WHERE a = ? AND b = ?" for cols, quoted as needed.
+func where(cols []string) string {
+	return " WHERE " + strings.Join(cols, " = ? AND ") + " = ?"
+}
+
+// marks is n placeholders, "?, ?, ?".
+func marks(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }

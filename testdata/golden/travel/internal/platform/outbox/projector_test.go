@@ -13,10 +13,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
-	"example.com/travel/internal/platform/database/dbtest"
 	"example.com/travel/internal/platform/outbox"
 	"example.com/travel/internal/platform/telemetry"
 )
@@ -26,18 +26,8 @@ import (
 // it), the failure is logged once however often it is retried, and the
 // metrics show it. Once the event applies, all of it clears.
 func TestProjectorReportsStall(t *testing.T) {
-	ctx := t.Context()
-	db := dbtest.Open(t, "projector", "sqlite")
-	for _, ddl := range []string{
-		`CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, aggregate_id TEXT NOT NULL,
-			event_type TEXT NOT NULL, subject TEXT NOT NULL, payload BLOB NOT NULL, occurred_at TIMESTAMP NOT NULL,
-			published_at TIMESTAMP NULL, trace_parent TEXT NULL, saga_context TEXT NULL, aggregate_version INTEGER NULL)`,
-		`CREATE TABLE projection_checkpoints (name TEXT NOT NULL PRIMARY KEY, last_seq INTEGER NOT NULL, updated_at TIMESTAMP NOT NULL)`,
-	} {
-		if _, err := db.ExecContext(ctx, ddl); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ctx := scoped(t.Context())
+	db := openOutbox(t)
 	for _, id := range []string{"first", "poison", "third"} {
 		if err := outbox.Record(ctx, db, db.Dialect, id, "subject", wrapperspb.String(id)); err != nil {
 			t.Fatal(err)
@@ -119,4 +109,120 @@ func scrape(t *testing.T, tel *telemetry.Telemetry) string {
 	rec := httptest.NewRecorder()
 	tel.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	return rec.Body.String()
+}
+
+// A projector applies events in order, once, across calls and replicas,
+// and WaitFor sees its position.
+func TestProjectorAppliesOnce(t *testing.T) {
+	ctx := scoped(t.Context())
+	db := openOutbox(t)
+	for _, id := range []string{"a", "b", "c"} {
+		if err := outbox.Record(ctx, db, db.Dialect, id, "subject", wrapperspb.String(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var applied []string
+	apply := func(_ context.Context, _ *sql.Tx, e outbox.Event) error {
+		applied = append(applied, e.AggregateID)
+		return nil
+	}
+	first := &outbox.Projector{DB: db, Name: "letters", Apply: apply}
+	second := &outbox.Projector{DB: db, Name: "letters", Apply: apply}
+	if n, err := first.CatchUp(ctx); n != 3 || err != nil {
+		t.Fatalf("CatchUp applied %d (%v)", n, err)
+	}
+	if n, err := second.CatchUp(ctx); n != 0 || err != nil {
+		t.Errorf("a second replica applied %d again (%v)", n, err)
+	}
+	if strings.Join(applied, "") != "abc" {
+		t.Errorf("applied %v, want a, b, c once each in order", applied)
+	}
+	if pos, err := second.Position(ctx); pos != 3 || err != nil {
+		t.Errorf("Position = %d (%v)", pos, err)
+	}
+	if err := first.WaitFor(ctx, 3); err != nil {
+		t.Error(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
+	defer cancel()
+	if err := first.WaitFor(short, 4); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("WaitFor a position not reached: %v", err)
+	}
+	// Run picks up what is recorded later, until stopped.
+	if err := outbox.Record(ctx, db, db.Dialect, "d", "subject", wrapperspb.String("d")); err != nil {
+		t.Fatal(err)
+	}
+	running, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	first.Interval = 5 * time.Millisecond
+	go func() { first.Run(running); close(done) }()
+	if err := first.WaitFor(ctx, 4); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	<-done
+}
+
+// A seq missing from the outbox (a transaction still open) holds the
+// projection back until GapTimeout; the events after it wait.
+func TestProjectorWaitsAtGaps(t *testing.T) {
+	ctx := scoped(t.Context())
+	db := openOutbox(t)
+	for _, id := range []string{"a", "b", "c"} {
+		if err := outbox.Record(ctx, db, db.Dialect, id, "subject", wrapperspb.String(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, "DELETE FROM outbox WHERE seq = 2"); err != nil {
+		t.Fatal(err)
+	}
+	p := &outbox.Projector{DB: db, Name: "gaps", GapTimeout: 50 * time.Millisecond,
+		Apply: func(context.Context, *sql.Tx, outbox.Event) error { return nil }}
+	if n, err := p.CatchUp(ctx); n != 1 || err != nil {
+		t.Fatalf("CatchUp applied %d (%v), want only the event before the gap", n, err)
+	}
+	if n, _ := p.CatchUp(ctx); n != 0 {
+		t.Errorf("the gap passed at once: %d applied", n)
+	}
+	time.Sleep(60 * time.Millisecond)
+	if n, err := p.CatchUp(ctx); n != 1 || err != nil {
+		t.Errorf("after GapTimeout CatchUp applied %d (%v), want the event after the gap", n, err)
+	}
+}
+
+func TestCheckpoints(t *testing.T) {
+	ctx := t.Context()
+	db := openOutbox(t)
+	for _, name := range []string{"orders", "orders@abc", "orders@def", "ordersx"} {
+		if err := outbox.Reset(ctx, db, db.Dialect, name, 7); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shapes, err := outbox.Shapes(ctx, db, db.Dialect, "orders")
+	if err != nil || strings.Join(shapes, ",") != "orders,orders@abc,orders@def" {
+		t.Errorf("Shapes = %v (%v)", shapes, err)
+	}
+	if err := outbox.Forget(ctx, db, db.Dialect, "orders@abc"); err != nil {
+		t.Fatal(err)
+	}
+	p := &outbox.Projector{DB: db, Name: "orders", Checkpoint: "orders@def"}
+	if pos, err := p.Position(ctx); pos != 7 || err != nil {
+		t.Errorf("Position of a reset checkpoint = %d (%v)", pos, err)
+	}
+	if shapes, _ := outbox.Shapes(ctx, db, db.Dialect, "orders"); len(shapes) != 2 {
+		t.Errorf("Shapes after Forget = %v", shapes)
+	}
+}
+
+func TestParsePosition(t *testing.T) {
+	for in, want := range map[string]int64{"": 0, "0": 0, "42": 42} {
+		if got, err := outbox.ParsePosition(in); got != want || err != nil {
+			t.Errorf("ParsePosition(%q) = %d (%v)", in, got, err)
+		}
+	}
+	for _, in := range []string{"-1", "x", "1.5"} {
+		if _, err := outbox.ParsePosition(in); err == nil {
+			t.Errorf("ParsePosition(%q) succeeded", in)
+		}
+	}
 }
