@@ -11,6 +11,7 @@ package gateway
 import (
 	"github.com/microforge/microforge/internal/files"
 	"github.com/microforge/microforge/internal/model"
+	mfruntime "github.com/microforge/microforge/internal/runtime"
 	"github.com/microforge/microforge/templates"
 )
 
@@ -29,7 +30,6 @@ var gatewayTemplates = []struct {
 }{
 	{"cmd/gateway/main.go", files.Owned, false, false},
 	{"cmd/token/main.go", files.Owned, true, false},
-	{"internal/gateway/auth.go", files.Owned, false, false},
 	{"internal/gateway/auth_test.go", files.Owned, false, false},
 	{"internal/gateway/catalog.go", files.Owned, false, false},
 	{"internal/gateway/bench_test.go", files.Owned, false, false},
@@ -40,7 +40,6 @@ var gatewayTemplates = []struct {
 	{"internal/gateway/gateway.go", files.Owned, false, false},
 	{"internal/gateway/gateway_test.go", files.Owned, false, false},
 	{"internal/gateway/openapi_test.go", files.Owned, false, false},
-	{"internal/gateway/ratelimit.go", files.Owned, false, false},
 	{"internal/gateway/routes.go", files.Owned, false, false},
 	{"internal/gateway/versions_test.go", files.Owned, false, true},
 }
@@ -77,6 +76,13 @@ func Generate(sys *model.System) ([]files.File, error) {
 		f.Generator = Name
 		out = append(out, f)
 	}
+	// What every gateway does is the runtime package gatewaycore, of the
+	// system's variant.
+	core, err := mfruntime.Package("platform/gatewaycore", sys.Module, map[string]bool{"tenancy": sys.Tenancy != nil}, Name)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, core...)
 	docs, err := openAPIFiles(sys)
 	if err != nil {
 		return nil, err

@@ -1,8 +1,6 @@
 package service
 
 import (
-	"strings"
-
 	"github.com/microforge/microforge/internal/files"
 	mfruntime "github.com/microforge/microforge/internal/runtime"
 )
@@ -35,8 +33,7 @@ func always(*systemView) bool { return true }
 
 // runtimeFiles returns the runtime files of the system: copies of
 // microforge's runtime packages of the system's variant, except the files a
-// template renders (rendered holds their paths). They are already gofmt's
-// output: a test checks every runtime file is.
+// template renders (rendered holds their paths).
 func runtimeFiles(sv *systemView, rendered map[string]bool) ([]files.File, error) {
 	tags := map[string]bool{"tenancy": sv.Tenancy != nil}
 	var out []files.File
@@ -44,28 +41,15 @@ func runtimeFiles(sv *systemView, rendered map[string]bool) ([]files.File, error
 		if !d.ships(sv) {
 			continue
 		}
-		rfs, err := mfruntime.Files(d.dir, sv.Module, tags)
+		fs, err := mfruntime.Package(d.dir, sv.Module, tags, Name)
 		if err != nil {
 			return nil, err
 		}
-		for _, rf := range rfs {
-			if rendered[rf.Path] || nested(d.dir, rf.Path) {
-				continue
+		for _, f := range fs {
+			if !rendered[f.Path] {
+				out = append(out, f)
 			}
-			f := files.File{Path: rf.Path, Content: rf.Content, Policy: files.Owned, Generator: Name}
-			if strings.HasSuffix(rf.Path, ".go") {
-				f.Content = append([]byte(files.GoHeader+"\n\n"), rf.Content...)
-				f.Formatted = true
-			}
-			out = append(out, f)
 		}
 	}
 	return out, nil
-}
-
-// nested reports whether p lies in a package below dir rather than in dir:
-// each runtime package ships on its own condition.
-func nested(dir, p string) bool {
-	rel := strings.TrimPrefix(p, "internal/"+dir+"/")
-	return strings.Contains(rel, "/")
 }

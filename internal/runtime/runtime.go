@@ -27,6 +27,8 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+
+	"github.com/microforge/microforge/internal/files"
 )
 
 //go:embed platform
@@ -71,6 +73,31 @@ func Files(dir, module string, tags map[string]bool) ([]File, error) {
 		return nil
 	})
 	return out, err
+}
+
+// Package returns the files of the runtime package dir ("platform/saga";
+// not those of packages below it, each ships on its own condition) as
+// generated files of generator: Files' copies, Go files with the "Code
+// generated" header. They are gofmt's output already (a test checks every
+// runtime file is), so generation does not format them again.
+func Package(dir, module string, tags map[string]bool, generator string) ([]files.File, error) {
+	rfs, err := Files(dir, module, tags)
+	if err != nil {
+		return nil, err
+	}
+	var out []files.File
+	for _, rf := range rfs {
+		if strings.Contains(strings.TrimPrefix(rf.Path, "internal/"+dir+"/"), "/") {
+			continue
+		}
+		f := files.File{Path: rf.Path, Content: rf.Content, Policy: files.Owned, Generator: generator}
+		if strings.HasSuffix(rf.Path, ".go") {
+			f.Content = append([]byte(files.GoHeader+"\n\n"), rf.Content...)
+			f.Formatted = true
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // variant reports whether a Go source belongs to the variant tags selects

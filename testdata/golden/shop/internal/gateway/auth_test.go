@@ -3,18 +3,12 @@
 package gateway
 
 import (
-	"crypto/x509"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
-// testAuth is the configuration the verifier tests use, independent of
+// testAuth is the configuration the gateway's tests use, independent of
 // the blueprint.
 func testAuth(keys json.RawMessage) AuthConfig {
 	return AuthConfig{Issuer: "https://issuer.test/", Audience: "test-api", RolesClaim: "roles", JWKS: keys}
@@ -49,132 +43,4 @@ func mustSign(t *testing.T, key *DevKey, c Claims) string {
 		t.Fatal(err)
 	}
 	return token
-}
-
-func TestVerifier(t *testing.T) {
-	key := mustKey(t)
-	v, err := newVerifier(t.Context(), testAuth(mustJWKS(t, key)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := v.verify(t.Context(), mustSign(t, key, testClaims("customer", "admin")))
-	if err != nil {
-		t.Fatalf("valid token refused: %v", err)
-	}
-	if id.Subject != "alice" || !id.hasAny([]string{"admin"}) || id.hasAny([]string{"auditor"}) {
-		t.Errorf("identity %+v", id)
-	}
-
-	mutate := func(f func(*Claims)) string {
-		c := testClaims("customer")
-		f(&c)
-		return mustSign(t, key, c)
-	}
-	publicDER, err := x509.MarshalPKIXPublicKey(&key.key.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hmacWithPublicKey := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
-		"iss": "https://issuer.test/", "aud": "test-api", "sub": "alice", "exp": time.Now().Add(time.Hour).Unix(),
-	})
-	hmacWithPublicKey.Header["kid"] = key.kid
-	confused, err := hmacWithPublicKey.SignedString(publicDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	none, err := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{
-		"iss": "https://issuer.test/", "aud": "test-api", "sub": "alice", "exp": time.Now().Add(time.Hour).Unix(),
-	}).SignedString(jwt.UnsafeAllowNoneSignatureType)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, token := range map[string]string{
-		"empty":                           "",
-		"garbage":                         "a.b.c",
-		"expired":                         mutate(func(c *Claims) { c.IssuedAt = time.Now().Add(-2 * time.Hour) }),
-		"not yet valid":                   mutate(func(c *Claims) { c.IssuedAt = time.Now().Add(time.Hour) }),
-		"wrong issuer":                    mutate(func(c *Claims) { c.Issuer = "https://other.test/" }),
-		"wrong audience":                  mutate(func(c *Claims) { c.Audience = "other-api" }),
-		"no subject":                      mutate(func(c *Claims) { c.Subject = "" }),
-		"role with a comma":               mutate(func(c *Claims) { c.Roles = []string{"customer,admin"} }),
-		"unknown key":                     mustSign(t, mustKey(t), testClaims("customer")),
-		"alg none":                        none,
-		"HS256 keyed with the public key": confused,
-	} {
-		if _, err := v.verify(t.Context(), token); err == nil {
-			t.Errorf("%s: token accepted", name)
-		}
-	}
-}
-
-// A key the issuer rotates in is fetched again when a token names it.
-func TestVerifierFollowsKeyRotation(t *testing.T) {
-	oldKey, newKey := mustKey(t), mustKey(t)
-	var current atomic.Value
-	current.Store(mustJWKS(t, oldKey))
-	var fetches atomic.Int32
-	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		fetches.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(current.Load().(json.RawMessage))
-	}))
-	defer jwks.Close()
-	cfg := testAuth(nil)
-	cfg.JWKSURL = jwks.URL
-	v, err := newVerifier(t.Context(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.verify(t.Context(), mustSign(t, oldKey, testClaims())); err != nil {
-		t.Fatalf("token of the published key refused: %v", err)
-	}
-	before := fetches.Load()
-	if _, err := v.verify(t.Context(), mustSign(t, oldKey, testClaims())); err != nil || fetches.Load() != before {
-		t.Fatalf("second token: %v, %d fetches after %d: the key set is not cached", err, fetches.Load(), before)
-	}
-	current.Store(mustJWKS(t, newKey))
-	if _, err := v.verify(t.Context(), mustSign(t, newKey, testClaims())); err != nil {
-		t.Fatalf("token of the rotated-in key refused: %v", err)
-	}
-}
-
-func TestVerifierNeedsKeys(t *testing.T) {
-	if _, err := newVerifier(t.Context(), testAuth(nil)); err == nil {
-		t.Error("verifier without JWKS or JWKS_URL built")
-	}
-}
-
-func TestLimiter(t *testing.T) {
-	l := newLimiter(RateLimit{RequestsPerSecond: 1, Burst: 2})
-	now := time.Now()
-	for i := range 2 {
-		if _, ok := l.allow("a", now); !ok {
-			t.Fatalf("request %d refused within the burst", i+1)
-		}
-	}
-	wait, ok := l.allow("a", now)
-	if ok || wait <= 0 || wait > time.Second {
-		t.Errorf("third request: ok %v, wait %v; want refused for up to 1s", ok, wait)
-	}
-	if _, ok := l.allow("b", now); !ok {
-		t.Error("another client was limited")
-	}
-	if _, ok := l.allow("a", now.Add(time.Second)); !ok {
-		t.Error("refilled bucket refused")
-	}
-}
-
-func TestDevKeyIsKept(t *testing.T) {
-	dir := t.TempDir()
-	first, err := LoadDevKey(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	second, err := LoadDevKey(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if first.kid != second.kid {
-		t.Error("the development key changed between runs")
-	}
 }

@@ -2,23 +2,21 @@
 
 package gateway
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/acme/shop/internal/platform/gatewaycore"
+)
 
 // Route is one procedure the gateway exposes, as tools outside the
 // package see it (the local dashboard lists them).
-type Route struct {
-	Service   string   // the routed service
-	Procedure string   // "/shop.orders.v1.OrdersService/PlaceOrder"
-	REST      string   // "POST /v1/orders/place_order"
-	Auth      bool     // a valid bearer token is required
-	Roles     []string // the token must hold one of them; empty: any valid token
-}
+type Route = gatewaycore.Route
 
 // Routes returns the procedures the gateway exposes, in blueprint order.
 func Routes() []Route {
-	out := make([]Route, len(routes))
-	for i, r := range routes {
-		out[i] = Route{Service: r.Service, Procedure: r.Procedure, REST: r.REST, Auth: r.Auth, Roles: slices.Clone(r.Roles)}
+	out := slices.Clone(routes)
+	for i := range out {
+		out[i].Roles = slices.Clone(out[i].Roles)
 	}
 	return out
 }

@@ -2,6 +2,8 @@
 
 package gateway
 
-// UpstreamClient is upstreamClient for the external tests: the benchmark
-// calls services directly with the client the gateway uses.
-var UpstreamClient = upstreamClient
+import "github.com/acme/shop/internal/platform/gatewaycore"
+
+// UpstreamClient is the client the gateway calls a service with, for the
+// external tests: the benchmark calls services directly with it.
+var UpstreamClient = gatewaycore.UpstreamClient

@@ -3,11 +3,11 @@
 package gateway
 
 import (
-	"time"
-
 	"github.com/acme/shop/gen/shop/inventory/v1/inventoryv1connect"
 	"github.com/acme/shop/gen/shop/orders/v1/ordersv1connect"
 	"github.com/acme/shop/gen/shop/payments/v1/paymentsv1connect"
+
+	"github.com/acme/shop/internal/platform/gatewaycore"
 )
 
 // Defaults from the blueprint.
@@ -26,6 +26,11 @@ const (
 	DefaultRolesClaim = "roles"
 )
 
+// forwardedClaims are the verified claims, besides sub and roles, that the
+// gateway forwards to services (X-User-Claims): none, no owner rule names
+// one.
+var forwardedClaims []string
+
 // defaultRateLimit is the blueprint's rate limit per client; nil for none.
 var defaultRateLimit = &RateLimit{RequestsPerSecond: 100.0, Burst: 200}
 
@@ -33,14 +38,14 @@ var defaultRateLimit = &RateLimit{RequestsPerSecond: 100.0, Burst: 200}
 var defaultAllowedOrigins = []string{"https://shop.acme.test"}
 
 // upstreams are the services the gateway routes to.
-var upstreams = []upstream{
+var upstreams = []gatewaycore.Upstream{
 	{Name: "orders", Env: "ORDERS_URL", DefaultURL: "http://127.0.0.1:8081", ProtoServices: []string{ordersv1connect.OrdersServiceName}},
 	{Name: "inventory", Env: "INVENTORY_URL", DefaultURL: "http://127.0.0.1:8083", ProtoServices: []string{inventoryv1connect.InventoryServiceName}},
 	{Name: "payments", Env: "PAYMENTS_URL", DefaultURL: "http://127.0.0.1:8082", ProtoServices: []string{paymentsv1connect.PaymentsServiceName}},
 }
 
 // routes are the procedures the gateway exposes; any other is 404.
-var routes = []route{
+var routes = []gatewaycore.Route{
 	{Service: "orders", Procedure: "/shop.orders.v1.OrdersService/PlaceOrder", REST: "POST /v1/orders/place_order", Auth: true, Roles: []string{"customer", "admin"}},
 	{Service: "orders", Procedure: "/shop.orders.v1.OrdersService/ConfirmOrder", REST: "POST /v1/orders/confirm_order", Auth: true, Roles: []string{"customer", "admin"}},
 	{Service: "orders", Procedure: "/shop.orders.v1.OrdersService/CancelOrder", REST: "POST /v1/orders/cancel_order", Auth: true, Roles: []string{"customer", "admin"}},
@@ -51,10 +56,3 @@ var routes = []route{
 	{Service: "payments", Procedure: "/shop.payments.v1.PaymentsService/RefundPayment", REST: "POST /v1/payments/refund_payment", Auth: true, Roles: []string{"admin"}},
 	{Service: "payments", Procedure: "/shop.payments.v1.PaymentsService/GetPayment", REST: "GET /v1/payments/get_payment", Auth: true, Roles: []string{"admin"}},
 }
-
-// Timeouts and limits that the blueprint does not set.
-const (
-	defaultMaxRequestBytes = 4 << 20
-	defaultRequestTimeout  = 30 * time.Second
-	defaultShutdownTimeout = 10 * time.Second
-)

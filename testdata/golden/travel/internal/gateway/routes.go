@@ -3,9 +3,9 @@
 package gateway
 
 import (
-	"time"
-
 	"example.com/travel/gen/travel/bookings/v1/bookingsv1connect"
+
+	"example.com/travel/internal/platform/gatewaycore"
 )
 
 // Defaults from the blueprint.
@@ -24,6 +24,11 @@ const (
 	DefaultRolesClaim = "roles"
 )
 
+// forwardedClaims are the verified claims, besides sub and roles, that the
+// gateway forwards to services (X-User-Claims): none, no owner rule names
+// one.
+var forwardedClaims []string
+
 // defaultRateLimit is the blueprint's rate limit per client; nil for none.
 var defaultRateLimit *RateLimit
 
@@ -31,19 +36,12 @@ var defaultRateLimit *RateLimit
 var defaultAllowedOrigins = []string{}
 
 // upstreams are the services the gateway routes to.
-var upstreams = []upstream{
+var upstreams = []gatewaycore.Upstream{
 	{Name: "bookings", Env: "BOOKINGS_URL", DefaultURL: "http://127.0.0.1:8081", ProtoServices: []string{bookingsv1connect.BookingsServiceName}},
 }
 
 // routes are the procedures the gateway exposes; any other is 404.
-var routes = []route{
+var routes = []gatewaycore.Route{
 	{Service: "bookings", Procedure: "/travel.bookings.v1.BookingsService/RequestTrip", REST: "POST /v1/bookings/request_trip", Auth: false},
 	{Service: "bookings", Procedure: "/travel.bookings.v1.BookingsService/GetTrip", REST: "GET /v1/bookings/get_trip", Auth: false},
 }
-
-// Timeouts and limits that the blueprint does not set.
-const (
-	defaultMaxRequestBytes = 4 << 20
-	defaultRequestTimeout  = 30 * time.Second
-	defaultShutdownTimeout = 10 * time.Second
-)

@@ -129,15 +129,15 @@ func LogRequests(logger *slog.Logger, next http.Handler) http.Handler {
 			slog.Int("status", rec.Status),
 			slog.Duration("duration", time.Since(start)),
 		}
-		if code := grpcStatus(w.Header()); code != "" {
+		if code := GRPCStatus(w.Header()); code != "" {
 			attrs = append(attrs, slog.String("grpc_status", code))
 		}
 		logger.LogAttrs(r.Context(), level, "request", attrs...)
 	})
 }
 
-// grpcStatus returns the gRPC status code a handler set, if any.
-func grpcStatus(h http.Header) string {
+// GRPCStatus returns the gRPC status code a handler set, if any.
+func GRPCStatus(h http.Header) string {
 	if v := h.Get("Grpc-Status"); v != "" {
 		return v
 	}
