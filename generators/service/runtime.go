@@ -11,6 +11,8 @@ var runtimeDirs = []struct {
 	dir   string
 	ships func(*systemView) bool
 }{
+	{"dashboard", always},
+	{"dashboard/templates", always},
 	{"platform/client", always},
 	{"platform/checked", func(sv *systemView) bool { return sv.Checked }},
 	{"platform/config", always},

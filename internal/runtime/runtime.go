@@ -31,7 +31,7 @@ import (
 	"github.com/microforge/microforge/internal/files"
 )
 
-//go:embed platform
+//go:embed platform dashboard
 var src embed.FS
 
 // ImportPath is the import path of this package; the import paths of the

@@ -16,16 +16,20 @@ import (
 // format them again) and imports nothing of microforge.
 func TestCopiesAreFormatted(t *testing.T) {
 	for _, tenancy := range []bool{false, true} {
-		fs, err := Files("platform", "example.com/acme/sys", map[string]bool{"tenancy": tenancy})
-		if err != nil {
-			t.Fatal(err)
+		var fs []File
+		for _, dir := range []string{"platform", "dashboard"} {
+			more, err := Files(dir, "example.com/acme/sys", map[string]bool{"tenancy": tenancy})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs = append(fs, more...)
 		}
 		if len(fs) == 0 {
 			t.Fatal("no runtime files")
 		}
 		for _, f := range fs {
-			if !strings.HasPrefix(f.Path, "internal/platform/") {
-				t.Errorf("%s: not below internal/platform", f.Path)
+			if !strings.HasPrefix(f.Path, "internal/platform/") && !strings.HasPrefix(f.Path, "internal/dashboard/") {
+				t.Errorf("%s: not below internal/platform or internal/dashboard", f.Path)
 			}
 			if !strings.HasSuffix(f.Path, ".go") {
 				continue
