@@ -22,6 +22,7 @@ var runtimeDirs = []struct {
 	{"platform/events/embedded", always},
 	{"platform/logging", always},
 	{"platform/outbox", always},
+	{"platform/saga", func(sv *systemView) bool { return len(sv.model.Sagas) > 0 }},
 	{"platform/telemetry", always},
 	{"platform/tenant", func(sv *systemView) bool { return sv.Tenancy != nil }},
 	{"platform/validation", func(sv *systemView) bool { return sv.Validation }},

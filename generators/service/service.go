@@ -37,8 +37,6 @@ var systemTemplates = []struct {
 	{"internal/platform/events/system.go", files.Owned},
 	{"internal/platform/identity/identity.go", files.Owned},
 	{"internal/platform/identity/identity_test.go", files.Owned},
-	{"internal/platform/saga/saga.go", files.Owned},
-	{"internal/platform/saga/saga_test.go", files.Owned},
 	{"internal/platform/server/server.go", files.Owned},
 	{"internal/platform/ownership/ownership.go", files.Owned},
 	{"internal/platform/ownership/ownership_test.go", files.Owned},
@@ -131,9 +129,6 @@ func Generate(sys *model.System) ([]files.File, error) {
 	}
 	g := &generation{}
 	for _, t := range systemTemplates {
-		if strings.HasPrefix(t.name, "internal/platform/saga/") && len(sys.Sagas) == 0 {
-			continue // the saga runtime only ships to systems that have sagas
-		}
 		if (strings.HasPrefix(t.name, "internal/platform/validation/") && !sv.Validation) ||
 			(strings.HasPrefix(t.name, "internal/platform/checked/") && !sv.Checked) ||
 			(strings.HasPrefix(t.name, "internal/platform/ownership/") && !sv.Ownership) {
