@@ -26,6 +26,7 @@ var runtimeDirs = []struct {
 	{"platform/outbox", always},
 	{"platform/ownership", func(sv *systemView) bool { return sv.Ownership }},
 	{"platform/server", always},
+	{"platform/saga", func(sv *systemView) bool { return len(sv.model.Sagas) > 0 }},
 	{"platform/telemetry", always},
 	{"platform/tenant", func(sv *systemView) bool { return sv.Tenancy != nil }},
 	{"platform/validation", func(sv *systemView) bool { return sv.Validation }},

@@ -34,8 +34,6 @@ var systemTemplates = []struct {
 	{"go.sum", files.Scaffold},
 	{"internal/platform/tenant/system.go", files.Owned},
 	{"internal/platform/events/system.go", files.Owned},
-	{"internal/platform/saga/saga.go", files.Owned},
-	{"internal/platform/saga/saga_test.go", files.Owned},
 	{"internal/local/local.go", files.Owned},
 	{"internal/local/dashboard.go", files.Owned},
 	{"internal/local/dashboard_test.go", files.Owned},
@@ -116,15 +114,8 @@ func Generate(sys *model.System) ([]files.File, error) {
 	}
 	g := &generation{}
 	for _, t := range systemTemplates {
-		if strings.HasPrefix(t.name, "internal/platform/saga/") && len(sys.Sagas) == 0 {
-			continue // the saga runtime only ships to systems that have sagas
-		}
-		if (strings.HasPrefix(t.name, "internal/platform/validation/") && !sv.Validation) ||
-			(strings.HasPrefix(t.name, "internal/platform/checked/") && !sv.Checked) {
-			continue // nor validation and checked arithmetic to systems without constraints or totals
-		}
 		if strings.HasPrefix(t.name, "internal/platform/tenant/") && sv.Tenancy == nil {
-			continue // nor tenants to systems without tenancy
+			continue // the tenancy settings only ship to systems with tenancy
 		}
 		var data any = sv
 		switch t.name {

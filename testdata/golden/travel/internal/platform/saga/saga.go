@@ -16,6 +16,11 @@
 // MaxAttempts, or fails for a business reason (invalid argument, failed
 // precondition, not found, ...), the saga compensates. Compensations and
 // on_failure are retried until they succeed.
+//
+// In a multi-tenant system a saga belongs to the tenant of the context that
+// starts (or observes) it: it is stored with it and every action runs in it,
+// so its calls and the events they record are that tenant's. Get, List and
+// GET /sagas show the sagas of the tenant of the request only.
 package saga
 
 import (
@@ -26,6 +31,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -183,9 +189,14 @@ func (r *Runner) Start(ctx context.Context, name, id, subject string, trigger []
 		trigger = []byte{} // an event with every field empty encodes to nothing
 	}
 	d := r.DB.Dialect
+	cols, key, err := scope(ctx, d)
+	if err != nil {
+		return fmt.Errorf("start saga: %w", err)
+	}
+	cols, key = append(cols, "id"), append(key, id)
 	return r.DB.InTx(ctx, func(tx *sql.Tx) error {
 		var one int
-		err := tx.QueryRowContext(ctx, d.Rebind("SELECT 1 FROM sagas WHERE id = ?"), id).Scan(&one)
+		err := tx.QueryRowContext(ctx, d.Rebind("SELECT 1 FROM sagas"+where(cols)), key...).Scan(&one)
 		if err == nil {
 			return nil
 		}
@@ -193,8 +204,8 @@ func (r *Runner) Start(ctx context.Context, name, id, subject string, trigger []
 			return fmt.Errorf("start saga: %w", err)
 		}
 		now := time.Now().UTC()
-		_, err = tx.ExecContext(ctx, d.Rebind("INSERT INTO sagas (id, name, subject, status, step, attempts, next_attempt_at, trigger_payload, trace_parent, created_at, updated_at) VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?)"),
-			id, name, subject, Running, now, trigger, nullString(telemetry.TraceParent(ctx)), now, now)
+		_, err = tx.ExecContext(ctx, d.Rebind(insert("sagas", append(cols, "name", "subject", "status", "step", "attempts", "next_attempt_at", "trigger_payload", "trace_parent", "created_at", "updated_at"))),
+			append(key, name, subject, Running, 0, 0, now, trigger, nullString(telemetry.TraceParent(ctx)), now, now)...)
 		if err != nil {
 			return fmt.Errorf("start saga: %w", err)
 		}
@@ -211,9 +222,10 @@ func (r *Runner) Run(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			r.Logger.Warn("saga: listing due sagas failed", "error", err)
 		}
-		for _, id := range ids {
-			if err := r.advance(ctx, id); err != nil && ctx.Err() == nil {
-				r.Logger.Warn("saga: advancing failed", "saga_id", id, "error", err)
+		for _, due := range ids {
+			// In a multi-tenant system each saga advances in its tenant.
+			if err := r.advance(due.context(ctx), due.id); err != nil && ctx.Err() == nil {
+				r.Logger.Warn("saga: advancing failed", "saga_id", due.id, "error", err)
 			}
 		}
 		select {
@@ -224,9 +236,10 @@ func (r *Runner) Run(ctx context.Context) {
 	}
 }
 
-// due returns the ids of sagas with an action to run now: only of the
-// sagas the runner orchestrates, not of those it observes.
-func (r *Runner) due(ctx context.Context) ([]string, error) {
+// due returns the sagas (of every tenant, in a multi-tenant system) with an
+// action to run now: only of the sagas the runner orchestrates, not of those
+// it observes.
+func (r *Runner) due(ctx context.Context) ([]dueSaga, error) {
 	if len(r.Sagas) == 0 {
 		return nil, nil
 	}
@@ -237,18 +250,19 @@ func (r *Runner) due(ctx context.Context) ([]string, error) {
 		names[i] = "?"
 		args = append(args, def.Name)
 	}
-	rows, err := r.DB.QueryContext(ctx, d.Rebind("SELECT id FROM sagas WHERE status IN (?, ?) AND next_attempt_at <= ? AND name IN ("+strings.Join(names, ", ")+") ORDER BY created_at LIMIT 100"), args...)
+	cols := append(scopeColumns(d), "id")
+	rows, err := r.DB.QueryContext(ctx, d.Rebind("SELECT "+strings.Join(cols, ", ")+" FROM sagas WHERE status IN (?, ?) AND next_attempt_at <= ? AND name IN ("+strings.Join(names, ", ")+") ORDER BY created_at LIMIT 100"), args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var ids []string
+	var ids []dueSaga
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var due dueSaga
+		if err := rows.Scan(append(due.scopeFields(), &due.id)...); err != nil {
 			return nil, err
 		}
-		ids = append(ids, id)
+		ids = append(ids, due)
 	}
 	return ids, rows.Err()
 }
@@ -378,16 +392,22 @@ func (r *Runner) Observe(ctx context.Context, o Observation) error {
 	}
 	d := r.DB.Dialect
 	now := time.Now().UTC()
+	cols, key, err := scope(ctx, d)
+	if err != nil {
+		return fmt.Errorf("observe saga %s: %w", o.ID, err)
+	}
+	scopeCols, scopeVals := cols, key
+	cols, key = append(cols, "id"), append(key, o.ID)
 	return r.DB.InTx(ctx, func(tx *sql.Tx) error {
-		st, err := scanState(tx.QueryRowContext(ctx, d.Rebind("SELECT "+stateColumns+" FROM sagas WHERE id = ?"), o.ID))
+		st, err := scanState(tx.QueryRowContext(ctx, d.Rebind("SELECT "+stateColumns+" FROM sagas"+where(cols)), key...))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			trigger := o.Trigger
 			if trigger == nil {
 				trigger = []byte{}
 			}
-			_, err = tx.ExecContext(ctx, d.Rebind("INSERT INTO sagas (id, name, subject, status, step, failed_step, last_error, attempts, next_attempt_at, trigger_payload, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?, 0, ?, ?, ?, ?)"),
-				o.ID, o.Saga, o.Subject, o.Status, nullString(o.FailedStep), nullString(o.Error), now, trigger, now, now)
+			_, err = tx.ExecContext(ctx, d.Rebind(insert("sagas", append(cols, "name", "subject", "status", "step", "failed_step", "last_error", "attempts", "next_attempt_at", "trigger_payload", "created_at", "updated_at"))),
+				append(key, o.Saga, o.Subject, o.Status, 0, nullString(o.FailedStep), nullString(o.Error), 0, now, trigger, now, now)...)
 		case err != nil:
 			return fmt.Errorf("observe saga %s: %w", o.ID, err)
 		default:
@@ -406,8 +426,8 @@ func (r *Runner) Observe(ctx context.Context, o Observation) error {
 			if o.FailedStep != "" {
 				st.FailedStep, st.Error = o.FailedStep, o.Error
 			}
-			_, err = tx.ExecContext(ctx, d.Rebind("UPDATE sagas SET status = ?, subject = ?, failed_step = ?, last_error = ?, trigger_payload = ?, updated_at = ? WHERE id = ?"),
-				st.Status, st.Subject, nullString(st.FailedStep), nullString(st.Error), st.trigger, now, o.ID)
+			_, err = tx.ExecContext(ctx, d.Rebind("UPDATE sagas SET status = ?, subject = ?, failed_step = ?, last_error = ?, trigger_payload = ?, updated_at = ?"+where(cols)),
+				append([]any{st.Status, st.Subject, nullString(st.FailedStep), nullString(st.Error), st.trigger, now}, key...)...)
 		}
 		if err != nil {
 			return fmt.Errorf("observe saga %s: %w", o.ID, err)
@@ -415,8 +435,8 @@ func (r *Runner) Observe(ctx context.Context, o Observation) error {
 		if o.Entry == nil {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, d.Rebind("INSERT INTO saga_log (saga_id, step, action, outcome, last_error, logged_at) VALUES (?, ?, ?, ?, ?, ?)"),
-			o.ID, o.Entry.Step, o.Entry.Action, o.Entry.Outcome, nullString(o.Entry.Error), now)
+		_, err = tx.ExecContext(ctx, d.Rebind(insert("saga_log", append(slices.Clip(scopeCols), "saga_id", "step", "action", "outcome", "last_error", "logged_at"))),
+			append(slices.Clip(scopeVals), o.ID, o.Entry.Step, o.Entry.Action, o.Entry.Outcome, nullString(o.Entry.Error), now)...)
 		if err != nil {
 			return fmt.Errorf("log saga %s: %w", o.ID, err)
 		}
@@ -443,17 +463,21 @@ func (r *Runner) save(ctx context.Context, st *State, entry *Entry) error {
 	if st.nextAttempt.IsZero() || st.Attempts == 0 {
 		st.nextAttempt = now
 	}
+	scopeCols, scopeVals, err := scope(ctx, d)
+	if err != nil {
+		return fmt.Errorf("save saga %s: %w", st.ID, err)
+	}
 	return r.DB.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, d.Rebind("UPDATE sagas SET status = ?, step = ?, failed_step = ?, last_error = ?, attempts = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?"),
-			st.Status, st.Step, nullString(st.FailedStep), nullString(st.Error), st.Attempts, st.nextAttempt.UTC(), now, st.ID)
+		_, err := tx.ExecContext(ctx, d.Rebind("UPDATE sagas SET status = ?, step = ?, failed_step = ?, last_error = ?, attempts = ?, next_attempt_at = ?, updated_at = ?"+where(append(slices.Clip(scopeCols), "id"))),
+			append([]any{st.Status, st.Step, nullString(st.FailedStep), nullString(st.Error), st.Attempts, st.nextAttempt.UTC(), now}, append(slices.Clip(scopeVals), st.ID)...)...)
 		if err != nil {
 			return fmt.Errorf("save saga %s: %w", st.ID, err)
 		}
 		if entry == nil {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, d.Rebind("INSERT INTO saga_log (saga_id, step, action, outcome, last_error, logged_at) VALUES (?, ?, ?, ?, ?, ?)"),
-			st.ID, entry.Step, entry.Action, entry.Outcome, nullString(entry.Error), entry.At)
+		_, err = tx.ExecContext(ctx, d.Rebind(insert("saga_log", append(slices.Clip(scopeCols), "saga_id", "step", "action", "outcome", "last_error", "logged_at"))),
+			append(slices.Clip(scopeVals), st.ID, entry.Step, entry.Action, entry.Outcome, nullString(entry.Error), entry.At)...)
 		if err != nil {
 			return fmt.Errorf("log saga %s: %w", st.ID, err)
 		}
@@ -462,6 +486,29 @@ func (r *Runner) save(ctx context.Context, st *State, entry *Entry) error {
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// scope returns the columns, quoted, and values that the rows of a saga
+// are scoped by besides its id: the tenant of ctx in a multi-tenant system.
+func scope(ctx context.Context, d database.Dialect) ([]string, []any, error) {
+	vals, err := scopeValues(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return scopeColumns(d), vals, nil
+}
+
+// where is " WHERE a = ? AND b = ?" for cols, "" for none.
+func where(cols []string) string {
+	if len(cols) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(cols, " = ? AND ") + " = ?"
+}
+
+// insert is an INSERT of cols into table.
+func insert(table string, cols []string) string {
+	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+}
 
 const stateColumns = "id, name, subject, status, step, failed_step, last_error, attempts, next_attempt_at, trigger_payload, trace_parent, created_at, updated_at"
 
@@ -480,17 +527,22 @@ func scanState(row interface{ Scan(...any) error }) (*State, error) {
 // ErrNotFound is returned when no saga has the id.
 var ErrNotFound = errors.New("saga not found")
 
-// Get returns the saga with id and its log.
+// Get returns the saga with id and its log (in a multi-tenant system, of
+// the tenant of ctx: ErrNotFound when only another tenant has one).
 func (r *Runner) Get(ctx context.Context, id string) (*State, error) {
 	d := r.DB.Dialect
-	st, err := scanState(r.DB.QueryRowContext(ctx, d.Rebind("SELECT "+stateColumns+" FROM sagas WHERE id = ?"), id))
+	scopeCols, scopeVals, err := scope(ctx, d)
+	if err != nil {
+		return nil, fmt.Errorf("load saga %s: %w", id, err)
+	}
+	st, err := scanState(r.DB.QueryRowContext(ctx, d.Rebind("SELECT "+stateColumns+" FROM sagas"+where(append(slices.Clip(scopeCols), "id"))), append(slices.Clip(scopeVals), id)...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load saga %s: %w", id, err)
 	}
-	rows, err := r.DB.QueryContext(ctx, d.Rebind("SELECT step, action, outcome, last_error, logged_at FROM saga_log WHERE saga_id = ? ORDER BY seq"), id)
+	rows, err := r.DB.QueryContext(ctx, d.Rebind("SELECT step, action, outcome, last_error, logged_at FROM saga_log"+where(append(slices.Clip(scopeCols), "saga_id"))+" ORDER BY seq"), append(slices.Clip(scopeVals), id)...)
 	if err != nil {
 		return nil, fmt.Errorf("load saga log %s: %w", id, err)
 	}
@@ -508,14 +560,19 @@ func (r *Runner) Get(ctx context.Context, id string) (*State, error) {
 	return st, rows.Err()
 }
 
-// List returns the newest sagas (at most 100), without their logs; with a
-// subject, only those about that aggregate.
+// List returns the newest sagas (at most 100; in a multi-tenant system, of
+// the tenant of ctx), without their logs; with a subject, only those about
+// that aggregate.
 func (r *Runner) List(ctx context.Context, subject string) ([]*State, error) {
 	d := r.DB.Dialect
-	query, args := "SELECT "+stateColumns+" FROM sagas ORDER BY created_at DESC LIMIT 100", []any{}
-	if subject != "" {
-		query, args = "SELECT "+stateColumns+" FROM sagas WHERE subject = ? ORDER BY created_at DESC LIMIT 100", []any{subject}
+	cols, args, err := scope(ctx, d)
+	if err != nil {
+		return nil, fmt.Errorf("list sagas: %w", err)
 	}
+	if subject != "" {
+		cols, args = append(cols, "subject"), append(args, subject)
+	}
+	query := "SELECT " + stateColumns + " FROM sagas" + where(cols) + " ORDER BY created_at DESC LIMIT 100"
 	rows, err := r.DB.QueryContext(ctx, d.Rebind(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list sagas: %w", err)
@@ -556,6 +613,8 @@ func (r *Runner) CountByStatus(ctx context.Context, observe func(saga, status st
 //
 //   - GET /sagas[?subject=<aggregate id>]: the newest sagas;
 //   - GET /sagas/{id}: one saga with every transition.
+//
+// In a multi-tenant system both show the sagas of the request's tenant only.
 func (r *Runner) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /sagas", func(w http.ResponseWriter, req *http.Request) {
 		list, err := r.List(req.Context(), req.URL.Query().Get("subject"))

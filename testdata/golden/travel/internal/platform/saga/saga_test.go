@@ -22,11 +22,13 @@ import (
 	"example.com/travel/internal/platform/telemetry"
 )
 
-// recorder counts the calls of each action and the idempotency keys sent.
+// recorder counts the calls of each action and the idempotency keys sent,
+// and the tenant each call ran in ("" in a single-tenant system).
 type recorder struct {
-	mu    sync.Mutex
-	calls []string
-	keys  map[string][]string
+	mu      sync.Mutex
+	calls   []string
+	keys    map[string][]string
+	tenants []string
 }
 
 func (r *recorder) action(name string, do func(n int) error) saga.Action {
@@ -37,6 +39,7 @@ func (r *recorder) action(name string, do func(n int) error) saga.Action {
 			r.keys = map[string][]string{}
 		}
 		r.keys[name] = append(r.keys[name], idempotency.Key(ctx))
+		r.tenants = append(r.tenants, tenantOf(ctx))
 		n := len(r.keys[name])
 		r.mu.Unlock()
 		if do == nil {
@@ -56,10 +59,11 @@ func openDB(t *testing.T) *database.DB {
 	t.Helper()
 	db := dbtest.Open(t, "sagas", "sqlite")
 	for _, ddl := range []string{
-		`CREATE TABLE sagas (id TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL, subject TEXT NOT NULL, status TEXT NOT NULL,
+		`CREATE TABLE sagas (` + tenantColumn + `id TEXT NOT NULL, name TEXT NOT NULL, subject TEXT NOT NULL, status TEXT NOT NULL,
 			step INTEGER NOT NULL, failed_step TEXT NULL, last_error TEXT NULL, attempts INTEGER NOT NULL,
-			next_attempt_at TIMESTAMP NOT NULL, trigger_payload BLOB NOT NULL, trace_parent TEXT NULL, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL)`,
-		`CREATE TABLE saga_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, saga_id TEXT NOT NULL, step TEXT NOT NULL, action TEXT NOT NULL,
+			next_attempt_at TIMESTAMP NOT NULL, trigger_payload BLOB NOT NULL, trace_parent TEXT NULL, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL,
+			PRIMARY KEY (` + tenantKey + `id))`,
+		`CREATE TABLE saga_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, ` + tenantColumn + `saga_id TEXT NOT NULL, step TEXT NOT NULL, action TEXT NOT NULL,
 			outcome TEXT NOT NULL, last_error TEXT NULL, logged_at TIMESTAMP NOT NULL)`,
 	} {
 		if _, err := db.ExecContext(t.Context(), ddl); err != nil {
@@ -102,7 +106,7 @@ func waitForStatus(t *testing.T, runner *saga.Runner, id, status string) *saga.S
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		st, err := runner.Get(t.Context(), id)
+		st, err := runner.Get(scoped(t.Context()), id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +129,7 @@ func TestHappyPath(t *testing.T) {
 	runner := newRunner(t, openDB(t), definition(r, nil))
 	// A redelivered trigger starts the saga once.
 	for range 2 {
-		if err := runner.Start(t.Context(), "test", "saga-1", "aggregate-1", []byte("trigger")); err != nil {
+		if err := runner.Start(scoped(t.Context()), "test", "saga-1", "aggregate-1", []byte("trigger")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -137,7 +141,7 @@ func TestHappyPath(t *testing.T) {
 	if len(st.Log) != 3 || st.FailedStep != "" {
 		t.Errorf("state = %+v", st)
 	}
-	list, err := runner.List(t.Context(), "aggregate-1")
+	list, err := runner.List(scoped(t.Context()), "aggregate-1")
 	if err != nil || len(list) != 1 || list[0].ID != "saga-1" {
 		t.Errorf("List = %v, %v", list, err)
 	}
@@ -150,7 +154,7 @@ func TestCompensation(t *testing.T) {
 	runner := newRunner(t, openDB(t), definition(r, func(int) error {
 		return connect.NewError(connect.CodeFailedPrecondition, errors.New("amount above the limit"))
 	}))
-	if err := runner.Start(t.Context(), "test", "saga-1", "aggregate-1", nil); err != nil {
+	if err := runner.Start(scoped(t.Context()), "test", "saga-1", "aggregate-1", nil); err != nil {
 		t.Fatal(err)
 	}
 	defer run(runner)()
@@ -175,7 +179,7 @@ func TestTransientFailureRetried(t *testing.T) {
 		}
 		return nil
 	}))
-	if err := runner.Start(t.Context(), "test", "saga-1", "aggregate-1", nil); err != nil {
+	if err := runner.Start(scoped(t.Context()), "test", "saga-1", "aggregate-1", nil); err != nil {
 		t.Fatal(err)
 	}
 	defer run(runner)()
@@ -204,13 +208,13 @@ func TestCrashResume(t *testing.T) {
 		return nil
 	})
 	first := newRunner(t, db, def)
-	if err := first.Start(t.Context(), "test", "saga-1", "aggregate-1", nil); err != nil {
+	if err := first.Start(scoped(t.Context()), "test", "saga-1", "aggregate-1", nil); err != nil {
 		t.Fatal(err)
 	}
 	stop := run(first)
 	<-inSecond
 	stop() // crash: the runner stops before it can persist the step's outcome
-	if st, err := first.Get(t.Context(), "saga-1"); err != nil || st.Status != saga.Running {
+	if st, err := first.Get(scoped(t.Context()), "saga-1"); err != nil || st.Status != saga.Running {
 		t.Fatalf("after the crash: %+v, %v", st, err)
 	}
 
@@ -238,7 +242,7 @@ func TestActionsContinueTheTrace(t *testing.T) {
 	runner := newRunner(t, openDB(t), definition(r, nil))
 	runner.Telemetry = tel
 	const parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-	if err := runner.Start(telemetry.WithTraceParent(t.Context(), parent), "test", "saga-1", "aggregate-1", []byte("trigger")); err != nil {
+	if err := runner.Start(telemetry.WithTraceParent(scoped(t.Context()), parent), "test", "saga-1", "aggregate-1", []byte("trigger")); err != nil {
 		t.Fatal(err)
 	}
 	defer run(runner)()
