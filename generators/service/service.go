@@ -32,6 +32,11 @@ var systemTemplates = []struct {
 }{
 	{"go.mod", files.Scaffold},
 	{"go.sum", files.Scaffold},
+	{"internal/platform/app/app.go", files.Owned},
+	{"internal/platform/app/app_test.go", files.Owned},
+	{"internal/platform/app/service.go", files.Owned},
+	{"internal/platform/app/store.go", files.Owned},
+	{"internal/platform/app/apptest/apptest.go", files.Owned},
 	{"internal/platform/client/client.go", files.Owned},
 	{"internal/platform/tenant/system.go", files.Owned},
 	{"internal/platform/database/columns.go", files.Owned},
