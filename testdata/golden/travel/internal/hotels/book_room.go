@@ -20,7 +20,7 @@ func (s *Service) BookRoom(ctx context.Context, req *hotelsv1.BookRoomRequest) (
 	if req.GetTripId() == "" {
 		return nil, invalidArgument("trip_id", "must not be empty")
 	}
-	if limit := s.limits.MaxAmountCents; limit > 0 && int64(req.GetAmountCents()) > limit {
+	if limit := s.limits.MaxAmountCents; limit > 0 && req.GetAmountCents() > limit {
 		return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("amount_cents %d is above the limit of %d (HOTELS_MAX_AMOUNT_CENTS)", req.GetAmountCents(), limit))
 	}
 	// Business rules that need no stored state go here.
