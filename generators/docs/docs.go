@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/microforge/microforge/blueprints"
 	"github.com/microforge/microforge/internal/files"
@@ -487,36 +488,31 @@ func sampleJSONDepth(m *model.Message, depth int) string {
 	}
 	var parts []string
 	for _, f := range m.Fields {
-		parts = append(parts, fmt.Sprintf("%q: %s", f.JSONName, sampleValue(f.Name, f.Type, depth)))
+		parts = append(parts, fmt.Sprintf("%q: %s", f.JSONName, sampleValue(f.Name, f.Type, f.Constraints, depth)))
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
 }
 
-func sampleValue(name string, t *model.Type, depth int) string {
+// sampleValue is the JSON of the field's sample (model.SampleScalar),
+// with one element in a list.
+func sampleValue(name string, t *model.Type, c *model.Constraints, depth int) string {
 	switch t.Kind {
 	case model.ListType:
-		return "[" + sampleValue(name, t.Elem, depth) + "]"
+		return "[" + sampleValue(name, t.Elem, c, depth) + "]"
 	case model.EnumType:
 		return fmt.Sprintf("%q", t.Enum.Values[0].ProtoName)
 	case model.MessageType:
 		return sampleJSONDepth(t.Message, depth+1)
 	}
-	switch t.Scalar {
-	case model.String:
-		b, _ := json.Marshal(strings.ReplaceAll(name, "_", "-") + "-1")
-		return string(b)
-	case model.Bool:
-		return "true"
-	case model.Int32, model.Int64:
-		return "1"
-	case model.Double:
-		return "1.5"
-	case model.Bytes:
-		return `"aGVsbG8="`
-	case model.Timestamp:
-		return `"2026-01-01T00:00:00Z"`
+	v := model.SampleScalar(name, t.Scalar, c)
+	if x, ok := v.(time.Time); ok {
+		v = x.Format(time.RFC3339)
 	}
-	return "null"
+	b, err := json.Marshal(v) // []byte becomes base64, as in protojson
+	if err != nil {
+		panic("internal error: sample of " + name + ": " + err.Error())
+	}
+	return string(b)
 }
 
 // gatewayDocOf describes the gateway: its routes, how to call it with a

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/microforge/microforge/internal/model"
 )
@@ -592,30 +593,14 @@ func sampleValue(name string, t *model.Type, c *model.Constraints, depth int) an
 		}
 		return elems
 	}
-	switch t.Scalar {
-	case model.String:
-		return c.FitString(name + "-1")
-	case model.Bool:
-		return true
-	case model.Int32, model.Int64:
-		return c.FitInt(int64(sampleNumber(name)))
-	case model.Double:
-		return c.FitFloat(float64(sampleNumber(name)) + 0.5)
-	case model.Bytes:
-		if c != nil {
-			return base64.StdEncoding.EncodeToString([]byte(c.FitString("sample")))
-		}
-		return "c2FtcGxl" // base64 of "sample"
-	case model.Timestamp:
-		return "2024-01-02T03:04:05Z"
+	switch v := model.SampleScalar(name, t.Scalar, c).(type) {
+	case []byte:
+		return base64.StdEncoding.EncodeToString(v)
+	case time.Time:
+		return v.Format(time.RFC3339)
+	default:
+		return v
 	}
-	panic(fmt.Sprintf("internal error: no sample for %+v", t))
 }
 
-func sampleNumber(name string) int {
-	n := 0
-	for _, c := range name {
-		n += int(c)
-	}
-	return n%9 + 1
-}
+func sampleNumber(name string) int { return model.SampleNumber(name) }

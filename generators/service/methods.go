@@ -93,6 +93,8 @@ type limitCheck struct {
 	Env    string
 	Field  string // proto name
 	Getter string // "req.GetAmountCents()"
+	Value  string // Getter as an int64, converted only when it is not one
+
 }
 
 // commandTest is what a command's scaffolded test does.
@@ -258,6 +260,10 @@ func newCommandView(sv *serviceView, c *model.Command) (*commandView, error) {
 			}
 		}
 		cv.Limit = &limitCheck{Name: l.Name, Env: c.Service.EnvPrefix + "_" + l.Env, Field: in.Name, Getter: "req.Get" + in.GoName + "()"}
+		cv.Limit.Value = cv.Limit.Getter
+		if in.Type.Scalar != model.Int64 {
+			cv.Limit.Value = "int64(" + cv.Limit.Getter + ")" // limits are int64
+		}
 		cv.Imports.add("fmt", "connectrpc.com/connect")
 	}
 	cv.Doc = commandDoc(c, cv)

@@ -14,6 +14,8 @@ var runtimeDirs = []struct {
 	{"dashboard", always},
 	{"dashboard/templates", always},
 	{"platform/client", always},
+	{"platform/app", always},
+	{"platform/app/apptest", always},
 	{"platform/checked", func(sv *systemView) bool { return sv.Checked }},
 	{"platform/config", always},
 	{"platform/database", always},

@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/microforge/microforge/internal/model"
 )
 
-// sampleTime is the instant every sample timestamp holds.
-const sampleTime = "timestamppb.New(time.Date(2024, time.January, 2, 3, 4, 5, 0, time.UTC))"
+// sampleTime is the Go expression of model.SampleTime.
+var sampleTime = fmt.Sprintf("timestamppb.New(time.Date(%d, time.%s, %d, %d, %d, %d, 0, time.UTC))",
+	model.SampleTime.Year(), model.SampleTime.Month(), model.SampleTime.Day(),
+	model.SampleTime.Hour(), model.SampleTime.Minute(), model.SampleTime.Second())
 
 // sample returns a Go expression of a valid sample value for field f, as
 // generated tests and examples use: strings "<name>-1", small numbers
@@ -25,22 +28,21 @@ func sample(f *model.Field, im imports) string {
 func sampleDepth(name string, t *model.Type, c *model.Constraints, im imports, depth int) string {
 	switch t.Kind {
 	case model.ScalarType:
-		switch t.Scalar {
-		case model.String:
-			return strconv.Quote(c.FitString(name + "-1"))
-		case model.Bool:
-			return "true"
-		case model.Int32, model.Int64:
-			return strconv.FormatInt(c.FitInt(int64(sampleNumber(name))), 10)
-		case model.Double:
-			x := c.FitFloat(float64(sampleNumber(name)) + 0.5)
-			if x == float64(int64(x)) {
-				return strconv.FormatFloat(x, 'f', 1, 64)
+		switch v := model.SampleScalar(name, t.Scalar, c).(type) {
+		case string:
+			return strconv.Quote(v)
+		case []byte:
+			return "[]byte(" + strconv.Quote(string(v)) + ")"
+		case bool:
+			return strconv.FormatBool(v)
+		case int64:
+			return strconv.FormatInt(v, 10)
+		case float64:
+			if v == float64(int64(v)) {
+				return strconv.FormatFloat(v, 'f', 1, 64)
 			}
-			return strconv.FormatFloat(x, 'g', -1, 64)
-		case model.Bytes:
-			return "[]byte(" + strconv.Quote(c.FitString(name+"-1")) + ")"
-		case model.Timestamp:
+			return strconv.FormatFloat(v, 'g', -1, 64)
+		case time.Time:
 			im.add("time", "google.golang.org/protobuf/types/known/timestamppb")
 			return sampleTime
 		}
@@ -77,14 +79,8 @@ func sampleMessage(m *model.Message, im imports, depth int) string {
 	return m.QualGo + "{" + strings.Join(parts, ", ") + "}"
 }
 
-// sampleNumber is a small positive number derived from a name.
-func sampleNumber(name string) int {
-	n := 0
-	for _, c := range name {
-		n += int(c)
-	}
-	return n%9 + 1
-}
+// sampleNumber is model.SampleNumber.
+func sampleNumber(name string) int { return model.SampleNumber(name) }
 
 // qualEnumValue is the qualified Go constant of an enum value.
 func qualEnumValue(e *model.Enum, v *model.EnumValue) string {

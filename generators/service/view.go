@@ -293,8 +293,11 @@ type entityView struct {
 
 // finderView is a store method selecting an entity's rows by columns.
 type finderView struct {
-	Method string // "FindOrdersByCustomerId"
-	Params []*paramView
+	Method string // "FindOrdersByCustomerID"
+	// Deprecated is the name the finder had before it followed Go's
+	// initialisms, "FindOrdersByCustomerId"; empty when it is the same.
+	Deprecated string
+	Params     []*paramView
 	// OwnerParam is the parameter on the owner column of an owned entity;
 	// nil when the finder does not select by it.
 	OwnerParam *paramView
@@ -313,6 +316,15 @@ func (f *finderView) ParamList() string {
 	var parts []string
 	for _, p := range f.Params {
 		parts = append(parts, p.Name+" "+p.Type)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// NameList is the finder's parameter names, as arguments.
+func (f *finderView) NameList() string {
+	var parts []string
+	for _, p := range f.Params {
+		parts = append(parts, p.Name)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -551,17 +563,20 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 		})
 	}
 
-	v.StoreImports = imports{}.add("context", "database/sql", "embed", "errors", "log/slog", "time", sys.Module+"/internal/platform/idempotency")
-	if len(svc.Entities) > 0 {
-		v.StoreImports.add("fmt")
-	}
-	v.StoreImports.add(sys.Module+"/internal/platform/database", sys.Module+"/internal/platform/outbox")
+	v.StoreImports = imports{}.add("context", "database/sql", "embed", "log/slog", "time",
+		sys.Module+"/internal/platform/app", sys.Module+"/internal/platform/database", sys.Module+"/internal/platform/outbox")
 	if sys.Tenancy != nil && len(svc.Entities) > 0 {
 		v.StoreImports.add(sys.Module + "/internal/platform/tenant")
 	}
 	enumText := func(e *model.Enum) string { return v.enum(e).TextVar }
 	for _, e := range svc.Entities {
-		v.Entities = append(v.Entities, newEntityView(e, enumText, v.StoreImports))
+		ev := newEntityView(e, enumText, v.StoreImports)
+		v.Entities = append(v.Entities, ev)
+		for _, c := range ev.Columns {
+			if c.EncodeErr || c.DecodeErr || e.Owner != nil {
+				v.StoreImports.add("fmt") // for the errors of columns and owner checks
+			}
+		}
 	}
 	if len(v.Entities) > 0 || len(v.Events) > 0 {
 		importProto(svc, v.StoreImports)
@@ -596,14 +611,12 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 		v.Queries = append(v.Queries, newQueryView(v, q))
 	}
 
-	v.ServiceImports = imports{}.add("context", "errors", "fmt", "log/slog", "net/http", sys.Module+"/internal/platform/outbox",
-		"connectrpc.com/connect", "github.com/google/uuid", svc.ConnectImport)
+	v.ServiceImports = imports{}.add("context", "log/slog", "net/http", sys.Module+"/internal/platform/app",
+		"connectrpc.com/connect", svc.ConnectImport)
 	for _, c := range svc.Clients {
 		v.ServiceImports.add(c.ConnectImport)
 	}
 	if len(svc.Commands) > 0 {
-		v.ServiceImports.add("database/sql", "google.golang.org/protobuf/proto",
-			sys.Module+"/internal/platform/database", sys.Module+"/internal/platform/idempotency")
 		importProto(svc, v.ServiceImports)
 	}
 	if v.SagaState {
@@ -623,31 +636,27 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 		v.OwnershipImports = imports{}.add(sys.Module + "/internal/platform/ownership")
 		v.ServiceImports.add(sys.Module + "/internal/platform/ownership")
 		v.StoreImports.add(sys.Module + "/internal/platform/ownership")
-		if len(svc.Commands) > 0 {
-			v.ServiceImports.add("crypto/sha256", "encoding/hex", sys.Module+"/internal/platform/identity")
-		}
+		v.ServiceImports.add("errors")
 		v.OwnershipTest = newOwnershipTest(v)
 	}
 	if svc.AsyncReadModel {
-		v.ServiceImports.add("strconv", "time")
+		v.ServiceImports.add(sys.Module + "/internal/platform/outbox")
 		importProto(svc, v.ServiceImports)
 	}
 	v.SagaImports = imports{}.add("context", "fmt", "google.golang.org/protobuf/proto", sys.Module+"/internal/platform/saga")
 	newSagaViews(v)
-	v.RunImports = imports{}.add("context", "errors", "fmt", "log/slog", "net", "net/http", "os", "strconv", "time",
-		sys.Module+"/internal/platform/telemetry",
+	v.RunImports = imports{}.add("context",
+		sys.Module+"/internal/platform/app",
 		sys.Module+"/internal/platform/config",
-		sys.Module+"/internal/platform/identity",
 		sys.Module+"/internal/platform/database",
-		sys.Module+"/internal/platform/logging",
-		sys.Module+"/internal/platform/server",
+		sys.Module+"/internal/platform/identity",
+		sys.Module+"/internal/platform/telemetry",
 		svc.ConnectImport)
-	v.RunImports.alias("sdktrace", "go.opentelemetry.io/otel/sdk/trace")
 	if len(svc.Clients) > 0 {
 		v.RunImports.add(sys.Module + "/internal/platform/client")
 	}
-	if v.Broker {
-		v.RunImports.add("sync", "github.com/nats-io/nats.go", "github.com/nats-io/nats.go/jetstream", sys.Module+"/internal/platform/events", sys.Module+"/internal/platform/outbox")
+	if v.SagaState {
+		v.RunImports.add("net/http", "connectrpc.com/connect")
 	}
 	newConsumerViews(v)
 	v.ConsumersImports = imports{}.add("context", "fmt", "google.golang.org/protobuf/proto", sys.Module+"/internal/platform/events")
@@ -749,9 +758,10 @@ func (v *serviceView) entity(e *model.Entity) *entityView {
 // it on first use. No fields means List<Plural>.
 func (v *serviceView) finder(e *model.Entity, fields []*model.Field) *finderView {
 	ev := v.entity(e)
-	var names []string
+	var names, protoNames []string
 	for _, f := range fields {
-		names = append(names, f.GoName)
+		names = append(names, exportedName(f.Name))
+		protoNames = append(protoNames, f.GoName)
 	}
 	method := "List" + ev.Plural
 	if len(names) > 0 {
@@ -763,12 +773,17 @@ func (v *serviceView) finder(e *model.Entity, fields []*model.Field) *finderView
 		}
 	}
 	fv := &finderView{Method: method}
+	// Finders were named with protoc-gen-go's spelling before: the old
+	// name stays, deprecated, for handlers that call it.
+	if old := "Find" + ev.Plural + "By" + strings.Join(protoNames, "And"); len(fields) > 0 && old != method {
+		fv.Deprecated = old
+	}
 	for _, f := range fields {
 		col := ev.column(f)
 		if !f.Indexed {
 			panic("internal error: finder " + method + " by a column the model did not index: " + f.Name)
 		}
-		name := safeIdent(model.JSONCamelCase(f.Name))
+		name := safeIdent(unexportedName(f.Name))
 		fv.Params = append(fv.Params, &paramView{Name: name, Column: col, Arg: argOf(col, name)})
 		if o := e.Owner; o != nil && o.Field == f {
 			fv.OwnerParam = fv.Params[len(fv.Params)-1]
@@ -840,16 +855,12 @@ func lookupTarget(c *model.Command) *model.Field { return c.LookupColumn() }
 // newStoreTestImports are the imports of service_test.go, which also
 // builds each entity's sample.
 func newStoreTestImports(v *serviceView) imports {
-	im := imports{}.add("testing", "time", "connectrpc.com/connect",
-		"google.golang.org/protobuf/types/known/wrapperspb",
+	im := imports{}.add("testing", "connectrpc.com/connect",
+		v.Sys.Module+"/internal/platform/app/apptest",
 		v.Sys.Module+"/internal/platform/database/dbtest",
-		v.Sys.Module+"/internal/platform/idempotency",
 		v.Sys.Module+"/internal/platform/logging")
-	if !v.EventSourced || v.CQRS || len(v.ReadModels) > 0 {
-		im.add(v.Sys.Module + "/internal/platform/outbox")
-	}
 	if v.CQRS {
-		im.add("context")
+		im.add("context", "time", v.Sys.Module+"/internal/platform/outbox")
 	}
 	if v.Sys.Tenancy != nil {
 		im.add("context", "net/http", v.Sys.Module+"/internal/platform/tenant")
@@ -857,8 +868,13 @@ func newStoreTestImports(v *serviceView) imports {
 	if len(v.Trackers) > 0 {
 		im.add(v.Sys.Module+"/internal/platform/events", v.Sys.Module+"/internal/platform/outbox", v.Sys.Module+"/internal/platform/saga")
 	}
-	if len(v.Entities) > 0 {
-		im.add("errors", "google.golang.org/protobuf/proto")
+	for _, e := range v.Entities {
+		if e.Sourced {
+			im.add(v.Sys.Module + "/internal/platform/outbox")
+		}
+		if len(e.Finders) > 0 {
+			im.add("context")
+		}
 	}
 	for _, e := range v.Entities {
 		importProto(v.model, im)

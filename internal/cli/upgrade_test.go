@@ -16,8 +16,8 @@ import (
 // and a new line opening every handler's body. upgradeTemplates applies that
 // change to the files the handler template rendered.
 const (
-	v1Doc  = "// Put business rules where the comments say; return connect errors\n"
-	v2Doc  = "// Put business rules where the comments say, and return connect errors\n"
+	v1Doc  = "// The default:\n"
+	v2Doc  = "// The default, as microforge wrote it:\n"
 	v1Body = "\t// Business rules that need no stored state go here.\n"
 	v2Body = "\t// Release 2: the request was decoded and authorised before this point.\n" + v1Body
 )

@@ -5,6 +5,7 @@ import (
 	"regexp/syntax"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -172,4 +173,43 @@ func writeSample(b *strings.Builder, re *syntax.Regexp) bool {
 		return false
 	}
 	return true // empty matches, anchors, star and quest: nothing
+}
+
+// SampleTime is the instant every sample timestamp holds, in generated
+// tests, examples and documentation alike.
+var SampleTime = time.Date(2024, time.January, 2, 3, 4, 5, 0, time.UTC)
+
+// SampleScalar returns the sample value of a scalar field called name that
+// follows its constraints c (nil: none): the one sample every generator
+// renders, as Go, JSON or documentation. Strings and bytes are
+// "<name>-1", numbers small and derived from the name (so a request field
+// and the entity field of the same name get the same value; doubles end in
+// .5), booleans true and timestamps SampleTime. The value is a string,
+// []byte, bool, int64, float64 or time.Time.
+func SampleScalar(name string, s Scalar, c *Constraints) any {
+	switch s {
+	case String:
+		return c.FitString(name + "-1")
+	case Bytes:
+		return []byte(c.FitString(name + "-1"))
+	case Bool:
+		return true
+	case Int32, Int64:
+		return c.FitInt(int64(SampleNumber(name)))
+	case Double:
+		return c.FitFloat(float64(SampleNumber(name)) + 0.5)
+	case Timestamp:
+		return SampleTime
+	}
+	panic("internal error: no sample for scalar " + string(s))
+}
+
+// SampleNumber is the small positive number, 1 to 9, derived from a name
+// that integer samples start from.
+func SampleNumber(name string) int {
+	n := 0
+	for _, c := range name {
+		n += int(c)
+	}
+	return n%9 + 1
 }

@@ -8,14 +8,10 @@ import (
 
 // CreateNote implements the CreateNote RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that title and body are set.
 //   - It creates a new Note with a fresh id from the request.
 //   - It records NoteCreated in the outbox, in the same transaction.
-//
-// Put business rules where the comments say; return connect errors
-// (connect.NewError) for the caller's mistakes.
 func (s *Service) CreateNote(ctx context.Context, req *notesv1.CreateNoteRequest) (*notesv1.CreateNoteResponse, error) {
 	if req.GetTitle() == "" {
 		return nil, invalidArgument("title", "must not be empty")

@@ -11,9 +11,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// This file is yours: microforge wrote tests of CreateNote's default
-// behaviour; change them along with the method.
-
 func TestCreateNote(t *testing.T) {
 	s := newTestService(t)
 	ctx := t.Context()

@@ -8,8 +8,7 @@ import (
 
 // GetNote implements the GetNote RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that note_id is set.
 //   - It returns the Note whose id is note_id (NotFound when there is none).
 func (s *Service) GetNote(ctx context.Context, req *notesv1.GetNoteRequest) (*notesv1.GetNoteResponse, error) {

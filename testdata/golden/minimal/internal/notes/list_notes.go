@@ -8,8 +8,7 @@ import (
 
 // ListNotes implements the ListNotes RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It returns every Note with the same pinned as the request, oldest first.
 func (s *Service) ListNotes(ctx context.Context, req *notesv1.ListNotesRequest) (*notesv1.ListNotesResponse, error) {
 	found, err := s.store.FindNotesByPinned(ctx, req.GetPinned())

@@ -7,9 +7,6 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// This file is yours: microforge wrote tests of ListNotes's default
-// behaviour; change them along with the method.
-
 func TestListNotes(t *testing.T) {
 	s := newTestService(t)
 	ctx := t.Context()

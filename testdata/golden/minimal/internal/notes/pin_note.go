@@ -8,13 +8,9 @@ import (
 
 // PinNote implements the PinNote RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that note_id is set.
 //   - It loads the Note whose id is note_id (NotFound when there is none) and changes it.
-//
-// Put business rules where the comments say; return connect errors
-// (connect.NewError) for the caller's mistakes.
 func (s *Service) PinNote(ctx context.Context, req *notesv1.PinNoteRequest) (*notesv1.PinNoteResponse, error) {
 	if req.GetNoteId() == "" {
 		return nil, invalidArgument("note_id", "must not be empty")

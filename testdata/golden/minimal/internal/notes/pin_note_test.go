@@ -8,9 +8,6 @@ import (
 	notesv1 "example.com/notebook/gen/notebook/notes/v1"
 )
 
-// This file is yours: microforge wrote tests of PinNote's default
-// behaviour; change them along with the method.
-
 func TestPinNote(t *testing.T) {
 	s := newTestService(t)
 	ctx := t.Context()

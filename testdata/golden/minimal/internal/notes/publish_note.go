@@ -8,15 +8,11 @@ import (
 
 // PublishNote implements the PublishNote RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that note_id is set.
 //   - It loads the Note whose id is note_id (NotFound when there is none) and changes it.
 //   - It sets visibility to published.
 //   - It records NotePublished in the outbox, in the same transaction.
-//
-// Put business rules where the comments say; return connect errors
-// (connect.NewError) for the caller's mistakes.
 func (s *Service) PublishNote(ctx context.Context, req *notesv1.PublishNoteRequest) (*notesv1.PublishNoteResponse, error) {
 	if req.GetNoteId() == "" {
 		return nil, invalidArgument("note_id", "must not be empty")

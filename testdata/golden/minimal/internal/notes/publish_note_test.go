@@ -9,9 +9,6 @@ import (
 	"example.com/notebook/internal/platform/idempotency"
 )
 
-// This file is yours: microforge wrote tests of PublishNote's default
-// behaviour; change them along with the method.
-
 func TestPublishNote(t *testing.T) {
 	s := newTestService(t)
 	ctx := t.Context()

@@ -2,57 +2,37 @@
 
 // Package notes implements the notes service: Stores notes and pins the important ones.
 //
-// The RPC methods live in one file each (create_note.go, publish_note.go, pin_note.go, get_note.go, list_notes.go):
-// those files are yours to edit. This file, store.go and run.go are
-// regenerated from the blueprint.
+// The RPC methods live in one file each (create_note.go, publish_note.go, pin_note.go, get_note.go, list_notes.go). Those files, and their
+// tests, are yours: microforge wrote a working default and merges later
+// blueprint changes into your edits. Put business rules where their
+// comments say; return connect errors (connect.NewError) for the caller's
+// mistakes. This file, store.go, run.go and the other files that say DO
+// NOT EDIT are regenerated from the blueprint.
 package notes
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 
 	"connectrpc.com/connect"
 	notesv1 "example.com/notebook/gen/notebook/notes/v1"
 	"example.com/notebook/gen/notebook/notes/v1/notesv1connect"
-	"example.com/notebook/internal/platform/database"
-	"example.com/notebook/internal/platform/idempotency"
-	"example.com/notebook/internal/platform/outbox"
-	"github.com/google/uuid"
-	"google.golang.org/protobuf/proto"
+	"example.com/notebook/internal/platform/app"
 )
 
 // Service implements notebook.notes.v1.NotesService: every RPC of the
 // blueprint is a method in its own file.
 type Service struct {
-	store   *Store
-	logger  *slog.Logger
-	clients Clients
-	limits  Limits
-}
-
-// Limits are the configurable bounds the default logic checks (none).
-type Limits struct {
-}
-
-// DefaultLimits returns the limits used unless configured.
-func DefaultLimits() Limits {
-	return Limits{}
-}
-
-// Clients are the services this service calls (none: list them
-// under calls: in the blueprint).
-type Clients struct {
+	store  *Store
+	logger *slog.Logger
 }
 
 var _ notesv1connect.NotesServiceHandler = (*Service)(nil)
 
-// NewService returns the service over store, with DefaultLimits.
-func NewService(store *Store, logger *slog.Logger, clients Clients) *Service {
-	s := &Service{store: store, logger: logger, clients: clients, limits: DefaultLimits()}
+// NewService returns the service over store.
+func NewService(store *Store, logger *slog.Logger) *Service {
+	s := &Service{store: store, logger: logger}
 	return s
 }
 
@@ -61,9 +41,6 @@ func NewService(store *Store, logger *slog.Logger, clients Clients) *Service {
 func (s *Service) Ready(ctx context.Context) error {
 	return s.store.Ping(ctx)
 }
-
-// SetLimits replaces the service's limits.
-func (s *Service) SetLimits(limits Limits) { s.limits = limits }
 
 // Store returns the service's store.
 func (s *Service) Store() *Store { return s.store }
@@ -79,72 +56,30 @@ func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
 type idempotentHandler struct{ *Service }
 
 func (h idempotentHandler) CreateNote(ctx context.Context, req *notesv1.CreateNoteRequest) (*notesv1.CreateNoteResponse, error) {
-	return runOnce(ctx, h.Service, "CreateNote", req, h.Service.CreateNote, new(notesv1.CreateNoteResponse))
+	return app.RunOnce(ctx, h.once(), "CreateNote", req, h.Service.CreateNote, new(notesv1.CreateNoteResponse))
 }
 
 func (h idempotentHandler) PublishNote(ctx context.Context, req *notesv1.PublishNoteRequest) (*notesv1.PublishNoteResponse, error) {
-	return runOnce(ctx, h.Service, "PublishNote", req, h.Service.PublishNote, new(notesv1.PublishNoteResponse))
+	return app.RunOnce(ctx, h.once(), "PublishNote", req, h.Service.PublishNote, new(notesv1.PublishNoteResponse))
 }
 
 func (h idempotentHandler) PinNote(ctx context.Context, req *notesv1.PinNoteRequest) (*notesv1.PinNoteResponse, error) {
-	return runOnce(ctx, h.Service, "PinNote", req, h.Service.PinNote, new(notesv1.PinNoteResponse))
+	return app.RunOnce(ctx, h.once(), "PinNote", req, h.Service.PinNote, new(notesv1.PinNoteResponse))
 }
 
-// runOnce runs call unless the idempotency key of ctx already ran method:
-// then it returns the stored response. The call runs in the transaction
-// that stores its response, so both commit or neither does.
-func runOnce[Req any, Res proto.Message](ctx context.Context, s *Service, method string, req Req, call func(context.Context, Req) (Res, error), stored Res) (Res, error) {
-	key := idempotency.Key(ctx)
-	if key == "" {
-		return call(ctx, req)
-	}
-	var res Res
-	err := s.store.db.InTx(ctx, func(tx *sql.Tx) error {
-		found, err := idempotency.Load(ctx, tx, s.store.db.Dialect, key, method, stored)
-		if err != nil || found {
-			res = stored
-			return err
-		}
-		if res, err = call(database.WithTx(ctx, tx), req); err != nil {
-			return err
-		}
-		return idempotency.Save(ctx, tx, s.store.db.Dialect, key, method, res)
-	})
-	if err != nil {
-		var zero Res
-		return zero, s.fail(ctx, method, err)
-	}
-	return res, nil
+// once runs commands once per idempotency key (see app.RunOnce).
+func (s *Service) once() app.Once {
+	return app.Once{DB: s.store.db, Fail: s.fail}
 }
 
-// newID returns a new entity or event id: a UUIDv7, so ids sort by creation
-// time.
-func newID() string {
-	return uuid.Must(uuid.NewV7()).String()
-}
+// newID returns a new entity or event id (see app.NewID).
+func newID() string { return app.NewID() }
 
 // invalidArgument is the error for a request field that is not acceptable.
-func invalidArgument(field, problem string) error {
-	return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("%s %s", field, problem))
-}
+func invalidArgument(field, problem string) error { return app.InvalidArgument(field, problem) }
 
 // fail turns an error of a method's logic into the error returned to the
-// caller: Connect errors pass unchanged, ErrNotFound becomes NotFound, and
-// anything else is logged and reported as Internal without details.
+// caller (see app.Fail).
 func (s *Service) fail(ctx context.Context, op string, err error) error {
-	var connectErr *connect.Error
-	switch {
-	case errors.As(err, &connectErr):
-		return connectErr
-	case errors.Is(err, ErrNotFound):
-		return connect.NewError(connect.CodeNotFound, err)
-	case errors.Is(err, outbox.ErrConcurrentChange):
-		return connect.NewError(connect.CodeAborted, err)
-	case errors.Is(err, context.Canceled):
-		return connect.NewError(connect.CodeCanceled, err)
-	case errors.Is(err, context.DeadlineExceeded):
-		return connect.NewError(connect.CodeDeadlineExceeded, err)
-	}
-	s.logger.ErrorContext(ctx, op+" failed", "error", err)
-	return connect.NewError(connect.CodeInternal, errors.New(op+" failed"))
+	return app.Fail(ctx, s.logger, op, err)
 }

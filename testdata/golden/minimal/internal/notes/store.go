@@ -6,14 +6,13 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	notesv1 "example.com/notebook/gen/notebook/notes/v1"
+	"example.com/notebook/internal/platform/app"
 	"example.com/notebook/internal/platform/database"
-	"example.com/notebook/internal/platform/idempotency"
 	"example.com/notebook/internal/platform/outbox"
 )
 
@@ -23,8 +22,112 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
+// noteTable is the table of Note entities.
+var noteTable = database.Table{
+	Name:    "notes",
+	Columns: []string{"id", "title", "body", "pinned", "rating", "attachment", "written_at", "visibility"},
+}
+
+// noteValues returns the column values of note in noteTable order.
+func noteValues(note *notesv1.Note) ([]any, error) {
+	return []any{
+		note.GetId(),
+		note.GetTitle(),
+		note.GetBody(),
+		note.GetPinned(),
+		note.GetRating(),
+		note.GetAttachment(),
+		database.Time(note.GetWrittenAt()),
+		database.EnumText(note.GetVisibility(), noteVisibilityText),
+	}, nil
+}
+
+// scanNote reads a row of noteTable.
+func scanNote(row app.Row) (*notesv1.Note, error) {
+	note := new(notesv1.Note)
+	var colWrittenAt database.NullTime
+	var colVisibility string
+	err := row.Scan(
+		&note.Id,
+		&note.Title,
+		&note.Body,
+		&note.Pinned,
+		&note.Rating,
+		&note.Attachment,
+		&colWrittenAt,
+		&colVisibility,
+	)
+	if err != nil {
+		return nil, err
+	}
+	note.WrittenAt = colWrittenAt.Timestamp()
+	if note.Visibility, err = database.EnumValue(colVisibility, noteVisibilityText); err != nil {
+		return nil, fmt.Errorf("column visibility: %w", err)
+	}
+	return note, nil
+}
+
+// noteRows are the statements on noteTable.
+var noteRows = &app.Entities[*notesv1.Note]{
+	Table:  noteTable,
+	Noun:   "note",
+	ID:     (*notesv1.Note).GetId,
+	Values: noteValues,
+	Scan:   scanNote,
+}
+
+// InsertNote stores a new Note; its id must be set.
+func (q queries) InsertNote(ctx context.Context, note *notesv1.Note) error {
+	return noteRows.Insert(ctx, q.q, q.d, note)
+}
+
+// UpdateNote saves every field of an existing Note, or returns
+// ErrNotFound.
+func (q queries) UpdateNote(ctx context.Context, note *notesv1.Note) error {
+	return noteRows.Update(ctx, q.q, q.d, note)
+}
+
+// DeleteNote deletes the Note with the id, or returns ErrNotFound.
+func (q queries) DeleteNote(ctx context.Context, id string) error {
+	return noteRows.Delete(ctx, q.q, q.d, id)
+}
+
+// GetNote returns the Note with the id, or ErrNotFound.
+func (q queries) GetNote(ctx context.Context, id string) (*notesv1.Note, error) {
+	return noteRows.Get(ctx, q.q, q.d, id)
+}
+
+// ListNotes returns every Note in id order.
+func (q queries) ListNotes(ctx context.Context) ([]*notesv1.Note, error) {
+	return noteRows.Select(ctx, q.q, q.d, nil)
+}
+
+// FindNotesByPinned returns the Notes with the given pinned, in id order.
+func (q queries) FindNotesByPinned(ctx context.Context, pinned bool) ([]*notesv1.Note, error) {
+	return noteRows.Select(ctx, q.q, q.d, []string{"pinned"}, pinned)
+}
+
+// RecordNoteCreated records a NoteCreated event about aggregateID in the outbox, to be
+// published on notebook.notes.note_created.
+func (q queries) RecordNoteCreated(ctx context.Context, aggregateID string, event *notesv1.NoteCreated) error {
+	return outbox.Record(ctx, q.q, q.d, aggregateID, "notebook.notes.note_created", event)
+}
+
+// RecordNotePublished records a NotePublished event about aggregateID in the outbox, to be
+// published on notebook.notes.note_published.
+func (q queries) RecordNotePublished(ctx context.Context, aggregateID string, event *notesv1.NotePublished) error {
+	return outbox.Record(ctx, q.q, q.d, aggregateID, "notebook.notes.note_published", event)
+}
+
+// noteVisibilityText is the text stored for each NoteVisibility value.
+var noteVisibilityText = map[notesv1.NoteVisibility]string{
+	notesv1.NoteVisibility_NOTE_VISIBILITY_PRIVATE:   "private",
+	notesv1.NoteVisibility_NOTE_VISIBILITY_SHARED:    "shared",
+	notesv1.NoteVisibility_NOTE_VISIBILITY_PUBLISHED: "published",
+}
+
 // ErrNotFound is returned (wrapped) when an entity does not exist.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = app.ErrNotFound
 
 // Store keeps the service's entities and its outbox in its database.
 // Tx has the same methods, running inside a transaction.
@@ -34,9 +137,7 @@ type Store struct {
 }
 
 // Tx is a transaction of a Store.
-type Tx struct {
-	queries
-}
+type Tx struct{ queries }
 
 // queries are the statements Store and Tx share.
 type queries struct {
@@ -80,178 +181,14 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 // Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	return s.db.PingContext(ctx)
-}
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-// Prune deletes what the service keeps only for a while: the idempotency
-// keys and processed-event records older than keysBefore, and the outbox
-// events published before outboxBefore. It returns how many rows it deleted.
+// Prune deletes what the service keeps only for a while (see app.Prune).
 func (s *Store) Prune(ctx context.Context, outboxBefore, keysBefore time.Time) (int64, error) {
-	var total int64
-	n, err := outbox.Prune(ctx, s.q, s.d, outboxBefore)
-	if err != nil {
-		return total, err
-	}
-	total += n
-	for _, prune := range []func(context.Context, idempotency.Querier, idempotency.Dialect, time.Time) (int64, error){idempotency.Prune, idempotency.PruneProcessed} {
-		n, err := prune(ctx, s.q, s.d, keysBefore)
-		if err != nil {
-			return total, err
-		}
-		total += n
-	}
-	return total, nil
+	return app.Prune(ctx, s.q, s.d, outboxBefore, keysBefore)
 }
 
 // Outbox returns up to limit recorded events after seq, oldest first.
 func (q queries) Outbox(ctx context.Context, afterSeq int64, limit int) ([]outbox.Event, error) {
 	return outbox.List(ctx, q.q, q.d, afterSeq, limit)
-}
-
-// RecordNoteCreated records a NoteCreated event about aggregateID in the outbox, to be
-// published on notebook.notes.note_created.
-func (q queries) RecordNoteCreated(ctx context.Context, aggregateID string, event *notesv1.NoteCreated) error {
-	return outbox.Record(ctx, q.q, q.d, aggregateID, "notebook.notes.note_created", event)
-}
-
-// RecordNotePublished records a NotePublished event about aggregateID in the outbox, to be
-// published on notebook.notes.note_published.
-func (q queries) RecordNotePublished(ctx context.Context, aggregateID string, event *notesv1.NotePublished) error {
-	return outbox.Record(ctx, q.q, q.d, aggregateID, "notebook.notes.note_published", event)
-}
-
-// noteVisibilityText is the text stored for each NoteVisibility value.
-var noteVisibilityText = map[notesv1.NoteVisibility]string{
-	notesv1.NoteVisibility_NOTE_VISIBILITY_PRIVATE:   "private",
-	notesv1.NoteVisibility_NOTE_VISIBILITY_SHARED:    "shared",
-	notesv1.NoteVisibility_NOTE_VISIBILITY_PUBLISHED: "published",
-}
-
-// noteTable is the table of Note entities.
-var noteTable = database.Table{
-	Name:    "notes",
-	Columns: []string{"id", "title", "body", "pinned", "rating", "attachment", "written_at", "visibility"},
-}
-
-// noteValues returns the column values of note in noteTable order.
-func noteValues(note *notesv1.Note) ([]any, error) {
-	return []any{
-		note.GetId(),
-		note.GetTitle(),
-		note.GetBody(),
-		note.GetPinned(),
-		note.GetRating(),
-		note.GetAttachment(),
-		database.Time(note.GetWrittenAt()),
-		database.EnumText(note.GetVisibility(), noteVisibilityText),
-	}, nil
-}
-
-// scanNote reads a row of noteTable.
-func scanNote(row interface{ Scan(...any) error }) (*notesv1.Note, error) {
-	note := new(notesv1.Note)
-	var colWrittenAt database.NullTime
-	var colVisibility string
-	err := row.Scan(
-		&note.Id,
-		&note.Title,
-		&note.Body,
-		&note.Pinned,
-		&note.Rating,
-		&note.Attachment,
-		&colWrittenAt,
-		&colVisibility,
-	)
-	if err != nil {
-		return nil, err
-	}
-	note.WrittenAt = colWrittenAt.Timestamp()
-	if note.Visibility, err = database.EnumValue(colVisibility, noteVisibilityText); err != nil {
-		return nil, fmt.Errorf("column visibility: %w", err)
-	}
-	return note, nil
-}
-
-// InsertNote stores a new Note; its id must be set.
-func (q queries) InsertNote(ctx context.Context, note *notesv1.Note) error {
-	values, err := noteValues(note)
-	if err != nil {
-		return fmt.Errorf("insert note %q: %w", note.GetId(), err)
-	}
-	if _, err := q.q.ExecContext(ctx, q.d.Insert(noteTable), values...); err != nil {
-		return fmt.Errorf("insert note %q: %w", note.GetId(), err)
-	}
-	return nil
-}
-
-// UpdateNote saves every field of an existing Note, or returns
-// ErrNotFound.
-func (q queries) UpdateNote(ctx context.Context, note *notesv1.Note) error {
-	values, err := noteValues(note)
-	if err != nil {
-		return fmt.Errorf("update note %q: %w", note.GetId(), err)
-	}
-	res, err := q.q.ExecContext(ctx, q.d.Update(noteTable), append(values[1:], values[0])...)
-	if err != nil {
-		return fmt.Errorf("update note %q: %w", note.GetId(), err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("note %q: %w", note.GetId(), ErrNotFound)
-	}
-	return nil
-}
-
-// DeleteNote deletes the Note with the id, or returns ErrNotFound.
-func (q queries) DeleteNote(ctx context.Context, id string) error {
-	res, err := q.q.ExecContext(ctx, q.d.Delete(noteTable), id)
-	if err != nil {
-		return fmt.Errorf("delete note %q: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("note %q: %w", id, ErrNotFound)
-	}
-	return nil
-}
-
-// GetNote returns the Note with the id, or ErrNotFound.
-func (q queries) GetNote(ctx context.Context, id string) (*notesv1.Note, error) {
-	note, err := scanNote(q.q.QueryRowContext(ctx, q.d.Select(noteTable, "id"), id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("note %q: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get note %q: %w", id, err)
-	}
-	return note, nil
-}
-
-// ListNotes returns every Note in id order.
-func (q queries) ListNotes(ctx context.Context) ([]*notesv1.Note, error) {
-	return q.selectNotes(ctx, q.d.Select(noteTable))
-}
-
-// FindNotesByPinned returns the Notes with the given pinned, in id order.
-func (q queries) FindNotesByPinned(ctx context.Context, pinned bool) ([]*notesv1.Note, error) {
-	return q.selectNotes(ctx, q.d.Select(noteTable, "pinned"), pinned)
-}
-
-func (q queries) selectNotes(ctx context.Context, query string, args ...any) ([]*notesv1.Note, error) {
-	rows, err := q.q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("select notes: %w", err)
-	}
-	defer rows.Close()
-	var notes []*notesv1.Note
-	for rows.Next() {
-		note, err := scanNote(rows)
-		if err != nil {
-			return nil, fmt.Errorf("select notes: %w", err)
-		}
-		notes = append(notes, note)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select notes: %w", err)
-	}
-	return notes, nil
 }

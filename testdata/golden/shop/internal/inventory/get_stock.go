@@ -10,8 +10,7 @@ import (
 
 // GetStock implements the GetStock RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that sku is set.
 //   - It returns the first Stock with the same sku as the request (NotFound when there is none).
 func (s *Service) GetStock(ctx context.Context, req *inventoryv1.GetStockRequest) (*inventoryv1.GetStockResponse, error) {

@@ -8,9 +8,6 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// This file is yours: microforge wrote tests of GetStock's default
-// behaviour; change them along with the method.
-
 func TestGetStock(t *testing.T) {
 	s := newTestService(t)
 	ctx := t.Context()

@@ -12,11 +12,9 @@ import (
 // OnOrderCancelled handles orders.OrderCancelled events, delivered at least once from
 // subject shop.orders.order_cancelled to the durable consumer inventory_orders_order_cancelled.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. It runs inside the transaction that
-// records the event as processed: state changed through s.store with ctx
-// commits together with that record, so an event delivered twice changes
-// state once. An error rolls everything back and the event is retried with
+// It runs inside the transaction that records the event as processed:
+// state changed through s.store with ctx commits together with that
+// record, so an event delivered twice changes state once. An error rolls everything back and the event is retried with
 // backoff; after EVENT_MAX_ATTEMPTS attempts it goes to shop.dead_letter.inventory.orders.order_cancelled.
 // Return events.Permanent(err) when retrying cannot help.
 //

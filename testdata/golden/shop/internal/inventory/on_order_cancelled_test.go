@@ -9,8 +9,6 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// This file is yours: microforge wrote a test of the default OnOrderCancelled.
-
 // An event delivered twice is applied once.
 func TestOnOrderCancelledAppliesOnce(t *testing.T) {
 	s := newTestService(t)

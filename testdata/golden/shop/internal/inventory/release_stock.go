@@ -8,14 +8,10 @@ import (
 
 // ReleaseStock implements the ReleaseStock RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that order_id is set.
 //   - It changes no stored state.
 //   - It records StockReleased in the outbox, in the same transaction.
-//
-// Put business rules where the comments say; return connect errors
-// (connect.NewError) for the caller's mistakes.
 func (s *Service) ReleaseStock(ctx context.Context, req *inventoryv1.ReleaseStockRequest) (*inventoryv1.ReleaseStockResponse, error) {
 	if req.GetOrderId() == "" {
 		return nil, invalidArgument("order_id", "must not be empty")

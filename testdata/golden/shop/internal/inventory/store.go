@@ -6,14 +6,12 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
 	inventoryv1 "github.com/acme/shop/gen/shop/inventory/v1"
+	"github.com/acme/shop/internal/platform/app"
 	"github.com/acme/shop/internal/platform/database"
-	"github.com/acme/shop/internal/platform/idempotency"
 	"github.com/acme/shop/internal/platform/outbox"
 )
 
@@ -23,8 +21,89 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
+// stockTable is the table of Stock entities.
+var stockTable = database.Table{
+	Name:    "stocks",
+	Columns: []string{"id", "sku", "available"},
+}
+
+// stockValues returns the column values of stock in stockTable order.
+func stockValues(stock *inventoryv1.Stock) ([]any, error) {
+	return []any{
+		stock.GetId(),
+		stock.GetSku(),
+		stock.GetAvailable(),
+	}, nil
+}
+
+// scanStock reads a row of stockTable.
+func scanStock(row app.Row) (*inventoryv1.Stock, error) {
+	stock := new(inventoryv1.Stock)
+	err := row.Scan(
+		&stock.Id,
+		&stock.Sku,
+		&stock.Available,
+	)
+	if err != nil {
+		return nil, err
+	}
+	return stock, nil
+}
+
+// stockRows are the statements on stockTable.
+var stockRows = &app.Entities[*inventoryv1.Stock]{
+	Table:  stockTable,
+	Noun:   "stock",
+	ID:     (*inventoryv1.Stock).GetId,
+	Values: stockValues,
+	Scan:   scanStock,
+}
+
+// InsertStock stores a new Stock; its id must be set.
+func (q queries) InsertStock(ctx context.Context, stock *inventoryv1.Stock) error {
+	return stockRows.Insert(ctx, q.q, q.d, stock)
+}
+
+// UpdateStock saves every field of an existing Stock, or returns
+// ErrNotFound.
+func (q queries) UpdateStock(ctx context.Context, stock *inventoryv1.Stock) error {
+	return stockRows.Update(ctx, q.q, q.d, stock)
+}
+
+// DeleteStock deletes the Stock with the id, or returns ErrNotFound.
+func (q queries) DeleteStock(ctx context.Context, id string) error {
+	return stockRows.Delete(ctx, q.q, q.d, id)
+}
+
+// GetStock returns the Stock with the id, or ErrNotFound.
+func (q queries) GetStock(ctx context.Context, id string) (*inventoryv1.Stock, error) {
+	return stockRows.Get(ctx, q.q, q.d, id)
+}
+
+// ListStocks returns every Stock in id order.
+func (q queries) ListStocks(ctx context.Context) ([]*inventoryv1.Stock, error) {
+	return stockRows.Select(ctx, q.q, q.d, nil)
+}
+
+// FindStocksBySku returns the Stocks with the given sku, in id order.
+func (q queries) FindStocksBySku(ctx context.Context, sku string) ([]*inventoryv1.Stock, error) {
+	return stockRows.Select(ctx, q.q, q.d, []string{"sku"}, sku)
+}
+
+// RecordStockReserved records a StockReserved event about aggregateID in the outbox, to be
+// published on shop.inventory.stock_reserved.
+func (q queries) RecordStockReserved(ctx context.Context, aggregateID string, event *inventoryv1.StockReserved) error {
+	return outbox.Record(ctx, q.q, q.d, aggregateID, "shop.inventory.stock_reserved", event)
+}
+
+// RecordStockReleased records a StockReleased event about aggregateID in the outbox, to be
+// published on shop.inventory.stock_released.
+func (q queries) RecordStockReleased(ctx context.Context, aggregateID string, event *inventoryv1.StockReleased) error {
+	return outbox.Record(ctx, q.q, q.d, aggregateID, "shop.inventory.stock_released", event)
+}
+
 // ErrNotFound is returned (wrapped) when an entity does not exist.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = app.ErrNotFound
 
 // Store keeps the service's entities and its outbox in its database.
 // Tx has the same methods, running inside a transaction.
@@ -34,9 +113,7 @@ type Store struct {
 }
 
 // Tx is a transaction of a Store.
-type Tx struct {
-	queries
-}
+type Tx struct{ queries }
 
 // queries are the statements Store and Tx share.
 type queries struct {
@@ -80,155 +157,14 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 // Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	return s.db.PingContext(ctx)
-}
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-// Prune deletes what the service keeps only for a while: the idempotency
-// keys and processed-event records older than keysBefore, and the outbox
-// events published before outboxBefore. It returns how many rows it deleted.
+// Prune deletes what the service keeps only for a while (see app.Prune).
 func (s *Store) Prune(ctx context.Context, outboxBefore, keysBefore time.Time) (int64, error) {
-	var total int64
-	n, err := outbox.Prune(ctx, s.q, s.d, outboxBefore)
-	if err != nil {
-		return total, err
-	}
-	total += n
-	for _, prune := range []func(context.Context, idempotency.Querier, idempotency.Dialect, time.Time) (int64, error){idempotency.Prune, idempotency.PruneProcessed} {
-		n, err := prune(ctx, s.q, s.d, keysBefore)
-		if err != nil {
-			return total, err
-		}
-		total += n
-	}
-	return total, nil
+	return app.Prune(ctx, s.q, s.d, outboxBefore, keysBefore)
 }
 
 // Outbox returns up to limit recorded events after seq, oldest first.
 func (q queries) Outbox(ctx context.Context, afterSeq int64, limit int) ([]outbox.Event, error) {
 	return outbox.List(ctx, q.q, q.d, afterSeq, limit)
-}
-
-// RecordStockReserved records a StockReserved event about aggregateID in the outbox, to be
-// published on shop.inventory.stock_reserved.
-func (q queries) RecordStockReserved(ctx context.Context, aggregateID string, event *inventoryv1.StockReserved) error {
-	return outbox.Record(ctx, q.q, q.d, aggregateID, "shop.inventory.stock_reserved", event)
-}
-
-// RecordStockReleased records a StockReleased event about aggregateID in the outbox, to be
-// published on shop.inventory.stock_released.
-func (q queries) RecordStockReleased(ctx context.Context, aggregateID string, event *inventoryv1.StockReleased) error {
-	return outbox.Record(ctx, q.q, q.d, aggregateID, "shop.inventory.stock_released", event)
-}
-
-// stockTable is the table of Stock entities.
-var stockTable = database.Table{
-	Name:    "stocks",
-	Columns: []string{"id", "sku", "available"},
-}
-
-// stockValues returns the column values of stock in stockTable order.
-func stockValues(stock *inventoryv1.Stock) ([]any, error) {
-	return []any{
-		stock.GetId(),
-		stock.GetSku(),
-		stock.GetAvailable(),
-	}, nil
-}
-
-// scanStock reads a row of stockTable.
-func scanStock(row interface{ Scan(...any) error }) (*inventoryv1.Stock, error) {
-	stock := new(inventoryv1.Stock)
-	err := row.Scan(
-		&stock.Id,
-		&stock.Sku,
-		&stock.Available,
-	)
-	if err != nil {
-		return nil, err
-	}
-	return stock, nil
-}
-
-// InsertStock stores a new Stock; its id must be set.
-func (q queries) InsertStock(ctx context.Context, stock *inventoryv1.Stock) error {
-	values, err := stockValues(stock)
-	if err != nil {
-		return fmt.Errorf("insert stock %q: %w", stock.GetId(), err)
-	}
-	if _, err := q.q.ExecContext(ctx, q.d.Insert(stockTable), values...); err != nil {
-		return fmt.Errorf("insert stock %q: %w", stock.GetId(), err)
-	}
-	return nil
-}
-
-// UpdateStock saves every field of an existing Stock, or returns
-// ErrNotFound.
-func (q queries) UpdateStock(ctx context.Context, stock *inventoryv1.Stock) error {
-	values, err := stockValues(stock)
-	if err != nil {
-		return fmt.Errorf("update stock %q: %w", stock.GetId(), err)
-	}
-	res, err := q.q.ExecContext(ctx, q.d.Update(stockTable), append(values[1:], values[0])...)
-	if err != nil {
-		return fmt.Errorf("update stock %q: %w", stock.GetId(), err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("stock %q: %w", stock.GetId(), ErrNotFound)
-	}
-	return nil
-}
-
-// DeleteStock deletes the Stock with the id, or returns ErrNotFound.
-func (q queries) DeleteStock(ctx context.Context, id string) error {
-	res, err := q.q.ExecContext(ctx, q.d.Delete(stockTable), id)
-	if err != nil {
-		return fmt.Errorf("delete stock %q: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("stock %q: %w", id, ErrNotFound)
-	}
-	return nil
-}
-
-// GetStock returns the Stock with the id, or ErrNotFound.
-func (q queries) GetStock(ctx context.Context, id string) (*inventoryv1.Stock, error) {
-	stock, err := scanStock(q.q.QueryRowContext(ctx, q.d.Select(stockTable, "id"), id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("stock %q: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get stock %q: %w", id, err)
-	}
-	return stock, nil
-}
-
-// ListStocks returns every Stock in id order.
-func (q queries) ListStocks(ctx context.Context) ([]*inventoryv1.Stock, error) {
-	return q.selectStocks(ctx, q.d.Select(stockTable))
-}
-
-// FindStocksBySku returns the Stocks with the given sku, in id order.
-func (q queries) FindStocksBySku(ctx context.Context, sku string) ([]*inventoryv1.Stock, error) {
-	return q.selectStocks(ctx, q.d.Select(stockTable, "sku"), sku)
-}
-
-func (q queries) selectStocks(ctx context.Context, query string, args ...any) ([]*inventoryv1.Stock, error) {
-	rows, err := q.q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("select stocks: %w", err)
-	}
-	defer rows.Close()
-	var stocks []*inventoryv1.Stock
-	for rows.Next() {
-		stock, err := scanStock(rows)
-		if err != nil {
-			return nil, fmt.Errorf("select stocks: %w", err)
-		}
-		stocks = append(stocks, stock)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select stocks: %w", err)
-	}
-	return stocks, nil
 }

@@ -8,16 +8,12 @@ import (
 
 // ConfirmOrder implements the ConfirmOrder RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that order_id is set.
 //   - It loads the Order whose id is order_id by folding its events (NotFound when there is none) and changes it.
 //   - For a user calling through the gateway, the owner rule (ownership.go) applies: the store answers NotFound for an Order the caller does not own, as for a missing one. Holders of role admin act on every Order; calls from other services are not checked.
 //   - It sets status to confirmed.
 //   - It appends OrderConfirmed to the event store at the next version of the Order (Aborted when it changed concurrently).
-//
-// Put business rules where the comments say; return connect errors
-// (connect.NewError) for the caller's mistakes.
 func (s *Service) ConfirmOrder(ctx context.Context, req *ordersv1.ConfirmOrderRequest) (*ordersv1.ConfirmOrderResponse, error) {
 	if req.GetOrderId() == "" {
 		return nil, invalidArgument("order_id", "must not be empty")

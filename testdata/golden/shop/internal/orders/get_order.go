@@ -8,8 +8,7 @@ import (
 
 // GetOrder implements the GetOrder RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that order_id is set.
 //   - It returns the Order whose id is order_id (NotFound when there is none).
 //   - For a user calling through the gateway, the owner rule (ownership.go) applies: the store answers NotFound for an Order the caller does not own, as for a missing one. Holders of role admin act on every Order; calls from other services are not checked.

@@ -8,9 +8,6 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// This file is yours: microforge wrote tests of GetOrder's default
-// behaviour; change them along with the method.
-
 func TestGetOrder(t *testing.T) {
 	s := newTestService(t)
 	ctx := t.Context()

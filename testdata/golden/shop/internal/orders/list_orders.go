@@ -8,8 +8,7 @@ import (
 
 // ListOrders implements the ListOrders RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that customer_id is set.
 //   - It returns every Order with the same customer_id as the request, oldest first.
 //   - For a user calling through the gateway, the owner rule (ownership.go) applies: before this code runs, a customer_id other than the caller's sub claim is refused with PermissionDenied, and an empty one is filled with it; the store returns the caller's orders only. Holders of role admin act on every Order; calls from other services are not checked.
@@ -17,7 +16,7 @@ func (s *Service) ListOrders(ctx context.Context, req *ordersv1.ListOrdersReques
 	if req.GetCustomerId() == "" {
 		return nil, invalidArgument("customer_id", "must not be empty")
 	}
-	found, err := s.store.FindOrdersByCustomerId(ctx, req.GetCustomerId())
+	found, err := s.store.FindOrdersByCustomerID(ctx, req.GetCustomerId())
 	if err != nil {
 		return nil, s.fail(ctx, "list_orders", err)
 	}

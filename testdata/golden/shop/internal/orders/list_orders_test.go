@@ -8,9 +8,6 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// This file is yours: microforge wrote tests of ListOrders's default
-// behaviour; change them along with the method.
-
 func TestListOrders(t *testing.T) {
 	s := newTestService(t)
 	ctx := t.Context()

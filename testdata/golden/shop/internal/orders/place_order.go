@@ -9,16 +9,12 @@ import (
 
 // PlaceOrder implements the PlaceOrder RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that customer_id and items are set.
 //   - It creates a new Order with a fresh id from the request.
 //   - It computes total_cents as the sum of quantity × price_cents over items (checked: an overflow is InvalidArgument).
 //   - For a user calling through the gateway, the owner rule (ownership.go) applies: before this code runs, a customer_id other than the caller's sub claim is refused with PermissionDenied, and an empty one is filled with it. Holders of role admin act on every Order; calls from other services are not checked.
 //   - It appends OrderPlaced to the event store at the next version of the Order (Aborted when it changed concurrently).
-//
-// Put business rules where the comments say; return connect errors
-// (connect.NewError) for the caller's mistakes.
 func (s *Service) PlaceOrder(ctx context.Context, req *ordersv1.PlaceOrderRequest) (*ordersv1.PlaceOrderResponse, error) {
 	if req.GetCustomerId() == "" {
 		return nil, invalidArgument("customer_id", "must not be empty")

@@ -3,13 +3,12 @@
 package orders
 
 import (
-	"errors"
-	"fmt"
-	"slices"
+	"context"
+	"io"
 	"strings"
 	"testing"
 
-	"github.com/acme/shop/internal/platform/database"
+	"github.com/acme/shop/internal/platform/app/apptest"
 	"github.com/acme/shop/internal/platform/identity"
 	"github.com/acme/shop/internal/platform/logging"
 )
@@ -23,17 +22,6 @@ func TestSchemaMatchesMigrations(t *testing.T) {
 	}
 }
 
-// dropSchemaColumn makes db lack orders.items, as a database does
-// when the code uses a column that no migration the database ran adds (a
-// field added to the blueprint, say).
-func dropSchemaColumn(t *testing.T, db *database.DB) {
-	t.Helper()
-	query := "ALTER TABLE " + db.Dialect.Quote("orders") + " DROP COLUMN " + db.Dialect.Quote("items")
-	if _, err := db.ExecContext(t.Context(), query); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // A database lacking a column the code uses fails the statements that use
 // it (SQLite included, which would otherwise read an unknown double-quoted
 // column as a string: its own name), and CheckSchema names the column and
@@ -42,51 +30,22 @@ func TestSchemaMissingColumn(t *testing.T) {
 	s := newPausedTestService(t)
 	ctx := t.Context()
 	seeded := seedOrder(t, s)
-	dropSchemaColumn(t, s.store.db)
+	apptest.DropColumn(t, s.store.db, "orders", "items")
 	if got, err := s.Store().GetOrder(ctx, seeded.GetId()); err == nil || !strings.Contains(err.Error(), "items") {
 		t.Errorf("reading a Order without its items column: %v, %v; want an error naming the column", got, err)
 	}
-	err := CheckSchema(ctx, s.store.db, logging.Discard())
-	var schemaErr *database.SchemaError
-	if !errors.As(err, &schemaErr) || !slices.Equal(schemaErr.Missing, []string{"orders.items"}) {
-		t.Fatalf("CheckSchema: %v, want orders.items missing", err)
-	}
-	// Every migration ran: the column was never added by one.
-	v := schemaErr.CodeVersion
-	if want := fmt.Sprintf("orders.items is missing: the database is at migration %d, the code expects %d", v, v); v == 0 || !strings.Contains(err.Error(), want) {
-		t.Errorf("message %q does not say %q", err, want)
-	}
+	apptest.WantMissing(t, CheckSchema(ctx, s.store.db, logging.Discard()), "orders", "items")
 }
 
 // A service whose database lacks a column its code uses refuses to start,
 // naming the column and the migrations.
 func TestNewRefusesMissingColumn(t *testing.T) {
-	ctx := t.Context()
-	dir := t.TempDir()
-	db, err := database.Open(ctx, "", dir, "orders")
-	if err != nil {
-		t.Fatal(err)
+	start := func(ctx context.Context, dataDir string, keys *identity.Keys) (io.Closer, error) {
+		cfg := DefaultConfig()
+		cfg.DataDir = dataDir
+		cfg.Logger = logging.Discard()
+		cfg.Identity = keys
+		return New(ctx, cfg)
 	}
-	if err := Migrate(ctx, db, logging.Discard()); err != nil {
-		t.Fatal(err)
-	}
-	dropSchemaColumn(t, db)
-	db.Close()
-
-	keys, err := identity.GenerateKeys("orders")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := DefaultConfig()
-	cfg.DataDir = dir // the SQLite file above
-	cfg.Logger = logging.Discard()
-	cfg.Identity = keys["orders"]
-	srv, err := New(ctx, cfg)
-	if err == nil {
-		srv.Close()
-		t.Fatal("the service started on a database lacking orders.items")
-	}
-	if want := "orders.items is missing: the database is at migration"; !strings.Contains(err.Error(), want) {
-		t.Errorf("New: %v, want %q", err, want)
-	}
+	apptest.RefusesMissingColumn(t, t.Context(), "orders", migrations, "orders", "items", start)
 }

@@ -4,18 +4,15 @@ package orders
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
 	"connectrpc.com/connect"
 	ordersv1 "github.com/acme/shop/gen/shop/orders/v1"
+	"github.com/acme/shop/internal/platform/app/apptest"
 	"github.com/acme/shop/internal/platform/database/dbtest"
-	"github.com/acme/shop/internal/platform/idempotency"
 	"github.com/acme/shop/internal/platform/logging"
 	"github.com/acme/shop/internal/platform/outbox"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // newTestService returns a Service over a new, empty database with every
@@ -72,23 +69,13 @@ func waitForReadModel(t *testing.T, s *Service) {
 // wantCode fails the test unless err is a Connect error with code.
 func wantCode(t *testing.T, err error, code connect.Code) {
 	t.Helper()
-	if err == nil || connect.CodeOf(err) != code {
-		t.Fatalf("error = %v, want code %v", err, code)
-	}
+	apptest.WantCode(t, err, code)
 }
 
 // recordedEvents returns the type of every event in the outbox, oldest first.
 func recordedEvents(t *testing.T, s *Service) []string {
 	t.Helper()
-	events, err := s.Store().Outbox(t.Context(), 0, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	types := []string{}
-	for _, e := range events {
-		types = append(types, e.Type)
-	}
-	return types
+	return apptest.RecordedEvents(t, t.Context(), s.store.q, s.store.d)
 }
 
 // sampleOrder returns a Order with a new id and every field set.
@@ -123,57 +110,23 @@ func seedOrder(t *testing.T, s *Service, changes ...func(*ordersv1.Order)) *orde
 
 func TestStoreOrder(t *testing.T) {
 	s := newTestService(t)
-	ctx := t.Context()
 	want := seedOrder(t, s)
-	got, err := s.Store().GetOrder(ctx, want.GetId())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !proto.Equal(got, want) {
-		t.Errorf("stored %v, read back %v", want, got)
-	}
-	if err := s.Store().UpdateOrder(ctx, want); err != nil {
-		t.Errorf("update: %v", err)
-	}
-	all, err := s.Store().ListOrders(ctx)
-	if err != nil || len(all) != 1 || !proto.Equal(all[0], want) {
-		t.Errorf("ListOrders = %v, %v; want [%v]", all, err, want)
-	}
-	if found, err := s.Store().FindOrdersByCustomerId(ctx, want.GetCustomerId()); err != nil || len(found) != 1 {
-		t.Errorf("FindOrdersByCustomerId = %v, %v; want one", found, err)
-	}
-	if err := s.Store().DeleteOrder(ctx, want.GetId()); err != nil {
-		t.Errorf("delete: %v", err)
-	}
-	if _, err := s.Store().GetOrder(ctx, want.GetId()); !errors.Is(err, ErrNotFound) {
-		t.Errorf("get after delete: %v, want ErrNotFound", err)
-	}
-	if err := s.Store().UpdateOrder(ctx, want); !errors.Is(err, ErrNotFound) {
-		t.Errorf("update after delete: %v, want ErrNotFound", err)
-	}
+	apptest.RoundTrip(t, t.Context(), want, apptest.Store[*ordersv1.Order]{
+		Get:    s.Store().GetOrder,
+		Update: s.Store().UpdateOrder,
+		List:   s.Store().ListOrders,
+		Delete: s.Store().DeleteOrder,
+		Finders: map[string]func(context.Context) ([]*ordersv1.Order, error){
+			"FindOrdersByCustomerID": func(ctx context.Context) ([]*ordersv1.Order, error) {
+				return s.Store().FindOrdersByCustomerID(ctx, want.GetCustomerId())
+			},
+		},
+	})
 }
 
 // Prune deletes the idempotency keys and processed-event records older than
 // the cutoff.
 func TestPrune(t *testing.T) {
 	s := newTestService(t)
-	ctx := t.Context()
-	q, d := s.store.q, s.store.d
-	if err := idempotency.Save(ctx, q, d, "key-1", "Method", wrapperspb.String("response")); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	if n, err := s.Store().Prune(ctx, now.Add(-time.Hour), now.Add(-time.Hour)); err != nil || n != 0 {
-		t.Fatalf("pruning what is younger than the retention deleted %d rows (%v), want 0", n, err)
-	}
-	n, err := s.Store().Prune(ctx, now.Add(time.Hour), now.Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n != 1 {
-		t.Errorf("pruned %d rows, want the idempotency key", n)
-	}
-	if found, err := idempotency.Load(ctx, q, d, "key-1", "Method", new(wrapperspb.StringValue)); err != nil || found {
-		t.Errorf("idempotency key after pruning: found %v, %v", found, err)
-	}
+	apptest.Prune(t, t.Context(), s.store.q, s.store.d, true, s.Store().Prune)
 }

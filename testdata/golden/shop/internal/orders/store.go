@@ -6,14 +6,13 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	ordersv1 "github.com/acme/shop/gen/shop/orders/v1"
+	"github.com/acme/shop/internal/platform/app"
 	"github.com/acme/shop/internal/platform/database"
-	"github.com/acme/shop/internal/platform/idempotency"
 	"github.com/acme/shop/internal/platform/outbox"
 	"github.com/acme/shop/internal/platform/ownership"
 )
@@ -24,8 +23,165 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
+// orderTable is the table of Order entities.
+var orderTable = database.Table{
+	Name:    "orders",
+	Columns: []string{"id", "customer_id", "items", "total_cents", "status"},
+}
+
+// orderValues returns the column values of order in orderTable order.
+func orderValues(order *ordersv1.Order) ([]any, error) {
+	colItems, err := database.MarshalMessages(order.GetItems())
+	if err != nil {
+		return nil, fmt.Errorf("column items: %w", err)
+	}
+	return []any{
+		order.GetId(),
+		order.GetCustomerId(),
+		colItems,
+		order.GetTotalCents(),
+		database.EnumText(order.GetStatus(), orderStatusText),
+	}, nil
+}
+
+// scanOrder reads a row of orderTable.
+func scanOrder(row app.Row) (*ordersv1.Order, error) {
+	order := new(ordersv1.Order)
+	var colItems sql.NullString
+	var colStatus string
+	err := row.Scan(
+		&order.Id,
+		&order.CustomerId,
+		&colItems,
+		&order.TotalCents,
+		&colStatus,
+	)
+	if err != nil {
+		return nil, err
+	}
+	if order.Items, err = database.UnmarshalMessages[ordersv1.LineItem](colItems); err != nil {
+		return nil, fmt.Errorf("column items: %w", err)
+	}
+	if order.Status, err = database.EnumValue(colStatus, orderStatusText); err != nil {
+		return nil, fmt.Errorf("column status: %w", err)
+	}
+	return order, nil
+}
+
+// orderRows are the statements on orderTable.
+var orderRows = &app.Entities[*ordersv1.Order]{
+	Table:  orderTable,
+	Noun:   "order",
+	ID:     (*ordersv1.Order).GetId,
+	Values: orderValues,
+	Scan:   scanOrder,
+}
+
+// InsertOrder stores a new Order; its id must be set. A user may
+// store only their own (ownership.ErrNotOwner otherwise; see orderOwner).
+func (q queries) InsertOrder(ctx context.Context, order *ordersv1.Order) error {
+	if !orderOwner.Access(ctx).Allows(order.GetCustomerId()) {
+		return fmt.Errorf("insert order %q: %w", order.GetId(), ownership.ErrNotOwner)
+	}
+	return orderRows.Insert(ctx, q.q, q.d, order)
+}
+
+// UpdateOrder saves every field of an existing Order, or returns
+// ErrNotFound. A user may change only their own Order, and keep it theirs
+// (ErrNotFound, ownership.ErrNotOwner otherwise; see orderOwner).
+func (q queries) UpdateOrder(ctx context.Context, order *ordersv1.Order) error {
+	if access := orderOwner.Access(ctx); !access.All {
+		if !access.Allows(order.GetCustomerId()) {
+			return fmt.Errorf("update order %q: %w", order.GetId(), ownership.ErrNotOwner)
+		}
+		if _, err := q.GetOrder(ctx, order.GetId()); err != nil {
+			return err
+		}
+	}
+	return orderRows.Update(ctx, q.q, q.d, order)
+}
+
+// DeleteOrder deletes the Order with the id, or returns ErrNotFound. A
+// user may delete only their own (see orderOwner).
+func (q queries) DeleteOrder(ctx context.Context, id string) error {
+	if !orderOwner.Access(ctx).All {
+		if _, err := q.GetOrder(ctx, id); err != nil {
+			return err
+		}
+	}
+	return orderRows.Delete(ctx, q.q, q.d, id)
+}
+
+// GetOrder returns the Order with the id, or ErrNotFound. A user gets
+// ErrNotFound for another's, as for one that does not exist (see orderOwner).
+func (q queries) GetOrder(ctx context.Context, id string) (*ordersv1.Order, error) {
+	order, err := orderRows.Get(ctx, q.q, q.d, id)
+	if err == nil && !orderOwner.Access(ctx).Allows(order.GetCustomerId()) {
+		return nil, fmt.Errorf("order %q: %w", id, ErrNotFound)
+	}
+	return order, err
+}
+
+// ListOrders returns every Order in id order. A user gets their
+// own only (see orderOwner).
+func (q queries) ListOrders(ctx context.Context) ([]*ordersv1.Order, error) {
+	if access := orderOwner.Access(ctx); !access.All {
+		if access.Owner == "" {
+			return nil, nil
+		}
+		return orderRows.Select(ctx, q.q, q.d, []string{"customer_id"}, access.Owner)
+	}
+	return orderRows.Select(ctx, q.q, q.d, nil)
+}
+
+// FindOrdersByCustomerID returns the Orders with the given customer_id, in id order.
+// A user gets their own only (see orderOwner).
+func (q queries) FindOrdersByCustomerID(ctx context.Context, customerID string) ([]*ordersv1.Order, error) {
+	if access := orderOwner.Access(ctx); !access.All {
+		if access.Owner == "" || customerID != access.Owner {
+			return nil, nil
+		}
+	}
+	return orderRows.Select(ctx, q.q, q.d, []string{"customer_id"}, customerID)
+}
+
+// FindOrdersByCustomerId is FindOrdersByCustomerID.
+//
+// Deprecated: use FindOrdersByCustomerID, named with Go's initialisms.
+func (q queries) FindOrdersByCustomerId(ctx context.Context, customerID string) ([]*ordersv1.Order, error) {
+	return q.FindOrdersByCustomerID(ctx, customerID)
+}
+
+// RecordOrderPlaced appends a OrderPlaced event to the event store as the next
+// version of aggregateID (ErrConcurrentChange when another transaction did
+// first; see appendEvent), to be published on shop.orders.order_placed.
+func (q queries) RecordOrderPlaced(ctx context.Context, aggregateID string, event *ordersv1.OrderPlaced) error {
+	return q.appendEvent(ctx, aggregateID, "shop.orders.order_placed", event)
+}
+
+// RecordOrderConfirmed appends a OrderConfirmed event to the event store as the next
+// version of aggregateID (ErrConcurrentChange when another transaction did
+// first; see appendEvent), to be published on shop.orders.order_confirmed.
+func (q queries) RecordOrderConfirmed(ctx context.Context, aggregateID string, event *ordersv1.OrderConfirmed) error {
+	return q.appendEvent(ctx, aggregateID, "shop.orders.order_confirmed", event)
+}
+
+// RecordOrderCancelled appends a OrderCancelled event to the event store as the next
+// version of aggregateID (ErrConcurrentChange when another transaction did
+// first; see appendEvent), to be published on shop.orders.order_cancelled.
+func (q queries) RecordOrderCancelled(ctx context.Context, aggregateID string, event *ordersv1.OrderCancelled) error {
+	return q.appendEvent(ctx, aggregateID, "shop.orders.order_cancelled", event)
+}
+
+// orderStatusText is the text stored for each OrderStatus value.
+var orderStatusText = map[ordersv1.OrderStatus]string{
+	ordersv1.OrderStatus_ORDER_STATUS_PENDING:   "pending",
+	ordersv1.OrderStatus_ORDER_STATUS_CONFIRMED: "confirmed",
+	ordersv1.OrderStatus_ORDER_STATUS_CANCELLED: "cancelled",
+}
+
 // ErrNotFound is returned (wrapped) when an entity does not exist.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = app.ErrNotFound
 
 // Store keeps the service's entities and its outbox in its database.
 // Tx has the same methods, running inside a transaction.
@@ -35,9 +191,7 @@ type Store struct {
 }
 
 // Tx is a transaction of a Store.
-type Tx struct {
-	queries
-}
+type Tx struct{ queries }
 
 // queries are the statements Store and Tx share.
 type queries struct {
@@ -99,215 +253,14 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 // Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	return s.db.PingContext(ctx)
-}
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-// Prune deletes what the service keeps only for a while: the idempotency
-// keys and processed-event records older than keysBefore (the outbox is
-// the event store: it is never pruned). It returns how many rows it deleted.
+// Prune deletes what the service keeps only for a while (see app.Prune): the outbox is the event store, never pruned.
 func (s *Store) Prune(ctx context.Context, outboxBefore, keysBefore time.Time) (int64, error) {
-	var total int64
-	for _, prune := range []func(context.Context, idempotency.Querier, idempotency.Dialect, time.Time) (int64, error){idempotency.Prune, idempotency.PruneProcessed} {
-		n, err := prune(ctx, s.q, s.d, keysBefore)
-		if err != nil {
-			return total, err
-		}
-		total += n
-	}
-	return total, nil
+	return app.Prune(ctx, s.q, s.d, time.Time{}, keysBefore)
 }
 
 // Outbox returns up to limit recorded events after seq, oldest first.
 func (q queries) Outbox(ctx context.Context, afterSeq int64, limit int) ([]outbox.Event, error) {
 	return outbox.List(ctx, q.q, q.d, afterSeq, limit)
-}
-
-// RecordOrderPlaced appends a OrderPlaced event to the event store as the next
-// version of aggregateID (ErrConcurrentChange when another transaction did
-// first; see appendEvent), to be published on shop.orders.order_placed.
-func (q queries) RecordOrderPlaced(ctx context.Context, aggregateID string, event *ordersv1.OrderPlaced) error {
-	return q.appendEvent(ctx, aggregateID, "shop.orders.order_placed", event)
-}
-
-// RecordOrderConfirmed appends a OrderConfirmed event to the event store as the next
-// version of aggregateID (ErrConcurrentChange when another transaction did
-// first; see appendEvent), to be published on shop.orders.order_confirmed.
-func (q queries) RecordOrderConfirmed(ctx context.Context, aggregateID string, event *ordersv1.OrderConfirmed) error {
-	return q.appendEvent(ctx, aggregateID, "shop.orders.order_confirmed", event)
-}
-
-// RecordOrderCancelled appends a OrderCancelled event to the event store as the next
-// version of aggregateID (ErrConcurrentChange when another transaction did
-// first; see appendEvent), to be published on shop.orders.order_cancelled.
-func (q queries) RecordOrderCancelled(ctx context.Context, aggregateID string, event *ordersv1.OrderCancelled) error {
-	return q.appendEvent(ctx, aggregateID, "shop.orders.order_cancelled", event)
-}
-
-// orderStatusText is the text stored for each OrderStatus value.
-var orderStatusText = map[ordersv1.OrderStatus]string{
-	ordersv1.OrderStatus_ORDER_STATUS_PENDING:   "pending",
-	ordersv1.OrderStatus_ORDER_STATUS_CONFIRMED: "confirmed",
-	ordersv1.OrderStatus_ORDER_STATUS_CANCELLED: "cancelled",
-}
-
-// orderTable is the table of Order entities.
-var orderTable = database.Table{
-	Name:    "orders",
-	Columns: []string{"id", "customer_id", "items", "total_cents", "status"},
-}
-
-// orderValues returns the column values of order in orderTable order.
-func orderValues(order *ordersv1.Order) ([]any, error) {
-	colItems, err := database.MarshalMessages(order.GetItems())
-	if err != nil {
-		return nil, fmt.Errorf("column items: %w", err)
-	}
-	return []any{
-		order.GetId(),
-		order.GetCustomerId(),
-		colItems,
-		order.GetTotalCents(),
-		database.EnumText(order.GetStatus(), orderStatusText),
-	}, nil
-}
-
-// scanOrder reads a row of orderTable.
-func scanOrder(row interface{ Scan(...any) error }) (*ordersv1.Order, error) {
-	order := new(ordersv1.Order)
-	var colItems sql.NullString
-	var colStatus string
-	err := row.Scan(
-		&order.Id,
-		&order.CustomerId,
-		&colItems,
-		&order.TotalCents,
-		&colStatus,
-	)
-	if err != nil {
-		return nil, err
-	}
-	if order.Items, err = database.UnmarshalMessages[ordersv1.LineItem](colItems); err != nil {
-		return nil, fmt.Errorf("column items: %w", err)
-	}
-	if order.Status, err = database.EnumValue(colStatus, orderStatusText); err != nil {
-		return nil, fmt.Errorf("column status: %w", err)
-	}
-	return order, nil
-}
-
-// InsertOrder stores a new Order; its id must be set. A user may
-// store only their own (ownership.ErrNotOwner otherwise; see orderOwner).
-func (q queries) InsertOrder(ctx context.Context, order *ordersv1.Order) error {
-	if !orderOwner.Access(ctx).Allows(order.GetCustomerId()) {
-		return fmt.Errorf("insert order %q: %w", order.GetId(), ownership.ErrNotOwner)
-	}
-	values, err := orderValues(order)
-	if err != nil {
-		return fmt.Errorf("insert order %q: %w", order.GetId(), err)
-	}
-	if _, err := q.q.ExecContext(ctx, q.d.Insert(orderTable), values...); err != nil {
-		return fmt.Errorf("insert order %q: %w", order.GetId(), err)
-	}
-	return nil
-}
-
-// UpdateOrder saves every field of an existing Order, or returns
-// ErrNotFound. A user may change only their own Order, and keep it theirs
-// (ErrNotFound, ownership.ErrNotOwner otherwise; see orderOwner).
-func (q queries) UpdateOrder(ctx context.Context, order *ordersv1.Order) error {
-	if access := orderOwner.Access(ctx); !access.All {
-		if !access.Allows(order.GetCustomerId()) {
-			return fmt.Errorf("update order %q: %w", order.GetId(), ownership.ErrNotOwner)
-		}
-		if _, err := q.GetOrder(ctx, order.GetId()); err != nil {
-			return err
-		}
-	}
-	values, err := orderValues(order)
-	if err != nil {
-		return fmt.Errorf("update order %q: %w", order.GetId(), err)
-	}
-	res, err := q.q.ExecContext(ctx, q.d.Update(orderTable), append(values[1:], values[0])...)
-	if err != nil {
-		return fmt.Errorf("update order %q: %w", order.GetId(), err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("order %q: %w", order.GetId(), ErrNotFound)
-	}
-	return nil
-}
-
-// DeleteOrder deletes the Order with the id, or returns ErrNotFound. A
-// user may delete only their own (see orderOwner).
-func (q queries) DeleteOrder(ctx context.Context, id string) error {
-	if !orderOwner.Access(ctx).All {
-		if _, err := q.GetOrder(ctx, id); err != nil {
-			return err
-		}
-	}
-	res, err := q.q.ExecContext(ctx, q.d.Delete(orderTable), id)
-	if err != nil {
-		return fmt.Errorf("delete order %q: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("order %q: %w", id, ErrNotFound)
-	}
-	return nil
-}
-
-// GetOrder returns the Order with the id, or ErrNotFound. A user gets
-// ErrNotFound for another's, as for one that does not exist (see orderOwner).
-func (q queries) GetOrder(ctx context.Context, id string) (*ordersv1.Order, error) {
-	order, err := scanOrder(q.q.QueryRowContext(ctx, q.d.Select(orderTable, "id"), id))
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !orderOwner.Access(ctx).Allows(order.GetCustomerId())) {
-		return nil, fmt.Errorf("order %q: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get order %q: %w", id, err)
-	}
-	return order, nil
-}
-
-// ListOrders returns every Order in id order. A user gets their
-// own only (see orderOwner).
-func (q queries) ListOrders(ctx context.Context) ([]*ordersv1.Order, error) {
-	if access := orderOwner.Access(ctx); !access.All {
-		if access.Owner == "" {
-			return nil, nil
-		}
-		return q.selectOrders(ctx, q.d.Select(orderTable, "customer_id"), access.Owner)
-	}
-	return q.selectOrders(ctx, q.d.Select(orderTable))
-}
-
-// FindOrdersByCustomerId returns the Orders with the given customer_id, in id order.
-// A user gets their own only (see orderOwner).
-func (q queries) FindOrdersByCustomerId(ctx context.Context, customerId string) ([]*ordersv1.Order, error) {
-	if access := orderOwner.Access(ctx); !access.All {
-		if access.Owner == "" || customerId != access.Owner {
-			return nil, nil
-		}
-	}
-	return q.selectOrders(ctx, q.d.Select(orderTable, "customer_id"), customerId)
-}
-
-func (q queries) selectOrders(ctx context.Context, query string, args ...any) ([]*ordersv1.Order, error) {
-	rows, err := q.q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("select orders: %w", err)
-	}
-	defer rows.Close()
-	var orders []*ordersv1.Order
-	for rows.Next() {
-		order, err := scanOrder(rows)
-		if err != nil {
-			return nil, fmt.Errorf("select orders: %w", err)
-		}
-		orders = append(orders, order)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select orders: %w", err)
-	}
-	return orders, nil
 }

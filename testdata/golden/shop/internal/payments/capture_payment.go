@@ -10,28 +10,24 @@ import (
 
 // CapturePayment implements the CapturePayment RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that order_id is set.
 //   - It changes the Payment with the same order_id, or creates one when there is none.
 //   - It refuses amount_cents above a limit, 1000000 unless the PAYMENTS_MAX_AMOUNT_CENTS environment variable says otherwise (0: no limit), with FailedPrecondition: a deterministic way to make a saga step fail.
 //   - It sets status to captured.
 //   - It records PaymentCaptured in the outbox, in the same transaction.
-//
-// Put business rules where the comments say; return connect errors
-// (connect.NewError) for the caller's mistakes.
 func (s *Service) CapturePayment(ctx context.Context, req *paymentsv1.CapturePaymentRequest) (*paymentsv1.CapturePaymentResponse, error) {
 	if req.GetOrderId() == "" {
 		return nil, invalidArgument("order_id", "must not be empty")
 	}
-	if limit := s.limits.MaxAmountCents; limit > 0 && int64(req.GetAmountCents()) > limit {
+	if limit := s.limits.MaxAmountCents; limit > 0 && req.GetAmountCents() > limit {
 		return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("amount_cents %d is above the limit of %d (PAYMENTS_MAX_AMOUNT_CENTS)", req.GetAmountCents(), limit))
 	}
 	// Business rules that need no stored state go here.
 
 	var payment *paymentsv1.Payment
 	err := s.store.InTx(ctx, func(tx *Tx) error {
-		found, err := tx.FindPaymentsByOrderId(ctx, req.GetOrderId())
+		found, err := tx.FindPaymentsByOrderID(ctx, req.GetOrderId())
 		if err != nil {
 			return err
 		}

@@ -9,9 +9,6 @@ import (
 	"github.com/acme/shop/internal/platform/idempotency"
 )
 
-// This file is yours: microforge wrote tests of CapturePayment's default
-// behaviour; change them along with the method.
-
 func TestCapturePayment(t *testing.T) {
 	s := newTestService(t)
 	ctx := t.Context()

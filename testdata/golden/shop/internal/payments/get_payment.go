@@ -10,15 +10,14 @@ import (
 
 // GetPayment implements the GetPayment RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that order_id is set.
 //   - It returns the first Payment with the same order_id as the request (NotFound when there is none).
 func (s *Service) GetPayment(ctx context.Context, req *paymentsv1.GetPaymentRequest) (*paymentsv1.GetPaymentResponse, error) {
 	if req.GetOrderId() == "" {
 		return nil, invalidArgument("order_id", "must not be empty")
 	}
-	found, err := s.store.FindPaymentsByOrderId(ctx, req.GetOrderId())
+	found, err := s.store.FindPaymentsByOrderID(ctx, req.GetOrderId())
 	if err != nil {
 		return nil, s.fail(ctx, "get_payment", err)
 	}

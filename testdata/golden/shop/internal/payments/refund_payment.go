@@ -9,15 +9,11 @@ import (
 
 // RefundPayment implements the RefundPayment RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that order_id is set.
 //   - It changes the Payment with the same order_id (NotFound when there is none).
 //   - It sets status to refunded.
 //   - It records PaymentRefunded in the outbox, in the same transaction.
-//
-// Put business rules where the comments say; return connect errors
-// (connect.NewError) for the caller's mistakes.
 func (s *Service) RefundPayment(ctx context.Context, req *paymentsv1.RefundPaymentRequest) (*paymentsv1.RefundPaymentResponse, error) {
 	if req.GetOrderId() == "" {
 		return nil, invalidArgument("order_id", "must not be empty")
@@ -26,7 +22,7 @@ func (s *Service) RefundPayment(ctx context.Context, req *paymentsv1.RefundPayme
 
 	var payment *paymentsv1.Payment
 	err := s.store.InTx(ctx, func(tx *Tx) error {
-		found, err := tx.FindPaymentsByOrderId(ctx, req.GetOrderId())
+		found, err := tx.FindPaymentsByOrderID(ctx, req.GetOrderId())
 		if err != nil {
 			return err
 		}

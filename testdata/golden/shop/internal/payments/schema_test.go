@@ -3,13 +3,12 @@
 package payments
 
 import (
-	"errors"
-	"fmt"
-	"slices"
+	"context"
+	"io"
 	"strings"
 	"testing"
 
-	"github.com/acme/shop/internal/platform/database"
+	"github.com/acme/shop/internal/platform/app/apptest"
 	"github.com/acme/shop/internal/platform/identity"
 	"github.com/acme/shop/internal/platform/logging"
 )
@@ -23,17 +22,6 @@ func TestSchemaMatchesMigrations(t *testing.T) {
 	}
 }
 
-// dropSchemaColumn makes db lack payments.amount_cents, as a database does
-// when the code uses a column that no migration the database ran adds (a
-// field added to the blueprint, say).
-func dropSchemaColumn(t *testing.T, db *database.DB) {
-	t.Helper()
-	query := "ALTER TABLE " + db.Dialect.Quote("payments") + " DROP COLUMN " + db.Dialect.Quote("amount_cents")
-	if _, err := db.ExecContext(t.Context(), query); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // A database lacking a column the code uses fails the statements that use
 // it (SQLite included, which would otherwise read an unknown double-quoted
 // column as a string: its own name), and CheckSchema names the column and
@@ -42,51 +30,22 @@ func TestSchemaMissingColumn(t *testing.T) {
 	s := newTestService(t)
 	ctx := t.Context()
 	seeded := seedPayment(t, s)
-	dropSchemaColumn(t, s.store.db)
+	apptest.DropColumn(t, s.store.db, "payments", "amount_cents")
 	if got, err := s.Store().GetPayment(ctx, seeded.GetId()); err == nil || !strings.Contains(err.Error(), "amount_cents") {
 		t.Errorf("reading a Payment without its amount_cents column: %v, %v; want an error naming the column", got, err)
 	}
-	err := CheckSchema(ctx, s.store.db, logging.Discard())
-	var schemaErr *database.SchemaError
-	if !errors.As(err, &schemaErr) || !slices.Equal(schemaErr.Missing, []string{"payments.amount_cents"}) {
-		t.Fatalf("CheckSchema: %v, want payments.amount_cents missing", err)
-	}
-	// Every migration ran: the column was never added by one.
-	v := schemaErr.CodeVersion
-	if want := fmt.Sprintf("payments.amount_cents is missing: the database is at migration %d, the code expects %d", v, v); v == 0 || !strings.Contains(err.Error(), want) {
-		t.Errorf("message %q does not say %q", err, want)
-	}
+	apptest.WantMissing(t, CheckSchema(ctx, s.store.db, logging.Discard()), "payments", "amount_cents")
 }
 
 // A service whose database lacks a column its code uses refuses to start,
 // naming the column and the migrations.
 func TestNewRefusesMissingColumn(t *testing.T) {
-	ctx := t.Context()
-	dir := t.TempDir()
-	db, err := database.Open(ctx, "", dir, "payments")
-	if err != nil {
-		t.Fatal(err)
+	start := func(ctx context.Context, dataDir string, keys *identity.Keys) (io.Closer, error) {
+		cfg := DefaultConfig()
+		cfg.DataDir = dataDir
+		cfg.Logger = logging.Discard()
+		cfg.Identity = keys
+		return New(ctx, cfg)
 	}
-	if err := Migrate(ctx, db, logging.Discard()); err != nil {
-		t.Fatal(err)
-	}
-	dropSchemaColumn(t, db)
-	db.Close()
-
-	keys, err := identity.GenerateKeys("payments")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := DefaultConfig()
-	cfg.DataDir = dir // the SQLite file above
-	cfg.Logger = logging.Discard()
-	cfg.Identity = keys["payments"]
-	srv, err := New(ctx, cfg)
-	if err == nil {
-		srv.Close()
-		t.Fatal("the service started on a database lacking payments.amount_cents")
-	}
-	if want := "payments.amount_cents is missing: the database is at migration"; !strings.Contains(err.Error(), want) {
-		t.Errorf("New: %v, want %q", err, want)
-	}
+	apptest.RefusesMissingColumn(t, t.Context(), "payments", migrations, "payments", "amount_cents", start)
 }

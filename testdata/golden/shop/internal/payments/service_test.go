@@ -3,18 +3,14 @@
 package payments
 
 import (
-	"errors"
+	"context"
 	"testing"
-	"time"
 
 	"connectrpc.com/connect"
 	paymentsv1 "github.com/acme/shop/gen/shop/payments/v1"
+	"github.com/acme/shop/internal/platform/app/apptest"
 	"github.com/acme/shop/internal/platform/database/dbtest"
-	"github.com/acme/shop/internal/platform/idempotency"
 	"github.com/acme/shop/internal/platform/logging"
-	"github.com/acme/shop/internal/platform/outbox"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // newTestService returns a Service over a new, empty database with every
@@ -26,29 +22,19 @@ func newTestService(t testing.TB) *Service {
 	if err := Migrate(t.Context(), db, logging.Discard()); err != nil {
 		t.Fatal(err)
 	}
-	return NewService(NewStore(db), logging.Discard(), Clients{})
+	return NewService(NewStore(db), logging.Discard())
 }
 
 // wantCode fails the test unless err is a Connect error with code.
 func wantCode(t *testing.T, err error, code connect.Code) {
 	t.Helper()
-	if err == nil || connect.CodeOf(err) != code {
-		t.Fatalf("error = %v, want code %v", err, code)
-	}
+	apptest.WantCode(t, err, code)
 }
 
 // recordedEvents returns the type of every event in the outbox, oldest first.
 func recordedEvents(t *testing.T, s *Service) []string {
 	t.Helper()
-	events, err := s.Store().Outbox(t.Context(), 0, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	types := []string{}
-	for _, e := range events {
-		types = append(types, e.Type)
-	}
-	return types
+	return apptest.RecordedEvents(t, t.Context(), s.store.q, s.store.d)
 }
 
 // samplePayment returns a Payment with a new id and every field set.
@@ -77,34 +63,18 @@ func seedPayment(t *testing.T, s *Service, changes ...func(*paymentsv1.Payment))
 
 func TestStorePayment(t *testing.T) {
 	s := newTestService(t)
-	ctx := t.Context()
 	want := seedPayment(t, s)
-	got, err := s.Store().GetPayment(ctx, want.GetId())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !proto.Equal(got, want) {
-		t.Errorf("stored %v, read back %v", want, got)
-	}
-	if err := s.Store().UpdatePayment(ctx, want); err != nil {
-		t.Errorf("update: %v", err)
-	}
-	all, err := s.Store().ListPayments(ctx)
-	if err != nil || len(all) != 1 || !proto.Equal(all[0], want) {
-		t.Errorf("ListPayments = %v, %v; want [%v]", all, err, want)
-	}
-	if found, err := s.Store().FindPaymentsByOrderId(ctx, want.GetOrderId()); err != nil || len(found) != 1 {
-		t.Errorf("FindPaymentsByOrderId = %v, %v; want one", found, err)
-	}
-	if err := s.Store().DeletePayment(ctx, want.GetId()); err != nil {
-		t.Errorf("delete: %v", err)
-	}
-	if _, err := s.Store().GetPayment(ctx, want.GetId()); !errors.Is(err, ErrNotFound) {
-		t.Errorf("get after delete: %v, want ErrNotFound", err)
-	}
-	if err := s.Store().UpdatePayment(ctx, want); !errors.Is(err, ErrNotFound) {
-		t.Errorf("update after delete: %v, want ErrNotFound", err)
-	}
+	apptest.RoundTrip(t, t.Context(), want, apptest.Store[*paymentsv1.Payment]{
+		Get:    s.Store().GetPayment,
+		Update: s.Store().UpdatePayment,
+		List:   s.Store().ListPayments,
+		Delete: s.Store().DeletePayment,
+		Finders: map[string]func(context.Context) ([]*paymentsv1.Payment, error){
+			"FindPaymentsByOrderID": func(ctx context.Context) ([]*paymentsv1.Payment, error) {
+				return s.Store().FindPaymentsByOrderID(ctx, want.GetOrderId())
+			},
+		},
+	})
 }
 
 // Prune deletes the idempotency keys and processed-event records older than
@@ -112,42 +82,5 @@ func TestStorePayment(t *testing.T) {
 // unpublished one.
 func TestPrune(t *testing.T) {
 	s := newTestService(t)
-	ctx := t.Context()
-	q, d := s.store.q, s.store.d
-	if err := idempotency.Save(ctx, q, d, "key-1", "Method", wrapperspb.String("response")); err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{"published", "unpublished"} {
-		if err := outbox.Record(ctx, q, d, id, "subject", wrapperspb.String(id)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	recorded, err := s.Store().Outbox(ctx, 0, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := outbox.MarkPublished(ctx, q, d, recorded[0].Seq); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	if n, err := s.Store().Prune(ctx, now.Add(-time.Hour), now.Add(-time.Hour)); err != nil || n != 0 {
-		t.Fatalf("pruning what is younger than the retention deleted %d rows (%v), want 0", n, err)
-	}
-	n, err := s.Store().Prune(ctx, now.Add(time.Hour), now.Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n != 2 {
-		t.Errorf("pruned %d rows, want the idempotency key and the published event", n)
-	}
-	left, err := s.Store().Outbox(ctx, 0, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(left) != 1 || left[0].AggregateID != "unpublished" {
-		t.Errorf("outbox after pruning: %v, want the unpublished event only", left)
-	}
-	if found, err := idempotency.Load(ctx, q, d, "key-1", "Method", new(wrapperspb.StringValue)); err != nil || found {
-		t.Errorf("idempotency key after pruning: found %v, %v", found, err)
-	}
+	apptest.Prune(t, t.Context(), s.store.q, s.store.d, false, s.Store().Prune)
 }

@@ -6,14 +6,13 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	paymentsv1 "github.com/acme/shop/gen/shop/payments/v1"
+	"github.com/acme/shop/internal/platform/app"
 	"github.com/acme/shop/internal/platform/database"
-	"github.com/acme/shop/internal/platform/idempotency"
 	"github.com/acme/shop/internal/platform/outbox"
 )
 
@@ -23,8 +22,108 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
+// paymentTable is the table of Payment entities.
+var paymentTable = database.Table{
+	Name:    "payments",
+	Columns: []string{"id", "order_id", "amount_cents", "status"},
+}
+
+// paymentValues returns the column values of payment in paymentTable order.
+func paymentValues(payment *paymentsv1.Payment) ([]any, error) {
+	return []any{
+		payment.GetId(),
+		payment.GetOrderId(),
+		payment.GetAmountCents(),
+		database.EnumText(payment.GetStatus(), paymentStatusText),
+	}, nil
+}
+
+// scanPayment reads a row of paymentTable.
+func scanPayment(row app.Row) (*paymentsv1.Payment, error) {
+	payment := new(paymentsv1.Payment)
+	var colStatus string
+	err := row.Scan(
+		&payment.Id,
+		&payment.OrderId,
+		&payment.AmountCents,
+		&colStatus,
+	)
+	if err != nil {
+		return nil, err
+	}
+	if payment.Status, err = database.EnumValue(colStatus, paymentStatusText); err != nil {
+		return nil, fmt.Errorf("column status: %w", err)
+	}
+	return payment, nil
+}
+
+// paymentRows are the statements on paymentTable.
+var paymentRows = &app.Entities[*paymentsv1.Payment]{
+	Table:  paymentTable,
+	Noun:   "payment",
+	ID:     (*paymentsv1.Payment).GetId,
+	Values: paymentValues,
+	Scan:   scanPayment,
+}
+
+// InsertPayment stores a new Payment; its id must be set.
+func (q queries) InsertPayment(ctx context.Context, payment *paymentsv1.Payment) error {
+	return paymentRows.Insert(ctx, q.q, q.d, payment)
+}
+
+// UpdatePayment saves every field of an existing Payment, or returns
+// ErrNotFound.
+func (q queries) UpdatePayment(ctx context.Context, payment *paymentsv1.Payment) error {
+	return paymentRows.Update(ctx, q.q, q.d, payment)
+}
+
+// DeletePayment deletes the Payment with the id, or returns ErrNotFound.
+func (q queries) DeletePayment(ctx context.Context, id string) error {
+	return paymentRows.Delete(ctx, q.q, q.d, id)
+}
+
+// GetPayment returns the Payment with the id, or ErrNotFound.
+func (q queries) GetPayment(ctx context.Context, id string) (*paymentsv1.Payment, error) {
+	return paymentRows.Get(ctx, q.q, q.d, id)
+}
+
+// ListPayments returns every Payment in id order.
+func (q queries) ListPayments(ctx context.Context) ([]*paymentsv1.Payment, error) {
+	return paymentRows.Select(ctx, q.q, q.d, nil)
+}
+
+// FindPaymentsByOrderID returns the Payments with the given order_id, in id order.
+func (q queries) FindPaymentsByOrderID(ctx context.Context, orderID string) ([]*paymentsv1.Payment, error) {
+	return paymentRows.Select(ctx, q.q, q.d, []string{"order_id"}, orderID)
+}
+
+// FindPaymentsByOrderId is FindPaymentsByOrderID.
+//
+// Deprecated: use FindPaymentsByOrderID, named with Go's initialisms.
+func (q queries) FindPaymentsByOrderId(ctx context.Context, orderID string) ([]*paymentsv1.Payment, error) {
+	return q.FindPaymentsByOrderID(ctx, orderID)
+}
+
+// RecordPaymentCaptured records a PaymentCaptured event about aggregateID in the outbox, to be
+// published on shop.payments.payment_captured.
+func (q queries) RecordPaymentCaptured(ctx context.Context, aggregateID string, event *paymentsv1.PaymentCaptured) error {
+	return outbox.Record(ctx, q.q, q.d, aggregateID, "shop.payments.payment_captured", event)
+}
+
+// RecordPaymentRefunded records a PaymentRefunded event about aggregateID in the outbox, to be
+// published on shop.payments.payment_refunded.
+func (q queries) RecordPaymentRefunded(ctx context.Context, aggregateID string, event *paymentsv1.PaymentRefunded) error {
+	return outbox.Record(ctx, q.q, q.d, aggregateID, "shop.payments.payment_refunded", event)
+}
+
+// paymentStatusText is the text stored for each PaymentStatus value.
+var paymentStatusText = map[paymentsv1.PaymentStatus]string{
+	paymentsv1.PaymentStatus_PAYMENT_STATUS_CAPTURED: "captured",
+	paymentsv1.PaymentStatus_PAYMENT_STATUS_REFUNDED: "refunded",
+}
+
 // ErrNotFound is returned (wrapped) when an entity does not exist.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = app.ErrNotFound
 
 // Store keeps the service's entities and its outbox in its database.
 // Tx has the same methods, running inside a transaction.
@@ -34,9 +133,7 @@ type Store struct {
 }
 
 // Tx is a transaction of a Store.
-type Tx struct {
-	queries
-}
+type Tx struct{ queries }
 
 // queries are the statements Store and Tx share.
 type queries struct {
@@ -80,167 +177,14 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 // Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	return s.db.PingContext(ctx)
-}
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-// Prune deletes what the service keeps only for a while: the idempotency
-// keys and processed-event records older than keysBefore, and the outbox
-// events published before outboxBefore. It returns how many rows it deleted.
+// Prune deletes what the service keeps only for a while (see app.Prune).
 func (s *Store) Prune(ctx context.Context, outboxBefore, keysBefore time.Time) (int64, error) {
-	var total int64
-	n, err := outbox.Prune(ctx, s.q, s.d, outboxBefore)
-	if err != nil {
-		return total, err
-	}
-	total += n
-	for _, prune := range []func(context.Context, idempotency.Querier, idempotency.Dialect, time.Time) (int64, error){idempotency.Prune, idempotency.PruneProcessed} {
-		n, err := prune(ctx, s.q, s.d, keysBefore)
-		if err != nil {
-			return total, err
-		}
-		total += n
-	}
-	return total, nil
+	return app.Prune(ctx, s.q, s.d, outboxBefore, keysBefore)
 }
 
 // Outbox returns up to limit recorded events after seq, oldest first.
 func (q queries) Outbox(ctx context.Context, afterSeq int64, limit int) ([]outbox.Event, error) {
 	return outbox.List(ctx, q.q, q.d, afterSeq, limit)
-}
-
-// RecordPaymentCaptured records a PaymentCaptured event about aggregateID in the outbox, to be
-// published on shop.payments.payment_captured.
-func (q queries) RecordPaymentCaptured(ctx context.Context, aggregateID string, event *paymentsv1.PaymentCaptured) error {
-	return outbox.Record(ctx, q.q, q.d, aggregateID, "shop.payments.payment_captured", event)
-}
-
-// RecordPaymentRefunded records a PaymentRefunded event about aggregateID in the outbox, to be
-// published on shop.payments.payment_refunded.
-func (q queries) RecordPaymentRefunded(ctx context.Context, aggregateID string, event *paymentsv1.PaymentRefunded) error {
-	return outbox.Record(ctx, q.q, q.d, aggregateID, "shop.payments.payment_refunded", event)
-}
-
-// paymentStatusText is the text stored for each PaymentStatus value.
-var paymentStatusText = map[paymentsv1.PaymentStatus]string{
-	paymentsv1.PaymentStatus_PAYMENT_STATUS_CAPTURED: "captured",
-	paymentsv1.PaymentStatus_PAYMENT_STATUS_REFUNDED: "refunded",
-}
-
-// paymentTable is the table of Payment entities.
-var paymentTable = database.Table{
-	Name:    "payments",
-	Columns: []string{"id", "order_id", "amount_cents", "status"},
-}
-
-// paymentValues returns the column values of payment in paymentTable order.
-func paymentValues(payment *paymentsv1.Payment) ([]any, error) {
-	return []any{
-		payment.GetId(),
-		payment.GetOrderId(),
-		payment.GetAmountCents(),
-		database.EnumText(payment.GetStatus(), paymentStatusText),
-	}, nil
-}
-
-// scanPayment reads a row of paymentTable.
-func scanPayment(row interface{ Scan(...any) error }) (*paymentsv1.Payment, error) {
-	payment := new(paymentsv1.Payment)
-	var colStatus string
-	err := row.Scan(
-		&payment.Id,
-		&payment.OrderId,
-		&payment.AmountCents,
-		&colStatus,
-	)
-	if err != nil {
-		return nil, err
-	}
-	if payment.Status, err = database.EnumValue(colStatus, paymentStatusText); err != nil {
-		return nil, fmt.Errorf("column status: %w", err)
-	}
-	return payment, nil
-}
-
-// InsertPayment stores a new Payment; its id must be set.
-func (q queries) InsertPayment(ctx context.Context, payment *paymentsv1.Payment) error {
-	values, err := paymentValues(payment)
-	if err != nil {
-		return fmt.Errorf("insert payment %q: %w", payment.GetId(), err)
-	}
-	if _, err := q.q.ExecContext(ctx, q.d.Insert(paymentTable), values...); err != nil {
-		return fmt.Errorf("insert payment %q: %w", payment.GetId(), err)
-	}
-	return nil
-}
-
-// UpdatePayment saves every field of an existing Payment, or returns
-// ErrNotFound.
-func (q queries) UpdatePayment(ctx context.Context, payment *paymentsv1.Payment) error {
-	values, err := paymentValues(payment)
-	if err != nil {
-		return fmt.Errorf("update payment %q: %w", payment.GetId(), err)
-	}
-	res, err := q.q.ExecContext(ctx, q.d.Update(paymentTable), append(values[1:], values[0])...)
-	if err != nil {
-		return fmt.Errorf("update payment %q: %w", payment.GetId(), err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("payment %q: %w", payment.GetId(), ErrNotFound)
-	}
-	return nil
-}
-
-// DeletePayment deletes the Payment with the id, or returns ErrNotFound.
-func (q queries) DeletePayment(ctx context.Context, id string) error {
-	res, err := q.q.ExecContext(ctx, q.d.Delete(paymentTable), id)
-	if err != nil {
-		return fmt.Errorf("delete payment %q: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("payment %q: %w", id, ErrNotFound)
-	}
-	return nil
-}
-
-// GetPayment returns the Payment with the id, or ErrNotFound.
-func (q queries) GetPayment(ctx context.Context, id string) (*paymentsv1.Payment, error) {
-	payment, err := scanPayment(q.q.QueryRowContext(ctx, q.d.Select(paymentTable, "id"), id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("payment %q: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get payment %q: %w", id, err)
-	}
-	return payment, nil
-}
-
-// ListPayments returns every Payment in id order.
-func (q queries) ListPayments(ctx context.Context) ([]*paymentsv1.Payment, error) {
-	return q.selectPayments(ctx, q.d.Select(paymentTable))
-}
-
-// FindPaymentsByOrderId returns the Payments with the given order_id, in id order.
-func (q queries) FindPaymentsByOrderId(ctx context.Context, orderId string) ([]*paymentsv1.Payment, error) {
-	return q.selectPayments(ctx, q.d.Select(paymentTable, "order_id"), orderId)
-}
-
-func (q queries) selectPayments(ctx context.Context, query string, args ...any) ([]*paymentsv1.Payment, error) {
-	rows, err := q.q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("select payments: %w", err)
-	}
-	defer rows.Close()
-	var payments []*paymentsv1.Payment
-	for rows.Next() {
-		payment, err := scanPayment(rows)
-		if err != nil {
-			return nil, fmt.Errorf("select payments: %w", err)
-		}
-		payments = append(payments, payment)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select payments: %w", err)
-	}
-	return payments, nil
 }

@@ -8,15 +8,11 @@ import (
 
 // ConfirmTrip implements the ConfirmTrip RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that trip_id is set.
 //   - It loads the Trip whose id is trip_id (NotFound when there is none) and changes it.
 //   - It sets status to confirmed.
 //   - It records TripConfirmed in the outbox, in the same transaction.
-//
-// Put business rules where the comments say; return connect errors
-// (connect.NewError) for the caller's mistakes.
 func (s *Service) ConfirmTrip(ctx context.Context, req *bookingsv1.ConfirmTripRequest) (*bookingsv1.ConfirmTripResponse, error) {
 	if req.GetTripId() == "" {
 		return nil, invalidArgument("trip_id", "must not be empty")

@@ -9,9 +9,6 @@ import (
 	"example.com/travel/internal/platform/idempotency"
 )
 
-// This file is yours: microforge wrote tests of ConfirmTrip's default
-// behaviour; change them along with the method.
-
 func TestConfirmTrip(t *testing.T) {
 	s := newTestService(t)
 	ctx := t.Context()

@@ -8,8 +8,7 @@ import (
 
 // GetTrip implements the GetTrip RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that trip_id is set.
 //   - It returns the Trip whose id is trip_id (NotFound when there is none).
 func (s *Service) GetTrip(ctx context.Context, req *bookingsv1.GetTripRequest) (*bookingsv1.GetTripResponse, error) {

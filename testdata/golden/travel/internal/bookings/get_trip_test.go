@@ -8,9 +8,6 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// This file is yours: microforge wrote tests of GetTrip's default
-// behaviour; change them along with the method.
-
 func TestGetTrip(t *testing.T) {
 	s := newTestService(t)
 	ctx := t.Context()

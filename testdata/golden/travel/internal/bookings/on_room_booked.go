@@ -12,11 +12,9 @@ import (
 // OnRoomBooked handles hotels.RoomBooked events, delivered at least once from
 // subject travel.hotels.room_booked to the durable consumer bookings_hotels_room_booked.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. It runs inside the transaction that
-// records the event as processed: state changed through s.store with ctx
-// commits together with that record, so an event delivered twice changes
-// state once. An error rolls everything back and the event is retried with
+// It runs inside the transaction that records the event as processed:
+// state changed through s.store with ctx commits together with that
+// record, so an event delivered twice changes state once. An error rolls everything back and the event is retried with
 // backoff; after EVENT_MAX_ATTEMPTS attempts it goes to travel.dead_letter.bookings.hotels.room_booked.
 // Return events.Permanent(err) when retrying cannot help.
 //

@@ -13,8 +13,6 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// This file is yours: microforge wrote a test of the default OnRoomBooked.
-
 // An event delivered twice is applied once.
 func TestOnRoomBookedAppliesOnce(t *testing.T) {
 	s := newTestService(t)

@@ -8,15 +8,11 @@ import (
 
 // RequestTrip implements the RequestTrip RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that traveller and destination are set.
 //   - It creates a new Trip with a fresh id from the request.
 //   - It sets status to requested.
 //   - It records TripRequested in the outbox, in the same transaction.
-//
-// Put business rules where the comments say; return connect errors
-// (connect.NewError) for the caller's mistakes.
 func (s *Service) RequestTrip(ctx context.Context, req *bookingsv1.RequestTripRequest) (*bookingsv1.RequestTripResponse, error) {
 	if req.GetTraveller() == "" {
 		return nil, invalidArgument("traveller", "must not be empty")

@@ -9,9 +9,6 @@ import (
 	"example.com/travel/internal/platform/idempotency"
 )
 
-// This file is yours: microforge wrote tests of RequestTrip's default
-// behaviour; change them along with the method.
-
 func TestRequestTrip(t *testing.T) {
 	s := newTestService(t)
 	ctx := t.Context()

@@ -2,60 +2,41 @@
 
 // Package bookings implements the bookings service: Accepts trip requests and tracks their outcome.
 //
-// The RPC methods live in one file each (request_trip.go, confirm_trip.go, reject_trip.go, get_trip.go):
-// those files are yours to edit. This file, store.go and run.go are
-// regenerated from the blueprint.
+// The RPC methods live in one file each (request_trip.go, confirm_trip.go, reject_trip.go, get_trip.go),
+// and so do the event handlers (on_room_booked.go). Those files, and their
+// tests, are yours: microforge wrote a working default and merges later
+// blueprint changes into your edits. Put business rules where their
+// comments say; return connect errors (connect.NewError) for the caller's
+// mistakes. This file, store.go, run.go and the other files that say DO
+// NOT EDIT are regenerated from the blueprint.
 package bookings
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 
 	"connectrpc.com/connect"
 	bookingsv1 "example.com/travel/gen/travel/bookings/v1"
 	"example.com/travel/gen/travel/bookings/v1/bookingsv1connect"
-	"example.com/travel/internal/platform/database"
-	"example.com/travel/internal/platform/idempotency"
-	"example.com/travel/internal/platform/outbox"
+	"example.com/travel/internal/platform/app"
 	"example.com/travel/internal/platform/saga"
 	"example.com/travel/internal/platform/validation"
-	"github.com/google/uuid"
-	"google.golang.org/protobuf/proto"
 )
 
 // Service implements travel.bookings.v1.BookingsService: every RPC of the
 // blueprint is a method in its own file.
 type Service struct {
-	store   *Store
-	logger  *slog.Logger
-	clients Clients
-	limits  Limits
-	sagas   *saga.Runner
-}
-
-// Limits are the configurable bounds the default logic checks (none).
-type Limits struct {
-}
-
-// DefaultLimits returns the limits used unless configured.
-func DefaultLimits() Limits {
-	return Limits{}
-}
-
-// Clients are the services this service calls (none: list them
-// under calls: in the blueprint).
-type Clients struct {
+	store  *Store
+	logger *slog.Logger
+	sagas  *saga.Runner
 }
 
 var _ bookingsv1connect.BookingsServiceHandler = (*Service)(nil)
 
-// NewService returns the service over store, with DefaultLimits.
-func NewService(store *Store, logger *slog.Logger, clients Clients) *Service {
-	s := &Service{store: store, logger: logger, clients: clients, limits: DefaultLimits()}
+// NewService returns the service over store.
+func NewService(store *Store, logger *slog.Logger) *Service {
+	s := &Service{store: store, logger: logger}
 	s.sagas = &saga.Runner{DB: store.db, Logger: logger}
 	return s
 }
@@ -65,9 +46,6 @@ func NewService(store *Store, logger *slog.Logger, clients Clients) *Service {
 func (s *Service) Ready(ctx context.Context) error {
 	return s.store.Ping(ctx)
 }
-
-// SetLimits replaces the service's limits.
-func (s *Service) SetLimits(limits Limits) { s.limits = limits }
 
 // Sagas returns the runner of the sagas the service orchestrates and the
 // state of the choreographed sagas it observes.
@@ -90,72 +68,30 @@ func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
 type idempotentHandler struct{ *Service }
 
 func (h idempotentHandler) RequestTrip(ctx context.Context, req *bookingsv1.RequestTripRequest) (*bookingsv1.RequestTripResponse, error) {
-	return runOnce(ctx, h.Service, "RequestTrip", req, h.Service.RequestTrip, new(bookingsv1.RequestTripResponse))
+	return app.RunOnce(ctx, h.once(), "RequestTrip", req, h.Service.RequestTrip, new(bookingsv1.RequestTripResponse))
 }
 
 func (h idempotentHandler) ConfirmTrip(ctx context.Context, req *bookingsv1.ConfirmTripRequest) (*bookingsv1.ConfirmTripResponse, error) {
-	return runOnce(ctx, h.Service, "ConfirmTrip", req, h.Service.ConfirmTrip, new(bookingsv1.ConfirmTripResponse))
+	return app.RunOnce(ctx, h.once(), "ConfirmTrip", req, h.Service.ConfirmTrip, new(bookingsv1.ConfirmTripResponse))
 }
 
 func (h idempotentHandler) RejectTrip(ctx context.Context, req *bookingsv1.RejectTripRequest) (*bookingsv1.RejectTripResponse, error) {
-	return runOnce(ctx, h.Service, "RejectTrip", req, h.Service.RejectTrip, new(bookingsv1.RejectTripResponse))
+	return app.RunOnce(ctx, h.once(), "RejectTrip", req, h.Service.RejectTrip, new(bookingsv1.RejectTripResponse))
 }
 
-// runOnce runs call unless the idempotency key of ctx already ran method:
-// then it returns the stored response. The call runs in the transaction
-// that stores its response, so both commit or neither does.
-func runOnce[Req any, Res proto.Message](ctx context.Context, s *Service, method string, req Req, call func(context.Context, Req) (Res, error), stored Res) (Res, error) {
-	key := idempotency.Key(ctx)
-	if key == "" {
-		return call(ctx, req)
-	}
-	var res Res
-	err := s.store.db.InTx(ctx, func(tx *sql.Tx) error {
-		found, err := idempotency.Load(ctx, tx, s.store.db.Dialect, key, method, stored)
-		if err != nil || found {
-			res = stored
-			return err
-		}
-		if res, err = call(database.WithTx(ctx, tx), req); err != nil {
-			return err
-		}
-		return idempotency.Save(ctx, tx, s.store.db.Dialect, key, method, res)
-	})
-	if err != nil {
-		var zero Res
-		return zero, s.fail(ctx, method, err)
-	}
-	return res, nil
+// once runs commands once per idempotency key (see app.RunOnce).
+func (s *Service) once() app.Once {
+	return app.Once{DB: s.store.db, Fail: s.fail}
 }
 
-// newID returns a new entity or event id: a UUIDv7, so ids sort by creation
-// time.
-func newID() string {
-	return uuid.Must(uuid.NewV7()).String()
-}
+// newID returns a new entity or event id (see app.NewID).
+func newID() string { return app.NewID() }
 
 // invalidArgument is the error for a request field that is not acceptable.
-func invalidArgument(field, problem string) error {
-	return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("%s %s", field, problem))
-}
+func invalidArgument(field, problem string) error { return app.InvalidArgument(field, problem) }
 
 // fail turns an error of a method's logic into the error returned to the
-// caller: Connect errors pass unchanged, ErrNotFound becomes NotFound, and
-// anything else is logged and reported as Internal without details.
+// caller (see app.Fail).
 func (s *Service) fail(ctx context.Context, op string, err error) error {
-	var connectErr *connect.Error
-	switch {
-	case errors.As(err, &connectErr):
-		return connectErr
-	case errors.Is(err, ErrNotFound):
-		return connect.NewError(connect.CodeNotFound, err)
-	case errors.Is(err, outbox.ErrConcurrentChange):
-		return connect.NewError(connect.CodeAborted, err)
-	case errors.Is(err, context.Canceled):
-		return connect.NewError(connect.CodeCanceled, err)
-	case errors.Is(err, context.DeadlineExceeded):
-		return connect.NewError(connect.CodeDeadlineExceeded, err)
-	}
-	s.logger.ErrorContext(ctx, op+" failed", "error", err)
-	return connect.NewError(connect.CodeInternal, errors.New(op+" failed"))
+	return app.Fail(ctx, s.logger, op, err)
 }

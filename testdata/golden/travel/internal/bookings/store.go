@@ -6,14 +6,13 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	bookingsv1 "example.com/travel/gen/travel/bookings/v1"
+	"example.com/travel/internal/platform/app"
 	"example.com/travel/internal/platform/database"
-	"example.com/travel/internal/platform/idempotency"
 	"example.com/travel/internal/platform/outbox"
 )
 
@@ -23,8 +22,107 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
+// tripTable is the table of Trip entities.
+var tripTable = database.Table{
+	Name:    "trips",
+	Columns: []string{"id", "traveller", "destination", "nights", "room_price_cents", "status"},
+}
+
+// tripValues returns the column values of trip in tripTable order.
+func tripValues(trip *bookingsv1.Trip) ([]any, error) {
+	return []any{
+		trip.GetId(),
+		trip.GetTraveller(),
+		trip.GetDestination(),
+		trip.GetNights(),
+		trip.GetRoomPriceCents(),
+		database.EnumText(trip.GetStatus(), tripStatusText),
+	}, nil
+}
+
+// scanTrip reads a row of tripTable.
+func scanTrip(row app.Row) (*bookingsv1.Trip, error) {
+	trip := new(bookingsv1.Trip)
+	var colStatus string
+	err := row.Scan(
+		&trip.Id,
+		&trip.Traveller,
+		&trip.Destination,
+		&trip.Nights,
+		&trip.RoomPriceCents,
+		&colStatus,
+	)
+	if err != nil {
+		return nil, err
+	}
+	if trip.Status, err = database.EnumValue(colStatus, tripStatusText); err != nil {
+		return nil, fmt.Errorf("column status: %w", err)
+	}
+	return trip, nil
+}
+
+// tripRows are the statements on tripTable.
+var tripRows = &app.Entities[*bookingsv1.Trip]{
+	Table:  tripTable,
+	Noun:   "trip",
+	ID:     (*bookingsv1.Trip).GetId,
+	Values: tripValues,
+	Scan:   scanTrip,
+}
+
+// InsertTrip stores a new Trip; its id must be set.
+func (q queries) InsertTrip(ctx context.Context, trip *bookingsv1.Trip) error {
+	return tripRows.Insert(ctx, q.q, q.d, trip)
+}
+
+// UpdateTrip saves every field of an existing Trip, or returns
+// ErrNotFound.
+func (q queries) UpdateTrip(ctx context.Context, trip *bookingsv1.Trip) error {
+	return tripRows.Update(ctx, q.q, q.d, trip)
+}
+
+// DeleteTrip deletes the Trip with the id, or returns ErrNotFound.
+func (q queries) DeleteTrip(ctx context.Context, id string) error {
+	return tripRows.Delete(ctx, q.q, q.d, id)
+}
+
+// GetTrip returns the Trip with the id, or ErrNotFound.
+func (q queries) GetTrip(ctx context.Context, id string) (*bookingsv1.Trip, error) {
+	return tripRows.Get(ctx, q.q, q.d, id)
+}
+
+// ListTrips returns every Trip in id order.
+func (q queries) ListTrips(ctx context.Context) ([]*bookingsv1.Trip, error) {
+	return tripRows.Select(ctx, q.q, q.d, nil)
+}
+
+// RecordTripRequested records a TripRequested event about aggregateID in the outbox, to be
+// published on travel.bookings.trip_requested.
+func (q queries) RecordTripRequested(ctx context.Context, aggregateID string, event *bookingsv1.TripRequested) error {
+	return outbox.Record(ctx, q.q, q.d, aggregateID, "travel.bookings.trip_requested", event)
+}
+
+// RecordTripConfirmed records a TripConfirmed event about aggregateID in the outbox, to be
+// published on travel.bookings.trip_confirmed.
+func (q queries) RecordTripConfirmed(ctx context.Context, aggregateID string, event *bookingsv1.TripConfirmed) error {
+	return outbox.Record(ctx, q.q, q.d, aggregateID, "travel.bookings.trip_confirmed", event)
+}
+
+// RecordTripRejected records a TripRejected event about aggregateID in the outbox, to be
+// published on travel.bookings.trip_rejected.
+func (q queries) RecordTripRejected(ctx context.Context, aggregateID string, event *bookingsv1.TripRejected) error {
+	return outbox.Record(ctx, q.q, q.d, aggregateID, "travel.bookings.trip_rejected", event)
+}
+
+// tripStatusText is the text stored for each TripStatus value.
+var tripStatusText = map[bookingsv1.TripStatus]string{
+	bookingsv1.TripStatus_TRIP_STATUS_REQUESTED: "requested",
+	bookingsv1.TripStatus_TRIP_STATUS_CONFIRMED: "confirmed",
+	bookingsv1.TripStatus_TRIP_STATUS_REJECTED:  "rejected",
+}
+
 // ErrNotFound is returned (wrapped) when an entity does not exist.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = app.ErrNotFound
 
 // Store keeps the service's entities and its outbox in its database.
 // Tx has the same methods, running inside a transaction.
@@ -34,9 +132,7 @@ type Store struct {
 }
 
 // Tx is a transaction of a Store.
-type Tx struct {
-	queries
-}
+type Tx struct{ queries }
 
 // queries are the statements Store and Tx share.
 type queries struct {
@@ -82,173 +178,14 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 // Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	return s.db.PingContext(ctx)
-}
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-// Prune deletes what the service keeps only for a while: the idempotency
-// keys and processed-event records older than keysBefore, and the outbox
-// events published before outboxBefore. It returns how many rows it deleted.
+// Prune deletes what the service keeps only for a while (see app.Prune).
 func (s *Store) Prune(ctx context.Context, outboxBefore, keysBefore time.Time) (int64, error) {
-	var total int64
-	n, err := outbox.Prune(ctx, s.q, s.d, outboxBefore)
-	if err != nil {
-		return total, err
-	}
-	total += n
-	for _, prune := range []func(context.Context, idempotency.Querier, idempotency.Dialect, time.Time) (int64, error){idempotency.Prune, idempotency.PruneProcessed} {
-		n, err := prune(ctx, s.q, s.d, keysBefore)
-		if err != nil {
-			return total, err
-		}
-		total += n
-	}
-	return total, nil
+	return app.Prune(ctx, s.q, s.d, outboxBefore, keysBefore)
 }
 
 // Outbox returns up to limit recorded events after seq, oldest first.
 func (q queries) Outbox(ctx context.Context, afterSeq int64, limit int) ([]outbox.Event, error) {
 	return outbox.List(ctx, q.q, q.d, afterSeq, limit)
-}
-
-// RecordTripRequested records a TripRequested event about aggregateID in the outbox, to be
-// published on travel.bookings.trip_requested.
-func (q queries) RecordTripRequested(ctx context.Context, aggregateID string, event *bookingsv1.TripRequested) error {
-	return outbox.Record(ctx, q.q, q.d, aggregateID, "travel.bookings.trip_requested", event)
-}
-
-// RecordTripConfirmed records a TripConfirmed event about aggregateID in the outbox, to be
-// published on travel.bookings.trip_confirmed.
-func (q queries) RecordTripConfirmed(ctx context.Context, aggregateID string, event *bookingsv1.TripConfirmed) error {
-	return outbox.Record(ctx, q.q, q.d, aggregateID, "travel.bookings.trip_confirmed", event)
-}
-
-// RecordTripRejected records a TripRejected event about aggregateID in the outbox, to be
-// published on travel.bookings.trip_rejected.
-func (q queries) RecordTripRejected(ctx context.Context, aggregateID string, event *bookingsv1.TripRejected) error {
-	return outbox.Record(ctx, q.q, q.d, aggregateID, "travel.bookings.trip_rejected", event)
-}
-
-// tripStatusText is the text stored for each TripStatus value.
-var tripStatusText = map[bookingsv1.TripStatus]string{
-	bookingsv1.TripStatus_TRIP_STATUS_REQUESTED: "requested",
-	bookingsv1.TripStatus_TRIP_STATUS_CONFIRMED: "confirmed",
-	bookingsv1.TripStatus_TRIP_STATUS_REJECTED:  "rejected",
-}
-
-// tripTable is the table of Trip entities.
-var tripTable = database.Table{
-	Name:    "trips",
-	Columns: []string{"id", "traveller", "destination", "nights", "room_price_cents", "status"},
-}
-
-// tripValues returns the column values of trip in tripTable order.
-func tripValues(trip *bookingsv1.Trip) ([]any, error) {
-	return []any{
-		trip.GetId(),
-		trip.GetTraveller(),
-		trip.GetDestination(),
-		trip.GetNights(),
-		trip.GetRoomPriceCents(),
-		database.EnumText(trip.GetStatus(), tripStatusText),
-	}, nil
-}
-
-// scanTrip reads a row of tripTable.
-func scanTrip(row interface{ Scan(...any) error }) (*bookingsv1.Trip, error) {
-	trip := new(bookingsv1.Trip)
-	var colStatus string
-	err := row.Scan(
-		&trip.Id,
-		&trip.Traveller,
-		&trip.Destination,
-		&trip.Nights,
-		&trip.RoomPriceCents,
-		&colStatus,
-	)
-	if err != nil {
-		return nil, err
-	}
-	if trip.Status, err = database.EnumValue(colStatus, tripStatusText); err != nil {
-		return nil, fmt.Errorf("column status: %w", err)
-	}
-	return trip, nil
-}
-
-// InsertTrip stores a new Trip; its id must be set.
-func (q queries) InsertTrip(ctx context.Context, trip *bookingsv1.Trip) error {
-	values, err := tripValues(trip)
-	if err != nil {
-		return fmt.Errorf("insert trip %q: %w", trip.GetId(), err)
-	}
-	if _, err := q.q.ExecContext(ctx, q.d.Insert(tripTable), values...); err != nil {
-		return fmt.Errorf("insert trip %q: %w", trip.GetId(), err)
-	}
-	return nil
-}
-
-// UpdateTrip saves every field of an existing Trip, or returns
-// ErrNotFound.
-func (q queries) UpdateTrip(ctx context.Context, trip *bookingsv1.Trip) error {
-	values, err := tripValues(trip)
-	if err != nil {
-		return fmt.Errorf("update trip %q: %w", trip.GetId(), err)
-	}
-	res, err := q.q.ExecContext(ctx, q.d.Update(tripTable), append(values[1:], values[0])...)
-	if err != nil {
-		return fmt.Errorf("update trip %q: %w", trip.GetId(), err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("trip %q: %w", trip.GetId(), ErrNotFound)
-	}
-	return nil
-}
-
-// DeleteTrip deletes the Trip with the id, or returns ErrNotFound.
-func (q queries) DeleteTrip(ctx context.Context, id string) error {
-	res, err := q.q.ExecContext(ctx, q.d.Delete(tripTable), id)
-	if err != nil {
-		return fmt.Errorf("delete trip %q: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("trip %q: %w", id, ErrNotFound)
-	}
-	return nil
-}
-
-// GetTrip returns the Trip with the id, or ErrNotFound.
-func (q queries) GetTrip(ctx context.Context, id string) (*bookingsv1.Trip, error) {
-	trip, err := scanTrip(q.q.QueryRowContext(ctx, q.d.Select(tripTable, "id"), id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("trip %q: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get trip %q: %w", id, err)
-	}
-	return trip, nil
-}
-
-// ListTrips returns every Trip in id order.
-func (q queries) ListTrips(ctx context.Context) ([]*bookingsv1.Trip, error) {
-	return q.selectTrips(ctx, q.d.Select(tripTable))
-}
-
-func (q queries) selectTrips(ctx context.Context, query string, args ...any) ([]*bookingsv1.Trip, error) {
-	rows, err := q.q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("select trips: %w", err)
-	}
-	defer rows.Close()
-	var trips []*bookingsv1.Trip
-	for rows.Next() {
-		trip, err := scanTrip(rows)
-		if err != nil {
-			return nil, fmt.Errorf("select trips: %w", err)
-		}
-		trips = append(trips, trip)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select trips: %w", err)
-	}
-	return trips, nil
 }

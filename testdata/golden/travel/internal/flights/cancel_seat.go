@@ -9,15 +9,11 @@ import (
 
 // CancelSeat implements the CancelSeat RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that trip_id is set.
 //   - It changes the Seat with the same trip_id (NotFound when there is none).
 //   - It sets status to cancelled.
 //   - It records SeatCancelled in the outbox, in the same transaction.
-//
-// Put business rules where the comments say; return connect errors
-// (connect.NewError) for the caller's mistakes.
 func (s *Service) CancelSeat(ctx context.Context, req *flightsv1.CancelSeatRequest) (*flightsv1.CancelSeatResponse, error) {
 	if req.GetTripId() == "" {
 		return nil, invalidArgument("trip_id", "must not be empty")
@@ -26,7 +22,7 @@ func (s *Service) CancelSeat(ctx context.Context, req *flightsv1.CancelSeatReque
 
 	var seat *flightsv1.Seat
 	err := s.store.InTx(ctx, func(tx *Tx) error {
-		found, err := tx.FindSeatsByTripId(ctx, req.GetTripId())
+		found, err := tx.FindSeatsByTripID(ctx, req.GetTripId())
 		if err != nil {
 			return err
 		}

@@ -9,9 +9,6 @@ import (
 	"example.com/travel/internal/platform/idempotency"
 )
 
-// This file is yours: microforge wrote tests of CancelSeat's default
-// behaviour; change them along with the method.
-
 func TestCancelSeat(t *testing.T) {
 	s := newTestService(t)
 	ctx := t.Context()

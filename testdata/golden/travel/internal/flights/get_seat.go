@@ -10,15 +10,14 @@ import (
 
 // GetSeat implements the GetSeat RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that trip_id is set.
 //   - It returns the first Seat with the same trip_id as the request (NotFound when there is none).
 func (s *Service) GetSeat(ctx context.Context, req *flightsv1.GetSeatRequest) (*flightsv1.GetSeatResponse, error) {
 	if req.GetTripId() == "" {
 		return nil, invalidArgument("trip_id", "must not be empty")
 	}
-	found, err := s.store.FindSeatsByTripId(ctx, req.GetTripId())
+	found, err := s.store.FindSeatsByTripID(ctx, req.GetTripId())
 	if err != nil {
 		return nil, s.fail(ctx, "get_seat", err)
 	}

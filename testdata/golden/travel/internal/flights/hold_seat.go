@@ -8,15 +8,11 @@ import (
 
 // HoldSeat implements the HoldSeat RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that trip_id and destination are set.
 //   - It changes the Seat with the same trip_id, or creates one when there is none.
 //   - It sets status to held.
 //   - It records SeatHeld in the outbox, in the same transaction.
-//
-// Put business rules where the comments say; return connect errors
-// (connect.NewError) for the caller's mistakes.
 func (s *Service) HoldSeat(ctx context.Context, req *flightsv1.HoldSeatRequest) (*flightsv1.HoldSeatResponse, error) {
 	if req.GetTripId() == "" {
 		return nil, invalidArgument("trip_id", "must not be empty")
@@ -28,7 +24,7 @@ func (s *Service) HoldSeat(ctx context.Context, req *flightsv1.HoldSeatRequest) 
 
 	var seat *flightsv1.Seat
 	err := s.store.InTx(ctx, func(tx *Tx) error {
-		found, err := tx.FindSeatsByTripId(ctx, req.GetTripId())
+		found, err := tx.FindSeatsByTripID(ctx, req.GetTripId())
 		if err != nil {
 			return err
 		}

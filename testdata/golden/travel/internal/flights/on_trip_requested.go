@@ -12,11 +12,9 @@ import (
 // OnTripRequested handles bookings.TripRequested events, delivered at least once from
 // subject travel.bookings.trip_requested to the durable consumer flights_bookings_trip_requested.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. It runs inside the transaction that
-// records the event as processed: state changed through s.store with ctx
-// commits together with that record, so an event delivered twice changes
-// state once. An error rolls everything back and the event is retried with
+// It runs inside the transaction that records the event as processed:
+// state changed through s.store with ctx commits together with that
+// record, so an event delivered twice changes state once. An error rolls everything back and the event is retried with
 // backoff; after EVENT_MAX_ATTEMPTS attempts it goes to travel.dead_letter.flights.bookings.trip_requested.
 // Return events.Permanent(err) when retrying cannot help.
 //

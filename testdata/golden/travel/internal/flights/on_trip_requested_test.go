@@ -11,8 +11,6 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// This file is yours: microforge wrote a test of the default OnTripRequested.
-
 // An event delivered twice is applied once.
 func TestOnTripRequestedAppliesOnce(t *testing.T) {
 	s := newTestService(t)

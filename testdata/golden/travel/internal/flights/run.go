@@ -4,28 +4,13 @@ package flights
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
-	"net"
-	"net/http"
-	"os"
-	"strconv"
-	"sync"
-	"time"
 
 	"example.com/travel/gen/travel/flights/v1/flightsv1connect"
+	"example.com/travel/internal/platform/app"
 	"example.com/travel/internal/platform/config"
 	"example.com/travel/internal/platform/database"
-	"example.com/travel/internal/platform/events"
 	"example.com/travel/internal/platform/identity"
-	"example.com/travel/internal/platform/logging"
-	"example.com/travel/internal/platform/outbox"
-	"example.com/travel/internal/platform/server"
 	"example.com/travel/internal/platform/telemetry"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // DefaultPort is the port the service listens on unless PORT says otherwise.
@@ -45,62 +30,31 @@ var Callers = identity.Policy{
 	flightsv1connect.FlightsServiceGetSeatProcedure:    {"flights"},
 }
 
-// Config is everything the service needs to run.
+// spec is what the service is; package app runs it.
+var spec = app.Spec{
+	Name:          "flights",
+	EnvPrefix:     "FLIGHTS",
+	Callers:       Callers,
+	ProtoServices: []string{flightsv1connect.FlightsServiceName},
+	Migrations:    migrations,
+	Schema:        schema,
+	Tracing:       true,
+	Metrics:       true,
+	Events:        true,
+	Source:        "/travel/flights",
+}
+
+// Config is everything the service needs to run: what every service
+// needs (app.Config).
 type Config struct {
-	// Addr is the listen address, ":8082" by default (env PORT sets the port).
-	Addr string
-	// DatabaseURL selects the database (env DATABASE_URL): postgres://...,
-	// mysql://user:pass@tcp(host:3306)/db, sqlite:path or empty for the SQLite
-	// file flights.db in DataDir.
-	DatabaseURL string
-	// DataDir holds SQLite files (env DATA_DIR), "data" by default.
-	DataDir string
-	// ShutdownTimeout bounds a graceful shutdown (env SHUTDOWN_TIMEOUT).
-	ShutdownTimeout time.Duration
-	// NATSURL is the NATS server with JetStream that carries events (env NATS_URL).
-	NATSURL string
-	// EventMaxAttempts is how often a consumed event is tried before it is
-	// dead-lettered (env EVENT_MAX_ATTEMPTS).
-	EventMaxAttempts int
-	// EventRetryBackoff is the delay before the first retry of a failed
-	// event, doubled for each next one (env EVENT_RETRY_BACKOFF).
-	EventRetryBackoff time.Duration
-	// OutboxRetention is how long published events stay in the outbox
-	// (env OUTBOX_RETENTION).
-	OutboxRetention time.Duration
-	// IdempotencyRetention is how long the responses stored under
-	// idempotency keys and the records of processed events are kept (env
-	// IDEMPOTENCY_RETENTION).
-	IdempotencyRetention time.Duration
-	// PruneInterval is how often what outlived its retention is deleted
-	// (env PRUNE_INTERVAL); 0 never does.
-	PruneInterval time.Duration
-	// Logger receives the service's logs (env LOG_FORMAT json|text, LOG_LEVEL).
-	Logger *slog.Logger
-	// SpanExporter, when set, receives every span the service makes (tests
-	// pass an in-memory exporter, cmd/local its dashboard's recorder). Spans are
-	// also exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
-	SpanExporter sdktrace.SpanExporter
-	// Identity is the service's private key and its peers' public keys
-	// (env SERVICE_PRIVATE_KEY, <PEER>_PUBLIC_KEY); New refuses to start
-	// without it.
-	Identity *identity.Keys
+	app.Config
 }
 
 // DefaultConfig returns the configuration used when no environment
 // variable is set: SQLite in ./data and every service on its default port.
 func DefaultConfig() Config {
 	return Config{
-		Addr:                 ":" + strconv.Itoa(DefaultPort),
-		DataDir:              "data",
-		ShutdownTimeout:      15 * time.Second,
-		NATSURL:              "nats://127.0.0.1:4222",
-		EventMaxAttempts:     5,
-		EventRetryBackoff:    500 * time.Millisecond,
-		OutboxRetention:      7 * 24 * time.Hour,
-		IdempotencyRetention: 7 * 24 * time.Hour,
-		PruneInterval:        time.Hour,
-		Logger:               slog.Default(),
+		Config: app.DefaultConfig(DefaultPort),
 	}
 }
 
@@ -109,169 +63,39 @@ func DefaultConfig() Config {
 func ConfigFromEnv() (Config, error) {
 	cfg := DefaultConfig()
 	env := config.FromOS("FLIGHTS")
-	cfg.Addr = ":" + strconv.Itoa(env.Int("PORT", DefaultPort))
-	cfg.DatabaseURL = env.String("DATABASE_URL", cfg.DatabaseURL)
-	cfg.DataDir = env.String("DATA_DIR", cfg.DataDir)
-	cfg.ShutdownTimeout = env.Duration("SHUTDOWN_TIMEOUT", cfg.ShutdownTimeout)
-	cfg.NATSURL = env.String("NATS_URL", cfg.NATSURL)
-	cfg.EventMaxAttempts = env.Int("EVENT_MAX_ATTEMPTS", cfg.EventMaxAttempts)
-	cfg.EventRetryBackoff = env.Duration("EVENT_RETRY_BACKOFF", cfg.EventRetryBackoff)
-	cfg.OutboxRetention = env.Duration("OUTBOX_RETENTION", cfg.OutboxRetention)
-	cfg.IdempotencyRetention = env.Duration("IDEMPOTENCY_RETENTION", cfg.IdempotencyRetention)
-	cfg.PruneInterval = env.Duration("PRUNE_INTERVAL", cfg.PruneInterval)
-	logger, err := logging.New(os.Stderr, env.String("LOG_FORMAT", "json"), env.String("LOG_LEVEL", "info"))
-	if err != nil {
+	if err := cfg.Read(env, spec.Name, DefaultPort, Peers); err != nil {
 		return cfg, err
 	}
-	cfg.Logger = logger.With("service", "flights")
-	keys, err := identity.LoadKeys(env, "flights", Peers)
-	if err != nil {
-		return cfg, err
-	}
-	cfg.Identity = keys
 	return cfg, env.Err()
 }
 
-// Server is the service ready to serve: database open and migrated,
-// handlers built.
+// Server is the service ready to serve (see app.Server).
 type Server struct {
-	cfg     Config
-	db      *database.DB
+	*app.Server
 	service *Service
-	handler http.Handler
-	tel     *telemetry.Telemetry
-	nc      *nats.Conn
-	js      jetstream.JetStream
 }
 
-// New opens the database, applies migrations, refuses a database that
-// lacks a table or column the code uses (CheckSchema), connects to NATS (in the
-// background: a broker that is down delays events, not the service) and
-// builds the handler of every endpoint: the service's RPCs, /healthz,
-// /readyz, gRPC health and reflection. Every endpoint but health, readiness
-// and reflection requires a service token of an allowed caller (Callers).
-// Close the Server when done.
+// New builds the service over its database, opened and migrated by
+// app.New. Close the Server when done.
 func New(ctx context.Context, cfg Config) (*Server, error) {
-	if err := cfg.Identity.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: the service needs its key (env %s, see go run ./cmd/keys)", err, identity.PrivateKeyEnv)
+	srv := &Server{}
+	build := func(ctx context.Context, db *database.DB, tel *telemetry.Telemetry) (app.Parts, error) {
+		store := NewStore(db)
+		s := NewService(store, cfg.Logger)
+		srv.service = s
+		parts := app.Parts{Ready: s.Ready, Mount: s.Mount}
+		parts.Handlers = s.EventHandlers()
+		return parts, nil
 	}
-	if cfg.Identity.Name != "flights" {
-		return nil, fmt.Errorf("service identity is %q, want %q", cfg.Identity.Name, "flights")
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.ShutdownTimeout <= 0 {
-		cfg.ShutdownTimeout = 15 * time.Second
-	}
-	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir, "flights")
-	if err != nil {
+	var err error
+	if srv.Server, err = app.New(ctx, cfg.Config, spec, build); err != nil {
 		return nil, err
 	}
-	if err := Migrate(ctx, db, cfg.Logger); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := CheckSchema(ctx, db, cfg.Logger); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("the database does not match the code: %w", err)
-	}
-	tel, err := telemetry.New(ctx, telemetry.Config{Service: "flights", Tracing: true, Metrics: true, SpanExporter: cfg.SpanExporter})
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	store := NewStore(db)
-	service := NewService(store, cfg.Logger, Clients{})
-	mux := server.NewMux(service.Ready, flightsv1connect.FlightsServiceName)
-	service.Mount(mux, tel.HandlerOptions()...)
-	tel.Mount(mux)
-	if err := tel.ObserveOutbox(func(ctx context.Context) (int64, time.Time, error) { return outbox.Lag(ctx, db, db.Dialect) }); err != nil {
-		_ = tel.Shutdown(ctx)
-		db.Close()
-		return nil, err
-	}
-	nc, err := events.Connect(cfg.NATSURL, "flights", cfg.Logger)
-	if err != nil {
-		_ = tel.Shutdown(ctx)
-		db.Close()
-		return nil, err
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
-		_ = tel.Shutdown(ctx)
-		db.Close()
-		return nil, fmt.Errorf("JetStream: %w", err)
-	}
-	return &Server{cfg: cfg, db: db, service: service, handler: identity.Guard(cfg.Identity, Callers, mux), tel: tel, nc: nc, js: js}, nil
+	return srv, nil
 }
 
 // Service returns the service the server serves.
 func (s *Server) Service() *Service { return s.service }
-
-// Use wraps the handler of every endpoint with mw; call it before Serve.
-func (s *Server) Use(mw func(http.Handler) http.Handler) { s.handler = mw(s.handler) }
-
-// Handler returns the handler of every endpoint.
-func (s *Server) Handler() http.Handler { return s.handler }
-
-// Serve serves on ln until ctx is done, then shuts down gracefully. Meanwhile
-// the outbox relay publishes the service's recorded events, its
-// consumers handle the events it consumes.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	background, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	relay := &events.Relay{DB: s.db, JS: s.js, Source: "/travel/flights", Logger: s.cfg.Logger, Telemetry: s.tel}
-	wg.Go(func() { relay.Run(background) })
-	wg.Go(func() { s.prune(background) })
-	consumers := &events.Consumers{
-		DB:          s.db,
-		JS:          s.js,
-		Logger:      s.cfg.Logger,
-		MaxAttempts: s.cfg.EventMaxAttempts,
-		Backoff:     s.cfg.EventRetryBackoff,
-		Telemetry:   s.tel,
-	}
-	wg.Go(func() { consumers.Run(background, s.service.EventHandlers()...) })
-	err := server.Serve(ctx, server.New(s.handler, s.cfg.Logger), ln, s.cfg.ShutdownTimeout)
-	stop()
-	wg.Wait()
-	return err
-}
-
-// Close closes the broker connection and the database, and flushes the
-// spans not exported yet.
-func (s *Server) Close() error {
-	s.nc.Close()
-	return errors.Join(s.tel.Shutdown(context.Background()), s.db.Close())
-}
-
-// prune deletes, every PruneInterval until ctx is done, the outbox events
-// published longer than OutboxRetention ago and the idempotency keys and
-// processed-event records older than IdempotencyRetention.
-func (s *Server) prune(ctx context.Context) {
-	if s.cfg.PruneInterval <= 0 {
-		return
-	}
-	ticker := time.NewTicker(s.cfg.PruneInterval)
-	defer ticker.Stop()
-	for {
-		now := time.Now()
-		n, err := s.service.Store().Prune(ctx, now.Add(-s.cfg.OutboxRetention), now.Add(-s.cfg.IdempotencyRetention))
-		switch {
-		case err != nil && ctx.Err() == nil:
-			s.cfg.Logger.Warn("prune failed", "error", err)
-		case n > 0:
-			s.cfg.Logger.Info("pruned", "rows", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-	}
-}
 
 // Run serves the service on cfg.Addr until ctx is done.
 func Run(ctx context.Context, cfg Config) error {
@@ -280,10 +104,5 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer srv.Close()
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w (another program may hold the port: stop it, or set PORT or FLIGHTS_PORT to another one)", cfg.Addr, err)
-	}
-	srv.cfg.Logger.Info("serving", "addr", ln.Addr().String(), "protocols", "gRPC, gRPC-Web, Connect")
-	return srv.Serve(ctx, ln)
+	return srv.Run(ctx)
 }

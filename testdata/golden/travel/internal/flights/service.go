@@ -2,58 +2,39 @@
 
 // Package flights implements the flights service: Holds seats on flights.
 //
-// The RPC methods live in one file each (hold_seat.go, cancel_seat.go, get_seat.go):
-// those files are yours to edit. This file, store.go and run.go are
-// regenerated from the blueprint.
+// The RPC methods live in one file each (hold_seat.go, cancel_seat.go, get_seat.go),
+// and so do the event handlers (on_trip_requested.go). Those files, and their
+// tests, are yours: microforge wrote a working default and merges later
+// blueprint changes into your edits. Put business rules where their
+// comments say; return connect errors (connect.NewError) for the caller's
+// mistakes. This file, store.go, run.go and the other files that say DO
+// NOT EDIT are regenerated from the blueprint.
 package flights
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 
 	"connectrpc.com/connect"
 	flightsv1 "example.com/travel/gen/travel/flights/v1"
 	"example.com/travel/gen/travel/flights/v1/flightsv1connect"
-	"example.com/travel/internal/platform/database"
-	"example.com/travel/internal/platform/idempotency"
-	"example.com/travel/internal/platform/outbox"
+	"example.com/travel/internal/platform/app"
 	"example.com/travel/internal/platform/validation"
-	"github.com/google/uuid"
-	"google.golang.org/protobuf/proto"
 )
 
 // Service implements travel.flights.v1.FlightsService: every RPC of the
 // blueprint is a method in its own file.
 type Service struct {
-	store   *Store
-	logger  *slog.Logger
-	clients Clients
-	limits  Limits
-}
-
-// Limits are the configurable bounds the default logic checks (none).
-type Limits struct {
-}
-
-// DefaultLimits returns the limits used unless configured.
-func DefaultLimits() Limits {
-	return Limits{}
-}
-
-// Clients are the services this service calls (none: list them
-// under calls: in the blueprint).
-type Clients struct {
+	store  *Store
+	logger *slog.Logger
 }
 
 var _ flightsv1connect.FlightsServiceHandler = (*Service)(nil)
 
-// NewService returns the service over store, with DefaultLimits.
-func NewService(store *Store, logger *slog.Logger, clients Clients) *Service {
-	s := &Service{store: store, logger: logger, clients: clients, limits: DefaultLimits()}
+// NewService returns the service over store.
+func NewService(store *Store, logger *slog.Logger) *Service {
+	s := &Service{store: store, logger: logger}
 	return s
 }
 
@@ -62,9 +43,6 @@ func NewService(store *Store, logger *slog.Logger, clients Clients) *Service {
 func (s *Service) Ready(ctx context.Context) error {
 	return s.store.Ping(ctx)
 }
-
-// SetLimits replaces the service's limits.
-func (s *Service) SetLimits(limits Limits) { s.limits = limits }
 
 // Store returns the service's store.
 func (s *Service) Store() *Store { return s.store }
@@ -83,68 +61,26 @@ func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
 type idempotentHandler struct{ *Service }
 
 func (h idempotentHandler) HoldSeat(ctx context.Context, req *flightsv1.HoldSeatRequest) (*flightsv1.HoldSeatResponse, error) {
-	return runOnce(ctx, h.Service, "HoldSeat", req, h.Service.HoldSeat, new(flightsv1.HoldSeatResponse))
+	return app.RunOnce(ctx, h.once(), "HoldSeat", req, h.Service.HoldSeat, new(flightsv1.HoldSeatResponse))
 }
 
 func (h idempotentHandler) CancelSeat(ctx context.Context, req *flightsv1.CancelSeatRequest) (*flightsv1.CancelSeatResponse, error) {
-	return runOnce(ctx, h.Service, "CancelSeat", req, h.Service.CancelSeat, new(flightsv1.CancelSeatResponse))
+	return app.RunOnce(ctx, h.once(), "CancelSeat", req, h.Service.CancelSeat, new(flightsv1.CancelSeatResponse))
 }
 
-// runOnce runs call unless the idempotency key of ctx already ran method:
-// then it returns the stored response. The call runs in the transaction
-// that stores its response, so both commit or neither does.
-func runOnce[Req any, Res proto.Message](ctx context.Context, s *Service, method string, req Req, call func(context.Context, Req) (Res, error), stored Res) (Res, error) {
-	key := idempotency.Key(ctx)
-	if key == "" {
-		return call(ctx, req)
-	}
-	var res Res
-	err := s.store.db.InTx(ctx, func(tx *sql.Tx) error {
-		found, err := idempotency.Load(ctx, tx, s.store.db.Dialect, key, method, stored)
-		if err != nil || found {
-			res = stored
-			return err
-		}
-		if res, err = call(database.WithTx(ctx, tx), req); err != nil {
-			return err
-		}
-		return idempotency.Save(ctx, tx, s.store.db.Dialect, key, method, res)
-	})
-	if err != nil {
-		var zero Res
-		return zero, s.fail(ctx, method, err)
-	}
-	return res, nil
+// once runs commands once per idempotency key (see app.RunOnce).
+func (s *Service) once() app.Once {
+	return app.Once{DB: s.store.db, Fail: s.fail}
 }
 
-// newID returns a new entity or event id: a UUIDv7, so ids sort by creation
-// time.
-func newID() string {
-	return uuid.Must(uuid.NewV7()).String()
-}
+// newID returns a new entity or event id (see app.NewID).
+func newID() string { return app.NewID() }
 
 // invalidArgument is the error for a request field that is not acceptable.
-func invalidArgument(field, problem string) error {
-	return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("%s %s", field, problem))
-}
+func invalidArgument(field, problem string) error { return app.InvalidArgument(field, problem) }
 
 // fail turns an error of a method's logic into the error returned to the
-// caller: Connect errors pass unchanged, ErrNotFound becomes NotFound, and
-// anything else is logged and reported as Internal without details.
+// caller (see app.Fail).
 func (s *Service) fail(ctx context.Context, op string, err error) error {
-	var connectErr *connect.Error
-	switch {
-	case errors.As(err, &connectErr):
-		return connectErr
-	case errors.Is(err, ErrNotFound):
-		return connect.NewError(connect.CodeNotFound, err)
-	case errors.Is(err, outbox.ErrConcurrentChange):
-		return connect.NewError(connect.CodeAborted, err)
-	case errors.Is(err, context.Canceled):
-		return connect.NewError(connect.CodeCanceled, err)
-	case errors.Is(err, context.DeadlineExceeded):
-		return connect.NewError(connect.CodeDeadlineExceeded, err)
-	}
-	s.logger.ErrorContext(ctx, op+" failed", "error", err)
-	return connect.NewError(connect.CodeInternal, errors.New(op+" failed"))
+	return app.Fail(ctx, s.logger, op, err)
 }

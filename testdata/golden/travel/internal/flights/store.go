@@ -6,14 +6,13 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	flightsv1 "example.com/travel/gen/travel/flights/v1"
+	"example.com/travel/internal/platform/app"
 	"example.com/travel/internal/platform/database"
-	"example.com/travel/internal/platform/idempotency"
 	"example.com/travel/internal/platform/outbox"
 )
 
@@ -23,8 +22,108 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
+// seatTable is the table of Seat entities.
+var seatTable = database.Table{
+	Name:    "seats",
+	Columns: []string{"id", "trip_id", "destination", "status"},
+}
+
+// seatValues returns the column values of seat in seatTable order.
+func seatValues(seat *flightsv1.Seat) ([]any, error) {
+	return []any{
+		seat.GetId(),
+		seat.GetTripId(),
+		seat.GetDestination(),
+		database.EnumText(seat.GetStatus(), seatStatusText),
+	}, nil
+}
+
+// scanSeat reads a row of seatTable.
+func scanSeat(row app.Row) (*flightsv1.Seat, error) {
+	seat := new(flightsv1.Seat)
+	var colStatus string
+	err := row.Scan(
+		&seat.Id,
+		&seat.TripId,
+		&seat.Destination,
+		&colStatus,
+	)
+	if err != nil {
+		return nil, err
+	}
+	if seat.Status, err = database.EnumValue(colStatus, seatStatusText); err != nil {
+		return nil, fmt.Errorf("column status: %w", err)
+	}
+	return seat, nil
+}
+
+// seatRows are the statements on seatTable.
+var seatRows = &app.Entities[*flightsv1.Seat]{
+	Table:  seatTable,
+	Noun:   "seat",
+	ID:     (*flightsv1.Seat).GetId,
+	Values: seatValues,
+	Scan:   scanSeat,
+}
+
+// InsertSeat stores a new Seat; its id must be set.
+func (q queries) InsertSeat(ctx context.Context, seat *flightsv1.Seat) error {
+	return seatRows.Insert(ctx, q.q, q.d, seat)
+}
+
+// UpdateSeat saves every field of an existing Seat, or returns
+// ErrNotFound.
+func (q queries) UpdateSeat(ctx context.Context, seat *flightsv1.Seat) error {
+	return seatRows.Update(ctx, q.q, q.d, seat)
+}
+
+// DeleteSeat deletes the Seat with the id, or returns ErrNotFound.
+func (q queries) DeleteSeat(ctx context.Context, id string) error {
+	return seatRows.Delete(ctx, q.q, q.d, id)
+}
+
+// GetSeat returns the Seat with the id, or ErrNotFound.
+func (q queries) GetSeat(ctx context.Context, id string) (*flightsv1.Seat, error) {
+	return seatRows.Get(ctx, q.q, q.d, id)
+}
+
+// ListSeats returns every Seat in id order.
+func (q queries) ListSeats(ctx context.Context) ([]*flightsv1.Seat, error) {
+	return seatRows.Select(ctx, q.q, q.d, nil)
+}
+
+// FindSeatsByTripID returns the Seats with the given trip_id, in id order.
+func (q queries) FindSeatsByTripID(ctx context.Context, tripID string) ([]*flightsv1.Seat, error) {
+	return seatRows.Select(ctx, q.q, q.d, []string{"trip_id"}, tripID)
+}
+
+// FindSeatsByTripId is FindSeatsByTripID.
+//
+// Deprecated: use FindSeatsByTripID, named with Go's initialisms.
+func (q queries) FindSeatsByTripId(ctx context.Context, tripID string) ([]*flightsv1.Seat, error) {
+	return q.FindSeatsByTripID(ctx, tripID)
+}
+
+// RecordSeatHeld records a SeatHeld event about aggregateID in the outbox, to be
+// published on travel.flights.seat_held.
+func (q queries) RecordSeatHeld(ctx context.Context, aggregateID string, event *flightsv1.SeatHeld) error {
+	return outbox.Record(ctx, q.q, q.d, aggregateID, "travel.flights.seat_held", event)
+}
+
+// RecordSeatCancelled records a SeatCancelled event about aggregateID in the outbox, to be
+// published on travel.flights.seat_cancelled.
+func (q queries) RecordSeatCancelled(ctx context.Context, aggregateID string, event *flightsv1.SeatCancelled) error {
+	return outbox.Record(ctx, q.q, q.d, aggregateID, "travel.flights.seat_cancelled", event)
+}
+
+// seatStatusText is the text stored for each SeatStatus value.
+var seatStatusText = map[flightsv1.SeatStatus]string{
+	flightsv1.SeatStatus_SEAT_STATUS_HELD:      "held",
+	flightsv1.SeatStatus_SEAT_STATUS_CANCELLED: "cancelled",
+}
+
 // ErrNotFound is returned (wrapped) when an entity does not exist.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = app.ErrNotFound
 
 // Store keeps the service's entities and its outbox in its database.
 // Tx has the same methods, running inside a transaction.
@@ -34,9 +133,7 @@ type Store struct {
 }
 
 // Tx is a transaction of a Store.
-type Tx struct {
-	queries
-}
+type Tx struct{ queries }
 
 // queries are the statements Store and Tx share.
 type queries struct {
@@ -80,167 +177,14 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 // Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	return s.db.PingContext(ctx)
-}
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-// Prune deletes what the service keeps only for a while: the idempotency
-// keys and processed-event records older than keysBefore, and the outbox
-// events published before outboxBefore. It returns how many rows it deleted.
+// Prune deletes what the service keeps only for a while (see app.Prune).
 func (s *Store) Prune(ctx context.Context, outboxBefore, keysBefore time.Time) (int64, error) {
-	var total int64
-	n, err := outbox.Prune(ctx, s.q, s.d, outboxBefore)
-	if err != nil {
-		return total, err
-	}
-	total += n
-	for _, prune := range []func(context.Context, idempotency.Querier, idempotency.Dialect, time.Time) (int64, error){idempotency.Prune, idempotency.PruneProcessed} {
-		n, err := prune(ctx, s.q, s.d, keysBefore)
-		if err != nil {
-			return total, err
-		}
-		total += n
-	}
-	return total, nil
+	return app.Prune(ctx, s.q, s.d, outboxBefore, keysBefore)
 }
 
 // Outbox returns up to limit recorded events after seq, oldest first.
 func (q queries) Outbox(ctx context.Context, afterSeq int64, limit int) ([]outbox.Event, error) {
 	return outbox.List(ctx, q.q, q.d, afterSeq, limit)
-}
-
-// RecordSeatHeld records a SeatHeld event about aggregateID in the outbox, to be
-// published on travel.flights.seat_held.
-func (q queries) RecordSeatHeld(ctx context.Context, aggregateID string, event *flightsv1.SeatHeld) error {
-	return outbox.Record(ctx, q.q, q.d, aggregateID, "travel.flights.seat_held", event)
-}
-
-// RecordSeatCancelled records a SeatCancelled event about aggregateID in the outbox, to be
-// published on travel.flights.seat_cancelled.
-func (q queries) RecordSeatCancelled(ctx context.Context, aggregateID string, event *flightsv1.SeatCancelled) error {
-	return outbox.Record(ctx, q.q, q.d, aggregateID, "travel.flights.seat_cancelled", event)
-}
-
-// seatStatusText is the text stored for each SeatStatus value.
-var seatStatusText = map[flightsv1.SeatStatus]string{
-	flightsv1.SeatStatus_SEAT_STATUS_HELD:      "held",
-	flightsv1.SeatStatus_SEAT_STATUS_CANCELLED: "cancelled",
-}
-
-// seatTable is the table of Seat entities.
-var seatTable = database.Table{
-	Name:    "seats",
-	Columns: []string{"id", "trip_id", "destination", "status"},
-}
-
-// seatValues returns the column values of seat in seatTable order.
-func seatValues(seat *flightsv1.Seat) ([]any, error) {
-	return []any{
-		seat.GetId(),
-		seat.GetTripId(),
-		seat.GetDestination(),
-		database.EnumText(seat.GetStatus(), seatStatusText),
-	}, nil
-}
-
-// scanSeat reads a row of seatTable.
-func scanSeat(row interface{ Scan(...any) error }) (*flightsv1.Seat, error) {
-	seat := new(flightsv1.Seat)
-	var colStatus string
-	err := row.Scan(
-		&seat.Id,
-		&seat.TripId,
-		&seat.Destination,
-		&colStatus,
-	)
-	if err != nil {
-		return nil, err
-	}
-	if seat.Status, err = database.EnumValue(colStatus, seatStatusText); err != nil {
-		return nil, fmt.Errorf("column status: %w", err)
-	}
-	return seat, nil
-}
-
-// InsertSeat stores a new Seat; its id must be set.
-func (q queries) InsertSeat(ctx context.Context, seat *flightsv1.Seat) error {
-	values, err := seatValues(seat)
-	if err != nil {
-		return fmt.Errorf("insert seat %q: %w", seat.GetId(), err)
-	}
-	if _, err := q.q.ExecContext(ctx, q.d.Insert(seatTable), values...); err != nil {
-		return fmt.Errorf("insert seat %q: %w", seat.GetId(), err)
-	}
-	return nil
-}
-
-// UpdateSeat saves every field of an existing Seat, or returns
-// ErrNotFound.
-func (q queries) UpdateSeat(ctx context.Context, seat *flightsv1.Seat) error {
-	values, err := seatValues(seat)
-	if err != nil {
-		return fmt.Errorf("update seat %q: %w", seat.GetId(), err)
-	}
-	res, err := q.q.ExecContext(ctx, q.d.Update(seatTable), append(values[1:], values[0])...)
-	if err != nil {
-		return fmt.Errorf("update seat %q: %w", seat.GetId(), err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("seat %q: %w", seat.GetId(), ErrNotFound)
-	}
-	return nil
-}
-
-// DeleteSeat deletes the Seat with the id, or returns ErrNotFound.
-func (q queries) DeleteSeat(ctx context.Context, id string) error {
-	res, err := q.q.ExecContext(ctx, q.d.Delete(seatTable), id)
-	if err != nil {
-		return fmt.Errorf("delete seat %q: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("seat %q: %w", id, ErrNotFound)
-	}
-	return nil
-}
-
-// GetSeat returns the Seat with the id, or ErrNotFound.
-func (q queries) GetSeat(ctx context.Context, id string) (*flightsv1.Seat, error) {
-	seat, err := scanSeat(q.q.QueryRowContext(ctx, q.d.Select(seatTable, "id"), id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("seat %q: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get seat %q: %w", id, err)
-	}
-	return seat, nil
-}
-
-// ListSeats returns every Seat in id order.
-func (q queries) ListSeats(ctx context.Context) ([]*flightsv1.Seat, error) {
-	return q.selectSeats(ctx, q.d.Select(seatTable))
-}
-
-// FindSeatsByTripId returns the Seats with the given trip_id, in id order.
-func (q queries) FindSeatsByTripId(ctx context.Context, tripId string) ([]*flightsv1.Seat, error) {
-	return q.selectSeats(ctx, q.d.Select(seatTable, "trip_id"), tripId)
-}
-
-func (q queries) selectSeats(ctx context.Context, query string, args ...any) ([]*flightsv1.Seat, error) {
-	rows, err := q.q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("select seats: %w", err)
-	}
-	defer rows.Close()
-	var seats []*flightsv1.Seat
-	for rows.Next() {
-		seat, err := scanSeat(rows)
-		if err != nil {
-			return nil, fmt.Errorf("select seats: %w", err)
-		}
-		seats = append(seats, seat)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select seats: %w", err)
-	}
-	return seats, nil
 }

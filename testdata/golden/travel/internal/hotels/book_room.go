@@ -10,21 +10,17 @@ import (
 
 // BookRoom implements the BookRoom RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that trip_id is set.
 //   - It creates a new Room with a fresh id from the request.
 //   - It refuses amount_cents above a limit, 1000000 unless the HOTELS_MAX_AMOUNT_CENTS environment variable says otherwise (0: no limit), with FailedPrecondition: a deterministic way to make a saga step fail.
 //   - It sets status to booked.
 //   - It records RoomBooked in the outbox, in the same transaction.
-//
-// Put business rules where the comments say; return connect errors
-// (connect.NewError) for the caller's mistakes.
 func (s *Service) BookRoom(ctx context.Context, req *hotelsv1.BookRoomRequest) (*hotelsv1.BookRoomResponse, error) {
 	if req.GetTripId() == "" {
 		return nil, invalidArgument("trip_id", "must not be empty")
 	}
-	if limit := s.limits.MaxAmountCents; limit > 0 && int64(req.GetAmountCents()) > limit {
+	if limit := s.limits.MaxAmountCents; limit > 0 && req.GetAmountCents() > limit {
 		return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("amount_cents %d is above the limit of %d (HOTELS_MAX_AMOUNT_CENTS)", req.GetAmountCents(), limit))
 	}
 	// Business rules that need no stored state go here.

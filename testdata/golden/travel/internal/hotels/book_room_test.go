@@ -9,9 +9,6 @@ import (
 	"example.com/travel/internal/platform/idempotency"
 )
 
-// This file is yours: microforge wrote tests of BookRoom's default
-// behaviour; change them along with the method.
-
 func TestBookRoom(t *testing.T) {
 	s := newTestService(t)
 	ctx := t.Context()

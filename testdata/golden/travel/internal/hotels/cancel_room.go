@@ -9,15 +9,11 @@ import (
 
 // CancelRoom implements the CancelRoom RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that trip_id is set.
 //   - It changes the Room with the same trip_id (NotFound when there is none).
 //   - It sets status to cancelled.
 //   - It records RoomCancelled in the outbox, in the same transaction.
-//
-// Put business rules where the comments say; return connect errors
-// (connect.NewError) for the caller's mistakes.
 func (s *Service) CancelRoom(ctx context.Context, req *hotelsv1.CancelRoomRequest) (*hotelsv1.CancelRoomResponse, error) {
 	if req.GetTripId() == "" {
 		return nil, invalidArgument("trip_id", "must not be empty")
@@ -26,7 +22,7 @@ func (s *Service) CancelRoom(ctx context.Context, req *hotelsv1.CancelRoomReques
 
 	var room *hotelsv1.Room
 	err := s.store.InTx(ctx, func(tx *Tx) error {
-		found, err := tx.FindRoomsByTripId(ctx, req.GetTripId())
+		found, err := tx.FindRoomsByTripID(ctx, req.GetTripId())
 		if err != nil {
 			return err
 		}

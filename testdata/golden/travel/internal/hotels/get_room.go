@@ -10,15 +10,14 @@ import (
 
 // GetRoom implements the GetRoom RPC.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. The default:
+// The default:
 //   - It checks that trip_id is set.
 //   - It returns the first Room with the same trip_id as the request (NotFound when there is none).
 func (s *Service) GetRoom(ctx context.Context, req *hotelsv1.GetRoomRequest) (*hotelsv1.GetRoomResponse, error) {
 	if req.GetTripId() == "" {
 		return nil, invalidArgument("trip_id", "must not be empty")
 	}
-	found, err := s.store.FindRoomsByTripId(ctx, req.GetTripId())
+	found, err := s.store.FindRoomsByTripID(ctx, req.GetTripId())
 	if err != nil {
 		return nil, s.fail(ctx, "get_room", err)
 	}

@@ -12,11 +12,9 @@ import (
 // OnSeatHeld handles flights.SeatHeld events, delivered at least once from
 // subject travel.flights.seat_held to the durable consumer hotels_flights_seat_held.
 //
-// This file is yours: microforge wrote a working default and merges later
-// blueprint changes into your edits. It runs inside the transaction that
-// records the event as processed: state changed through s.store with ctx
-// commits together with that record, so an event delivered twice changes
-// state once. An error rolls everything back and the event is retried with
+// It runs inside the transaction that records the event as processed:
+// state changed through s.store with ctx commits together with that
+// record, so an event delivered twice changes state once. An error rolls everything back and the event is retried with
 // backoff; after EVENT_MAX_ATTEMPTS attempts it goes to travel.dead_letter.hotels.flights.seat_held.
 // Return events.Permanent(err) when retrying cannot help.
 //

@@ -13,8 +13,6 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// This file is yours: microforge wrote a test of the default OnSeatHeld.
-
 // An event delivered twice is applied once.
 func TestOnSeatHeldAppliesOnce(t *testing.T) {
 	s := newTestService(t)

@@ -3,13 +3,12 @@
 package hotels
 
 import (
-	"errors"
-	"fmt"
-	"slices"
+	"context"
+	"io"
 	"strings"
 	"testing"
 
-	"example.com/travel/internal/platform/database"
+	"example.com/travel/internal/platform/app/apptest"
 	"example.com/travel/internal/platform/identity"
 	"example.com/travel/internal/platform/logging"
 )
@@ -23,17 +22,6 @@ func TestSchemaMatchesMigrations(t *testing.T) {
 	}
 }
 
-// dropSchemaColumn makes db lack rooms.nights, as a database does
-// when the code uses a column that no migration the database ran adds (a
-// field added to the blueprint, say).
-func dropSchemaColumn(t *testing.T, db *database.DB) {
-	t.Helper()
-	query := "ALTER TABLE " + db.Dialect.Quote("rooms") + " DROP COLUMN " + db.Dialect.Quote("nights")
-	if _, err := db.ExecContext(t.Context(), query); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // A database lacking a column the code uses fails the statements that use
 // it (SQLite included, which would otherwise read an unknown double-quoted
 // column as a string: its own name), and CheckSchema names the column and
@@ -42,51 +30,22 @@ func TestSchemaMissingColumn(t *testing.T) {
 	s := newTestService(t)
 	ctx := t.Context()
 	seeded := seedRoom(t, s)
-	dropSchemaColumn(t, s.store.db)
+	apptest.DropColumn(t, s.store.db, "rooms", "nights")
 	if got, err := s.Store().GetRoom(ctx, seeded.GetId()); err == nil || !strings.Contains(err.Error(), "nights") {
 		t.Errorf("reading a Room without its nights column: %v, %v; want an error naming the column", got, err)
 	}
-	err := CheckSchema(ctx, s.store.db, logging.Discard())
-	var schemaErr *database.SchemaError
-	if !errors.As(err, &schemaErr) || !slices.Equal(schemaErr.Missing, []string{"rooms.nights"}) {
-		t.Fatalf("CheckSchema: %v, want rooms.nights missing", err)
-	}
-	// Every migration ran: the column was never added by one.
-	v := schemaErr.CodeVersion
-	if want := fmt.Sprintf("rooms.nights is missing: the database is at migration %d, the code expects %d", v, v); v == 0 || !strings.Contains(err.Error(), want) {
-		t.Errorf("message %q does not say %q", err, want)
-	}
+	apptest.WantMissing(t, CheckSchema(ctx, s.store.db, logging.Discard()), "rooms", "nights")
 }
 
 // A service whose database lacks a column its code uses refuses to start,
 // naming the column and the migrations.
 func TestNewRefusesMissingColumn(t *testing.T) {
-	ctx := t.Context()
-	dir := t.TempDir()
-	db, err := database.Open(ctx, "", dir, "hotels")
-	if err != nil {
-		t.Fatal(err)
+	start := func(ctx context.Context, dataDir string, keys *identity.Keys) (io.Closer, error) {
+		cfg := DefaultConfig()
+		cfg.DataDir = dataDir
+		cfg.Logger = logging.Discard()
+		cfg.Identity = keys
+		return New(ctx, cfg)
 	}
-	if err := Migrate(ctx, db, logging.Discard()); err != nil {
-		t.Fatal(err)
-	}
-	dropSchemaColumn(t, db)
-	db.Close()
-
-	keys, err := identity.GenerateKeys("hotels")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := DefaultConfig()
-	cfg.DataDir = dir // the SQLite file above
-	cfg.Logger = logging.Discard()
-	cfg.Identity = keys["hotels"]
-	srv, err := New(ctx, cfg)
-	if err == nil {
-		srv.Close()
-		t.Fatal("the service started on a database lacking rooms.nights")
-	}
-	if want := "rooms.nights is missing: the database is at migration"; !strings.Contains(err.Error(), want) {
-		t.Errorf("New: %v, want %q", err, want)
-	}
+	apptest.RefusesMissingColumn(t, t.Context(), "hotels", migrations, "rooms", "nights", start)
 }

@@ -2,41 +2,37 @@
 
 // Package hotels implements the hotels service: Books hotel rooms.
 //
-// The RPC methods live in one file each (book_room.go, cancel_room.go, get_room.go):
-// those files are yours to edit. This file, store.go and run.go are
-// regenerated from the blueprint.
+// The RPC methods live in one file each (book_room.go, cancel_room.go, get_room.go),
+// and so do the event handlers (on_seat_held.go). Those files, and their
+// tests, are yours: microforge wrote a working default and merges later
+// blueprint changes into your edits. Put business rules where their
+// comments say; return connect errors (connect.NewError) for the caller's
+// mistakes. This file, store.go, run.go and the other files that say DO
+// NOT EDIT are regenerated from the blueprint.
 package hotels
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 
 	"connectrpc.com/connect"
 	hotelsv1 "example.com/travel/gen/travel/hotels/v1"
 	"example.com/travel/gen/travel/hotels/v1/hotelsv1connect"
-	"example.com/travel/internal/platform/database"
-	"example.com/travel/internal/platform/idempotency"
-	"example.com/travel/internal/platform/outbox"
+	"example.com/travel/internal/platform/app"
 	"example.com/travel/internal/platform/validation"
-	"github.com/google/uuid"
-	"google.golang.org/protobuf/proto"
 )
 
 // Service implements travel.hotels.v1.HotelsService: every RPC of the
 // blueprint is a method in its own file.
 type Service struct {
-	store   *Store
-	logger  *slog.Logger
-	clients Clients
-	limits  Limits
+	store  *Store
+	logger *slog.Logger
+	limits Limits
 }
 
-// Limits are the configurable bounds the default logic checks: a
-// command refuses a larger value with FailedPrecondition.
+// Limits are the configurable bounds the default logic checks: a command
+// refuses a larger value with FailedPrecondition.
 type Limits struct {
 	// MaxAmountCents bounds amount_cents (env HOTELS_MAX_AMOUNT_CENTS or MAX_AMOUNT_CENTS); 0 means no bound.
 	MaxAmountCents int64
@@ -49,16 +45,11 @@ func DefaultLimits() Limits {
 	}
 }
 
-// Clients are the services this service calls (none: list them
-// under calls: in the blueprint).
-type Clients struct {
-}
-
 var _ hotelsv1connect.HotelsServiceHandler = (*Service)(nil)
 
 // NewService returns the service over store, with DefaultLimits.
-func NewService(store *Store, logger *slog.Logger, clients Clients) *Service {
-	s := &Service{store: store, logger: logger, clients: clients, limits: DefaultLimits()}
+func NewService(store *Store, logger *slog.Logger) *Service {
+	s := &Service{store: store, logger: logger, limits: DefaultLimits()}
 	return s
 }
 
@@ -88,68 +79,26 @@ func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
 type idempotentHandler struct{ *Service }
 
 func (h idempotentHandler) BookRoom(ctx context.Context, req *hotelsv1.BookRoomRequest) (*hotelsv1.BookRoomResponse, error) {
-	return runOnce(ctx, h.Service, "BookRoom", req, h.Service.BookRoom, new(hotelsv1.BookRoomResponse))
+	return app.RunOnce(ctx, h.once(), "BookRoom", req, h.Service.BookRoom, new(hotelsv1.BookRoomResponse))
 }
 
 func (h idempotentHandler) CancelRoom(ctx context.Context, req *hotelsv1.CancelRoomRequest) (*hotelsv1.CancelRoomResponse, error) {
-	return runOnce(ctx, h.Service, "CancelRoom", req, h.Service.CancelRoom, new(hotelsv1.CancelRoomResponse))
+	return app.RunOnce(ctx, h.once(), "CancelRoom", req, h.Service.CancelRoom, new(hotelsv1.CancelRoomResponse))
 }
 
-// runOnce runs call unless the idempotency key of ctx already ran method:
-// then it returns the stored response. The call runs in the transaction
-// that stores its response, so both commit or neither does.
-func runOnce[Req any, Res proto.Message](ctx context.Context, s *Service, method string, req Req, call func(context.Context, Req) (Res, error), stored Res) (Res, error) {
-	key := idempotency.Key(ctx)
-	if key == "" {
-		return call(ctx, req)
-	}
-	var res Res
-	err := s.store.db.InTx(ctx, func(tx *sql.Tx) error {
-		found, err := idempotency.Load(ctx, tx, s.store.db.Dialect, key, method, stored)
-		if err != nil || found {
-			res = stored
-			return err
-		}
-		if res, err = call(database.WithTx(ctx, tx), req); err != nil {
-			return err
-		}
-		return idempotency.Save(ctx, tx, s.store.db.Dialect, key, method, res)
-	})
-	if err != nil {
-		var zero Res
-		return zero, s.fail(ctx, method, err)
-	}
-	return res, nil
+// once runs commands once per idempotency key (see app.RunOnce).
+func (s *Service) once() app.Once {
+	return app.Once{DB: s.store.db, Fail: s.fail}
 }
 
-// newID returns a new entity or event id: a UUIDv7, so ids sort by creation
-// time.
-func newID() string {
-	return uuid.Must(uuid.NewV7()).String()
-}
+// newID returns a new entity or event id (see app.NewID).
+func newID() string { return app.NewID() }
 
 // invalidArgument is the error for a request field that is not acceptable.
-func invalidArgument(field, problem string) error {
-	return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("%s %s", field, problem))
-}
+func invalidArgument(field, problem string) error { return app.InvalidArgument(field, problem) }
 
 // fail turns an error of a method's logic into the error returned to the
-// caller: Connect errors pass unchanged, ErrNotFound becomes NotFound, and
-// anything else is logged and reported as Internal without details.
+// caller (see app.Fail).
 func (s *Service) fail(ctx context.Context, op string, err error) error {
-	var connectErr *connect.Error
-	switch {
-	case errors.As(err, &connectErr):
-		return connectErr
-	case errors.Is(err, ErrNotFound):
-		return connect.NewError(connect.CodeNotFound, err)
-	case errors.Is(err, outbox.ErrConcurrentChange):
-		return connect.NewError(connect.CodeAborted, err)
-	case errors.Is(err, context.Canceled):
-		return connect.NewError(connect.CodeCanceled, err)
-	case errors.Is(err, context.DeadlineExceeded):
-		return connect.NewError(connect.CodeDeadlineExceeded, err)
-	}
-	s.logger.ErrorContext(ctx, op+" failed", "error", err)
-	return connect.NewError(connect.CodeInternal, errors.New(op+" failed"))
+	return app.Fail(ctx, s.logger, op, err)
 }

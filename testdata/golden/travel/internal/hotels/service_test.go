@@ -3,18 +3,14 @@
 package hotels
 
 import (
-	"errors"
+	"context"
 	"testing"
-	"time"
 
 	"connectrpc.com/connect"
 	hotelsv1 "example.com/travel/gen/travel/hotels/v1"
+	"example.com/travel/internal/platform/app/apptest"
 	"example.com/travel/internal/platform/database/dbtest"
-	"example.com/travel/internal/platform/idempotency"
 	"example.com/travel/internal/platform/logging"
-	"example.com/travel/internal/platform/outbox"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // newTestService returns a Service over a new, empty database with every
@@ -26,29 +22,19 @@ func newTestService(t testing.TB) *Service {
 	if err := Migrate(t.Context(), db, logging.Discard()); err != nil {
 		t.Fatal(err)
 	}
-	return NewService(NewStore(db), logging.Discard(), Clients{})
+	return NewService(NewStore(db), logging.Discard())
 }
 
 // wantCode fails the test unless err is a Connect error with code.
 func wantCode(t *testing.T, err error, code connect.Code) {
 	t.Helper()
-	if err == nil || connect.CodeOf(err) != code {
-		t.Fatalf("error = %v, want code %v", err, code)
-	}
+	apptest.WantCode(t, err, code)
 }
 
 // recordedEvents returns the type of every event in the outbox, oldest first.
 func recordedEvents(t *testing.T, s *Service) []string {
 	t.Helper()
-	events, err := s.Store().Outbox(t.Context(), 0, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	types := []string{}
-	for _, e := range events {
-		types = append(types, e.Type)
-	}
-	return types
+	return apptest.RecordedEvents(t, t.Context(), s.store.q, s.store.d)
 }
 
 // sampleRoom returns a Room with a new id and every field set.
@@ -78,34 +64,18 @@ func seedRoom(t *testing.T, s *Service, changes ...func(*hotelsv1.Room)) *hotels
 
 func TestStoreRoom(t *testing.T) {
 	s := newTestService(t)
-	ctx := t.Context()
 	want := seedRoom(t, s)
-	got, err := s.Store().GetRoom(ctx, want.GetId())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !proto.Equal(got, want) {
-		t.Errorf("stored %v, read back %v", want, got)
-	}
-	if err := s.Store().UpdateRoom(ctx, want); err != nil {
-		t.Errorf("update: %v", err)
-	}
-	all, err := s.Store().ListRooms(ctx)
-	if err != nil || len(all) != 1 || !proto.Equal(all[0], want) {
-		t.Errorf("ListRooms = %v, %v; want [%v]", all, err, want)
-	}
-	if found, err := s.Store().FindRoomsByTripId(ctx, want.GetTripId()); err != nil || len(found) != 1 {
-		t.Errorf("FindRoomsByTripId = %v, %v; want one", found, err)
-	}
-	if err := s.Store().DeleteRoom(ctx, want.GetId()); err != nil {
-		t.Errorf("delete: %v", err)
-	}
-	if _, err := s.Store().GetRoom(ctx, want.GetId()); !errors.Is(err, ErrNotFound) {
-		t.Errorf("get after delete: %v, want ErrNotFound", err)
-	}
-	if err := s.Store().UpdateRoom(ctx, want); !errors.Is(err, ErrNotFound) {
-		t.Errorf("update after delete: %v, want ErrNotFound", err)
-	}
+	apptest.RoundTrip(t, t.Context(), want, apptest.Store[*hotelsv1.Room]{
+		Get:    s.Store().GetRoom,
+		Update: s.Store().UpdateRoom,
+		List:   s.Store().ListRooms,
+		Delete: s.Store().DeleteRoom,
+		Finders: map[string]func(context.Context) ([]*hotelsv1.Room, error){
+			"FindRoomsByTripID": func(ctx context.Context) ([]*hotelsv1.Room, error) {
+				return s.Store().FindRoomsByTripID(ctx, want.GetTripId())
+			},
+		},
+	})
 }
 
 // Prune deletes the idempotency keys and processed-event records older than
@@ -113,42 +83,5 @@ func TestStoreRoom(t *testing.T) {
 // unpublished one.
 func TestPrune(t *testing.T) {
 	s := newTestService(t)
-	ctx := t.Context()
-	q, d := s.store.q, s.store.d
-	if err := idempotency.Save(ctx, q, d, "key-1", "Method", wrapperspb.String("response")); err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{"published", "unpublished"} {
-		if err := outbox.Record(ctx, q, d, id, "subject", wrapperspb.String(id)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	recorded, err := s.Store().Outbox(ctx, 0, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := outbox.MarkPublished(ctx, q, d, recorded[0].Seq); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	if n, err := s.Store().Prune(ctx, now.Add(-time.Hour), now.Add(-time.Hour)); err != nil || n != 0 {
-		t.Fatalf("pruning what is younger than the retention deleted %d rows (%v), want 0", n, err)
-	}
-	n, err := s.Store().Prune(ctx, now.Add(time.Hour), now.Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n != 2 {
-		t.Errorf("pruned %d rows, want the idempotency key and the published event", n)
-	}
-	left, err := s.Store().Outbox(ctx, 0, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(left) != 1 || left[0].AggregateID != "unpublished" {
-		t.Errorf("outbox after pruning: %v, want the unpublished event only", left)
-	}
-	if found, err := idempotency.Load(ctx, q, d, "key-1", "Method", new(wrapperspb.StringValue)); err != nil || found {
-		t.Errorf("idempotency key after pruning: found %v, %v", found, err)
-	}
+	apptest.Prune(t, t.Context(), s.store.q, s.store.d, false, s.Store().Prune)
 }

@@ -6,14 +6,13 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	hotelsv1 "example.com/travel/gen/travel/hotels/v1"
+	"example.com/travel/internal/platform/app"
 	"example.com/travel/internal/platform/database"
-	"example.com/travel/internal/platform/idempotency"
 	"example.com/travel/internal/platform/outbox"
 )
 
@@ -23,8 +22,110 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
+// roomTable is the table of Room entities.
+var roomTable = database.Table{
+	Name:    "rooms",
+	Columns: []string{"id", "trip_id", "nights", "amount_cents", "status"},
+}
+
+// roomValues returns the column values of room in roomTable order.
+func roomValues(room *hotelsv1.Room) ([]any, error) {
+	return []any{
+		room.GetId(),
+		room.GetTripId(),
+		room.GetNights(),
+		room.GetAmountCents(),
+		database.EnumText(room.GetStatus(), roomStatusText),
+	}, nil
+}
+
+// scanRoom reads a row of roomTable.
+func scanRoom(row app.Row) (*hotelsv1.Room, error) {
+	room := new(hotelsv1.Room)
+	var colStatus string
+	err := row.Scan(
+		&room.Id,
+		&room.TripId,
+		&room.Nights,
+		&room.AmountCents,
+		&colStatus,
+	)
+	if err != nil {
+		return nil, err
+	}
+	if room.Status, err = database.EnumValue(colStatus, roomStatusText); err != nil {
+		return nil, fmt.Errorf("column status: %w", err)
+	}
+	return room, nil
+}
+
+// roomRows are the statements on roomTable.
+var roomRows = &app.Entities[*hotelsv1.Room]{
+	Table:  roomTable,
+	Noun:   "room",
+	ID:     (*hotelsv1.Room).GetId,
+	Values: roomValues,
+	Scan:   scanRoom,
+}
+
+// InsertRoom stores a new Room; its id must be set.
+func (q queries) InsertRoom(ctx context.Context, room *hotelsv1.Room) error {
+	return roomRows.Insert(ctx, q.q, q.d, room)
+}
+
+// UpdateRoom saves every field of an existing Room, or returns
+// ErrNotFound.
+func (q queries) UpdateRoom(ctx context.Context, room *hotelsv1.Room) error {
+	return roomRows.Update(ctx, q.q, q.d, room)
+}
+
+// DeleteRoom deletes the Room with the id, or returns ErrNotFound.
+func (q queries) DeleteRoom(ctx context.Context, id string) error {
+	return roomRows.Delete(ctx, q.q, q.d, id)
+}
+
+// GetRoom returns the Room with the id, or ErrNotFound.
+func (q queries) GetRoom(ctx context.Context, id string) (*hotelsv1.Room, error) {
+	return roomRows.Get(ctx, q.q, q.d, id)
+}
+
+// ListRooms returns every Room in id order.
+func (q queries) ListRooms(ctx context.Context) ([]*hotelsv1.Room, error) {
+	return roomRows.Select(ctx, q.q, q.d, nil)
+}
+
+// FindRoomsByTripID returns the Rooms with the given trip_id, in id order.
+func (q queries) FindRoomsByTripID(ctx context.Context, tripID string) ([]*hotelsv1.Room, error) {
+	return roomRows.Select(ctx, q.q, q.d, []string{"trip_id"}, tripID)
+}
+
+// FindRoomsByTripId is FindRoomsByTripID.
+//
+// Deprecated: use FindRoomsByTripID, named with Go's initialisms.
+func (q queries) FindRoomsByTripId(ctx context.Context, tripID string) ([]*hotelsv1.Room, error) {
+	return q.FindRoomsByTripID(ctx, tripID)
+}
+
+// RecordRoomBooked records a RoomBooked event about aggregateID in the outbox, to be
+// published on travel.hotels.room_booked.
+func (q queries) RecordRoomBooked(ctx context.Context, aggregateID string, event *hotelsv1.RoomBooked) error {
+	return outbox.Record(ctx, q.q, q.d, aggregateID, "travel.hotels.room_booked", event)
+}
+
+// RecordRoomCancelled records a RoomCancelled event about aggregateID in the outbox, to be
+// published on travel.hotels.room_cancelled.
+func (q queries) RecordRoomCancelled(ctx context.Context, aggregateID string, event *hotelsv1.RoomCancelled) error {
+	return outbox.Record(ctx, q.q, q.d, aggregateID, "travel.hotels.room_cancelled", event)
+}
+
+// roomStatusText is the text stored for each RoomStatus value.
+var roomStatusText = map[hotelsv1.RoomStatus]string{
+	hotelsv1.RoomStatus_ROOM_STATUS_BOOKED:    "booked",
+	hotelsv1.RoomStatus_ROOM_STATUS_CANCELLED: "cancelled",
+}
+
 // ErrNotFound is returned (wrapped) when an entity does not exist.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = app.ErrNotFound
 
 // Store keeps the service's entities and its outbox in its database.
 // Tx has the same methods, running inside a transaction.
@@ -34,9 +135,7 @@ type Store struct {
 }
 
 // Tx is a transaction of a Store.
-type Tx struct {
-	queries
-}
+type Tx struct{ queries }
 
 // queries are the statements Store and Tx share.
 type queries struct {
@@ -80,169 +179,14 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 // Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	return s.db.PingContext(ctx)
-}
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-// Prune deletes what the service keeps only for a while: the idempotency
-// keys and processed-event records older than keysBefore, and the outbox
-// events published before outboxBefore. It returns how many rows it deleted.
+// Prune deletes what the service keeps only for a while (see app.Prune).
 func (s *Store) Prune(ctx context.Context, outboxBefore, keysBefore time.Time) (int64, error) {
-	var total int64
-	n, err := outbox.Prune(ctx, s.q, s.d, outboxBefore)
-	if err != nil {
-		return total, err
-	}
-	total += n
-	for _, prune := range []func(context.Context, idempotency.Querier, idempotency.Dialect, time.Time) (int64, error){idempotency.Prune, idempotency.PruneProcessed} {
-		n, err := prune(ctx, s.q, s.d, keysBefore)
-		if err != nil {
-			return total, err
-		}
-		total += n
-	}
-	return total, nil
+	return app.Prune(ctx, s.q, s.d, outboxBefore, keysBefore)
 }
 
 // Outbox returns up to limit recorded events after seq, oldest first.
 func (q queries) Outbox(ctx context.Context, afterSeq int64, limit int) ([]outbox.Event, error) {
 	return outbox.List(ctx, q.q, q.d, afterSeq, limit)
-}
-
-// RecordRoomBooked records a RoomBooked event about aggregateID in the outbox, to be
-// published on travel.hotels.room_booked.
-func (q queries) RecordRoomBooked(ctx context.Context, aggregateID string, event *hotelsv1.RoomBooked) error {
-	return outbox.Record(ctx, q.q, q.d, aggregateID, "travel.hotels.room_booked", event)
-}
-
-// RecordRoomCancelled records a RoomCancelled event about aggregateID in the outbox, to be
-// published on travel.hotels.room_cancelled.
-func (q queries) RecordRoomCancelled(ctx context.Context, aggregateID string, event *hotelsv1.RoomCancelled) error {
-	return outbox.Record(ctx, q.q, q.d, aggregateID, "travel.hotels.room_cancelled", event)
-}
-
-// roomStatusText is the text stored for each RoomStatus value.
-var roomStatusText = map[hotelsv1.RoomStatus]string{
-	hotelsv1.RoomStatus_ROOM_STATUS_BOOKED:    "booked",
-	hotelsv1.RoomStatus_ROOM_STATUS_CANCELLED: "cancelled",
-}
-
-// roomTable is the table of Room entities.
-var roomTable = database.Table{
-	Name:    "rooms",
-	Columns: []string{"id", "trip_id", "nights", "amount_cents", "status"},
-}
-
-// roomValues returns the column values of room in roomTable order.
-func roomValues(room *hotelsv1.Room) ([]any, error) {
-	return []any{
-		room.GetId(),
-		room.GetTripId(),
-		room.GetNights(),
-		room.GetAmountCents(),
-		database.EnumText(room.GetStatus(), roomStatusText),
-	}, nil
-}
-
-// scanRoom reads a row of roomTable.
-func scanRoom(row interface{ Scan(...any) error }) (*hotelsv1.Room, error) {
-	room := new(hotelsv1.Room)
-	var colStatus string
-	err := row.Scan(
-		&room.Id,
-		&room.TripId,
-		&room.Nights,
-		&room.AmountCents,
-		&colStatus,
-	)
-	if err != nil {
-		return nil, err
-	}
-	if room.Status, err = database.EnumValue(colStatus, roomStatusText); err != nil {
-		return nil, fmt.Errorf("column status: %w", err)
-	}
-	return room, nil
-}
-
-// InsertRoom stores a new Room; its id must be set.
-func (q queries) InsertRoom(ctx context.Context, room *hotelsv1.Room) error {
-	values, err := roomValues(room)
-	if err != nil {
-		return fmt.Errorf("insert room %q: %w", room.GetId(), err)
-	}
-	if _, err := q.q.ExecContext(ctx, q.d.Insert(roomTable), values...); err != nil {
-		return fmt.Errorf("insert room %q: %w", room.GetId(), err)
-	}
-	return nil
-}
-
-// UpdateRoom saves every field of an existing Room, or returns
-// ErrNotFound.
-func (q queries) UpdateRoom(ctx context.Context, room *hotelsv1.Room) error {
-	values, err := roomValues(room)
-	if err != nil {
-		return fmt.Errorf("update room %q: %w", room.GetId(), err)
-	}
-	res, err := q.q.ExecContext(ctx, q.d.Update(roomTable), append(values[1:], values[0])...)
-	if err != nil {
-		return fmt.Errorf("update room %q: %w", room.GetId(), err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("room %q: %w", room.GetId(), ErrNotFound)
-	}
-	return nil
-}
-
-// DeleteRoom deletes the Room with the id, or returns ErrNotFound.
-func (q queries) DeleteRoom(ctx context.Context, id string) error {
-	res, err := q.q.ExecContext(ctx, q.d.Delete(roomTable), id)
-	if err != nil {
-		return fmt.Errorf("delete room %q: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("room %q: %w", id, ErrNotFound)
-	}
-	return nil
-}
-
-// GetRoom returns the Room with the id, or ErrNotFound.
-func (q queries) GetRoom(ctx context.Context, id string) (*hotelsv1.Room, error) {
-	room, err := scanRoom(q.q.QueryRowContext(ctx, q.d.Select(roomTable, "id"), id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("room %q: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get room %q: %w", id, err)
-	}
-	return room, nil
-}
-
-// ListRooms returns every Room in id order.
-func (q queries) ListRooms(ctx context.Context) ([]*hotelsv1.Room, error) {
-	return q.selectRooms(ctx, q.d.Select(roomTable))
-}
-
-// FindRoomsByTripId returns the Rooms with the given trip_id, in id order.
-func (q queries) FindRoomsByTripId(ctx context.Context, tripId string) ([]*hotelsv1.Room, error) {
-	return q.selectRooms(ctx, q.d.Select(roomTable, "trip_id"), tripId)
-}
-
-func (q queries) selectRooms(ctx context.Context, query string, args ...any) ([]*hotelsv1.Room, error) {
-	rows, err := q.q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("select rooms: %w", err)
-	}
-	defer rows.Close()
-	var rooms []*hotelsv1.Room
-	for rows.Next() {
-		room, err := scanRoom(rows)
-		if err != nil {
-			return nil, fmt.Errorf("select rooms: %w", err)
-		}
-		rooms = append(rooms, room)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select rooms: %w", err)
-	}
-	return rooms, nil
 }

@@ -1,0 +1,343 @@
+// Package app runs a service of the system. What every service shares lives
+// here: its configuration and how the environment sets it, the wiring that
+// opens and migrates its database, connects to NATS, publishes its outbox,
+// runs its consumers and background work, prunes what outlived its
+// retention, serves its endpoints behind the service identity guard and
+// shuts all of it down. A service declares what it is in a Spec and builds
+// its own parts (internal/<service>/run.go); this package does the rest.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/microforge/microforge/internal/runtime/platform/config"
+	"github.com/microforge/microforge/internal/runtime/platform/database"
+	"github.com/microforge/microforge/internal/runtime/platform/events"
+	"github.com/microforge/microforge/internal/runtime/platform/identity"
+	"github.com/microforge/microforge/internal/runtime/platform/logging"
+	"github.com/microforge/microforge/internal/runtime/platform/outbox"
+	"github.com/microforge/microforge/internal/runtime/platform/server"
+	"github.com/microforge/microforge/internal/runtime/platform/telemetry"
+)
+
+// Config is what every service needs to run; a service's own Config
+// embeds it and adds the URLs of the services it calls and its limits.
+type Config struct {
+	// Addr is the listen address, ":<default port>" unless env PORT sets the port.
+	Addr string
+	// DatabaseURL selects the database (env DATABASE_URL): postgres://...,
+	// mysql://user:pass@tcp(host:3306)/db, sqlite:path or empty for the SQLite
+	// file <service>.db in DataDir.
+	DatabaseURL string
+	// DataDir holds SQLite files (env DATA_DIR), "data" by default.
+	DataDir string
+	// ShutdownTimeout bounds a graceful shutdown (env SHUTDOWN_TIMEOUT).
+	ShutdownTimeout time.Duration
+	// NATSURL is the NATS server with JetStream that carries events (env
+	// NATS_URL), for services that publish or consume events.
+	NATSURL string
+	// EventMaxAttempts is how often a consumed event is tried before it is
+	// dead-lettered (env EVENT_MAX_ATTEMPTS).
+	EventMaxAttempts int
+	// EventRetryBackoff is the delay before the first retry of a failed
+	// event, doubled for each next one (env EVENT_RETRY_BACKOFF).
+	EventRetryBackoff time.Duration
+	// OutboxRetention is how long published events stay in the outbox
+	// (env OUTBOX_RETENTION); an event-sourced service keeps them: its
+	// outbox is its event store.
+	OutboxRetention time.Duration
+	// IdempotencyRetention is how long the responses stored under
+	// idempotency keys and the records of processed events are kept (env
+	// IDEMPOTENCY_RETENTION).
+	IdempotencyRetention time.Duration
+	// PruneInterval is how often what outlived its retention is deleted
+	// (env PRUNE_INTERVAL); 0 never does.
+	PruneInterval time.Duration
+	// Logger receives the service's logs (env LOG_FORMAT json|text, LOG_LEVEL).
+	Logger *slog.Logger
+	// SpanExporter, when set, receives every span the service makes (tests
+	// pass an in-memory exporter, cmd/local its dashboard's recorder).
+	// Spans are also exported over OTLP when the system traces and
+	// OTEL_EXPORTER_OTLP_ENDPOINT is set.
+	SpanExporter sdktrace.SpanExporter
+	// Identity is the service's private key and its peers' public keys
+	// (env SERVICE_PRIVATE_KEY, <PEER>_PUBLIC_KEY); New refuses to start
+	// without it.
+	Identity *identity.Keys
+}
+
+// DefaultConfig returns the configuration used when no environment
+// variable is set: SQLite in ./data, listening on port.
+func DefaultConfig(port int) Config {
+	return Config{
+		Addr:                 ":" + strconv.Itoa(port),
+		DataDir:              "data",
+		ShutdownTimeout:      15 * time.Second,
+		NATSURL:              "nats://127.0.0.1:4222",
+		EventMaxAttempts:     5,
+		EventRetryBackoff:    500 * time.Millisecond,
+		OutboxRetention:      7 * 24 * time.Hour,
+		IdempotencyRetention: 7 * 24 * time.Hour,
+		PruneInterval:        time.Hour,
+		Logger:               slog.Default(),
+	}
+}
+
+// Read sets the fields from env, keeping the current value of each unset
+// variable, and loads the service identity of name, who trusts peers.
+// Errors of malformed variables are env's (env.Err).
+func (c *Config) Read(env *config.Env, name string, port int, peers []string) error {
+	c.Addr = ":" + strconv.Itoa(env.Int("PORT", port))
+	c.DatabaseURL = env.String("DATABASE_URL", c.DatabaseURL)
+	c.DataDir = env.String("DATA_DIR", c.DataDir)
+	c.ShutdownTimeout = env.Duration("SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
+	c.NATSURL = env.String("NATS_URL", c.NATSURL)
+	c.EventMaxAttempts = env.Int("EVENT_MAX_ATTEMPTS", c.EventMaxAttempts)
+	c.EventRetryBackoff = env.Duration("EVENT_RETRY_BACKOFF", c.EventRetryBackoff)
+	c.OutboxRetention = env.Duration("OUTBOX_RETENTION", c.OutboxRetention)
+	c.IdempotencyRetention = env.Duration("IDEMPOTENCY_RETENTION", c.IdempotencyRetention)
+	c.PruneInterval = env.Duration("PRUNE_INTERVAL", c.PruneInterval)
+	logger, err := logging.New(os.Stderr, env.String("LOG_FORMAT", "json"), env.String("LOG_LEVEL", "info"))
+	if err != nil {
+		return err
+	}
+	c.Logger = logger.With("service", name)
+	keys, err := identity.LoadKeys(env, name, peers)
+	if err != nil {
+		return err
+	}
+	c.Identity = keys
+	return nil
+}
+
+// Spec is what a service is, as the blueprint declares it.
+type Spec struct {
+	// Name names the service: its identity, SQLite file, logs and spans.
+	Name string
+	// EnvPrefix prefixes its environment variables, "ORDERS".
+	EnvPrefix string
+	// Callers says who may call each endpoint; everyone else gets
+	// PermissionDenied.
+	Callers identity.Policy
+	// ProtoServices are the full names of its protobuf services, for gRPC
+	// health and reflection.
+	ProtoServices []string
+	// Migrations holds the goose migrations of every dialect, in
+	// migrations/<dialect>/; Schema is every table and column its SQL uses.
+	Migrations fs.FS
+	Schema     []database.Table
+	// Tracing and Metrics are the blueprint's observability switches.
+	Tracing, Metrics bool
+	// Events: the service publishes its outbox on NATS (Source is the
+	// CloudEvents source of what it publishes) and may consume events.
+	Events bool
+	Source string
+	// EventSourced: the outbox is the event store, never pruned.
+	EventSourced bool
+}
+
+// Parts are what a service brings to its server, built once its database
+// is open and migrated.
+type Parts struct {
+	// Ready reports whether the service can serve, for /readyz.
+	Ready func(context.Context) error
+	// Mount registers the service's handlers on mux.
+	Mount func(mux *http.ServeMux, opts ...connect.HandlerOption)
+	// Handlers are the event handlers of its consumers.
+	Handlers []events.Handler
+	// Workers run in the background while the server serves, each until
+	// its context is done: projectors, saga runners.
+	Workers []func(context.Context)
+}
+
+// Build returns the parts of a service over its open database; tel is its
+// telemetry, for the parts to report to.
+type Build func(ctx context.Context, db *database.DB, tel *telemetry.Telemetry) (Parts, error)
+
+// Server is a service ready to serve: database open and migrated, handlers
+// built.
+type Server struct {
+	cfg     Config
+	spec    Spec
+	db      *database.DB
+	tel     *telemetry.Telemetry
+	nc      *nats.Conn // nil without events
+	js      jetstream.JetStream
+	parts   Parts
+	handler http.Handler
+}
+
+// New opens the database, applies migrations, refuses a database that
+// lacks a table or column the code uses, builds the service's parts and
+// the handler of every endpoint (the service's RPCs, /healthz, /readyz,
+// gRPC health and reflection; every endpoint but health, readiness and
+// reflection requires a service token of an allowed caller) and, for a
+// service with events, connects to NATS in the background: a broker that
+// is down delays events, not the service. Close the Server when done.
+func New(ctx context.Context, cfg Config, spec Spec, build Build) (*Server, error) {
+	if err := cfg.Identity.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: the service needs its key (env %s, see go run ./cmd/keys)", err, identity.PrivateKeyEnv)
+	}
+	if cfg.Identity.Name != spec.Name {
+		return nil, fmt.Errorf("service identity is %q, want %q", cfg.Identity.Name, spec.Name)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 15 * time.Second
+	}
+	s := &Server{cfg: cfg, spec: spec}
+	if err := s.open(ctx, build); err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	return s, nil
+}
+
+// open does New's work; on error, Close releases what it opened.
+func (s *Server) open(ctx context.Context, build Build) error {
+	var err error
+	if s.db, err = database.Open(ctx, s.cfg.DatabaseURL, s.cfg.DataDir, s.spec.Name); err != nil {
+		return err
+	}
+	if err := s.db.Migrate(ctx, s.spec.Migrations, s.cfg.Logger); err != nil {
+		return err
+	}
+	if err := s.db.CheckSchema(ctx, s.spec.Migrations, s.spec.Schema, s.cfg.Logger); err != nil {
+		return fmt.Errorf("the database does not match the code: %w", err)
+	}
+	s.tel, err = telemetry.New(ctx, telemetry.Config{Service: s.spec.Name, Tracing: s.spec.Tracing, Metrics: s.spec.Metrics, SpanExporter: s.cfg.SpanExporter})
+	if err != nil {
+		return err
+	}
+	if s.parts, err = build(ctx, s.db, s.tel); err != nil {
+		return err
+	}
+	mux := server.NewMux(s.parts.Ready, s.spec.ProtoServices...)
+	s.parts.Mount(mux, s.tel.HandlerOptions()...)
+	s.tel.Mount(mux)
+	s.handler = identity.Guard(s.cfg.Identity, s.spec.Callers, mux)
+	if !s.spec.Events {
+		return nil
+	}
+	if err := s.tel.ObserveOutbox(func(ctx context.Context) (int64, time.Time, error) { return outbox.Lag(ctx, s.db, s.db.Dialect) }); err != nil {
+		return err
+	}
+	if s.nc, err = events.Connect(s.cfg.NATSURL, s.spec.Name, s.cfg.Logger); err != nil {
+		return err
+	}
+	if s.js, err = jetstream.New(s.nc); err != nil {
+		return fmt.Errorf("JetStream: %w", err)
+	}
+	return nil
+}
+
+// Use wraps the handler of every endpoint with mw; call it before Serve.
+func (s *Server) Use(mw func(http.Handler) http.Handler) { s.handler = mw(s.handler) }
+
+// Handler returns the handler of every endpoint.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve serves on ln until ctx is done, then shuts down gracefully.
+// Meanwhile it prunes what outlived its retention, runs the service's
+// workers and, with events, the outbox relay publishes the recorded events
+// and the consumers handle the events the service consumes.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	background, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.prune(background) })
+	for _, work := range s.parts.Workers {
+		wg.Go(func() { work(background) })
+	}
+	if s.spec.Events {
+		relay := &events.Relay{DB: s.db, JS: s.js, Source: s.spec.Source, Logger: s.cfg.Logger, Telemetry: s.tel}
+		wg.Go(func() { relay.Run(background) })
+	}
+	if len(s.parts.Handlers) > 0 {
+		consumers := &events.Consumers{
+			DB:          s.db,
+			JS:          s.js,
+			Logger:      s.cfg.Logger,
+			MaxAttempts: s.cfg.EventMaxAttempts,
+			Backoff:     s.cfg.EventRetryBackoff,
+			Telemetry:   s.tel,
+		}
+		wg.Go(func() { consumers.Run(background, s.parts.Handlers...) })
+	}
+	err := server.Serve(ctx, server.New(s.handler, s.cfg.Logger), ln, s.cfg.ShutdownTimeout)
+	stop()
+	wg.Wait()
+	return err
+}
+
+// Run serves on the configured address until ctx is done.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (another program may hold the port: stop it, or set PORT or %s_PORT to another one)", s.cfg.Addr, err, s.spec.EnvPrefix)
+	}
+	s.cfg.Logger.Info("serving", "addr", ln.Addr().String(), "protocols", "gRPC, gRPC-Web, Connect")
+	return s.Serve(ctx, ln)
+}
+
+// Close closes the broker connection and the database, and flushes the
+// spans not exported yet.
+func (s *Server) Close() error {
+	if s.nc != nil {
+		s.nc.Close()
+	}
+	var errs []error
+	if s.tel != nil {
+		errs = append(errs, s.tel.Shutdown(context.Background()))
+	}
+	if s.db != nil {
+		errs = append(errs, s.db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// prune deletes, every PruneInterval until ctx is done, the outbox events
+// published longer than OutboxRetention ago (unless the service is
+// event-sourced) and the idempotency keys and processed-event records older
+// than IdempotencyRetention.
+func (s *Server) prune(ctx context.Context) {
+	if s.cfg.PruneInterval <= 0 {
+		return
+	}
+	ticker := time.NewTicker(s.cfg.PruneInterval)
+	defer ticker.Stop()
+	for {
+		now := time.Now()
+		var outboxBefore time.Time
+		if !s.spec.EventSourced {
+			outboxBefore = now.Add(-s.cfg.OutboxRetention)
+		}
+		n, err := Prune(ctx, s.db, s.db.Dialect, outboxBefore, now.Add(-s.cfg.IdempotencyRetention))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.cfg.Logger.Warn("prune failed", "error", err)
+		case n > 0:
+			s.cfg.Logger.Info("pruned", "rows", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
