@@ -62,7 +62,10 @@ func TestUpgradeFromEarlierRelease(t *testing.T) {
 			break
 		}
 	}
-	t.Logf("the upgrade deletes %d files: %v", len(gone), gone)
+	if kept == "" {
+		t.Fatalf("the upgrade moves no Go file away (deletes %v): the scenario needs one", gone)
+	}
+	t.Logf("the upgrade deletes %v", gone)
 
 	code, out, stderr = run(t, "generate", "-f", bp, "-o", dir)
 	if code != ExitOK {
