@@ -162,7 +162,6 @@ type peer struct {
 	Why       string
 }
 
-
 func newView(sys *model.System) *view {
 	v := &view{
 		Header:       ownedHeader,
@@ -401,4 +400,3 @@ func (v *view) natsURL() string { return fmt.Sprintf("nats://nats:%d", natsPort)
 
 // NATSURL is the broker's URL in compose and in the dev overlay.
 func (v *view) NATSURL() string { return v.natsURL() }
-
