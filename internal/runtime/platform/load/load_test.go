@@ -205,15 +205,15 @@ func TestUnsettledSagas(t *testing.T) {
 
 	// A zero settle time still looks once: sagas that ended pass.
 	_, quick := newShop(t, 0)
-	rep, err = Run(context.Background(), Config{Gateway: quick.URL, Flows: []Flow{placeOrder}, Duration: 200 * time.Millisecond, Rate: 20, Token: token})
+	rep, err = Run(context.Background(), Config{Gateway: quick.URL, Flows: []Flow{placeOrder}, Duration: 500 * time.Millisecond, Rate: 20, Token: token})
 	if err != nil || !rep.Settled() || rep.Sagas[0].Started == 0 {
-		t.Errorf("zero settle time, sagas ended at once: %v settled %v", err, rep.Settled())
+		t.Errorf("zero settle time, sagas ended at once: %v settled %v, %d started", err, rep.Settled(), rep.Sagas[0].Started)
 	}
 
 	// Not checking what cannot be observed passes, and says so.
 	unchecked := placeOrder
 	unchecked.Saga = &Saga{Name: "checkout", Unchecked: "no routed query reads Order"}
-	rep, err = Run(context.Background(), Config{Gateway: srv.URL, Flows: []Flow{unchecked}, Duration: 200 * time.Millisecond, Rate: 20, Token: token})
+	rep, err = Run(context.Background(), Config{Gateway: srv.URL, Flows: []Flow{unchecked}, Duration: 500 * time.Millisecond, Rate: 20, Token: token})
 	out.Reset()
 	rep.Write(&out)
 	if err != nil || !rep.Settled() || !strings.Contains(out.String(), "their end not checked: no routed query reads Order") {
@@ -228,8 +228,9 @@ func TestErrorsPerFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	fl, mi := rep.Flows[0], rep.Flows[1]
-	// Every third Flaky call fails, the others succeed.
-	if fl.Requests < 30 || fl.Errors["HTTP 503"] != fl.Requests/3 || fl.OK+fl.ErrorCount() != fl.Requests || len(fl.Errors) != 1 {
+	// Every third Flaky call fails, the others succeed (give or take the
+	// calls in flight when the load ended, which are not counted).
+	if e := fl.Errors["HTTP 503"]; fl.Requests < 30 || e < fl.Requests/3-3 || e > fl.Requests/3+3 || fl.OK+fl.ErrorCount() != fl.Requests || len(fl.Errors) != 1 {
 		t.Errorf("Flaky: %d requests, %d ok, errors %v", fl.Requests, fl.OK, fl.Errors)
 	}
 	// Missing's 404 is an answer it accepts, not an error.
@@ -241,7 +242,7 @@ func TestErrorsPerFlow(t *testing.T) {
 	}
 	var out bytes.Buffer
 	rep.Write(&out)
-	for _, want := range []string{"orders.Flaky: errors: ", " HTTP 503", "orders.Missing: accepted refusals of sample inputs: "} {
+	for _, want := range []string{"orders.Flaky: errors: ", " HTTP 503", "orders.Missing: expected answers to sample inputs: "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}

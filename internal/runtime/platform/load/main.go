@@ -65,7 +65,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, sys Syst
 		// Subjects of this run only, so that what earlier runs created
 		// (their orders, say) does not weigh on this one's queries.
 		SubjectPrefix: "load-" + strconv.FormatInt(time.Now().Unix()%100000, 36) + "-",
-		Timeout: *timeout, Out: stdout,
+		Timeout:       *timeout,
+		Out:           stdout,
 	}
 	for _, f := range flows {
 		if f.Role != "" && sys.Signer != nil {

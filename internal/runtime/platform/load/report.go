@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 )
 
@@ -133,24 +132,26 @@ func (rep *Report) Write(w io.Writer) {
 		fmt.Fprintf(w, ", %.0f req/s", float64(rep.total())/secs)
 	}
 	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "procedure\trequests\tok\tok/s\terrors\tp50\tp99\tmax\t")
+	width := len("procedure")
+	for _, f := range rep.Flows {
+		width = max(width, len(f.Name))
+	}
+	fmt.Fprintf(w, "%-*s %9s %9s %9s %7s %9s %9s %9s\n", width, "procedure", "requests", "ok", "ok/s", "errors", "p50", "p99", "max")
 	for _, f := range rep.Flows {
 		okRate := 0.0
 		if secs > 0 {
 			okRate = float64(f.OK) / secs
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%d\t%s\t%s\t%s\t\n", f.Name, f.Requests, f.OK, okRate, f.ErrorCount(),
+		fmt.Fprintf(w, "%-*s %9d %9d %9.1f %7d %9s %9s %9s\n", width, f.Name, f.Requests, f.OK, okRate, f.ErrorCount(),
 			ms(f.Latency.Percentile(50)), ms(f.Latency.Percentile(99)), ms(f.Latency.Max()))
 	}
-	tw.Flush()
 	for _, f := range rep.Flows {
 		if len(f.Answers) > 0 {
 			var parts []string
 			for _, st := range slices.Sorted(maps.Keys(f.Answers)) {
 				parts = append(parts, fmt.Sprintf("%d HTTP %d", f.Answers[st], st))
 			}
-			fmt.Fprintf(w, "%s: accepted refusals of sample inputs: %s\n", f.Name, strings.Join(parts, ", "))
+			fmt.Fprintf(w, "%s: expected answers to sample inputs: %s\n", f.Name, strings.Join(parts, ", "))
 		}
 		if len(f.Errors) > 0 {
 			fmt.Fprintf(w, "%s: errors: %s\n", f.Name, counts(f.Errors))
