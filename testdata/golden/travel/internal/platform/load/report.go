@@ -162,7 +162,7 @@ func (rep *Report) Write(w io.Writer) {
 			fmt.Fprintf(w, "%s: tokens refused: does the gateway trust the development key of -data?\n", f.Name)
 		}
 		if f.Errors["HTTP 429"] > 0 {
-			fmt.Fprintf(w, "%s: rate-limited: more -subjects, or lift the gateway's limit (RATE_LIMIT_RPS=0)\n", f.Name)
+			fmt.Fprintf(w, "%s: rate-limited: the gateway limits each token subject (more -subjects help) and, on routes without auth, each client IP\n", f.Name)
 		}
 	}
 	for _, s := range rep.Sagas {
