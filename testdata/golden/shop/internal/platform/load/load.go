@@ -253,7 +253,11 @@ func (r *runner) drive(ctx context.Context) {
 	for range r.cfg.Concurrency {
 		wg.Go(func() {
 			for pace.wait(ctx) == nil && ctx.Err() == nil {
-				r.one(ctx)
+				if !r.one(ctx) {
+					// No answer: the gateway is down or unreachable, and
+					// trying again at once only burns the CPU.
+					sleep(ctx, noAnswerPause)
+				}
 			}
 		})
 	}
@@ -291,9 +295,23 @@ func (r *runner) started() int {
 	return n
 }
 
+// noAnswerPause is how long a worker pauses after a request that got no
+// answer.
+const noAnswerPause = 50 * time.Millisecond
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
 // one sends the next request: the flows take turns, and each flow's
-// subjects take turns.
-func (r *runner) one(ctx context.Context) {
+// subjects take turns. It returns false when the request got no answer.
+func (r *runner) one(ctx context.Context) bool {
 	i := r.seq.Add(1) - 1
 	f := r.flows[i%int64(len(r.flows))]
 	s := int(i/int64(len(r.flows))) % len(r.subjects)
@@ -303,7 +321,7 @@ func (r *runner) one(ctx context.Context) {
 	status, body, err := r.call(ctx, f.Procedure, f.bodies[s], r.subjects[s], f.Role)
 	took := time.Since(began)
 	if err != nil && ctx.Err() != nil {
-		return // cut short by the end of the load: not an answer
+		return true // cut short by the end of the load: not counted
 	}
 	kind := ""
 	switch {
@@ -325,12 +343,12 @@ func (r *runner) one(ctx context.Context) {
 	if kind != "" {
 		f.errs[kind]++
 		r.errors.Add(1)
-		return
+		return err == nil
 	}
 	f.ok++
 	if status != http.StatusOK {
 		f.answers[status]++
-		return
+		return true
 	}
 	if f.Saga != nil {
 		if found {
@@ -339,6 +357,7 @@ func (r *runner) one(ctx context.Context) {
 			f.noID++
 		}
 	}
+	return true
 }
 
 // call posts body to procedure as subject holding role, and returns the
