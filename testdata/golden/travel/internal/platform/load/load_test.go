@@ -77,6 +77,7 @@ type shop struct {
 	placed   map[string]time.Time
 	subjects map[string]int // orders by customer
 	calls    atomic.Int64
+	reads    atomic.Int64 // of GetOrder
 	flaky    atomic.Int64
 }
 
@@ -109,6 +110,7 @@ func (s *shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		writeJSON(w, map[string]any{"order": map[string]any{"id": id, "customerId": sub, "status": "PENDING"}})
 	case "/shop.Orders/GetOrder":
+		s.reads.Add(1)
 		s.mu.Lock()
 		at, ok := s.placed[body["orderId"].(string)]
 		s.mu.Unlock()
@@ -186,7 +188,7 @@ func TestSettledSagasAndOwners(t *testing.T) {
 }
 
 func TestUnsettledSagas(t *testing.T) {
-	_, srv := newShop(t, -1)
+	s, srv := newShop(t, -1)
 	rep, err := Run(context.Background(), Config{
 		Gateway: srv.URL, Flows: []Flow{placeOrder}, Duration: 300 * time.Millisecond, Concurrency: 2, Rate: 40,
 		Settle: 400 * time.Millisecond, Token: token,
@@ -197,6 +199,11 @@ func TestUnsettledSagas(t *testing.T) {
 	sg := rep.Sagas[0]
 	if rep.Settled() || sg.Started == 0 || sg.Unsettled() != sg.Started || sg.Running["PENDING"] != int(sg.Started) || rep.SettledAfter >= 0 {
 		t.Fatalf("settled %v after %v: %d started, %d unsettled, running %v", rep.Settled(), rep.SettledAfter, sg.Started, sg.Unsettled(), sg.Running)
+	}
+	// While they run, each look reads the oldest only; the last look, when
+	// the time is up, reads every one.
+	if looks := s.reads.Load() - sg.Started; looks < 1 || looks > 5 {
+		t.Errorf("%d reads of %d sagas that never end in 400ms, want one per look (every 200ms) and a last one of each", s.reads.Load(), sg.Started)
 	}
 	var out bytes.Buffer
 	rep.Write(&out)

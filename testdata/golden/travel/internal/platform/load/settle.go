@@ -18,9 +18,9 @@ const settlePoll = 200 * time.Millisecond
 // each is in a terminal state or cfg.Settle after the load passed.
 //
 // Sagas end roughly in the order they started, so a look goes through the
-// running ones oldest first, a batch at a time, and stops at the first
-// batch of which most still run; once the time is up, a last look reads
-// every one still running.
+// running ones oldest first and stops at the first batch of which most
+// still run; once the time is up, a last look reads every one still
+// running.
 func (r *runner) settle(ctx context.Context) {
 	var pending []*pendingSaga
 	for _, f := range r.flows {
@@ -61,14 +61,23 @@ type pendingSaga struct {
 	*instance
 }
 
-// look reads the pending sagas oldest first, cfg.Concurrency at a time, in
-// batches; unless all, it stops after a batch of which fewer than half were
-// terminal. It returns those not seen terminal, in their order.
+// look reads the pending sagas oldest first, in batches of up to
+// 4×cfg.Concurrency read cfg.Concurrency at a time, and returns those not
+// seen terminal, in their order. Unless all, it starts with the oldest
+// alone, doubles the batch while most of one were terminal and stops after
+// one of which fewer than half were: while the system works through a
+// backlog, a look costs a read or a few, not a load of its own competing
+// with the sagas it waits for.
 func (r *runner) look(ctx context.Context, pending []*pendingSaga, all bool) []*pendingSaga {
-	batch := 4 * r.cfg.Concurrency
+	limit := 4 * r.cfg.Concurrency
+	batch := 1
+	if all {
+		batch = limit
+	}
 	var still []*pendingSaga
-	for i := 0; i < len(pending); i += batch {
+	for i := 0; i < len(pending); {
 		part := pending[i:min(i+batch, len(pending))]
+		i += len(part)
 		r.read(ctx, part)
 		ended := 0
 		for _, p := range part {
@@ -79,8 +88,9 @@ func (r *runner) look(ctx context.Context, pending []*pendingSaga, all bool) []*
 			}
 		}
 		if !all && 2*ended < len(part) {
-			return append(still, pending[i+len(part):]...)
+			return append(still, pending[i:]...)
 		}
+		batch = min(2*batch, limit)
 	}
 	return still
 }
