@@ -2,8 +2,10 @@
 // and its internal/gateway package, which route the blueprint's routes to the
 // services (Connect, gRPC, gRPC-Web and REST JSON through google.api.http
 // transcoding), authenticate callers with JWTs, rate-limit them and forward
-// their verified identity; and, when the blueprint has an auth section,
-// cmd/token, which mints development tokens the local gateway trusts.
+// their verified identity; cmd/load, which drives the gateway with the
+// blueprint's flows and checks the sagas it starts end; and, when the
+// blueprint has an auth section, cmd/token, which mints development tokens
+// the local gateway trusts.
 //
 // Nothing is generated for a system without a gateway.
 package gateway
@@ -29,6 +31,7 @@ var gatewayTemplates = []struct {
 	versions bool
 }{
 	{"cmd/gateway/main.go", files.Owned, false, false},
+	{"cmd/load/main.go", files.Owned, false, false},
 	{"cmd/token/main.go", files.Owned, true, false},
 	{"internal/gateway/auth_test.go", files.Owned, false, false},
 	{"internal/gateway/catalog.go", files.Owned, false, false},
@@ -77,12 +80,14 @@ func Generate(sys *model.System) ([]files.File, error) {
 		out = append(out, f)
 	}
 	// What every gateway does is the runtime package gatewaycore, of the
-	// system's variant.
-	core, err := mfruntime.Package("platform/gatewaycore", sys.Module, map[string]bool{"tenancy": sys.Tenancy != nil}, Name)
-	if err != nil {
-		return nil, err
+	// system's variant; what cmd/load does, package load.
+	for _, dir := range []string{"platform/gatewaycore", "platform/load"} {
+		pkg, err := mfruntime.Package(dir, sys.Module, map[string]bool{"tenancy": sys.Tenancy != nil}, Name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pkg...)
 	}
-	out = append(out, core...)
 	docs, err := openAPIFiles(sys)
 	if err != nil {
 		return nil, err

@@ -250,3 +250,53 @@ func generateFiles(t *testing.T, sys *model.System) []string {
 	}
 	return paths
 }
+
+// cmd/load calls every routed method; PlaceOrder starts checkout, whose end
+// shows as the order's status through GetOrder: confirmed by its last
+// step, cancelled by on_failure. A saga whose end the gateway cannot show
+// is started all the same, and not checked, saying why.
+func TestLoadFlows(t *testing.T) {
+	for _, name := range []string{"shop", "travel"} {
+		got := paths(t, load(t, name))
+		for _, p := range []string{"cmd/load/main.go", "internal/platform/load/load.go"} {
+			if _, ok := got[p]; !ok {
+				t.Errorf("%s: no %s", name, p)
+			}
+		}
+	}
+	sys := load(t, "shop")
+	flows := map[string]*loadFlow{}
+	var names []string
+	for _, f := range newLoadFlows(sys, "alice") {
+		flows[f.Name] = f
+		names = append(names, f.Name)
+	}
+	if want := "orders.PlaceOrder orders.ConfirmOrder orders.CancelOrder orders.GetOrder orders.ListOrders inventory.GetStock payments.CapturePayment payments.RefundPayment payments.GetPayment"; strings.Join(names, " ") != want {
+		t.Errorf("flows %v, want %s", names, want)
+	}
+	place := flows["orders.PlaceOrder"]
+	wantSaga := &loadSaga{Name: "checkout", ID: `"order", "id"`, Read: "/shop.orders.v1.OrdersService/GetOrder", ReadID: "orderId",
+		Status: `"order", "status"`, Terminal: `"ORDER_STATUS_CONFIRMED", "ORDER_STATUS_CANCELLED"`}
+	if place.Owner != "customerId" || place.Role != "customer" || place.Accept != "" || !reflect.DeepEqual(place.Saga, wantSaga) {
+		t.Errorf("PlaceOrder: %+v, saga %+v", place, place.Saga)
+	}
+	if !strings.Contains(place.Body, `"customerId":"alice"`) || !strings.HasPrefix(place.Body, "`") {
+		t.Errorf("PlaceOrder's body %s", place.Body)
+	}
+	if f := flows["inventory.GetStock"]; f.Role != "" || f.Accept != "404" || f.Saga != nil {
+		t.Errorf("GetStock: %+v", f)
+	}
+	if f := flows["payments.CapturePayment"]; f.Role != "admin" || f.Saga != nil {
+		t.Errorf("CapturePayment: %+v", f)
+	}
+
+	sys.Sagas[0].OnFailure = nil
+	if sg := newLoadFlows(sys, "alice")[0].Saga; sg.Unchecked != "a failed checkout sets no status of Order: it has no on_failure call setting one" {
+		t.Errorf("without on_failure: %+v", sg)
+	}
+	orders := sys.Gateway.Routes[0]
+	orders.Queries = orders.Queries[1:] // no GetOrder
+	if sg := newLoadFlows(sys, "alice")[0].Saga; sg.Unchecked != "the gateway routes no query reading Order by id beside PlaceOrder" {
+		t.Errorf("without GetOrder: %+v", sg)
+	}
+}

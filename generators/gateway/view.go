@@ -29,6 +29,8 @@ type view struct {
 	Routes    []*route    // routed procedures, per service in blueprint order
 	Imports   []string    // Connect packages of the routed services
 	Test      *testView
+	// LoadFlows are the calls of cmd/load.
+	LoadFlows []*loadFlow
 	// AuthRoutes: some route requires a token.
 	AuthRoutes bool
 	// Versioned are the routed services serving older API versions whose
@@ -200,6 +202,7 @@ func newView(sys *model.System) *view {
 	}
 	sort.Strings(v.Imports)
 	v.Test = newTestView(sys)
+	v.LoadFlows = newLoadFlows(sys, v.Test.Subject)
 	v.TenancyTest = newTenancyTest(sys)
 	var versionImports []string
 	v.Versioned, versionImports = newVersionedTests(sys)
