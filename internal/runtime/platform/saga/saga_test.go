@@ -53,7 +53,7 @@ func (r *recorder) count(name string) int {
 	return len(r.keys[name])
 }
 
-func openDB(t *testing.T) *database.DB {
+func openDB(t testing.TB) *database.DB {
 	t.Helper()
 	db := dbtest.Open(t, "sagas", "sqlite")
 	for _, ddl := range []string{
