@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -274,6 +275,9 @@ func (db *DB) InTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
+	hooks := &commitHooks{}
+	pendingCommits.Store(tx, hooks)
+	defer pendingCommits.Delete(tx)
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err
@@ -281,5 +285,49 @@ func (db *DB) InTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	hooks.run()
 	return nil
+}
+
+// pendingCommits holds the functions to run once each transaction InTx
+// began commits (AfterCommit), by transaction.
+var pendingCommits sync.Map // *sql.Tx → *commitHooks
+
+type commitHooks struct {
+	mu        sync.Mutex
+	fns       []func()
+	committed bool
+}
+
+func (h *commitHooks) run() {
+	h.mu.Lock()
+	fns := h.fns
+	h.fns, h.committed = nil, true
+	h.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+}
+
+// AfterCommit runs fn once the transaction ctx carries (WithTx) has
+// committed, and never when it rolls back; without a transaction begun by
+// InTx in ctx, it runs fn at once. Code that joins a caller's transaction
+// uses it to announce what it wrote only when others can read it (the saga
+// runner wakes up for a saga started in an event handler's transaction).
+func AfterCommit(ctx context.Context, fn func()) {
+	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+		if h, ok := pendingCommits.Load(tx); ok {
+			hooks := h.(*commitHooks)
+			hooks.mu.Lock()
+			committed := hooks.committed
+			if !committed {
+				hooks.fns = append(hooks.fns, fn)
+			}
+			hooks.mu.Unlock()
+			if !committed {
+				return
+			}
+		}
+	}
+	fn()
 }

@@ -67,4 +67,3 @@ func completed(b *testing.B, runner *saga.Runner) int64 {
 	}
 	return n
 }
-
