@@ -172,7 +172,8 @@ type Runner struct {
 	Telemetry *telemetry.Telemetry
 
 	setupOnce sync.Once
-	started   chan dueSaga // sagas started in this process, to advance at once
+	started   chan dueSaga     // sagas started in this process, to advance at once
+	saves     chan *transition // while Run runs: to its committer
 
 	mu      sync.Mutex
 	busy    map[dueSaga]bool // sagas a worker is advancing
@@ -280,9 +281,22 @@ func (r *Runner) Start(ctx context.Context, name, id, subject string, trigger []
 // again in the next process.
 func (r *Runner) Run(ctx context.Context) {
 	r.setup()
+	// The committer outlives the workers, which wait for it to save.
+	saves := make(chan *transition, r.Workers)
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		r.commit(context.WithoutCancel(ctx), saves)
+	}()
+	r.saves = saves
 	slots := make(chan struct{}, r.Workers)
 	var workers sync.WaitGroup
-	defer workers.Wait()
+	defer func() {
+		workers.Wait()
+		close(saves)
+		<-committed
+		r.saves = nil
+	}()
 	// dispatch hands due to a worker, waiting for a free one; false when
 	// ctx is done first.
 	dispatch := func(due dueSaga) bool {
@@ -474,9 +488,31 @@ func (r *Runner) step(ctx context.Context, def *Definition, st *State) (*State, 
 		next.Attempts = st.Attempts + 1
 		next.nextAttempt = time.Now().Add(backoff(next.Attempts, r.Backoff))
 	}
+	if err == nil || next.Status == Compensating {
+		settle(def, &next)
+	}
 	r.Telemetry.SagaTransition(spanCtx, st.Saga, kind, entry.Outcome, next.Status)
 	r.Logger.InfoContext(spanCtx, "saga transition", "saga", st.Saga, "saga_id", st.ID, "step", stepName, "action", kind, "outcome", entry.Outcome, "status", next.Status, "error", entry.Error)
 	return &next, r.save(ctx, &next, entry)
+}
+
+// settle marks st completed or failed when no action is left to run, so
+// the transition that ran the last action persists the end as well.
+func settle(def *Definition, st *State) {
+	switch st.Status {
+	case Running:
+		if st.Step >= len(def.Steps) {
+			st.Status = Completed
+		}
+	case Compensating:
+		j := st.Step
+		for j >= 0 && def.Steps[j].Compensate == nil {
+			j--
+		}
+		if j < 0 && def.OnFailure == nil {
+			st.Status = Failed
+		}
+	}
 }
 
 func backoff(attempt int, base time.Duration) time.Duration {
@@ -579,33 +615,93 @@ func Permanent(err error) bool {
 	return false
 }
 
-// save persists st and logs entry, in one transaction.
+// save persists st and logs entry, in one transaction. While Run runs,
+// the transitions its workers save at the same time share one transaction
+// (commit): one commit, and with SQLite one sync to disk, for many.
 func (r *Runner) save(ctx context.Context, st *State, entry *Entry) error {
-	d := r.DB.Dialect
 	now := time.Now().UTC()
 	if st.nextAttempt.IsZero() || st.Attempts == 0 {
 		st.nextAttempt = now
 	}
+	if r.saves == nil {
+		return r.DB.InTx(ctx, func(tx *sql.Tx) error { return r.write(ctx, tx, st, entry, now) })
+	}
+	t := &transition{ctx: ctx, st: st, entry: entry, at: now, done: make(chan error, 1)}
+	select {
+	case r.saves <- t:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-t.done
+}
+
+// transition is a save waiting for the committer.
+type transition struct {
+	ctx   context.Context // the saga's: its tenant
+	st    *State
+	entry *Entry
+	at    time.Time
+	done  chan error
+}
+
+// commit persists the transitions sent on saves until it is closed: each
+// time all that are waiting, in one transaction. When that transaction
+// fails, each transition is tried on its own, so one that cannot be saved
+// fails alone.
+func (r *Runner) commit(ctx context.Context, saves <-chan *transition) {
+	for t := range saves {
+		batch := []*transition{t}
+	more:
+		for {
+			select {
+			case t, ok := <-saves:
+				if !ok {
+					break more
+				}
+				batch = append(batch, t)
+			default:
+				break more
+			}
+		}
+		err := r.DB.InTx(ctx, func(tx *sql.Tx) error {
+			for _, t := range batch {
+				if err := r.write(t.ctx, tx, t.st, t.entry, t.at); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		for _, t := range batch {
+			if err != nil && len(batch) > 1 {
+				t.done <- r.DB.InTx(t.ctx, func(tx *sql.Tx) error { return r.write(t.ctx, tx, t.st, t.entry, t.at) })
+				continue
+			}
+			t.done <- err
+		}
+	}
+}
+
+// write updates st's row and logs entry in tx.
+func (r *Runner) write(ctx context.Context, tx *sql.Tx, st *State, entry *Entry, now time.Time) error {
+	d := r.DB.Dialect
 	scopeCols, scopeVals, err := scope(ctx, d)
 	if err != nil {
 		return fmt.Errorf("save saga %s: %w", st.ID, err)
 	}
-	return r.DB.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, d.Rebind("UPDATE sagas SET status = ?, step = ?, failed_step = ?, last_error = ?, attempts = ?, next_attempt_at = ?, updated_at = ?"+where(append(slices.Clip(scopeCols), "id"))),
-			append([]any{st.Status, st.Step, nullString(st.FailedStep), nullString(st.Error), st.Attempts, st.nextAttempt.UTC(), now}, append(slices.Clip(scopeVals), st.ID)...)...)
-		if err != nil {
-			return fmt.Errorf("save saga %s: %w", st.ID, err)
-		}
-		if entry == nil {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, d.Rebind(insert("saga_log", append(slices.Clip(scopeCols), "saga_id", "step", "action", "outcome", "last_error", "logged_at"))),
-			append(slices.Clip(scopeVals), st.ID, entry.Step, entry.Action, entry.Outcome, nullString(entry.Error), entry.At)...)
-		if err != nil {
-			return fmt.Errorf("log saga %s: %w", st.ID, err)
-		}
+	_, err = tx.ExecContext(ctx, d.Rebind("UPDATE sagas SET status = ?, step = ?, failed_step = ?, last_error = ?, attempts = ?, next_attempt_at = ?, updated_at = ?"+where(append(slices.Clip(scopeCols), "id"))),
+		append([]any{st.Status, st.Step, nullString(st.FailedStep), nullString(st.Error), st.Attempts, st.nextAttempt.UTC(), now}, append(slices.Clip(scopeVals), st.ID)...)...)
+	if err != nil {
+		return fmt.Errorf("save saga %s: %w", st.ID, err)
+	}
+	if entry == nil {
 		return nil
-	})
+	}
+	_, err = tx.ExecContext(ctx, d.Rebind(insert("saga_log", append(slices.Clip(scopeCols), "saga_id", "step", "action", "outcome", "last_error", "logged_at"))),
+		append(slices.Clip(scopeVals), st.ID, entry.Step, entry.Action, entry.Outcome, nullString(entry.Error), entry.At)...)
+	if err != nil {
+		return fmt.Errorf("log saga %s: %w", st.ID, err)
+	}
+	return nil
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
