@@ -18,6 +18,10 @@ import (
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver (pure Go, no cgo)
 )
 
+// maxIdleConns is how many connections to a PostgreSQL or MySQL server stay
+// open while idle.
+const maxIdleConns = 32
+
 // Dialect is the SQL flavour of a database.
 type Dialect string
 
@@ -80,6 +84,14 @@ func Open(ctx context.Context, url, dataDir, name string) (*DB, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	if dialect != SQLite {
+		// database/sql keeps 2 idle connections by default: a burst of
+		// concurrent work (the saga runner's workers, concurrent requests)
+		// would open and close server connections, each costing a backend
+		// process on PostgreSQL, over and over.
+		db.SetMaxIdleConns(maxIdleConns)
+		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

@@ -75,17 +75,22 @@ func TestSagasAdvanceConcurrently(t *testing.T) {
 			runner.Interval = time.Millisecond
 			runner.Workers = workers
 			ctx := scoped(t.Context())
-			for i := range sagas {
-				if err := runner.Start(ctx, "test", fmt.Sprintf("saga-%02d", i), "aggregate", nil); err != nil {
-					t.Fatal(err)
-				}
-			}
-			began := time.Now()
 			defer run(runner)()
-			for i := range sagas {
-				waitForStatus(t, runner, fmt.Sprintf("saga-%02d", i), saga.Completed)
+			// The first round warms up (a PostgreSQL server forks a process
+			// for each connection); the second is timed.
+			var took time.Duration
+			for round := range 2 {
+				began := time.Now()
+				for i := range sagas {
+					if err := runner.Start(ctx, "test", fmt.Sprintf("saga-%d-%02d", round, i), "aggregate", nil); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for i := range sagas {
+					waitForStatus(t, runner, fmt.Sprintf("saga-%d-%02d", round, i), saga.Completed)
+				}
+				took = time.Since(began)
 			}
-			took := time.Since(began)
 			serial := sagas * 3 * step
 			if want := serial / time.Duration(min(workers, sagas)) * 2; took > want {
 				t.Errorf("%d sagas of three %s steps took %s, want under %s (%s one at a time)", sagas, step, took, want, serial)
@@ -98,8 +103,8 @@ func TestSagasAdvanceConcurrently(t *testing.T) {
 			if len(o.twice) > 0 {
 				t.Errorf("sagas advanced by two workers at once: %v", o.twice)
 			}
-			if n := o.steps.Load(); n != sagas*3 {
-				t.Errorf("%d steps ran, want %d: a step ran again", n, sagas*3)
+			if n := o.steps.Load(); n != 2*sagas*3 {
+				t.Errorf("%d steps ran, want %d: a step ran again", n, 2*sagas*3)
 			}
 		})
 	}
