@@ -24,6 +24,7 @@ import (
 	"github.com/acme/shop/internal/platform/identity"
 	"github.com/acme/shop/internal/platform/logging"
 	"github.com/acme/shop/internal/platform/outbox"
+	"github.com/acme/shop/internal/platform/saga"
 	"github.com/acme/shop/internal/platform/server"
 	"github.com/acme/shop/internal/platform/telemetry"
 	"github.com/nats-io/nats.go"
@@ -76,6 +77,14 @@ type Config struct {
 	// EventRetryBackoff is the delay before the first retry of a failed
 	// event, doubled for each next one (env EVENT_RETRY_BACKOFF).
 	EventRetryBackoff time.Duration
+	// SagaWorkers bounds how many sagas advance at once (env SAGA_WORKERS),
+	// 64 by default.
+	SagaWorkers int
+	// SagaMaxBacklog is how many sagas may wait to finish before the
+	// commands that start sagas are refused with ResourceExhausted (429
+	// with Retry-After at the gateway) (env SAGA_MAX_BACKLOG); 10000 by
+	// default, negative for no bound.
+	SagaMaxBacklog int
 	// SnapshotEvery: loading an aggregate that folds this many events or
 	// more stores a snapshot of it, 50 by default; 0 never does (env
 	// SNAPSHOT_EVERY).
@@ -111,6 +120,8 @@ func DefaultConfig() Config {
 		NATSURL:              "nats://127.0.0.1:4222",
 		EventMaxAttempts:     5,
 		EventRetryBackoff:    500 * time.Millisecond,
+		SagaWorkers:          saga.DefaultWorkers,
+		SagaMaxBacklog:       saga.DefaultMaxBacklog,
 		SnapshotEvery:        DefaultSnapshotEvery,
 		IdempotencyRetention: 7 * 24 * time.Hour,
 		PruneInterval:        time.Hour,
@@ -132,6 +143,8 @@ func ConfigFromEnv() (Config, error) {
 	cfg.NATSURL = env.String("NATS_URL", cfg.NATSURL)
 	cfg.EventMaxAttempts = env.Int("EVENT_MAX_ATTEMPTS", cfg.EventMaxAttempts)
 	cfg.EventRetryBackoff = env.Duration("EVENT_RETRY_BACKOFF", cfg.EventRetryBackoff)
+	cfg.SagaWorkers = env.Int("SAGA_WORKERS", cfg.SagaWorkers)
+	cfg.SagaMaxBacklog = env.Int("SAGA_MAX_BACKLOG", cfg.SagaMaxBacklog)
 	cfg.SnapshotEvery = env.Int("SNAPSHOT_EVERY", cfg.SnapshotEvery)
 	cfg.IdempotencyRetention = env.Duration("IDEMPOTENCY_RETENTION", cfg.IdempotencyRetention)
 	cfg.PruneInterval = env.Duration("PRUNE_INTERVAL", cfg.PruneInterval)
@@ -214,7 +227,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	tel.Mount(mux)
 	service.Sagas().Mount(mux)
 	service.Sagas().Telemetry = tel
+	service.Sagas().Workers = cfg.SagaWorkers
+	service.Sagas().MaxBacklog = cfg.SagaMaxBacklog
 	if err := tel.ObserveSagas(service.Sagas().CountByStatus); err != nil {
+		_ = tel.Shutdown(ctx)
+		db.Close()
+		return nil, err
+	}
+	if err := tel.ObserveSagaBacklog(service.Sagas().Backlog); err != nil {
 		_ = tel.Shutdown(ctx)
 		db.Close()
 		return nil, err

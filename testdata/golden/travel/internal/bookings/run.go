@@ -196,6 +196,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := tel.ObserveSagaBacklog(service.Sagas().Backlog); err != nil {
+		_ = tel.Shutdown(ctx)
+		db.Close()
+		return nil, err
+	}
 	if err := tel.ObserveOutbox(func(ctx context.Context) (int64, time.Time, error) { return outbox.Lag(ctx, db, db.Dialect) }); err != nil {
 		_ = tel.Shutdown(ctx)
 		db.Close()
