@@ -94,13 +94,15 @@ func TestSagasAdvanceConcurrently(t *testing.T) {
 				took = time.Since(began)
 			}
 			serial := sagas * 3 * step
-			if want := serial / time.Duration(min(workers, sagas)) * 2; took > want {
-				t.Errorf("%d sagas of three %s steps took %s, want under %s (%s one at a time)", sagas, step, took, want, serial)
+			// The bound leaves room for a busy machine: without one, the
+			// time is close to serial / min(workers, sagas).
+			if took > serial/2 {
+				t.Errorf("%d sagas of three %s steps took %s, want under half the %s they take one at a time", sagas, step, took, serial)
 			}
 			o.mu.Lock()
 			defer o.mu.Unlock()
-			if o.peak < 2 || o.peak > workers {
-				t.Errorf("at most %d actions ran at once, want between 2 and Workers (%d)", o.peak, workers)
+			if least := max(2, min(workers, sagas)/2); o.peak < least || o.peak > workers {
+				t.Errorf("at most %d actions ran at once, want between %d and Workers (%d)", o.peak, least, workers)
 			}
 			if len(o.twice) > 0 {
 				t.Errorf("sagas advanced by two workers at once: %v", o.twice)
