@@ -383,6 +383,7 @@ type readmeSaga struct {
 	OnFailure                  string // command run after the compensations
 	Steps                      []string
 	Fail                       string // how to make it fail on purpose, when the default logic offers a way
+	Throughput                 string // orchestrated: how many advance at once, and the bound on the backlog
 }
 
 // sagaStateCurl reads the saga state a service keeps: the endpoint is the
@@ -401,6 +402,7 @@ func readmeSagas(sys *model.System) []readmeSaga {
 		} else {
 			sv.Kind = "orchestrated by `" + sg.Orchestrator.Name + "`, which persists every transition and resumes after a restart"
 			sv.State = sagaStateCurl(sg.Orchestrator)
+			sv.Throughput = sagaThroughput(sg)
 		}
 		for i, st := range sg.Steps {
 			line := fmt.Sprintf("%d. `%s.%s`", i+1, st.Call.Command.Service.Name, st.Call.Command.Name)
@@ -434,6 +436,23 @@ func readmeSagas(sys *model.System) []readmeSaga {
 		out = append(out, sv)
 	}
 	return out
+}
+
+// sagaThroughput says how the orchestrator of sg keeps up: its workers,
+// and the commands refused while its backlog is above the bound.
+func sagaThroughput(sg *model.Saga) string {
+	o := sg.Orchestrator
+	out := fmt.Sprintf("`%s` advances up to `%s_SAGA_WORKERS` sagas at once (default 64), each from the moment its trigger arrives.", o.Name, o.EnvPrefix)
+	var starters []string
+	for _, c := range o.Commands {
+		if slices.Contains(c.Emits, sg.Trigger) {
+			starters = append(starters, fmt.Sprintf("`%s.%s`", o.Name, c.Name))
+		}
+	}
+	if len(starters) == 0 {
+		return out + fmt.Sprintf(" `saga_backlog` and `saga_oldest_age_seconds` show the sagas waiting to finish (the trigger comes from `%s`, whose commands are not refused when they pile up).", sg.Trigger.Service.Name)
+	}
+	return out + fmt.Sprintf(" While more than `%s_SAGA_MAX_BACKLOG` of its sagas are unfinished (default 10000; negative for no bound), %s answers `ResourceExhausted` (HTTP 429 with `Retry-After` through the gateway) instead of letting the backlog grow; `saga_backlog` and `saga_oldest_age_seconds` show it.", o.EnvPrefix, strings.Join(starters, ", "))
 }
 
 // article is "an" before a vowel sound (roughly: a vowel letter), else "a".

@@ -3,6 +3,7 @@ package service
 import (
 	"fmt"
 	"go/token"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -107,6 +108,10 @@ type serviceView struct {
 	Queries   []*queryView
 	Consumers []*consumerView
 	Sagas     []*sagaView // orchestrated sagas it runs
+	// SagaStarters are the procedures (Go expressions) of its commands that
+	// record the trigger of a saga it orchestrates: refused while its saga
+	// backlog is above the bound (saga.Runner.Backpressure).
+	SagaStarters []string
 	// Choreographies are the choreographed sagas whose steps it runs.
 	Choreographies []*choreographyView
 	Compensations  []*compensationView // what it does when a choreographed saga fails
@@ -510,6 +515,9 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 	}
 	for _, c := range svc.Commands {
 		v.Policy = append(v.Policy, &policyEntry{Key: svc.ConnectName + "." + svc.ProtoService + c.Name + "Procedure", Callers: goStrings(c.Callers)})
+		if startsSaga(svc, c) {
+			v.SagaStarters = append(v.SagaStarters, svc.ConnectName+"."+svc.ProtoService+c.Name+"Procedure")
+		}
 	}
 	for _, q := range svc.Queries {
 		v.Policy = append(v.Policy, &policyEntry{Key: svc.ConnectName + "." + svc.ProtoService + q.Name + "Procedure", Callers: goStrings(q.Callers)})
@@ -529,6 +537,9 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 		for _, c := range svc.Commands {
 			o.Methods = append(o.Methods, &olderMethod{Name: c.Name, Req: c.Input.Name, Resp: c.Output.Name})
 			v.Policy = append(v.Policy, &policyEntry{Key: strconv.Quote(ver.Procedure(c.Name)), Callers: goStrings(c.Callers)})
+			if startsSaga(svc, c) {
+				v.SagaStarters = append(v.SagaStarters, strconv.Quote(ver.Procedure(c.Name)))
+			}
 		}
 		for _, q := range svc.Queries {
 			o.Methods = append(o.Methods, &olderMethod{Name: q.Name, Req: q.Input.Name, Resp: q.Output.Name})
@@ -654,6 +665,9 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 		svc.ConnectImport)
 	if len(svc.Clients) > 0 {
 		v.RunImports.add(sys.Module + "/internal/platform/client")
+	}
+	if len(v.Sagas) > 0 {
+		v.RunImports.add(sys.Module + "/internal/platform/saga")
 	}
 	if v.SagaState {
 		v.RunImports.add("net/http", "connectrpc.com/connect")
@@ -885,4 +899,15 @@ func newStoreTestImports(v *serviceView) imports {
 		e.Sample = e.QualGo + "{\n" + strings.Join(parts, ",\n") + ",\n}"
 	}
 	return im
+}
+
+// startsSaga reports whether c records the trigger event of a saga its
+// service orchestrates.
+func startsSaga(svc *model.Service, c *model.Command) bool {
+	for _, sg := range svc.Orchestrates {
+		if slices.Contains(c.Emits, sg.Trigger) {
+			return true
+		}
+	}
+	return false
 }

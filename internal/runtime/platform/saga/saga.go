@@ -9,6 +9,14 @@
 // again after a crash; each one is sent with an idempotency key derived from
 // the saga id, so the called command runs once per saga and step.
 //
+// The runner advances up to Workers sagas at once, each by one goroutine at a
+// time. A saga started in this process is advanced at once; the runner also
+// looks for due sagas every Interval (retries, sagas of a previous process).
+// While more than MaxBacklog sagas are unfinished, Admit (and the Backpressure
+// interceptor on the commands that start sagas) refuses new work with
+// ResourceExhausted and a Retry-After hint, so overload shows at the door
+// instead of as a backlog that grows without bound.
+//
 // A step's call is retried with backoff while it fails for reasons that may
 // pass (unavailable, timeout, internal); when it keeps failing for
 // MaxAttempts, or fails for a business reason (invalid argument, failed
@@ -30,7 +38,9 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"connectrpc.com/connect"
@@ -144,26 +154,69 @@ type Runner struct {
 	// Backoff is the delay before an action's first retry, doubled for each
 	// next one up to 30s; 200ms by default.
 	Backoff time.Duration
-	// Interval is how often an idle runner looks for due sagas, 100ms by default.
+	// Interval is how often the runner looks for due sagas besides those
+	// started in this process, which it advances at once: retries whose
+	// backoff passed and sagas a previous process left unfinished. 100ms by
+	// default.
 	Interval time.Duration
+	// Workers bounds how many sagas advance at once, 64 by default. Each
+	// due saga gets a goroutine of its own while fewer than Workers run,
+	// so an idle runner holds none; a saga is never advanced by two at once.
+	Workers int
+	// MaxBacklog is how many unfinished sagas (running or compensating) the
+	// runner's sagas may have before Admit refuses new ones, 10000 by
+	// default; negative for no bound.
+	MaxBacklog int
 	// Telemetry traces each action as a child of the span that started the
 	// saga and counts transitions; nil for none.
 	Telemetry *telemetry.Telemetry
+
+	setupOnce sync.Once
+	started   chan dueSaga     // sagas started in this process, to advance at once
+	saves     chan *transition // while Run runs: to its committer
+
+	mu      sync.Mutex
+	busy    map[dueSaga]bool // sagas a worker is advancing
+	backlog backlog
 }
 
-func (r *Runner) defaults() {
-	if r.CallTimeout <= 0 {
-		r.CallTimeout = 10 * time.Second
-	}
-	if r.MaxAttempts <= 0 {
-		r.MaxAttempts = 3
-	}
-	if r.Backoff <= 0 {
-		r.Backoff = 200 * time.Millisecond
-	}
-	if r.Interval <= 0 {
-		r.Interval = 100 * time.Millisecond
-	}
+// Defaults of the Runner's settings.
+const (
+	DefaultWorkers    = 64
+	DefaultMaxBacklog = 10000
+)
+
+// retryAfter is the Retry-After hint of a refusal: the backlog is counted
+// again after backlogTTL, so a retry after a second sees a fresh count.
+const (
+	retryAfter = time.Second
+	backlogTTL = 250 * time.Millisecond
+)
+
+// setup applies the defaults, once, before the runner is first used.
+func (r *Runner) setup() {
+	r.setupOnce.Do(func() {
+		if r.CallTimeout <= 0 {
+			r.CallTimeout = 10 * time.Second
+		}
+		if r.MaxAttempts <= 0 {
+			r.MaxAttempts = 3
+		}
+		if r.Backoff <= 0 {
+			r.Backoff = 200 * time.Millisecond
+		}
+		if r.Interval <= 0 {
+			r.Interval = 100 * time.Millisecond
+		}
+		if r.Workers <= 0 {
+			r.Workers = DefaultWorkers
+		}
+		if r.MaxBacklog == 0 {
+			r.MaxBacklog = DefaultMaxBacklog
+		}
+		r.started = make(chan dueSaga, 4*r.Workers)
+		r.busy = map[dueSaga]bool{}
+	})
 }
 
 func (r *Runner) definition(name string) *Definition {
@@ -192,6 +245,7 @@ func (r *Runner) Start(ctx context.Context, name, id, subject string, trigger []
 		return fmt.Errorf("start saga: %w", err)
 	}
 	cols, key = append(cols, "id"), append(key, id)
+	r.setup()
 	return r.DB.InTx(ctx, func(tx *sql.Tx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, d.Rebind("SELECT 1 FROM sagas"+where(cols)), key...).Scan(&one)
@@ -207,37 +261,120 @@ func (r *Runner) Start(ctx context.Context, name, id, subject string, trigger []
 		if err != nil {
 			return fmt.Errorf("start saga: %w", err)
 		}
+		// Once the saga is committed (with the caller's transaction, when
+		// Start joined one), Run advances it without waiting for its next
+		// look; when Run is busy, that look finds it.
+		database.AfterCommit(ctx, func() {
+			r.backlog.add(1)
+			select {
+			case r.started <- dueOf(ctx, id):
+			default:
+			}
+		})
 		return nil
 	})
 }
 
 // Run advances due sagas until ctx is done, picking up where the last
-// process left off.
+// process left off: up to Workers at once, each saga by one worker at a
+// time. It returns once every worker stopped; an action stopped midway runs
+// again in the next process.
 func (r *Runner) Run(ctx context.Context) {
-	r.defaults()
-	for {
-		ids, err := r.due(ctx)
-		if err != nil && ctx.Err() == nil {
-			r.Logger.Warn("saga: listing due sagas failed", "error", err)
+	r.setup()
+	// The committer outlives the workers, which wait for it to save.
+	saves := make(chan *transition, r.Workers)
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		r.commit(context.WithoutCancel(ctx), saves)
+	}()
+	r.saves = saves
+	slots := make(chan struct{}, r.Workers)
+	var workers sync.WaitGroup
+	defer func() {
+		workers.Wait()
+		close(saves)
+		<-committed
+		r.saves = nil
+	}()
+	// dispatch hands due to a worker, waiting for a free one; false when
+	// ctx is done first.
+	dispatch := func(due dueSaga) bool {
+		if !r.claim(due) {
+			return true // a worker is advancing it
 		}
-		for _, due := range ids {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			r.unclaim(due)
+			return false
+		}
+		workers.Go(func() {
+			defer func() {
+				r.unclaim(due)
+				<-slots
+			}()
 			// In a multi-tenant system each saga advances in its tenant.
 			if err := r.advance(due.context(ctx), due.id); err != nil && ctx.Err() == nil {
 				r.Logger.Warn("saga: advancing failed", "saga_id", due.id, "error", err)
 			}
-		}
+		})
+		return true
+	}
+	// A page holds more sagas than can be busy, so a full page of due sagas
+	// has some to dispatch besides those advancing.
+	page := 2 * r.Workers
+	look := time.NewTimer(0) // look at once: sagas of a previous process
+	defer look.Stop()
+	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(r.Interval):
+		case due := <-r.started:
+			if !dispatch(due) {
+				return
+			}
+			continue
+		case <-look.C:
+		}
+		list, err := r.due(ctx, page)
+		if err != nil && ctx.Err() == nil {
+			r.Logger.Warn("saga: listing due sagas failed", "error", err)
+		}
+		for _, due := range list {
+			if !dispatch(due) {
+				return
+			}
+		}
+		if len(list) == page {
+			look.Reset(0) // more may be due
+		} else {
+			look.Reset(r.Interval)
 		}
 	}
 }
 
-// due returns the sagas (of every tenant, in a multi-tenant system) with an
-// action to run now: only of the sagas the runner orchestrates, not of those
-// it observes.
-func (r *Runner) due(ctx context.Context) ([]dueSaga, error) {
+// claim marks due as being advanced; false when it already is.
+func (r *Runner) claim(due dueSaga) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.busy[due] {
+		return false
+	}
+	r.busy[due] = true
+	return true
+}
+
+func (r *Runner) unclaim(due dueSaga) {
+	r.mu.Lock()
+	delete(r.busy, due)
+	r.mu.Unlock()
+}
+
+// due returns up to limit sagas (of every tenant, in a multi-tenant system)
+// with an action to run now, oldest first: only of the sagas the runner
+// orchestrates, not of those it observes.
+func (r *Runner) due(ctx context.Context, limit int) ([]dueSaga, error) {
 	if len(r.Sagas) == 0 {
 		return nil, nil
 	}
@@ -249,7 +386,7 @@ func (r *Runner) due(ctx context.Context) ([]dueSaga, error) {
 		args = append(args, def.Name)
 	}
 	cols := append(scopeColumns(d), "id")
-	rows, err := r.DB.QueryContext(ctx, d.Rebind("SELECT "+strings.Join(cols, ", ")+" FROM sagas WHERE status IN (?, ?) AND next_attempt_at <= ? AND name IN ("+strings.Join(names, ", ")+") ORDER BY created_at LIMIT 100"), args...)
+	rows, err := r.DB.QueryContext(ctx, d.Rebind("SELECT "+strings.Join(cols, ", ")+" FROM sagas WHERE status IN (?, ?) AND next_attempt_at <= ? AND name IN ("+strings.Join(names, ", ")+") ORDER BY created_at LIMIT "+strconv.Itoa(limit)), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -265,29 +402,31 @@ func (r *Runner) due(ctx context.Context) ([]dueSaga, error) {
 	return ids, rows.Err()
 }
 
-// advance runs the saga's actions until it finishes or has to wait.
+// advance runs the saga's actions until it finishes or has to wait. It
+// reads the saga once: while it advances, no one else changes it.
 func (r *Runner) advance(ctx context.Context, id string) error {
+	st, err := r.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	def := r.definition(st.Saga)
+	if def == nil {
+		return fmt.Errorf("saga %s: unknown saga %q", id, st.Saga)
+	}
 	for ctx.Err() == nil {
-		st, err := r.Get(ctx, id)
-		if err != nil {
-			return err
-		}
 		if (st.Status != Running && st.Status != Compensating) || time.Now().Before(st.nextAttempt) {
 			return nil
 		}
-		def := r.definition(st.Saga)
-		if def == nil {
-			return fmt.Errorf("saga %s: unknown saga %q", id, st.Saga)
-		}
-		if err := r.step(ctx, def, st); err != nil {
+		if st, err = r.step(ctx, def, st); err != nil {
 			return err
 		}
 	}
 	return ctx.Err()
 }
 
-// step runs the next action of st and persists the transition.
-func (r *Runner) step(ctx context.Context, def *Definition, st *State) error {
+// step runs the next action of st, persists the transition and returns the
+// saga's new state.
+func (r *Runner) step(ctx context.Context, def *Definition, st *State) (*State, error) {
 	next := *st
 	next.Attempts = 0
 	var (
@@ -299,7 +438,7 @@ func (r *Runner) step(ctx context.Context, def *Definition, st *State) error {
 	case Running:
 		if st.Step >= len(def.Steps) {
 			next.Status = Completed
-			return r.save(ctx, &next, nil)
+			return &next, r.save(ctx, &next, nil)
 		}
 		action, kind, stepName = &def.Steps[st.Step].Call, ActionCall, def.Steps[st.Step].Name
 	case Compensating:
@@ -316,7 +455,7 @@ func (r *Runner) step(ctx context.Context, def *Definition, st *State) error {
 			next.Step = -1
 		default:
 			next.Status = Failed
-			return r.save(ctx, &next, nil)
+			return &next, r.save(ctx, &next, nil)
 		}
 	}
 	spanCtx, span := r.Telemetry.Start(telemetry.WithTraceParent(ctx, st.traceParent), "saga "+st.Saga+" "+kind+" "+stepName,
@@ -330,7 +469,7 @@ func (r *Runner) step(ctx context.Context, def *Definition, st *State) error {
 	}
 	span.End()
 	if ctx.Err() != nil {
-		return ctx.Err() // stopped mid-action: the next process runs it again
+		return nil, ctx.Err() // stopped mid-action: the next process runs it again
 	}
 	entry := &Entry{Step: stepName, Action: kind, Outcome: OutcomeDone, At: time.Now().UTC()}
 	switch {
@@ -349,9 +488,31 @@ func (r *Runner) step(ctx context.Context, def *Definition, st *State) error {
 		next.Attempts = st.Attempts + 1
 		next.nextAttempt = time.Now().Add(backoff(next.Attempts, r.Backoff))
 	}
+	if err == nil || next.Status == Compensating {
+		settle(def, &next)
+	}
 	r.Telemetry.SagaTransition(spanCtx, st.Saga, kind, entry.Outcome, next.Status)
 	r.Logger.InfoContext(spanCtx, "saga transition", "saga", st.Saga, "saga_id", st.ID, "step", stepName, "action", kind, "outcome", entry.Outcome, "status", next.Status, "error", entry.Error)
-	return r.save(ctx, &next, entry)
+	return &next, r.save(ctx, &next, entry)
+}
+
+// settle marks st completed or failed when no action is left to run, so
+// the transition that ran the last action persists the end as well.
+func settle(def *Definition, st *State) {
+	switch st.Status {
+	case Running:
+		if st.Step >= len(def.Steps) {
+			st.Status = Completed
+		}
+	case Compensating:
+		j := st.Step
+		for j >= 0 && def.Steps[j].Compensate == nil {
+			j--
+		}
+		if j < 0 && def.OnFailure == nil {
+			st.Status = Failed
+		}
+	}
 }
 
 func backoff(attempt int, base time.Duration) time.Duration {
@@ -454,33 +615,93 @@ func Permanent(err error) bool {
 	return false
 }
 
-// save persists st and logs entry, in one transaction.
+// save persists st and logs entry, in one transaction. While Run runs,
+// the transitions its workers save at the same time share one transaction
+// (commit): one commit, and with SQLite one sync to disk, for many.
 func (r *Runner) save(ctx context.Context, st *State, entry *Entry) error {
-	d := r.DB.Dialect
 	now := time.Now().UTC()
 	if st.nextAttempt.IsZero() || st.Attempts == 0 {
 		st.nextAttempt = now
 	}
+	if r.saves == nil {
+		return r.DB.InTx(ctx, func(tx *sql.Tx) error { return r.write(ctx, tx, st, entry, now) })
+	}
+	t := &transition{ctx: ctx, st: st, entry: entry, at: now, done: make(chan error, 1)}
+	select {
+	case r.saves <- t:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-t.done
+}
+
+// transition is a save waiting for the committer.
+type transition struct {
+	ctx   context.Context // the saga's: its tenant
+	st    *State
+	entry *Entry
+	at    time.Time
+	done  chan error
+}
+
+// commit persists the transitions sent on saves until it is closed: each
+// time all that are waiting, in one transaction. When that transaction
+// fails, each transition is tried on its own, so one that cannot be saved
+// fails alone.
+func (r *Runner) commit(ctx context.Context, saves <-chan *transition) {
+	for t := range saves {
+		batch := []*transition{t}
+	more:
+		for {
+			select {
+			case t, ok := <-saves:
+				if !ok {
+					break more
+				}
+				batch = append(batch, t)
+			default:
+				break more
+			}
+		}
+		err := r.DB.InTx(ctx, func(tx *sql.Tx) error {
+			for _, t := range batch {
+				if err := r.write(t.ctx, tx, t.st, t.entry, t.at); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		for _, t := range batch {
+			if err != nil && len(batch) > 1 {
+				t.done <- r.DB.InTx(t.ctx, func(tx *sql.Tx) error { return r.write(t.ctx, tx, t.st, t.entry, t.at) })
+				continue
+			}
+			t.done <- err
+		}
+	}
+}
+
+// write updates st's row and logs entry in tx.
+func (r *Runner) write(ctx context.Context, tx *sql.Tx, st *State, entry *Entry, now time.Time) error {
+	d := r.DB.Dialect
 	scopeCols, scopeVals, err := scope(ctx, d)
 	if err != nil {
 		return fmt.Errorf("save saga %s: %w", st.ID, err)
 	}
-	return r.DB.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, d.Rebind("UPDATE sagas SET status = ?, step = ?, failed_step = ?, last_error = ?, attempts = ?, next_attempt_at = ?, updated_at = ?"+where(append(slices.Clip(scopeCols), "id"))),
-			append([]any{st.Status, st.Step, nullString(st.FailedStep), nullString(st.Error), st.Attempts, st.nextAttempt.UTC(), now}, append(slices.Clip(scopeVals), st.ID)...)...)
-		if err != nil {
-			return fmt.Errorf("save saga %s: %w", st.ID, err)
-		}
-		if entry == nil {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, d.Rebind(insert("saga_log", append(slices.Clip(scopeCols), "saga_id", "step", "action", "outcome", "last_error", "logged_at"))),
-			append(slices.Clip(scopeVals), st.ID, entry.Step, entry.Action, entry.Outcome, nullString(entry.Error), entry.At)...)
-		if err != nil {
-			return fmt.Errorf("log saga %s: %w", st.ID, err)
-		}
+	_, err = tx.ExecContext(ctx, d.Rebind("UPDATE sagas SET status = ?, step = ?, failed_step = ?, last_error = ?, attempts = ?, next_attempt_at = ?, updated_at = ?"+where(append(slices.Clip(scopeCols), "id"))),
+		append([]any{st.Status, st.Step, nullString(st.FailedStep), nullString(st.Error), st.Attempts, st.nextAttempt.UTC(), now}, append(slices.Clip(scopeVals), st.ID)...)...)
+	if err != nil {
+		return fmt.Errorf("save saga %s: %w", st.ID, err)
+	}
+	if entry == nil {
 		return nil
-	})
+	}
+	_, err = tx.ExecContext(ctx, d.Rebind(insert("saga_log", append(slices.Clip(scopeCols), "saga_id", "step", "action", "outcome", "last_error", "logged_at"))),
+		append(slices.Clip(scopeVals), st.ID, entry.Step, entry.Action, entry.Outcome, nullString(entry.Error), entry.At)...)
+	if err != nil {
+		return fmt.Errorf("log saga %s: %w", st.ID, err)
+	}
+	return nil
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
@@ -522,21 +743,35 @@ func scanState(row interface{ Scan(...any) error }) (*State, error) {
 	return st, nil
 }
 
+// load returns the saga with id without its log.
+func (r *Runner) load(ctx context.Context, id string) (*State, error) {
+	d := r.DB.Dialect
+	scopeCols, scopeVals, err := scope(ctx, d)
+	if err != nil {
+		return nil, fmt.Errorf("load saga %s: %w", id, err)
+	}
+	st, err := scanState(r.DB.QueryRowContext(ctx, d.Rebind("SELECT "+stateColumns+" FROM sagas"+where(append(scopeCols, "id"))), append(scopeVals, id)...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load saga %s: %w", id, err)
+	}
+	return st, nil
+}
+
 // ErrNotFound is returned when no saga has the id.
 var ErrNotFound = errors.New("saga not found")
 
 // Get returns the saga with id and its log (in a multi-tenant system, of
 // the tenant of ctx: ErrNotFound when only another tenant has one).
 func (r *Runner) Get(ctx context.Context, id string) (*State, error) {
+	st, err := r.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	d := r.DB.Dialect
 	scopeCols, scopeVals, err := scope(ctx, d)
-	if err != nil {
-		return nil, fmt.Errorf("load saga %s: %w", id, err)
-	}
-	st, err := scanState(r.DB.QueryRowContext(ctx, d.Rebind("SELECT "+stateColumns+" FROM sagas"+where(append(slices.Clip(scopeCols), "id"))), append(slices.Clip(scopeVals), id)...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
 	if err != nil {
 		return nil, fmt.Errorf("load saga %s: %w", id, err)
 	}
@@ -605,6 +840,130 @@ func (r *Runner) CountByStatus(ctx context.Context, observe func(saga, status st
 		observe(name, status, n)
 	}
 	return rows.Err()
+}
+
+// Backlog calls observe with the number of unfinished sagas (running or
+// compensating) of each name and when the oldest of them started, for the
+// saga_backlog and saga_oldest_age_seconds metrics.
+func (r *Runner) Backlog(ctx context.Context, observe func(saga string, n int64, oldest time.Time)) error {
+	rows, err := r.DB.QueryContext(ctx, r.DB.Dialect.Rebind("SELECT name, COUNT(*), MIN(created_at) FROM sagas WHERE status IN (?, ?) GROUP BY name"), Running, Compensating)
+	if err != nil {
+		return fmt.Errorf("saga backlog: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var n int64
+		var oldest database.NullTime
+		if err := rows.Scan(&name, &n, &oldest); err != nil {
+			return fmt.Errorf("saga backlog: %w", err)
+		}
+		observe(name, n, oldest.Time)
+	}
+	return rows.Err()
+}
+
+// backlog is the number of unfinished sagas the runner orchestrates, as
+// last counted plus those started since.
+type backlog struct {
+	mu         sync.Mutex
+	n          int64
+	countedAt  time.Time
+	refreshing bool
+}
+
+func (b *backlog) add(n int64) {
+	b.mu.Lock()
+	b.n += n
+	b.mu.Unlock()
+}
+
+// pending returns the backlog, counting it again when the last count is
+// older than backlogTTL. Concurrent callers meanwhile get the last count.
+func (r *Runner) pending(ctx context.Context) (int64, error) {
+	b := &r.backlog
+	b.mu.Lock()
+	if b.refreshing || time.Since(b.countedAt) < backlogTTL {
+		n := b.n
+		b.mu.Unlock()
+		return n, nil
+	}
+	b.refreshing = true
+	b.mu.Unlock()
+	n, err := r.count(ctx)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.refreshing = false
+	if err != nil {
+		return b.n, err
+	}
+	b.n, b.countedAt = n, time.Now()
+	return n, nil
+}
+
+// count counts the unfinished sagas of the runner's sagas (of every tenant).
+func (r *Runner) count(ctx context.Context) (int64, error) {
+	if len(r.Sagas) == 0 {
+		return 0, nil
+	}
+	args := []any{Running, Compensating}
+	names := make([]string, len(r.Sagas))
+	for i, def := range r.Sagas {
+		names[i] = "?"
+		args = append(args, def.Name)
+	}
+	var n int64
+	err := r.DB.QueryRowContext(ctx, r.DB.Dialect.Rebind("SELECT COUNT(*) FROM sagas WHERE status IN (?, ?) AND name IN ("+strings.Join(names, ", ")+")"), args...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count unfinished sagas: %w", err)
+	}
+	return n, nil
+}
+
+// Admit returns nil when the runner takes new sagas, and a
+// ResourceExhausted error with a Retry-After hint (the header of the
+// error's metadata) while more than MaxBacklog of its sagas are
+// unfinished. When the backlog cannot be counted, it admits.
+func (r *Runner) Admit(ctx context.Context) error {
+	r.setup()
+	if r.MaxBacklog < 0 {
+		return nil
+	}
+	n, err := r.pending(ctx)
+	if err != nil {
+		r.Logger.WarnContext(ctx, "saga: counting the backlog failed", "error", err)
+	}
+	if n < int64(r.MaxBacklog) {
+		return nil
+	}
+	refusal := connect.NewError(connect.CodeResourceExhausted, fmt.Errorf("%d sagas are waiting to finish, at most %d may: try again later", n, r.MaxBacklog))
+	refusal.Meta().Set(RetryAfterHeader, strconv.Itoa(int(retryAfter/time.Second)))
+	return refusal
+}
+
+// RetryAfterHeader is the header of a refusal saying after how many seconds
+// to try again.
+const RetryAfterHeader = "Retry-After"
+
+// Backpressure returns an interceptor that refuses the calls of procedures
+// (the commands that start the runner's sagas) while Admit refuses: a
+// ResourceExhausted error, which the gateway answers as 429 with
+// Retry-After.
+func (r *Runner) Backpressure(procedures ...string) connect.Interceptor {
+	guarded := map[string]bool{}
+	for _, p := range procedures {
+		guarded[p] = true
+	}
+	return connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+			if guarded[req.Spec().Procedure] {
+				if err := r.Admit(ctx); err != nil {
+					return nil, err
+				}
+			}
+			return next(ctx, req)
+		}
+	})
 }
 
 // Mount serves the saga state as JSON on mux:

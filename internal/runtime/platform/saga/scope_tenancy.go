@@ -31,3 +31,9 @@ func (s *dueSaga) scopeFields() []any { return []any{&s.tenant} }
 
 // context returns the context to advance the saga in: its tenant's.
 func (s dueSaga) context(ctx context.Context) context.Context { return tenant.With(ctx, s.tenant) }
+
+// dueOf is the saga with id started in ctx, in its tenant.
+func dueOf(ctx context.Context, id string) dueSaga {
+	t, _ := tenant.From(ctx)
+	return dueSaga{id: id, tenant: t}
+}

@@ -181,6 +181,9 @@ func TestNilReportsNothing(t *testing.T) {
 	}
 	tel.EventHandled(ctx, "c", "retry")
 	tel.SagaTransition(ctx, "s", "call", "done", "running")
+	if err := tel.ObserveSagaBacklog(nil); err != nil {
+		t.Error(err)
+	}
 	if err := tel.Shutdown(ctx); err != nil {
 		t.Error(err)
 	}
@@ -245,5 +248,41 @@ func BenchmarkCall(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// The saga backlog is reported by saga; a saga whose backlog drained
+// reports 0 instead of vanishing.
+func TestSagaBacklog(t *testing.T) {
+	tel, err := telemetry.New(t.Context(), telemetry.Config{Service: "test", Metrics: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	backlog := map[string]int64{"checkout": 7, "refund": 2}
+	if err := tel.ObserveSagaBacklog(func(_ context.Context, observe func(string, int64, time.Time)) error {
+		for saga, n := range backlog {
+			observe(saga, n, time.Now().Add(-90*time.Second))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	scrape := func() string {
+		rec := httptest.NewRecorder()
+		tel.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		return rec.Body.String()
+	}
+	body := scrape()
+	for _, want := range []string{`saga_backlog{saga="checkout"} 7`, `saga_backlog{saga="refund"} 2`, `saga_oldest_age_seconds{saga="checkout"} 9`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, body)
+		}
+	}
+	delete(backlog, "refund")
+	body = scrape()
+	for _, want := range []string{`saga_backlog{saga="checkout"} 7`, `saga_backlog{saga="refund"} 0`, `saga_oldest_age_seconds{saga="refund"} 0`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("after the refund backlog drained, /metrics lacks %s:\n%s", want, body)
+		}
 	}
 }

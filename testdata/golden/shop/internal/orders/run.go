@@ -15,6 +15,7 @@ import (
 	"github.com/acme/shop/internal/platform/config"
 	"github.com/acme/shop/internal/platform/database"
 	"github.com/acme/shop/internal/platform/identity"
+	"github.com/acme/shop/internal/platform/saga"
 	"github.com/acme/shop/internal/platform/telemetry"
 )
 
@@ -66,16 +67,26 @@ type Config struct {
 	// more stores a snapshot of it, 50 by default; 0 never does (env
 	// SNAPSHOT_EVERY).
 	SnapshotEvery int
+	// SagaWorkers bounds how many sagas advance at once (env SAGA_WORKERS),
+	// 64 by default.
+	SagaWorkers int
+	// SagaMaxBacklog is how many sagas may wait to finish before the
+	// commands that start sagas are refused with ResourceExhausted (429
+	// with Retry-After at the gateway) (env SAGA_MAX_BACKLOG); 10000 by
+	// default, negative for no bound.
+	SagaMaxBacklog int
 }
 
 // DefaultConfig returns the configuration used when no environment
 // variable is set: SQLite in ./data and every service on its default port.
 func DefaultConfig() Config {
 	return Config{
-		Config:        app.DefaultConfig(DefaultPort),
-		InventoryURL:  "http://127.0.0.1:8083",
-		PaymentsURL:   "http://127.0.0.1:8082",
-		SnapshotEvery: DefaultSnapshotEvery,
+		Config:         app.DefaultConfig(DefaultPort),
+		InventoryURL:   "http://127.0.0.1:8083",
+		PaymentsURL:    "http://127.0.0.1:8082",
+		SnapshotEvery:  DefaultSnapshotEvery,
+		SagaWorkers:    saga.DefaultWorkers,
+		SagaMaxBacklog: saga.DefaultMaxBacklog,
 	}
 }
 
@@ -90,6 +101,8 @@ func ConfigFromEnv() (Config, error) {
 	cfg.InventoryURL = env.String("INVENTORY_URL", cfg.InventoryURL)
 	cfg.PaymentsURL = env.String("PAYMENTS_URL", cfg.PaymentsURL)
 	cfg.SnapshotEvery = env.Int("SNAPSHOT_EVERY", cfg.SnapshotEvery)
+	cfg.SagaWorkers = env.Int("SAGA_WORKERS", cfg.SagaWorkers)
+	cfg.SagaMaxBacklog = env.Int("SAGA_MAX_BACKLOG", cfg.SagaMaxBacklog)
 	return cfg, env.Err()
 }
 
@@ -118,7 +131,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		srv.service = s
 		parts := app.Parts{Ready: s.Ready, Mount: s.Mount}
 		s.sagas.Telemetry = tel
+		s.sagas.Workers = cfg.SagaWorkers
+		s.sagas.MaxBacklog = cfg.SagaMaxBacklog
 		if err := tel.ObserveSagas(s.sagas.CountByStatus); err != nil {
+			return parts, err
+		}
+		if err := tel.ObserveSagaBacklog(s.sagas.Backlog); err != nil {
 			return parts, err
 		}
 		parts.Mount = func(mux *http.ServeMux, opts ...connect.HandlerOption) {

@@ -97,6 +97,12 @@ func (s *Service) Store() *Store { return s.store }
 // Mount registers the service's Connect, gRPC and gRPC-Web handler on mux. Commands
 // called with an Idempotency-Key header run once per key.
 func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
+	// Commands that start sagas are refused (ResourceExhausted, which the
+	// gateway answers as 429 with Retry-After) while the sagas wait to
+	// finish in numbers above the runner's MaxBacklog.
+	opts = append(opts, connect.WithInterceptors(s.sagas.Backpressure(
+		ordersv1connect.OrdersServicePlaceOrderProcedure,
+	)))
 	// Requests naming another owner than the caller are refused, and an
 	// empty owner is filled with the caller's (ownership.go), before the
 	// constraints are checked and the handler runs.

@@ -93,6 +93,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		if err := tel.ObserveSagas(s.sagas.CountByStatus); err != nil {
 			return parts, err
 		}
+		if err := tel.ObserveSagaBacklog(s.sagas.Backlog); err != nil {
+			return parts, err
+		}
 		parts.Mount = func(mux *http.ServeMux, opts ...connect.HandlerOption) {
 			s.Mount(mux, opts...)
 			s.sagas.Mount(mux)

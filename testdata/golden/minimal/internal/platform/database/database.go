@@ -12,12 +12,17 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver (pure Go, no cgo)
 )
+
+// maxIdleConns is how many connections to a PostgreSQL or MySQL server stay
+// open while idle.
+const maxIdleConns = 32
 
 // Dialect is the SQL flavour of a database.
 type Dialect string
@@ -81,6 +86,14 @@ func Open(ctx context.Context, url, dataDir, name string) (*DB, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	if dialect != SQLite {
+		// database/sql keeps 2 idle connections by default: a burst of
+		// concurrent work (the saga runner's workers, concurrent requests)
+		// would open and close server connections, each costing a backend
+		// process on PostgreSQL, over and over.
+		db.SetMaxIdleConns(maxIdleConns)
+		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -276,6 +289,9 @@ func (db *DB) InTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
+	hooks := &commitHooks{}
+	pendingCommits.Store(tx, hooks)
+	defer pendingCommits.Delete(tx)
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err
@@ -283,5 +299,49 @@ func (db *DB) InTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	hooks.run()
 	return nil
+}
+
+// pendingCommits holds the functions to run once each transaction InTx
+// began commits (AfterCommit), by transaction.
+var pendingCommits sync.Map // *sql.Tx → *commitHooks
+
+type commitHooks struct {
+	mu        sync.Mutex
+	fns       []func()
+	committed bool
+}
+
+func (h *commitHooks) run() {
+	h.mu.Lock()
+	fns := h.fns
+	h.fns, h.committed = nil, true
+	h.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+}
+
+// AfterCommit runs fn once the transaction ctx carries (WithTx) has
+// committed, and never when it rolls back; without a transaction begun by
+// InTx in ctx, it runs fn at once. Code that joins a caller's transaction
+// uses it to announce what it wrote only when others can read it (the saga
+// runner wakes up for a saga started in an event handler's transaction).
+func AfterCommit(ctx context.Context, fn func()) {
+	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+		if h, ok := pendingCommits.Load(tx); ok {
+			hooks := h.(*commitHooks)
+			hooks.mu.Lock()
+			committed := hooks.committed
+			if !committed {
+				hooks.fns = append(hooks.fns, fn)
+			}
+			hooks.mu.Unlock()
+			if !committed {
+				return
+			}
+		}
+	}
+	fn()
 }

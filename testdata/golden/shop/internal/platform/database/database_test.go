@@ -163,3 +163,44 @@ func TestInTx(t *testing.T) {
 		t.Errorf("rows %v, want only the committed one", ids)
 	}
 }
+
+// AfterCommit runs its function once the transaction in the context
+// committed, never for one rolled back, and at once without one.
+func TestAfterCommit(t *testing.T) {
+	db, err := database.Open(t.Context(), "", t.TempDir(), "hooks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var ran []string
+	note := func(s string) func() { return func() { ran = append(ran, s) } }
+	database.AfterCommit(t.Context(), note("no transaction"))
+	err = db.InTx(t.Context(), func(tx *sql.Tx) error {
+		database.AfterCommit(database.WithTx(t.Context(), tx), note("committed"))
+		if len(ran) != 1 {
+			t.Errorf("ran %v before the commit", ran)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failure := errors.New("fail")
+	err = db.InTx(t.Context(), func(tx *sql.Tx) error {
+		database.AfterCommit(database.WithTx(t.Context(), tx), note("rolled back"))
+		return failure
+	})
+	if !errors.Is(err, failure) {
+		t.Fatal(err)
+	}
+	// A transaction InTx did not begin: nobody tells when it commits.
+	tx, err := db.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	database.AfterCommit(database.WithTx(t.Context(), tx), note("foreign"))
+	_ = tx.Rollback()
+	if want := "no transaction,committed,foreign"; strings.Join(ran, ",") != want {
+		t.Errorf("ran %v, want %s", ran, want)
+	}
+}

@@ -5,6 +5,7 @@ package saga_test
 import (
 	"context"
 	"errors"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -55,18 +56,29 @@ func (r *recorder) count(name string) int {
 	return len(r.keys[name])
 }
 
-func openDB(t *testing.T) *database.DB {
+// openDB returns the saga tables in a fresh database: SQLite, or a schema of
+// the PostgreSQL server at TEST_POSTGRES_URL when it is set.
+func openDB(t testing.TB) *database.DB {
 	t.Helper()
-	db := dbtest.Open(t, "sagas", "sqlite")
+	store := "sqlite"
+	if os.Getenv("TEST_POSTGRES_URL") != "" {
+		store = "postgres"
+	}
+	db := dbtest.Open(t, "sagas", store)
+	seq, blob, ts := "INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB", "TIMESTAMP"
+	if db.Dialect == database.Postgres {
+		seq, blob, ts = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "BYTEA", "TIMESTAMPTZ"
+	}
 	for _, ddl := range []string{
 		`CREATE TABLE sagas (` + tenantColumn + `id TEXT NOT NULL, name TEXT NOT NULL, subject TEXT NOT NULL, status TEXT NOT NULL,
 			step INTEGER NOT NULL, failed_step TEXT NULL, last_error TEXT NULL, attempts INTEGER NOT NULL,
-			next_attempt_at TIMESTAMP NOT NULL, trigger_payload BLOB NOT NULL, trace_parent TEXT NULL, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL,
+			next_attempt_at ` + ts + ` NOT NULL, trigger_payload ` + blob + ` NOT NULL, trace_parent TEXT NULL, created_at ` + ts + ` NOT NULL, updated_at ` + ts + ` NOT NULL,
 			PRIMARY KEY (` + tenantKey + `id))`,
-		`CREATE TABLE saga_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, ` + tenantColumn + `saga_id TEXT NOT NULL, step TEXT NOT NULL, action TEXT NOT NULL,
-			outcome TEXT NOT NULL, last_error TEXT NULL, logged_at TIMESTAMP NOT NULL)`,
+		`CREATE INDEX sagas_due_idx ON sagas (status, next_attempt_at)`,
+		`CREATE TABLE saga_log (seq ` + seq + `, ` + tenantColumn + `saga_id TEXT NOT NULL, step TEXT NOT NULL, action TEXT NOT NULL,
+			outcome TEXT NOT NULL, last_error TEXT NULL, logged_at ` + ts + ` NOT NULL)`,
 	} {
-		if _, err := db.ExecContext(t.Context(), ddl); err != nil {
+		if _, err := db.ExecContext(context.Background(), ddl); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -23,3 +23,6 @@ func (s *dueSaga) scopeFields() []any { return nil }
 
 // context returns the context to advance the saga in.
 func (s dueSaga) context(ctx context.Context) context.Context { return ctx }
+
+// dueOf is the saga with id started in ctx.
+func dueOf(_ context.Context, id string) dueSaga { return dueSaga{id: id} }

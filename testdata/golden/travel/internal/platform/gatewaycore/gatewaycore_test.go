@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -100,6 +101,12 @@ func newUpstream(t *testing.T, name string) *upstream {
 			u.mu.Lock()
 			u.headers = append(u.headers, req.Header().Clone())
 			u.mu.Unlock()
+			if req.Msg.GetValue() == "busy" {
+				// Refused as a service past its saga backlog refuses.
+				busy := connect.NewError(connect.CodeResourceExhausted, errors.New("too many sagas waiting"))
+				busy.Meta().Set("Retry-After", "3")
+				return nil, busy
+			}
 			return connect.NewResponse(wrapperspb.String(name + ":" + req.Msg.GetValue())), nil
 		}))
 	}
@@ -467,5 +474,21 @@ func TestServe(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Serve did not return after its context ended")
+	}
+}
+
+// A service refusing with ResourceExhausted and Retry-After (a saga
+// backlog past its bound) is 429 with that Retry-After, over Connect and
+// REST alike.
+func TestUpstreamBackpressure(t *testing.T) {
+	f := newFixture(t, nil)
+	for path, header := range map[string]http.Header{
+		"/test.v1.AlphaService/Echo": {"Connect-Protocol-Version": {"1"}},
+		"/v1/alpha/echo":             nil,
+	} {
+		rec := f.serve(http.MethodPost, path, `"busy"`, header)
+		if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "3" {
+			t.Errorf("POST %s refused by the service: %d, Retry-After %q, %s; want 429 with Retry-After 3", path, rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+		}
 	}
 }

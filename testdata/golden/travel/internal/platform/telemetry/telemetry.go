@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"connectrpc.com/connect"
@@ -435,6 +436,57 @@ func (t *Telemetry) ObserveSagas(count func(ctx context.Context, observe func(sa
 			o.ObserveInt64(instances, n, metric.WithAttributes(attribute.String("saga", saga), attribute.String("status", status)))
 		})
 	}, instances)
+	return err
+}
+
+// ObserveSagaBacklog reports, on every collection, saga_backlog (the
+// unfinished sagas, running or compensating, by saga) and
+// saga_oldest_age_seconds (how long ago the oldest of them started, by
+// saga). backlog calls observe once per saga with unfinished ones; a saga
+// that had some and has none left reports 0.
+func (t *Telemetry) ObserveSagaBacklog(backlog func(ctx context.Context, observe func(saga string, n int64, oldest time.Time)) error) error {
+	if t == nil || t.registry == nil {
+		return nil
+	}
+	m := t.meterProvider.Meter(ScopeName)
+	pending, err := m.Int64ObservableGauge("saga.backlog", metric.WithDescription("Unfinished sagas (running or compensating) by saga."))
+	if err != nil {
+		return err
+	}
+	age, err := m.Float64ObservableGauge("saga.oldest_age", metric.WithUnit("s"), metric.WithDescription("Age of the oldest unfinished saga by saga, 0 when none."))
+	if err != nil {
+		return err
+	}
+	var mu sync.Mutex
+	seen := map[string]bool{} // sagas observed with a backlog once
+	_, err = m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		mu.Lock()
+		defer mu.Unlock()
+		now := map[string]bool{}
+		err := backlog(ctx, func(saga string, n int64, oldest time.Time) {
+			seconds := 0.0
+			if n > 0 && !oldest.IsZero() {
+				seconds = max(time.Since(oldest).Seconds(), 0)
+			}
+			attrs := metric.WithAttributes(attribute.String("saga", saga))
+			o.ObserveInt64(pending, n, attrs)
+			o.ObserveFloat64(age, seconds, attrs)
+			now[saga], seen[saga] = true, true
+		})
+		if err != nil {
+			return err
+		}
+		for saga := range seen {
+			if !now[saga] {
+				attrs := metric.WithAttributes(attribute.String("saga", saga))
+				o.ObserveInt64(pending, 0, attrs)
+				o.ObserveFloat64(age, 0, attrs)
+			}
+		}
+		return nil
+	}, pending, age)
 	return err
 }
 
