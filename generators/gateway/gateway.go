@@ -29,22 +29,25 @@ var gatewayTemplates = []struct {
 	// versions: only systems whose routed services serve older versions
 	// get it.
 	versions bool
+	// crash: only systems where cmd/load starts sagas it sees end get it.
+	crash bool
 }{
-	{"cmd/gateway/main.go", files.Owned, false, false},
-	{"cmd/load/main.go", files.Owned, false, false},
-	{"cmd/token/main.go", files.Owned, true, false},
-	{"internal/gateway/auth_test.go", files.Owned, false, false},
-	{"internal/gateway/catalog.go", files.Owned, false, false},
-	{"internal/gateway/bench_test.go", files.Owned, false, false},
-	{"internal/gateway/config.go", files.Owned, false, false},
-	{"internal/gateway/devkey.go", files.Owned, false, false},
-	{"internal/gateway/e2e_test.go", files.Owned, false, false},
-	{"internal/gateway/export_test.go", files.Owned, false, false},
-	{"internal/gateway/gateway.go", files.Owned, false, false},
-	{"internal/gateway/gateway_test.go", files.Owned, false, false},
-	{"internal/gateway/openapi_test.go", files.Owned, false, false},
-	{"internal/gateway/routes.go", files.Owned, false, false},
-	{"internal/gateway/versions_test.go", files.Owned, false, true},
+	{"cmd/gateway/main.go", files.Owned, false, false, false},
+	{"cmd/load/crash_test.go", files.Owned, false, false, true},
+	{"cmd/load/main.go", files.Owned, false, false, false},
+	{"cmd/token/main.go", files.Owned, true, false, false},
+	{"internal/gateway/auth_test.go", files.Owned, false, false, false},
+	{"internal/gateway/catalog.go", files.Owned, false, false, false},
+	{"internal/gateway/bench_test.go", files.Owned, false, false, false},
+	{"internal/gateway/config.go", files.Owned, false, false, false},
+	{"internal/gateway/devkey.go", files.Owned, false, false, false},
+	{"internal/gateway/e2e_test.go", files.Owned, false, false, false},
+	{"internal/gateway/export_test.go", files.Owned, false, false, false},
+	{"internal/gateway/gateway.go", files.Owned, false, false, false},
+	{"internal/gateway/gateway_test.go", files.Owned, false, false, false},
+	{"internal/gateway/openapi_test.go", files.Owned, false, false, false},
+	{"internal/gateway/routes.go", files.Owned, false, false, false},
+	{"internal/gateway/versions_test.go", files.Owned, false, true, false},
 }
 
 // templateNames returns the names of every template the generator renders,
@@ -65,7 +68,7 @@ func Generate(sys *model.System) ([]files.File, error) {
 	v := newView(sys)
 	var out []files.File
 	for _, t := range gatewayTemplates {
-		if (t.auth && v.Auth == nil) || (t.versions && len(v.Versioned) == 0) {
+		if (t.auth && v.Auth == nil) || (t.versions && len(v.Versioned) == 0) || (t.crash && len(v.CrashFlows) == 0) {
 			continue
 		}
 		src, err := templates.Render("gateway/"+t.name, v)

@@ -31,6 +31,11 @@ type view struct {
 	Test      *testView
 	// LoadFlows are the calls of cmd/load.
 	LoadFlows []*loadFlow
+	// CrashFlows name the flows of cmd/load starting a saga whose end the
+	// gateway shows: cmd/load's crash test runs them. Empty: no crash test.
+	CrashFlows []string
+	// GatewayName is the gateway's name among cmd/local's fixed ports.
+	GatewayName string
 	// AuthRoutes: some route requires a token.
 	AuthRoutes bool
 	// Versioned are the routed services serving older API versions whose
@@ -203,6 +208,12 @@ func newView(sys *model.System) *view {
 	sort.Strings(v.Imports)
 	v.Test = newTestView(sys)
 	v.LoadFlows = newLoadFlows(sys, v.Test.Subject)
+	for _, f := range v.LoadFlows {
+		if f.Saga != nil && f.Saga.Unchecked == "" {
+			v.CrashFlows = append(v.CrashFlows, f.Name)
+		}
+	}
+	v.GatewayName = model.GatewayName
 	v.TenancyTest = newTenancyTest(sys)
 	var versionImports []string
 	v.Versioned, versionImports = newVersionedTests(sys)
