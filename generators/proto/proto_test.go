@@ -132,7 +132,7 @@ func TestProtoContent(t *testing.T) {
 	for p, wants := range map[string][]string{
 		"proto/shop/inventory/v1/inventory.proto": {
 			`import "shop/orders/v1/types.proto";`,
-			"repeated shop.orders.v1.LineItem items = 2;",
+			"repeated .shop.orders.v1.LineItem items = 2;",
 			`option go_package = "github.com/acme/shop/gen/shop/inventory/v1;inventoryv1";`,
 			"service InventoryService {",
 			"  rpc ReserveStock(ReserveStockRequest) returns (ReserveStockResponse);",
@@ -692,5 +692,33 @@ func TestReserved(t *testing.T) {
 		if !strings.Contains(types, want) {
 			t.Errorf("types.proto lacks %q:\n%s", want, types)
 		}
+	}
+}
+
+// TestSystemNamedAsService: a system named as one of its services (orders,
+// with services orders, payments and inventory) has packages orders.orders.v1
+// and orders.payments.v1, whose first part would capture a reference to
+// another package written without a leading dot
+// (orders.orders.v1.LineItem resolves to orders.orders.orders.v1.LineItem).
+// Every package's types still resolve.
+func TestSystemNamedAsService(t *testing.T) {
+	src, err := os.ReadFile("../../blueprints/shop.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	renamed := strings.Replace(string(src), "\nname: shop\n", "\nname: orders\n", 1)
+	if renamed == string(src) {
+		t.Fatal("shop.yaml has no line \"name: shop\" to rename")
+	}
+	sys, err := blueprint.Parse("orders.yaml", []byte(renamed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	compiled := compileProtos(t, generate(t, sys, Options{}))
+	if compiled.FindFileByPath("orders/payments/v1/payments.proto") == nil {
+		t.Fatalf("no payments package among %d files", len(compiled))
+	}
+	for _, problem := range lint(compiled) {
+		t.Error(problem)
 	}
 }

@@ -290,10 +290,12 @@ func enumOf(e *model.Enum) *enumView {
 }
 
 // fieldType returns the proto type of a field declared in the scope's file
-// and the file it must import for it, if any. Names declared in the file
-// stay short; names from any other file are fully qualified. The service's
-// own types are those of the scope's version; other services' types are
-// those of their current version.
+// and the file it must import for it, if any. Names of the scope's package
+// stay short; names from any other package are fully qualified with a
+// leading dot, so that no package whose name starts alike (a service named
+// as its system: package notes.notes.v1) captures them. The service's own
+// types are those of the scope's version; other services' types are those
+// of their current version.
 func (s scope) fieldType(t *model.Type) (typ, imp string) {
 	switch t.Kind {
 	case model.ListType:
@@ -304,24 +306,30 @@ func (s scope) fieldType(t *model.Type) (typ, imp string) {
 		if t.Enum.Service == s.svc {
 			pkg, file = s.ver.ProtoPackage, s.fileOf(file)
 		}
-		if file == s.file {
-			return t.Enum.Name, ""
-		}
-		return pkg + "." + t.Enum.Name, file
+		return s.qualify(pkg, t.Enum.Name, file)
 	case model.MessageType:
 		full, file := t.Message.FullName, t.Message.File
 		if t.Message.Service == s.svc {
 			full, file = s.ver.ProtoPackage+"."+t.Message.Name, s.fileOf(file)
 		}
-		if file == s.file {
-			return t.Message.Name, ""
-		}
-		return full, file
+		return s.qualify(strings.TrimSuffix(full, "."+t.Message.Name), t.Message.Name, file)
 	}
 	if t.Scalar == model.Timestamp {
 		return "google.protobuf.Timestamp", "google/protobuf/timestamp.proto"
 	}
 	return string(t.Scalar), ""
+}
+
+// qualify names the type name of package pkg declared in file, as the
+// scope's file refers to it, and the import it needs ("" for none).
+func (s scope) qualify(pkg, name, file string) (typ, imp string) {
+	switch {
+	case file == s.file:
+		return name, ""
+	case pkg == s.ver.ProtoPackage:
+		return name, file
+	}
+	return "." + pkg + "." + name, file
 }
 
 // lines splits a description into comment lines, dropping trailing spaces
