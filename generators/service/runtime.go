@@ -26,6 +26,7 @@ var runtimeDirs = []struct {
 	{"platform/events/embedded", always},
 	{"platform/logging", always},
 	{"platform/outbox", always},
+	{"platform/replica", always},
 	{"platform/ownership", func(sv *systemView) bool { return sv.Ownership }},
 	{"platform/server", always},
 	{"platform/saga", func(sv *systemView) bool { return len(sv.model.Sagas) > 0 }},

@@ -35,6 +35,7 @@ var systemTemplates = []struct {
 	{"internal/platform/tenant/system.go", files.Owned},
 	{"internal/platform/events/system.go", files.Owned},
 	{"internal/local/local.go", files.Owned},
+	{"internal/local/replicas.go", files.Owned},
 	{"internal/local/dashboard.go", files.Owned},
 	{"internal/local/dashboard_test.go", files.Owned},
 	{"internal/local/e2e_test.go", files.Scaffold},

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -28,6 +29,7 @@ import (
 	"example.com/notebook/internal/platform/client"
 	"example.com/notebook/internal/platform/events/embedded"
 	"example.com/notebook/internal/platform/identity"
+	"example.com/notebook/internal/platform/replica"
 )
 
 // Options of Start.
@@ -56,8 +58,21 @@ type Options struct {
 	// nil generates fresh ones in memory.
 	Keys map[string]*identity.Keys
 	// Middleware, when set, wraps each service's handler: tests hold a call
-	// with it to stop the system in the middle of a saga.
+	// with it to stop the system in the middle of a saga. Not with Replicas.
 	Middleware func(service string, next http.Handler) http.Handler
+	// Replicas, above 1, runs that many processes of every service behind a
+	// balancer on the service's port, as Kubernetes runs pods behind a
+	// Service (see replicas.go); 0 or 1 runs each service in this process.
+	Replicas int
+	// Executable runs the replicas, as "<Executable> -serve <service>
+	// -serve-addr <host:port>": a build of cmd/local. This program's own
+	// executable by default.
+	Executable string
+	// ReplicaLogs receives the replicas' output, each line prefixed with
+	// the replica ("orders-2 | "), as text at ReplicaLogLevel ("info" by
+	// default); os.Stderr by default.
+	ReplicaLogs     io.Writer
+	ReplicaLogLevel string
 	// NATSURL is a NATS server with JetStream to use; empty starts an
 	// embedded one on 127.0.0.1:4222 (a free port when Ephemeral) with its
 	// store in DataDir/nats.
@@ -140,6 +155,9 @@ type System struct {
 
 	// consumers are the services' durable event consumers, for the dashboard.
 	consumers []dashboard.Consumer
+	// groups and balancers run each service's replicas (Options.Replicas).
+	groups    map[string]*replica.Group
+	balancers map[string]*replica.Balancer
 }
 
 // server is what every service's Server has.
@@ -247,25 +265,22 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		for _, srv := range servers {
 			srv.Close()
 		}
+		for _, g := range s.groups {
+			g.Stop()
+		}
+		if name == "" {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	{
-		cfg := notes.DefaultConfig()
-		cfg.DataDir = opts.DataDir
-		cfg.DatabaseURL = opts.DatabaseURLs["notes"]
-		cfg.ShutdownTimeout = opts.ShutdownTimeout
-		cfg.Logger = opts.Logger.With("service", "notes")
-		cfg.SpanExporter = opts.SpanExporter
-		cfg.Identity = s.keys["notes"]
-		cfg.NATSURL = s.natsURL
-		if opts.EventRetryBackoff > 0 {
-			cfg.EventRetryBackoff = opts.EventRetryBackoff
-		}
-		srv, err := notes.New(ctx, cfg)
-		if err != nil {
-			return fail("notes", err)
-		}
-		servers["notes"] = srv
+	var err error
+	if opts.Replicas > 1 {
+		err = s.startReplicas(ctx, opts)
+	} else {
+		err = s.buildServices(ctx, opts, servers)
+	}
+	if err != nil {
+		return fail("", err)
 	}
 
 	serveCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -276,6 +291,18 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	}
 	for _, name := range names {
 		srv, ln := servers[name], listeners[name]
+		if lb := s.balancers[name]; lb != nil {
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				if err := lb.Serve(serveCtx, ln); err != nil {
+					s.mu.Lock()
+					s.errs = append(s.errs, fmt.Errorf("%s balancer: %w", name, err))
+					s.mu.Unlock()
+				}
+			}()
+			continue
+		}
 		if opts.Middleware != nil {
 			srv.Use(func(h http.Handler) http.Handler { return opts.Middleware(name, h) })
 		}
@@ -292,6 +319,29 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		}()
 	}
 	return s, nil
+}
+
+// buildServices builds every service in this process, into servers.
+func (s *System) buildServices(ctx context.Context, opts Options, servers map[string]server) error {
+	{
+		cfg := notes.DefaultConfig()
+		cfg.DataDir = opts.DataDir
+		cfg.DatabaseURL = opts.DatabaseURLs["notes"]
+		cfg.ShutdownTimeout = opts.ShutdownTimeout
+		cfg.Logger = opts.Logger.With("service", "notes")
+		cfg.SpanExporter = opts.SpanExporter
+		cfg.Identity = s.keys["notes"]
+		cfg.NATSURL = s.natsURL
+		if opts.EventRetryBackoff > 0 {
+			cfg.EventRetryBackoff = opts.EventRetryBackoff
+		}
+		srv, err := notes.New(ctx, cfg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", "notes", err)
+		}
+		servers["notes"] = srv
+	}
+	return nil
 }
 
 // URL returns the base URL of a service, "" for an unknown name.

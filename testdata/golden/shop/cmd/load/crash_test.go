@@ -21,6 +21,7 @@ import (
 
 	"github.com/acme/shop/internal/local"
 	"github.com/acme/shop/internal/platform/load"
+	"github.com/acme/shop/internal/platform/replica"
 )
 
 // systemEnv names the data directory when the test binary runs as the
@@ -31,7 +32,104 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(systemEnv); dir != "" {
 		os.Exit(runSystem(dir))
 	}
+	// A replica of TestReplicasUnderLoad, run as cmd/local -serve runs it.
+	if len(os.Args) == 5 && os.Args[1] == "-serve" && os.Args[3] == "-serve-addr" {
+		replica.ExitWithParent()
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := local.Serve(ctx, os.Args[2], os.Args[4])
+		stop()
+		if err != nil {
+			slog.Error("replica", "service", os.Args[2], "err", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
+}
+
+// TestReplicasUnderLoad runs every service as three replicas (cmd/local
+// -replicas 3), kills one replica of each with SIGKILL in the middle of a
+// load that starts sagas, and checks that every saga whose start was
+// accepted reaches a terminal state while the others carry on and the
+// killed ones are started again.
+func TestReplicasUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three processes of every service under load")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	data := t.TempDir()
+	logs := &syncBuffer{}
+	sys, err := local.Start(ctx, local.Options{
+		DataDir: data, Ephemeral: true, Replicas: 3, Executable: os.Args[0],
+		Logger:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		ReplicaLogs: logs, ReplicaLogLevel: "warn",
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs.String())
+	}
+	defer func() {
+		if err := sys.Stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	token, err := signer(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const duration = 8 * time.Second
+	var (
+		rep     *load.Report
+		loadErr error
+		done    = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		rep, loadErr = load.Run(ctx, load.Config{
+			Gateway: sys.GatewayURL(), Flows: sagaFlows(), Token: token,
+			Duration: duration, Concurrency: 8, Settle: 2 * time.Minute, Timeout: 5 * time.Second,
+		})
+	}()
+	time.Sleep(duration / 4)
+	for _, svc := range local.Services {
+		if err := sys.Replicas(svc.Name).Kill(1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	if loadErr != nil {
+		t.Fatal(loadErr)
+	}
+	var b bytes.Buffer
+	rep.Write(&b)
+	t.Logf("one replica of each service killed after %s:\n%s", duration/4, b.String())
+	for _, s := range rep.Sagas {
+		if s.Started == 0 {
+			t.Errorf("saga %s: no start accepted", s.Name)
+		}
+		if n := s.Unsettled(); n > 0 {
+			t.Errorf("saga %s: %d of %d accepted starts did not reach a terminal state: %v", s.Name, n, s.Started, s.Running)
+		}
+	}
+	for _, svc := range local.Services {
+		if n := sys.Replicas(svc.Name).Restarts(1); n != 1 {
+			t.Errorf("%s: the killed replica was started again %d times, want 1", svc.Name, n)
+		}
+	}
+	if t.Failed() {
+		t.Logf("logs:\n%s", logs.String())
+	}
+}
+
+// sagaFlows are the flows of cmd/load that start sagas whose end it sees.
+func sagaFlows() []load.Flow {
+	var out []load.Flow
+	for _, f := range flows {
+		if f.Saga != nil && f.Saga.Unchecked == "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // TestCrashUnderLoad kills the whole system with SIGKILL in the middle of a
@@ -42,12 +140,6 @@ func TestMain(m *testing.M) {
 func TestCrashUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the system twice under load")
-	}
-	var sagaFlows []load.Flow
-	for _, f := range flows {
-		if f.Saga != nil && f.Saga.Unchecked == "" {
-			sagaFlows = append(sagaFlows, f)
-		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -67,7 +159,7 @@ func TestCrashUnderLoad(t *testing.T) {
 	go func() {
 		defer close(done)
 		rep, loadErr = load.Run(ctx, load.Config{
-			Gateway: first.gateway, Flows: sagaFlows, Token: token,
+			Gateway: first.gateway, Flows: sagaFlows(), Token: token,
 			Duration: duration, Concurrency: 8, Settle: 2 * time.Minute, Timeout: 5 * time.Second,
 		})
 	}()

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,6 +32,7 @@ import (
 	"github.com/acme/shop/internal/platform/client"
 	"github.com/acme/shop/internal/platform/events/embedded"
 	"github.com/acme/shop/internal/platform/identity"
+	"github.com/acme/shop/internal/platform/replica"
 )
 
 // Options of Start.
@@ -59,8 +61,21 @@ type Options struct {
 	// nil generates fresh ones in memory.
 	Keys map[string]*identity.Keys
 	// Middleware, when set, wraps each service's handler: tests hold a call
-	// with it to stop the system in the middle of a saga.
+	// with it to stop the system in the middle of a saga. Not with Replicas.
 	Middleware func(service string, next http.Handler) http.Handler
+	// Replicas, above 1, runs that many processes of every service behind a
+	// balancer on the service's port, as Kubernetes runs pods behind a
+	// Service (see replicas.go); 0 or 1 runs each service in this process.
+	Replicas int
+	// Executable runs the replicas, as "<Executable> -serve <service>
+	// -serve-addr <host:port>": a build of cmd/local. This program's own
+	// executable by default.
+	Executable string
+	// ReplicaLogs receives the replicas' output, each line prefixed with
+	// the replica ("orders-2 | "), as text at ReplicaLogLevel ("info" by
+	// default); os.Stderr by default.
+	ReplicaLogs     io.Writer
+	ReplicaLogLevel string
 	// NATSURL is a NATS server with JetStream to use; empty starts an
 	// embedded one on 127.0.0.1:4222 (a free port when Ephemeral) with its
 	// store in DataDir/nats.
@@ -150,6 +165,9 @@ type System struct {
 
 	// consumers are the services' durable event consumers, for the dashboard.
 	consumers []dashboard.Consumer
+	// groups and balancers run each service's replicas (Options.Replicas).
+	groups    map[string]*replica.Group
+	balancers map[string]*replica.Balancer
 }
 
 // server is what every service's Server has.
@@ -261,74 +279,22 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		for _, srv := range servers {
 			srv.Close()
 		}
+		for _, g := range s.groups {
+			g.Stop()
+		}
+		if name == "" {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	{
-		cfg := orders.DefaultConfig()
-		cfg.DataDir = opts.DataDir
-		cfg.DatabaseURL = opts.DatabaseURLs["orders"]
-		cfg.ShutdownTimeout = opts.ShutdownTimeout
-		cfg.Logger = opts.Logger.With("service", "orders")
-		cfg.SpanExporter = opts.SpanExporter
-		cfg.Identity = s.keys["orders"]
-		cfg.NATSURL = s.natsURL
-		if opts.EventRetryBackoff > 0 {
-			cfg.EventRetryBackoff = opts.EventRetryBackoff
-		}
-		cfg.InventoryURL = s.urls["inventory"]
-		cfg.PaymentsURL = s.urls["payments"]
-		srv, err := orders.New(ctx, cfg)
-		if err != nil {
-			return fail("orders", err)
-		}
-		servers["orders"] = srv
-		for _, h := range srv.Service().EventHandlers() {
-			s.consumers = append(s.consumers, dashboard.Consumer{Service: "orders", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
-		}
+	var err error
+	if opts.Replicas > 1 {
+		err = s.startReplicas(ctx, opts)
+	} else {
+		err = s.buildServices(ctx, opts, servers)
 	}
-	{
-		cfg := payments.DefaultConfig()
-		cfg.DataDir = opts.DataDir
-		cfg.DatabaseURL = opts.DatabaseURLs["payments"]
-		cfg.ShutdownTimeout = opts.ShutdownTimeout
-		cfg.Logger = opts.Logger.With("service", "payments")
-		cfg.SpanExporter = opts.SpanExporter
-		cfg.Identity = s.keys["payments"]
-		limits, err := payments.LimitsFromEnv()
-		if err != nil {
-			return fail("payments", err)
-		}
-		cfg.Limits = limits
-		cfg.NATSURL = s.natsURL
-		if opts.EventRetryBackoff > 0 {
-			cfg.EventRetryBackoff = opts.EventRetryBackoff
-		}
-		srv, err := payments.New(ctx, cfg)
-		if err != nil {
-			return fail("payments", err)
-		}
-		servers["payments"] = srv
-	}
-	{
-		cfg := inventory.DefaultConfig()
-		cfg.DataDir = opts.DataDir
-		cfg.DatabaseURL = opts.DatabaseURLs["inventory"]
-		cfg.ShutdownTimeout = opts.ShutdownTimeout
-		cfg.Logger = opts.Logger.With("service", "inventory")
-		cfg.SpanExporter = opts.SpanExporter
-		cfg.Identity = s.keys["inventory"]
-		cfg.NATSURL = s.natsURL
-		if opts.EventRetryBackoff > 0 {
-			cfg.EventRetryBackoff = opts.EventRetryBackoff
-		}
-		srv, err := inventory.New(ctx, cfg)
-		if err != nil {
-			return fail("inventory", err)
-		}
-		servers["inventory"] = srv
-		for _, h := range srv.Service().EventHandlers() {
-			s.consumers = append(s.consumers, dashboard.Consumer{Service: "inventory", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
-		}
+	if err != nil {
+		return fail("", err)
 	}
 	{
 		cfg := gateway.DefaultConfig()
@@ -366,6 +332,18 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	names = append(names, gatewayName)
 	for _, name := range names {
 		srv, ln := servers[name], listeners[name]
+		if lb := s.balancers[name]; lb != nil {
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				if err := lb.Serve(serveCtx, ln); err != nil {
+					s.mu.Lock()
+					s.errs = append(s.errs, fmt.Errorf("%s balancer: %w", name, err))
+					s.mu.Unlock()
+				}
+			}()
+			continue
+		}
 		if opts.Middleware != nil {
 			srv.Use(func(h http.Handler) http.Handler { return opts.Middleware(name, h) })
 		}
@@ -382,6 +360,78 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		}()
 	}
 	return s, nil
+}
+
+// buildServices builds every service in this process, into servers.
+func (s *System) buildServices(ctx context.Context, opts Options, servers map[string]server) error {
+	{
+		cfg := orders.DefaultConfig()
+		cfg.DataDir = opts.DataDir
+		cfg.DatabaseURL = opts.DatabaseURLs["orders"]
+		cfg.ShutdownTimeout = opts.ShutdownTimeout
+		cfg.Logger = opts.Logger.With("service", "orders")
+		cfg.SpanExporter = opts.SpanExporter
+		cfg.Identity = s.keys["orders"]
+		cfg.NATSURL = s.natsURL
+		if opts.EventRetryBackoff > 0 {
+			cfg.EventRetryBackoff = opts.EventRetryBackoff
+		}
+		cfg.InventoryURL = s.urls["inventory"]
+		cfg.PaymentsURL = s.urls["payments"]
+		srv, err := orders.New(ctx, cfg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", "orders", err)
+		}
+		servers["orders"] = srv
+		for _, h := range srv.Service().EventHandlers() {
+			s.consumers = append(s.consumers, dashboard.Consumer{Service: "orders", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
+		}
+	}
+	{
+		cfg := payments.DefaultConfig()
+		cfg.DataDir = opts.DataDir
+		cfg.DatabaseURL = opts.DatabaseURLs["payments"]
+		cfg.ShutdownTimeout = opts.ShutdownTimeout
+		cfg.Logger = opts.Logger.With("service", "payments")
+		cfg.SpanExporter = opts.SpanExporter
+		cfg.Identity = s.keys["payments"]
+		limits, err := payments.LimitsFromEnv()
+		if err != nil {
+			return fmt.Errorf("%s: %w", "payments", err)
+		}
+		cfg.Limits = limits
+		cfg.NATSURL = s.natsURL
+		if opts.EventRetryBackoff > 0 {
+			cfg.EventRetryBackoff = opts.EventRetryBackoff
+		}
+		srv, err := payments.New(ctx, cfg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", "payments", err)
+		}
+		servers["payments"] = srv
+	}
+	{
+		cfg := inventory.DefaultConfig()
+		cfg.DataDir = opts.DataDir
+		cfg.DatabaseURL = opts.DatabaseURLs["inventory"]
+		cfg.ShutdownTimeout = opts.ShutdownTimeout
+		cfg.Logger = opts.Logger.With("service", "inventory")
+		cfg.SpanExporter = opts.SpanExporter
+		cfg.Identity = s.keys["inventory"]
+		cfg.NATSURL = s.natsURL
+		if opts.EventRetryBackoff > 0 {
+			cfg.EventRetryBackoff = opts.EventRetryBackoff
+		}
+		srv, err := inventory.New(ctx, cfg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", "inventory", err)
+		}
+		servers["inventory"] = srv
+		for _, h := range srv.Service().EventHandlers() {
+			s.consumers = append(s.consumers, dashboard.Consumer{Service: "inventory", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
+		}
+	}
+	return nil
 }
 
 // URL returns the base URL of a service, "" for an unknown name.

@@ -17,6 +17,10 @@
 // A service runs on a PostgreSQL or MySQL server instead of its SQLite
 // file when <SERVICE>_DATABASE_URL names one, e.g.
 // BOOKINGS_DATABASE_URL=postgres://user@127.0.0.1:5432/bookings.
+//
+// With -replicas N every service runs as N processes of its own behind a
+// balancer on its port, on one database per service, as on Kubernetes
+// (see package local, replicas.go). A replica that dies is started again.
 package main
 
 import (
@@ -34,6 +38,7 @@ import (
 	"example.com/travel/internal/local"
 	"example.com/travel/internal/platform/identity"
 	"example.com/travel/internal/platform/logging"
+	"example.com/travel/internal/platform/replica"
 )
 
 func main() {
@@ -42,6 +47,9 @@ func main() {
 
 func run() int {
 	dataDir := flag.String("data", "data", "directory of the SQLite databases")
+	replicas := flag.Int("replicas", 1, "processes of every service, behind a balancer on its port")
+	serve := flag.String("serve", "", "run only this service, configured from the environment: what each replica of -replicas runs")
+	serveAddr := flag.String("serve-addr", "127.0.0.1:0", "with -serve: the address to listen on")
 	ephemeral := flag.Bool("ephemeral", false, "listen on free ports instead of each service's default port")
 	logFormat := flag.String("log-format", "text", "log format: text or json")
 	logLevel := flag.String("log-level", "info", "log level: debug, info, warn or error")
@@ -52,6 +60,21 @@ func run() int {
 		return 2
 	}
 	flag.Parse()
+	if *serve != "" {
+		// A replica: it ends with the cmd/local that started it.
+		replica.ExitWithParent()
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := local.Serve(ctx, *serve, *serveAddr); err != nil {
+			fmt.Fprintln(os.Stderr, "local:", err)
+			return 1
+		}
+		return 0
+	}
+	if *replicas < 1 {
+		fmt.Fprintf(os.Stderr, "local: -replicas %d: run at least one replica of each service\n", *replicas)
+		return 2
+	}
 	dashboardPort, err := dashboardPort(*dashboardFlag, *ephemeral)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "local:", err)
@@ -86,7 +109,7 @@ func run() int {
 	}
 	// Every service's spans go to the dashboard's recorder, in memory.
 	spans := dashboard.NewRecorder(0)
-	opts := local.Options{DataDir: *dataDir, DatabaseURLs: urls, Ephemeral: *ephemeral, Logger: logger, Keys: keys, Ports: map[string]int{}, SpanExporter: spans}
+	opts := local.Options{DataDir: *dataDir, DatabaseURLs: urls, Ephemeral: *ephemeral, Logger: logger, Keys: keys, Ports: map[string]int{}, SpanExporter: spans, Replicas: *replicas, ReplicaLogLevel: *logLevel}
 	for name, port := range ports {
 		opts.Ports[name] = *port
 	}
@@ -105,7 +128,11 @@ func run() int {
 		return 1
 	}
 	for _, svc := range local.Services {
-		fmt.Printf("%-8s  %s  (gRPC, gRPC-Web, Connect)\n", svc.Name, sys.URL(svc.Name))
+		replicas := ""
+		if g := sys.Replicas(svc.Name); g != nil {
+			replicas = fmt.Sprintf("; %d replicas: %s", len(g.Addrs()), strings.Join(g.Addrs(), " "))
+		}
+		fmt.Printf("%-8s  %s  (gRPC, gRPC-Web, Connect%s)\n", svc.Name, sys.URL(svc.Name), replicas)
 	}
 	fmt.Printf("%-8s  %s  (NATS JetStream, events)\n", "nats", sys.NATSURL())
 	fmt.Printf("%-8s  %s  (entry point: routed Connect, gRPC, gRPC-Web and REST /vN/...)\n", "gateway", sys.GatewayURL())

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,6 +32,7 @@ import (
 	"example.com/travel/internal/platform/client"
 	"example.com/travel/internal/platform/events/embedded"
 	"example.com/travel/internal/platform/identity"
+	"example.com/travel/internal/platform/replica"
 )
 
 // Options of Start.
@@ -59,8 +61,21 @@ type Options struct {
 	// nil generates fresh ones in memory.
 	Keys map[string]*identity.Keys
 	// Middleware, when set, wraps each service's handler: tests hold a call
-	// with it to stop the system in the middle of a saga.
+	// with it to stop the system in the middle of a saga. Not with Replicas.
 	Middleware func(service string, next http.Handler) http.Handler
+	// Replicas, above 1, runs that many processes of every service behind a
+	// balancer on the service's port, as Kubernetes runs pods behind a
+	// Service (see replicas.go); 0 or 1 runs each service in this process.
+	Replicas int
+	// Executable runs the replicas, as "<Executable> -serve <service>
+	// -serve-addr <host:port>": a build of cmd/local. This program's own
+	// executable by default.
+	Executable string
+	// ReplicaLogs receives the replicas' output, each line prefixed with
+	// the replica ("orders-2 | "), as text at ReplicaLogLevel ("info" by
+	// default); os.Stderr by default.
+	ReplicaLogs     io.Writer
+	ReplicaLogLevel string
 	// NATSURL is a NATS server with JetStream to use; empty starts an
 	// embedded one on 127.0.0.1:4222 (a free port when Ephemeral) with its
 	// store in DataDir/nats.
@@ -150,6 +165,9 @@ type System struct {
 
 	// consumers are the services' durable event consumers, for the dashboard.
 	consumers []dashboard.Consumer
+	// groups and balancers run each service's replicas (Options.Replicas).
+	groups    map[string]*replica.Group
+	balancers map[string]*replica.Balancer
 }
 
 // server is what every service's Server has.
@@ -261,75 +279,22 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		for _, srv := range servers {
 			srv.Close()
 		}
+		for _, g := range s.groups {
+			g.Stop()
+		}
+		if name == "" {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	{
-		cfg := bookings.DefaultConfig()
-		cfg.DataDir = opts.DataDir
-		cfg.DatabaseURL = opts.DatabaseURLs["bookings"]
-		cfg.ShutdownTimeout = opts.ShutdownTimeout
-		cfg.Logger = opts.Logger.With("service", "bookings")
-		cfg.SpanExporter = opts.SpanExporter
-		cfg.Identity = s.keys["bookings"]
-		cfg.NATSURL = s.natsURL
-		if opts.EventRetryBackoff > 0 {
-			cfg.EventRetryBackoff = opts.EventRetryBackoff
-		}
-		srv, err := bookings.New(ctx, cfg)
-		if err != nil {
-			return fail("bookings", err)
-		}
-		servers["bookings"] = srv
-		for _, h := range srv.Service().EventHandlers() {
-			s.consumers = append(s.consumers, dashboard.Consumer{Service: "bookings", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
-		}
+	var err error
+	if opts.Replicas > 1 {
+		err = s.startReplicas(ctx, opts)
+	} else {
+		err = s.buildServices(ctx, opts, servers)
 	}
-	{
-		cfg := flights.DefaultConfig()
-		cfg.DataDir = opts.DataDir
-		cfg.DatabaseURL = opts.DatabaseURLs["flights"]
-		cfg.ShutdownTimeout = opts.ShutdownTimeout
-		cfg.Logger = opts.Logger.With("service", "flights")
-		cfg.SpanExporter = opts.SpanExporter
-		cfg.Identity = s.keys["flights"]
-		cfg.NATSURL = s.natsURL
-		if opts.EventRetryBackoff > 0 {
-			cfg.EventRetryBackoff = opts.EventRetryBackoff
-		}
-		srv, err := flights.New(ctx, cfg)
-		if err != nil {
-			return fail("flights", err)
-		}
-		servers["flights"] = srv
-		for _, h := range srv.Service().EventHandlers() {
-			s.consumers = append(s.consumers, dashboard.Consumer{Service: "flights", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
-		}
-	}
-	{
-		cfg := hotels.DefaultConfig()
-		cfg.DataDir = opts.DataDir
-		cfg.DatabaseURL = opts.DatabaseURLs["hotels"]
-		cfg.ShutdownTimeout = opts.ShutdownTimeout
-		cfg.Logger = opts.Logger.With("service", "hotels")
-		cfg.SpanExporter = opts.SpanExporter
-		cfg.Identity = s.keys["hotels"]
-		limits, err := hotels.LimitsFromEnv()
-		if err != nil {
-			return fail("hotels", err)
-		}
-		cfg.Limits = limits
-		cfg.NATSURL = s.natsURL
-		if opts.EventRetryBackoff > 0 {
-			cfg.EventRetryBackoff = opts.EventRetryBackoff
-		}
-		srv, err := hotels.New(ctx, cfg)
-		if err != nil {
-			return fail("hotels", err)
-		}
-		servers["hotels"] = srv
-		for _, h := range srv.Service().EventHandlers() {
-			s.consumers = append(s.consumers, dashboard.Consumer{Service: "hotels", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
-		}
+	if err != nil {
+		return fail("", err)
 	}
 	{
 		cfg := gateway.DefaultConfig()
@@ -359,6 +324,18 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	names = append(names, gatewayName)
 	for _, name := range names {
 		srv, ln := servers[name], listeners[name]
+		if lb := s.balancers[name]; lb != nil {
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				if err := lb.Serve(serveCtx, ln); err != nil {
+					s.mu.Lock()
+					s.errs = append(s.errs, fmt.Errorf("%s balancer: %w", name, err))
+					s.mu.Unlock()
+				}
+			}()
+			continue
+		}
 		if opts.Middleware != nil {
 			srv.Use(func(h http.Handler) http.Handler { return opts.Middleware(name, h) })
 		}
@@ -375,6 +352,79 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		}()
 	}
 	return s, nil
+}
+
+// buildServices builds every service in this process, into servers.
+func (s *System) buildServices(ctx context.Context, opts Options, servers map[string]server) error {
+	{
+		cfg := bookings.DefaultConfig()
+		cfg.DataDir = opts.DataDir
+		cfg.DatabaseURL = opts.DatabaseURLs["bookings"]
+		cfg.ShutdownTimeout = opts.ShutdownTimeout
+		cfg.Logger = opts.Logger.With("service", "bookings")
+		cfg.SpanExporter = opts.SpanExporter
+		cfg.Identity = s.keys["bookings"]
+		cfg.NATSURL = s.natsURL
+		if opts.EventRetryBackoff > 0 {
+			cfg.EventRetryBackoff = opts.EventRetryBackoff
+		}
+		srv, err := bookings.New(ctx, cfg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", "bookings", err)
+		}
+		servers["bookings"] = srv
+		for _, h := range srv.Service().EventHandlers() {
+			s.consumers = append(s.consumers, dashboard.Consumer{Service: "bookings", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
+		}
+	}
+	{
+		cfg := flights.DefaultConfig()
+		cfg.DataDir = opts.DataDir
+		cfg.DatabaseURL = opts.DatabaseURLs["flights"]
+		cfg.ShutdownTimeout = opts.ShutdownTimeout
+		cfg.Logger = opts.Logger.With("service", "flights")
+		cfg.SpanExporter = opts.SpanExporter
+		cfg.Identity = s.keys["flights"]
+		cfg.NATSURL = s.natsURL
+		if opts.EventRetryBackoff > 0 {
+			cfg.EventRetryBackoff = opts.EventRetryBackoff
+		}
+		srv, err := flights.New(ctx, cfg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", "flights", err)
+		}
+		servers["flights"] = srv
+		for _, h := range srv.Service().EventHandlers() {
+			s.consumers = append(s.consumers, dashboard.Consumer{Service: "flights", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
+		}
+	}
+	{
+		cfg := hotels.DefaultConfig()
+		cfg.DataDir = opts.DataDir
+		cfg.DatabaseURL = opts.DatabaseURLs["hotels"]
+		cfg.ShutdownTimeout = opts.ShutdownTimeout
+		cfg.Logger = opts.Logger.With("service", "hotels")
+		cfg.SpanExporter = opts.SpanExporter
+		cfg.Identity = s.keys["hotels"]
+		limits, err := hotels.LimitsFromEnv()
+		if err != nil {
+			return fmt.Errorf("%s: %w", "hotels", err)
+		}
+		cfg.Limits = limits
+		cfg.NATSURL = s.natsURL
+		if opts.EventRetryBackoff > 0 {
+			cfg.EventRetryBackoff = opts.EventRetryBackoff
+		}
+		srv, err := hotels.New(ctx, cfg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", "hotels", err)
+		}
+		servers["hotels"] = srv
+		for _, h := range srv.Service().EventHandlers() {
+			s.consumers = append(s.consumers, dashboard.Consumer{Service: "hotels", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
+		}
+	}
+	return nil
 }
 
 // URL returns the base URL of a service, "" for an unknown name.
