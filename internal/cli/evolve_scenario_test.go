@@ -764,9 +764,15 @@ type localSystem struct {
 // env added to the environment, and returns once it listens.
 func startLocal(t *testing.T, ctx context.Context, bin, dataDir string, env []string) *localSystem {
 	t.Helper()
+	return startLocalArgs(t, ctx, bin, dataDir, env)
+}
+
+// startLocalArgs is startLocal with more flags for cmd/local.
+func startLocalArgs(t *testing.T, ctx context.Context, bin, dataDir string, env []string, args ...string) *localSystem {
+	t.Helper()
 	s := &localSystem{t: t, urls: map[string]string{}, log: &syncBuffer{}, exited: make(chan struct{})}
 	stdout := &syncBuffer{}
-	s.cmd = exec.CommandContext(ctx, bin, "-data", dataDir, "-ephemeral")
+	s.cmd = exec.CommandContext(ctx, bin, append([]string{"-data", dataDir, "-ephemeral"}, args...)...)
 	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.Stdout, s.cmd.Stderr = stdout, s.log
 	start := time.Now()
