@@ -21,6 +21,9 @@
 // With -replicas N every service runs as N processes of its own behind a
 // balancer on its port, on one database per service, as on Kubernetes
 // (see package local, replicas.go). A replica that dies is started again.
+//
+// -nats-url (or NATS_URL) uses a NATS server with JetStream, or a cluster
+// (its URLs comma-separated), instead of the embedded one.
 package main
 
 import (
@@ -50,6 +53,7 @@ func run() int {
 	replicas := flag.Int("replicas", 1, "processes of every service, behind a balancer on its port")
 	serve := flag.String("serve", "", "run only this service, configured from the environment: what each replica of -replicas runs")
 	serveAddr := flag.String("serve-addr", "127.0.0.1:0", "with -serve: the address to listen on")
+	natsURL := flag.String("nats-url", os.Getenv("NATS_URL"), "a NATS server (or cluster: URLs comma-separated) with JetStream to use instead of the embedded one (env NATS_URL)")
 	ephemeral := flag.Bool("ephemeral", false, "listen on free ports instead of each service's default port")
 	logFormat := flag.String("log-format", "text", "log format: text or json")
 	logLevel := flag.String("log-level", "info", "log level: debug, info, warn or error")
@@ -110,6 +114,7 @@ func run() int {
 	// Every service's spans go to the dashboard's recorder, in memory.
 	spans := dashboard.NewRecorder(0)
 	opts := local.Options{DataDir: *dataDir, DatabaseURLs: urls, Ephemeral: *ephemeral, Logger: logger, Keys: keys, Ports: map[string]int{}, SpanExporter: spans, Replicas: *replicas, ReplicaLogLevel: *logLevel}
+	opts.NATSURL = *natsURL
 	for name, port := range ports {
 		opts.Ports[name] = *port
 	}
