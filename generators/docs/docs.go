@@ -289,6 +289,7 @@ func newView(sys *model.System) *view {
 		{"PORT", "port the service listens on", "the service's port in the table above"},
 		{"DATABASE_URL", "`postgres://…`, `mysql://user:pass@tcp(host:3306)/db`, `sqlite:…` or `file:…`", "SQLite file `$DATA_DIR/<service>.db`"},
 		{"DATA_DIR", "folder for embedded data", "`data`"},
+		{"DB_MAX_CONNS", "connections to a PostgreSQL or MySQL server one process opens at most; keep the sum over the replicas of every service sharing a server below its `max_connections`", "`10`"},
 		{"LOG_FORMAT", "`json` or `text`", "`json`"},
 		{"LOG_LEVEL", "`debug`, `info`, `warn` or `error`", "`info`"},
 		{"SHUTDOWN_TIMEOUT", "how long to drain requests on SIGTERM", "`15s`"},

@@ -46,6 +46,11 @@ type Config struct {
 	// mysql://user:pass@tcp(host:3306)/db, sqlite:path or empty for the SQLite
 	// file <service>.db in DataDir.
 	DatabaseURL string
+	// DatabaseMaxConns bounds the connections to a PostgreSQL or MySQL
+	// server (env DB_MAX_CONNS), database.DefaultMaxConns by default. Keep
+	// replicas × DB_MAX_CONNS of every service on a server below its
+	// max_connections.
+	DatabaseMaxConns int
 	// DataDir holds SQLite files (env DATA_DIR), "data" by default.
 	DataDir string
 	// ShutdownTimeout bounds a graceful shutdown (env SHUTDOWN_TIMEOUT).
@@ -89,6 +94,7 @@ func DefaultConfig(port int) Config {
 	return Config{
 		Addr:                 ":" + strconv.Itoa(port),
 		DataDir:              "data",
+		DatabaseMaxConns:     database.DefaultMaxConns,
 		ShutdownTimeout:      15 * time.Second,
 		NATSURL:              "nats://127.0.0.1:4222",
 		EventMaxAttempts:     5,
@@ -106,6 +112,7 @@ func DefaultConfig(port int) Config {
 func (c *Config) Read(env *config.Env, name string, port int, peers []string) error {
 	c.Addr = ":" + strconv.Itoa(env.Int("PORT", port))
 	c.DatabaseURL = env.String("DATABASE_URL", c.DatabaseURL)
+	c.DatabaseMaxConns = env.Int("DB_MAX_CONNS", c.DatabaseMaxConns)
 	c.DataDir = env.String("DATA_DIR", c.DataDir)
 	c.ShutdownTimeout = env.Duration("SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
 	c.NATSURL = env.String("NATS_URL", c.NATSURL)
@@ -217,6 +224,7 @@ func (s *Server) open(ctx context.Context, build Build) error {
 	if s.db, err = database.Open(ctx, s.cfg.DatabaseURL, s.cfg.DataDir, s.spec.Name); err != nil {
 		return err
 	}
+	s.db.SetMaxConns(s.cfg.DatabaseMaxConns)
 	if err := s.db.Migrate(ctx, s.spec.Migrations, s.cfg.Logger); err != nil {
 		return err
 	}
