@@ -73,6 +73,7 @@ func openDB(t testing.TB) *database.DB {
 		`CREATE TABLE sagas (` + tenantColumn + `id TEXT NOT NULL, name TEXT NOT NULL, subject TEXT NOT NULL, status TEXT NOT NULL,
 			step INTEGER NOT NULL, failed_step TEXT NULL, last_error TEXT NULL, attempts INTEGER NOT NULL,
 			next_attempt_at ` + ts + ` NOT NULL, trigger_payload ` + blob + ` NOT NULL, trace_parent TEXT NULL, created_at ` + ts + ` NOT NULL, updated_at ` + ts + ` NOT NULL,
+			version BIGINT NOT NULL DEFAULT 0, lease_owner TEXT NULL, lease_until ` + ts + ` NULL,
 			PRIMARY KEY (` + tenantKey + `id))`,
 		`CREATE INDEX sagas_due_idx ON sagas (status, next_attempt_at)`,
 		`CREATE TABLE saga_log (seq ` + seq + `, ` + tenantColumn + `saga_id TEXT NOT NULL, step TEXT NOT NULL, action TEXT NOT NULL,
