@@ -436,7 +436,9 @@ func (r *Runner) Held() int64 {
 func (r *Runner) release(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	_, err := r.DB.ExecContext(ctx, r.DB.Dialect.Rebind("UPDATE sagas SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?"), r.Owner)
+	// Finished sagas keep their last lease, which nothing reads: the
+	// status narrows the update to the unfinished ones (the due index).
+	_, err := r.DB.ExecContext(ctx, r.DB.Dialect.Rebind("UPDATE sagas SET lease_owner = NULL, lease_until = NULL WHERE status IN (?, ?) AND lease_owner = ?"), Running, Compensating, r.Owner)
 	if err != nil {
 		r.Logger.Warn("saga: releasing leases failed: other replicas take the sagas over when they expire", "owner", r.Owner, "error", err)
 	}
