@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -57,17 +58,24 @@ func (r *recorder) count(name string) int {
 }
 
 // openDB returns the saga tables in a fresh database: SQLite, or a schema of
-// the PostgreSQL server at TEST_POSTGRES_URL when it is set.
+// the PostgreSQL server at TEST_POSTGRES_URL when it is set, else a database
+// of the MySQL server at TEST_MYSQL_URL when that is set.
 func openDB(t testing.TB) *database.DB {
 	t.Helper()
 	store := "sqlite"
-	if os.Getenv("TEST_POSTGRES_URL") != "" {
+	switch {
+	case os.Getenv("TEST_POSTGRES_URL") != "":
 		store = "postgres"
+	case os.Getenv("TEST_MYSQL_URL") != "":
+		store = "mysql"
 	}
 	db := dbtest.Open(t, "sagas", store)
 	seq, blob, ts := "INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB", "TIMESTAMP"
-	if db.Dialect == database.Postgres {
+	switch db.Dialect {
+	case database.Postgres:
 		seq, blob, ts = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "BYTEA", "TIMESTAMPTZ"
+	case database.MySQL:
+		seq, blob, ts = "BIGINT AUTO_INCREMENT PRIMARY KEY", "LONGBLOB", "DATETIME(6)"
 	}
 	for _, ddl := range []string{
 		`CREATE TABLE sagas (` + tenantColumn + `id TEXT NOT NULL, name TEXT NOT NULL, subject TEXT NOT NULL, status TEXT NOT NULL,
@@ -79,6 +87,9 @@ func openDB(t testing.TB) *database.DB {
 		`CREATE TABLE saga_log (seq ` + seq + `, ` + tenantColumn + `saga_id TEXT NOT NULL, step TEXT NOT NULL, action TEXT NOT NULL,
 			outcome TEXT NOT NULL, last_error TEXT NULL, logged_at ` + ts + ` NOT NULL)`,
 	} {
+		if db.Dialect == database.MySQL {
+			ddl = strings.ReplaceAll(ddl, " TEXT ", " VARCHAR(255) ") // keys and indexes need a length
+		}
 		if _, err := db.ExecContext(context.Background(), ddl); err != nil {
 			t.Fatal(err)
 		}
