@@ -297,10 +297,11 @@ func (r *Runner) Start(ctx context.Context, name, id, subject string, trigger []
 			return fmt.Errorf("start saga: %w", err)
 		}
 		now := time.Now().UTC()
-		// While Run runs, the saga is this runner's from the start: it
-		// advances it at once, without taking it first.
+		// While Run runs and keeps up, the saga is this runner's from the
+		// start: it advances it at once, without taking it first. Past
+		// that, it is free for any replica to take.
 		owner, until := sql.NullString{}, database.NullTime{}
-		if r.running.Load() {
+		if r.running.Load() && len(r.started) < cap(r.started) {
 			owner, until = nullString(r.Owner), database.NullTime{Time: now.Add(r.Lease), Valid: true}
 		}
 		_, err = tx.ExecContext(ctx, d.Rebind(insert("sagas", append(cols, "name", "subject", "status", "step", "attempts", "next_attempt_at", "trigger_payload", "trace_parent", "created_at", "updated_at", "version", "lease_owner", "lease_until"))),

@@ -219,7 +219,9 @@ func TestTransientFailureRetried(t *testing.T) {
 
 // A saga interrupted by a crash in the middle of a step resumes from its
 // persisted state in the next process: completed steps do not run again and
-// the interrupted one runs again with the same idempotency key.
+// the interrupted one runs again with the same idempotency key. The
+// stopped runner released its lease, so the next takes the saga at once
+// (TestLeaseTakenOverAfterExpiry: a runner that dies holding it).
 func TestCrashResume(t *testing.T) {
 	db := openDB(t)
 	r := &recorder{}
