@@ -1,6 +1,9 @@
 package saga
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Internals the tests of package saga_test reach: one runner's view of a
 // saga, taken, advanced and saved step by step.
@@ -22,3 +25,6 @@ func (r *Runner) Save(ctx context.Context, st *State, e *Entry) error { return r
 
 // Version is the version st was read at or last saved as.
 func (st *State) Version() int64 { return st.version }
+
+// LeaseUntil is when the lease st was read with expires.
+func (st *State) LeaseUntil() time.Time { return st.leaseUntil }
