@@ -440,10 +440,12 @@ func readmeSagas(sys *model.System) []readmeSaga {
 }
 
 // sagaThroughput says how the orchestrator of sg keeps up: its workers,
-// and the commands refused while its backlog is above the bound.
+// how its replicas share the sagas, and the commands refused while its
+// backlog is above the bound.
 func sagaThroughput(sg *model.Saga) string {
 	o := sg.Orchestrator
-	out := fmt.Sprintf("`%s` advances up to `%s_SAGA_WORKERS` sagas at once (default 64), each from the moment its trigger arrives.", o.Name, o.EnvPrefix)
+	out := fmt.Sprintf("`%s` advances up to `%s_SAGA_WORKERS` sagas at once (default 64), each from the moment its trigger arrives.", o.Name, o.EnvPrefix) +
+		" Its replicas share the sagas: each saga is advanced by one replica at a time, which holds its lease (renewed with every step) and saves each step only over the version of the saga it read, so no two advance it at once and none moves it back; when a replica dies, another takes its sagas over once their leases expire (30 s), and one that stops hands them over at once. `saga_held` shows how many each replica is advancing."
 	var starters []string
 	for _, c := range o.Commands {
 		if slices.Contains(c.Emits, sg.Trigger) {
