@@ -270,7 +270,8 @@ func newView(sys *model.System) *view {
 	)
 	if v.Events {
 		v.Env = append(v.Env,
-			envVar{"NATS_URL", "NATS server with JetStream that carries events (`cmd/local` embeds one)", "`nats://127.0.0.1:4222`"},
+			envVar{"NATS_URL", "NATS server with JetStream that carries events (`cmd/local` embeds one); a cluster's servers comma-separated", "`nats://127.0.0.1:4222`"},
+			envVar{"NATS_STREAM_REPLICAS", "copies of the event stream and of each consumer's position: 1 on a single server, 3 on a JetStream cluster of 3 nodes or more; the same in every service", "`1`"},
 			envVar{"EVENT_MAX_ATTEMPTS", "deliveries of a consumed event before it goes to the dead-letter subject", "`5`"},
 			envVar{"EVENT_RETRY_BACKOFF", "delay before the first retry of a failed event, doubled each time", "`500ms`"},
 		)

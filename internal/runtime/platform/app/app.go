@@ -54,8 +54,15 @@ type Config struct {
 	// ShutdownTimeout bounds a graceful shutdown (env SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration
 	// NATSURL is the NATS server with JetStream that carries events (env
-	// NATS_URL), for services that publish or consume events.
+	// NATS_URL), for services that publish or consume events; a cluster's
+	// servers comma-separated, "nats://a:4222,nats://b:4222".
 	NATSURL string
+	// NATSStreamReplicas is the number of copies of the event stream and of
+	// each durable consumer's state (env NATS_STREAM_REPLICAS): 1 for a
+	// single server, 3 on a JetStream cluster of 3 or more nodes, where the
+	// events survive the loss of a node. Every service of the system must
+	// use the same number.
+	NATSStreamReplicas int
 	// EventMaxAttempts is how often a consumed event is tried before it is
 	// dead-lettered (env EVENT_MAX_ATTEMPTS).
 	EventMaxAttempts int
@@ -95,6 +102,7 @@ func DefaultConfig(port int) Config {
 		DatabaseMaxConns:     database.DefaultMaxConns,
 		ShutdownTimeout:      15 * time.Second,
 		NATSURL:              "nats://127.0.0.1:4222",
+		NATSStreamReplicas:   1,
 		EventMaxAttempts:     5,
 		EventRetryBackoff:    500 * time.Millisecond,
 		OutboxRetention:      7 * 24 * time.Hour,
@@ -114,6 +122,7 @@ func (c *Config) Read(env *config.Env, name string, port int, peers []string) er
 	c.DataDir = env.String("DATA_DIR", c.DataDir)
 	c.ShutdownTimeout = env.Duration("SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
 	c.NATSURL = env.String("NATS_URL", c.NATSURL)
+	c.NATSStreamReplicas = env.Int("NATS_STREAM_REPLICAS", c.NATSStreamReplicas)
 	c.EventMaxAttempts = env.Int("EVENT_MAX_ATTEMPTS", c.EventMaxAttempts)
 	c.EventRetryBackoff = env.Duration("EVENT_RETRY_BACKOFF", c.EventRetryBackoff)
 	c.OutboxRetention = env.Duration("OUTBOX_RETENTION", c.OutboxRetention)
@@ -209,6 +218,9 @@ func New(ctx context.Context, cfg Config, spec Spec, build Build) (*Server, erro
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
 	}
+	if cfg.NATSStreamReplicas < 0 || cfg.NATSStreamReplicas > 5 {
+		return nil, fmt.Errorf("NATS_STREAM_REPLICAS=%d: JetStream keeps 1 to 5 copies of a stream (1 on a single server, 3 on a cluster of 3 nodes)", cfg.NATSStreamReplicas)
+	}
 	s := &Server{cfg: cfg, spec: spec}
 	if err := s.open(ctx, build); err != nil {
 		return nil, errors.Join(err, s.Close())
@@ -273,7 +285,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Go(func() { work(background) })
 	}
 	if s.spec.Events {
-		relay := &events.Relay{DB: s.db, JS: s.js, Source: s.spec.Source, Logger: s.cfg.Logger, Telemetry: s.tel}
+		relay := &events.Relay{DB: s.db, JS: s.js, Source: s.spec.Source, Logger: s.cfg.Logger, Telemetry: s.tel, Replicas: s.cfg.NATSStreamReplicas}
 		wg.Go(func() { relay.Run(background) })
 	}
 	if len(s.parts.Handlers) > 0 {
@@ -284,6 +296,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			MaxAttempts: s.cfg.EventMaxAttempts,
 			Backoff:     s.cfg.EventRetryBackoff,
 			Telemetry:   s.tel,
+			Replicas:    s.cfg.NATSStreamReplicas,
 		}
 		wg.Go(func() { consumers.Run(background, s.parts.Handlers...) })
 	}
