@@ -996,3 +996,59 @@ func TestIdentityKeysFromSecrets(t *testing.T) {
 		}
 	}
 }
+
+// Every service using NATS asks for as many copies of the event stream as
+// the overlay's NATS holds: 1 on dev's single node, 3 on the production
+// cluster; services without events are not told.
+func TestStreamReplicasMatchTheNATSCluster(t *testing.T) {
+	for _, name := range kubeBlueprints {
+		fs := generate(t, name)
+		sys := load(t, name)
+		for _, overlay := range overlays {
+			t.Run(name+"/"+filepath.Base(overlay), func(t *testing.T) {
+				out, err := build(t, fs, overlay)
+				if err != nil {
+					t.Fatalf("kustomize build: %v", err)
+				}
+				objs, err := decodeStrict(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, natsNodes := "3", -1 // prod: an external cluster
+				if filepath.Base(overlay) == "dev" {
+					want, natsNodes = "1", 0
+				}
+				settings := map[string]map[string]string{}
+				for _, o := range objs {
+					switch o := o.(type) {
+					case *corev1.ConfigMap:
+						settings[o.Name] = o.Data
+					case *appsv1.StatefulSet:
+						if o.Name == "nats" {
+							natsNodes = int(*o.Spec.Replicas)
+						}
+					}
+				}
+				if filepath.Base(overlay) == "dev" && fmt.Sprint(natsNodes) != want {
+					t.Errorf("dev runs %d NATS nodes, its services ask for %s copies", natsNodes, want)
+				}
+				users := 0
+				for _, svc := range sys.Services {
+					got, ok := settings[svc.Name]["NATS_STREAM_REPLICAS"]
+					switch uses := sys.UsesBroker(svc); {
+					case uses && got != want:
+						t.Errorf("%s: NATS_STREAM_REPLICAS=%q, want %q", svc.Name, got, want)
+					case !uses && ok:
+						t.Errorf("%s uses no events but sets NATS_STREAM_REPLICAS=%q", svc.Name, got)
+					}
+					if sys.UsesBroker(svc) {
+						users++
+					}
+				}
+				if users == 0 {
+					t.Fatalf("%s: no service uses events; the test proves nothing", name)
+				}
+			})
+		}
+	}
+}

@@ -270,7 +270,8 @@ func newView(sys *model.System) *view {
 	)
 	if v.Events {
 		v.Env = append(v.Env,
-			envVar{"NATS_URL", "NATS server with JetStream that carries events (`cmd/local` embeds one)", "`nats://127.0.0.1:4222`"},
+			envVar{"NATS_URL", "NATS server with JetStream that carries events (`cmd/local` embeds one); a cluster's servers comma-separated", "`nats://127.0.0.1:4222`"},
+			envVar{"NATS_STREAM_REPLICAS", "copies of the event stream and of each consumer's position: 1 on a single server, 3 on a JetStream cluster of 3 nodes or more; the same in every service", "`1`"},
 			envVar{"EVENT_MAX_ATTEMPTS", "deliveries of a consumed event before it goes to the dead-letter subject", "`5`"},
 			envVar{"EVENT_RETRY_BACKOFF", "delay before the first retry of a failed event, doubled each time", "`500ms`"},
 		)
@@ -289,6 +290,7 @@ func newView(sys *model.System) *view {
 		{"PORT", "port the service listens on", "the service's port in the table above"},
 		{"DATABASE_URL", "`postgres://…`, `mysql://user:pass@tcp(host:3306)/db`, `sqlite:…` or `file:…`", "SQLite file `$DATA_DIR/<service>.db`"},
 		{"DATA_DIR", "folder for embedded data", "`data`"},
+		{"DB_MAX_CONNS", "connections to a PostgreSQL or MySQL server one process opens at most; keep the sum over the replicas of every service sharing a server below its `max_connections`", "`10`"},
 		{"LOG_FORMAT", "`json` or `text`", "`json`"},
 		{"LOG_LEVEL", "`debug`, `info`, `warn` or `error`", "`info`"},
 		{"SHUTDOWN_TIMEOUT", "how long to drain requests on SIGTERM", "`15s`"},
@@ -439,10 +441,12 @@ func readmeSagas(sys *model.System) []readmeSaga {
 }
 
 // sagaThroughput says how the orchestrator of sg keeps up: its workers,
-// and the commands refused while its backlog is above the bound.
+// how its replicas share the sagas, and the commands refused while its
+// backlog is above the bound.
 func sagaThroughput(sg *model.Saga) string {
 	o := sg.Orchestrator
-	out := fmt.Sprintf("`%s` advances up to `%s_SAGA_WORKERS` sagas at once (default 64), each from the moment its trigger arrives.", o.Name, o.EnvPrefix)
+	out := fmt.Sprintf("`%s` advances up to `%s_SAGA_WORKERS` sagas at once (default 64), each from the moment its trigger arrives.", o.Name, o.EnvPrefix) +
+		" Its replicas share the sagas: each saga is advanced by one replica at a time, which holds its lease (renewed with every step) and saves each step only over the version of the saga it read, so no two advance it at once and none moves it back; when a replica dies, another takes its sagas over once their leases expire (30 s), and one that stops hands them over at once. `saga_held` shows how many each replica is advancing."
 	var starters []string
 	for _, c := range o.Commands {
 		if slices.Contains(c.Emits, sg.Trigger) {

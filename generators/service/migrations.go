@@ -320,6 +320,9 @@ func (r opRenderer) summary() string {
 	op := r.op
 	switch op.Op {
 	case model.OpCreatePlatform:
+		if op.Group == model.PlatformSagaLeases {
+			return "Adds columns version, lease_owner and lease_until to table sagas: replicas claim sagas."
+		}
 		return "Creates the " + map[string]string{
 			model.PlatformOutbox:    "outbox, processed_events and idempotency_keys tables.",
 			model.PlatformSnapshots: "snapshots and projection_checkpoints tables (event sourcing).",
@@ -491,9 +494,13 @@ func defaultLiteral(dialect string, c *model.Column, sqlType string) string {
 // record events in, the processed_events table its event consumers
 // deduplicate deliveries with and the idempotency_keys its commands answer
 // repeated calls from (every service); the snapshots of event-sourced
-// aggregates and the checkpoints of their projections; the saga state.
+// aggregates and the checkpoints of their projections; the saga state, and
+// its version and leases.
 // With a tenant column, their rows belong to tenants: see tenantPlatformDDL.
 func platformDDL(dialect, group, tenant string) (up, down []string) {
+	if group == model.PlatformSagaLeases {
+		return sagaLeasesDDL(dialect)
+	}
 	if tenant != "" {
 		return tenantPlatformDDL(dialect, group, tenant)
 	}
@@ -587,6 +594,28 @@ func platformDDL(dialect, group, tenant string) (up, down []string) {
 			[]string{"DROP TABLE saga_log;", "DROP TABLE sagas;"}
 	}
 	panic("internal error: unknown platform table group " + group)
+}
+
+// sagaLeasesDDL adds to table sagas, with or without tenancy, the version
+// each transition is saved over (0 for the sagas already there) and the
+// lease a saga runner holds a saga by: its owner and until when, NULL for
+// none, so that every saga already there is free to take. The saga
+// runner's due index (status, next_attempt_at) still narrows its look for
+// due sagas; the lease columns filter what it finds.
+func sagaLeasesDDL(dialect string) (up, down []string) {
+	owner := map[string]string{dialectPostgres: "TEXT", dialectMySQL: "VARCHAR(255)", dialectSQLite: "TEXT"}[dialect]
+	version := map[string]string{dialectPostgres: "BIGINT", dialectMySQL: "BIGINT", dialectSQLite: "INTEGER"}[dialect]
+	ts := map[string]string{dialectPostgres: "TIMESTAMPTZ", dialectMySQL: "DATETIME(6)", dialectSQLite: "TIMESTAMP"}[dialect]
+	return []string{
+			"ALTER TABLE sagas ADD COLUMN version " + version + " NOT NULL DEFAULT 0;",
+			"ALTER TABLE sagas ADD COLUMN lease_owner " + owner + " NULL;",
+			"ALTER TABLE sagas ADD COLUMN lease_until " + ts + " NULL;",
+		},
+		[]string{
+			"ALTER TABLE sagas DROP COLUMN lease_until;",
+			"ALTER TABLE sagas DROP COLUMN lease_owner;",
+			"ALTER TABLE sagas DROP COLUMN version;",
+		}
 }
 
 // tenantPlatformDDL is platformDDL with tenancy: every row of the outbox

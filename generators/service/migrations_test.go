@@ -79,6 +79,8 @@ func TestMigrationGolden(t *testing.T) {
 			Indexes: []*model.Index{{Name: "refunds_order_id_idx", Column: "order_id"}}}}}},
 		{"drop_table", []model.SchemaOp{{Op: model.OpDropTable, Table: "orders"}}},
 		{"create_platform", []model.SchemaOp{{Op: model.OpCreatePlatform, Group: model.PlatformSagas}}},
+		{"saga_leases", []model.SchemaOp{{Op: model.OpCreatePlatform, Group: model.PlatformSagaLeases}}},
+		{"tenant_saga_leases", []model.SchemaOp{{Op: model.OpCreatePlatform, Group: model.PlatformSagaLeases, Tenant: "tenant_id"}}},
 		{"tenant_create_platform", []model.SchemaOp{
 			{Op: model.OpCreatePlatform, Group: model.PlatformSnapshots, Tenant: "tenant_id"},
 			{Op: model.OpCreatePlatform, Group: model.PlatformSagas, Tenant: "tenant_id"},
@@ -103,6 +105,9 @@ func TestMigrationGolden(t *testing.T) {
 			before := ordersBefore()
 			if strings.HasPrefix(c.name, "tenant_") {
 				before = tenantOrdersBefore()
+			}
+			if strings.HasSuffix(c.name, "saga_leases") {
+				before.Platform = append(before.Platform, model.PlatformSagas)
 			}
 			m := &model.Migration{Version: 3, Name: c.name, Ops: c.ops, New: true, Before: before}
 			var got strings.Builder

@@ -39,7 +39,8 @@ type schemaTest struct {
 // platformTables are the tables the platform packages' SQL uses in every
 // service (outbox, processed_events, idempotency_keys), in event-sourced
 // ones (snapshots, projection_checkpoints) and in those that keep saga
-// state (sagas, saga_log): the tables outboxDDL creates.
+// state (sagas, saga_log, with the saga_leases group's columns): the tables
+// platformDDL creates.
 // With a tenant column, each but projection_checkpoints holds it too.
 func platformTables(sagas, sourced bool, tenant string) []*schemaTable {
 	out := []*schemaTable{
@@ -55,7 +56,7 @@ func platformTables(sagas, sourced bool, tenant string) []*schemaTable {
 	}
 	if sagas {
 		out = append(out,
-			&schemaTable{Name: "sagas", Columns: []string{"id", "name", "subject", "status", "step", "failed_step", "last_error", "attempts", "next_attempt_at", "trigger_payload", "trace_parent", "created_at", "updated_at"}},
+			&schemaTable{Name: "sagas", Columns: []string{"id", "name", "subject", "status", "step", "failed_step", "last_error", "attempts", "next_attempt_at", "trigger_payload", "trace_parent", "created_at", "updated_at", "version", "lease_owner", "lease_until"}},
 			&schemaTable{Name: "saga_log", Columns: []string{"seq", "saga_id", "step", "action", "outcome", "last_error", "logged_at"}},
 		)
 	}

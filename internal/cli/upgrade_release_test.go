@@ -95,6 +95,26 @@ func TestUpgradeFromEarlierRelease(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// orders keeps saga state: its sagas gain their version and lease
+	// columns in one new migration per dialect, after the two it had.
+	for _, dialect := range []string{"postgres", "sqlite"} {
+		folder := "internal/orders/migrations/" + dialect
+		entries, err := os.ReadDir(filepath.Join(dir, folder))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		if len(names) != 3 || names[0] != "00001_outbox.sql" || names[1] != "00002_orders.sql" || !strings.HasPrefix(names[2], "00003_") {
+			t.Errorf("%s: %v, want the two migrations it had and 00003", folder, names)
+			continue
+		}
+		if got := readFile(t, dir, folder+"/"+names[2]); !strings.Contains(got, "ALTER TABLE sagas ADD COLUMN lease_owner") {
+			t.Errorf("%s/%s does not add the saga leases:\n%s", folder, names[2], got)
+		}
+	}
 	if got := readFile(t, dir, "internal/orders/cancel_order.go"); !strings.Contains(got, cancelUpgrade) {
 		t.Errorf("the user's handler lost its edit:\n%s", got)
 	}

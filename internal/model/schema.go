@@ -39,7 +39,7 @@ type MigrationRecord struct {
 // table groups it has and its entity tables, columns in the order the
 // database holds them.
 type Schema struct {
-	Platform []string `json:"platform"` // PlatformOutbox, PlatformSnapshots, PlatformSagas, in the order created
+	Platform []string `json:"platform"` // PlatformOutbox, PlatformSnapshots, PlatformSagas, PlatformSagaLeases, in the order created
 	// Tenant is the tenant column of the platform tables (tenancy), ""
 	// without tenancy: their create_platform operations say it.
 	Tenant string   `json:"tenant,omitempty"`
@@ -53,6 +53,11 @@ const (
 	PlatformOutbox    = "outbox"    // outbox, processed_events, idempotency_keys: every service
 	PlatformSnapshots = "snapshots" // snapshots, projection_checkpoints: event-sourced services
 	PlatformSagas     = "sagas"     // sagas, saga_log: services keeping saga state
+	// PlatformSagaLeases adds to table sagas the version every transition
+	// is saved over and the lease (owner, expiry) a runner holds a saga by,
+	// so that replicas on one database advance each saga once: services
+	// keeping saga state, after PlatformSagas.
+	PlatformSagaLeases = "saga_leases"
 )
 
 // Table is an entity's table.
@@ -260,8 +265,11 @@ func (s *Schema) Apply(op SchemaOp) (*Schema, error) {
 	}
 	switch op.Op {
 	case OpCreatePlatform:
-		if op.Group != PlatformOutbox && op.Group != PlatformSnapshots && op.Group != PlatformSagas {
+		if op.Group != PlatformOutbox && op.Group != PlatformSnapshots && op.Group != PlatformSagas && op.Group != PlatformSagaLeases {
 			return nil, fmt.Errorf("%s: unknown group %q", op.Op, op.Group)
+		}
+		if op.Group == PlatformSagaLeases && !slices.Contains(out.Platform, PlatformSagas) {
+			return nil, fmt.Errorf("%s %s: no saga tables to add the leases to", op.Op, op.Group)
 		}
 		if slices.Contains(out.Platform, op.Group) {
 			return nil, fmt.Errorf("%s: group %q exists", op.Op, op.Group)
@@ -491,7 +499,7 @@ func wantedSchema(svc *Service, tenant string) *Schema {
 		s.Platform = append(s.Platform, PlatformSnapshots)
 	}
 	if len(svc.Orchestrates) > 0 || len(svc.Tracks) > 0 {
-		s.Platform = append(s.Platform, PlatformSagas)
+		s.Platform = append(s.Platform, PlatformSagas, PlatformSagaLeases)
 	}
 	for _, e := range svc.Entities {
 		t := &Table{Name: e.Table, Entity: e.Name(), Tenant: tenant}
@@ -857,6 +865,11 @@ func migrationName(ops []SchemaOp) string {
 		case OpDropIndex:
 			return "drop_" + op.Index
 		}
+	}
+	// Platform groups created together are named after the first: the
+	// saga tables and their leases make "sagas".
+	if !slices.ContainsFunc(ops, func(op SchemaOp) bool { return op.Op != OpCreatePlatform }) {
+		return ops[0].Group
 	}
 	table := ops[0].Table
 	for _, op := range ops {

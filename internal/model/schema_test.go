@@ -279,7 +279,7 @@ sagas:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, ops := newOps(t, sys, "orders"); v != 3 || !reflect.DeepEqual(ops, []string{`{"op":"create_platform","group":"sagas"}`}) {
+	if v, ops := newOps(t, sys, "orders"); v != 3 || !reflect.DeepEqual(ops, []string{`{"op":"create_platform","group":"sagas"}`, `{"op":"create_platform","group":"saga_leases"}`}) {
 		t.Errorf("orders: new migration %d: %v", v, ops)
 	}
 	orders := sys.Service("orders")
@@ -296,6 +296,62 @@ sagas:
 	}
 	if !reflect.DeepEqual(files, []string{"00001_outbox.sql", "00002_payments.sql"}) {
 		t.Errorf("payments: %v", files)
+	}
+}
+
+// A repository whose saga tables were generated before sagas had leases
+// (its history has the sagas group, not saga_leases) gains exactly one
+// migration adding them, with the sagas of every tenant when it has
+// tenancy; generating again adds none.
+func TestMigrationsSagaLeasesLater(t *testing.T) {
+	withSagas := schemaBefore + `sagas:
+  - name: checkout
+    orchestrator: orders
+    trigger: orders.OrderPlaced
+    steps:
+      - {call: orders.PlaceOrder, with: {memo: customer_id}}
+`
+	for _, bp := range []string{withSagas, withSagas + tenancyTail} {
+		sys, err := blueprint.Parse("microforge.yaml", []byte(bp))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tenant := sys.Service("orders").Schema.Tenant
+		if (tenant != "") != (bp != withSagas) {
+			t.Fatalf("tenant column %q", tenant)
+		}
+		if got := sys.Service("orders").Migrations[0].Ops; len(got) != 3 || got[2].Group != model.PlatformSagaLeases {
+			t.Fatalf("a first migration without the saga leases: %+v", got)
+		}
+		// The history as an earlier release left it.
+		old := roundTrip(t, sys.Schema)
+		rec := old.Services["orders"]
+		rec.Schema.Platform = rec.Schema.Platform[:2]
+		rec.Migrations[0].Ops = rec.Migrations[0].Ops[:2]
+		h := &model.History{Wire: roundTrip(t, sys.Wire), Schema: old}
+		next, err := blueprint.ParseWith("microforge.yaml", []byte(bp), blueprint.Options{History: h})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, ops := newOps(t, next, "orders")
+		want := `{"op":"create_platform","group":"saga_leases"}`
+		if tenant != "" {
+			want = `{"op":"create_platform","group":"saga_leases","tenant":"` + tenant + `"}`
+		}
+		if v != 3 || !reflect.DeepEqual(ops, []string{want}) {
+			t.Errorf("tenant %q: new migration %d: %v, want 3: %s", tenant, v, ops, want)
+		}
+		if f := next.Service("orders").Migrations[2].File(); f != "00003_saga_leases.sql" {
+			t.Errorf("file %s", f)
+		}
+		h = &model.History{Wire: roundTrip(t, next.Wire), Schema: roundTrip(t, next.Schema)}
+		again, err := blueprint.ParseWith("microforge.yaml", []byte(bp), blueprint.Options{History: h})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, ops := newOps(t, again, "orders"); ops != nil {
+			t.Errorf("tenant %q: generating again adds migration %d: %v", tenant, v, ops)
+		}
 	}
 }
 
@@ -420,6 +476,7 @@ sagas:
 	_, ops := newOps(t, sys, "orders")
 	want := []string{
 		`{"op":"create_platform","group":"sagas","tenant":"tenant_id"}`,
+		`{"op":"create_platform","group":"saga_leases","tenant":"tenant_id"}`,
 		`{"op":"add_column","table":"orders","def":{"name":"note","type":"string","not_null":true,"default":""}}`,
 	}
 	if !reflect.DeepEqual(ops, want) {

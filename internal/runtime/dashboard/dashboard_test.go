@@ -243,7 +243,7 @@ func TestEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	if _, err := events.EnsureStream(ctx, js); err != nil {
+	if _, err := events.EnsureStream(ctx, js, 1); err != nil {
 		t.Fatal(err)
 	}
 	prefix := strings.TrimSuffix(events.Subjects, ">")

@@ -44,13 +44,25 @@ type Config struct {
 	// mysql://user:pass@tcp(host:3306)/db, sqlite:path or empty for the SQLite
 	// file <service>.db in DataDir.
 	DatabaseURL string
+	// DatabaseMaxConns bounds the connections to a PostgreSQL or MySQL
+	// server (env DB_MAX_CONNS), database.DefaultMaxConns by default. Keep
+	// replicas × DB_MAX_CONNS of every service on a server below its
+	// max_connections.
+	DatabaseMaxConns int
 	// DataDir holds SQLite files (env DATA_DIR), "data" by default.
 	DataDir string
 	// ShutdownTimeout bounds a graceful shutdown (env SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration
 	// NATSURL is the NATS server with JetStream that carries events (env
-	// NATS_URL), for services that publish or consume events.
+	// NATS_URL), for services that publish or consume events; a cluster's
+	// servers comma-separated, "nats://a:4222,nats://b:4222".
 	NATSURL string
+	// NATSStreamReplicas is the number of copies of the event stream and of
+	// each durable consumer's state (env NATS_STREAM_REPLICAS): 1 for a
+	// single server, 3 on a JetStream cluster of 3 or more nodes, where the
+	// events survive the loss of a node. Every service of the system must
+	// use the same number.
+	NATSStreamReplicas int
 	// EventMaxAttempts is how often a consumed event is tried before it is
 	// dead-lettered (env EVENT_MAX_ATTEMPTS).
 	EventMaxAttempts int
@@ -87,8 +99,10 @@ func DefaultConfig(port int) Config {
 	return Config{
 		Addr:                 ":" + strconv.Itoa(port),
 		DataDir:              "data",
+		DatabaseMaxConns:     database.DefaultMaxConns,
 		ShutdownTimeout:      15 * time.Second,
 		NATSURL:              "nats://127.0.0.1:4222",
+		NATSStreamReplicas:   1,
 		EventMaxAttempts:     5,
 		EventRetryBackoff:    500 * time.Millisecond,
 		OutboxRetention:      7 * 24 * time.Hour,
@@ -104,9 +118,11 @@ func DefaultConfig(port int) Config {
 func (c *Config) Read(env *config.Env, name string, port int, peers []string) error {
 	c.Addr = ":" + strconv.Itoa(env.Int("PORT", port))
 	c.DatabaseURL = env.String("DATABASE_URL", c.DatabaseURL)
+	c.DatabaseMaxConns = env.Int("DB_MAX_CONNS", c.DatabaseMaxConns)
 	c.DataDir = env.String("DATA_DIR", c.DataDir)
 	c.ShutdownTimeout = env.Duration("SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
 	c.NATSURL = env.String("NATS_URL", c.NATSURL)
+	c.NATSStreamReplicas = env.Int("NATS_STREAM_REPLICAS", c.NATSStreamReplicas)
 	c.EventMaxAttempts = env.Int("EVENT_MAX_ATTEMPTS", c.EventMaxAttempts)
 	c.EventRetryBackoff = env.Duration("EVENT_RETRY_BACKOFF", c.EventRetryBackoff)
 	c.OutboxRetention = env.Duration("OUTBOX_RETENTION", c.OutboxRetention)
@@ -202,6 +218,9 @@ func New(ctx context.Context, cfg Config, spec Spec, build Build) (*Server, erro
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
 	}
+	if cfg.NATSStreamReplicas < 0 || cfg.NATSStreamReplicas > 5 {
+		return nil, fmt.Errorf("NATS_STREAM_REPLICAS=%d: JetStream keeps 1 to 5 copies of a stream (1 on a single server, 3 on a cluster of 3 nodes)", cfg.NATSStreamReplicas)
+	}
 	s := &Server{cfg: cfg, spec: spec}
 	if err := s.open(ctx, build); err != nil {
 		return nil, errors.Join(err, s.Close())
@@ -215,6 +234,7 @@ func (s *Server) open(ctx context.Context, build Build) error {
 	if s.db, err = database.Open(ctx, s.cfg.DatabaseURL, s.cfg.DataDir, s.spec.Name); err != nil {
 		return err
 	}
+	s.db.SetMaxConns(s.cfg.DatabaseMaxConns)
 	if err := s.db.Migrate(ctx, s.spec.Migrations, s.cfg.Logger); err != nil {
 		return err
 	}
@@ -265,7 +285,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Go(func() { work(background) })
 	}
 	if s.spec.Events {
-		relay := &events.Relay{DB: s.db, JS: s.js, Source: s.spec.Source, Logger: s.cfg.Logger, Telemetry: s.tel}
+		relay := &events.Relay{DB: s.db, JS: s.js, Source: s.spec.Source, Logger: s.cfg.Logger, Telemetry: s.tel, Replicas: s.cfg.NATSStreamReplicas}
 		wg.Go(func() { relay.Run(background) })
 	}
 	if len(s.parts.Handlers) > 0 {
@@ -276,6 +296,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			MaxAttempts: s.cfg.EventMaxAttempts,
 			Backoff:     s.cfg.EventRetryBackoff,
 			Telemetry:   s.tel,
+			Replicas:    s.cfg.NATSStreamReplicas,
 		}
 		wg.Go(func() { consumers.Run(background, s.parts.Handlers...) })
 	}

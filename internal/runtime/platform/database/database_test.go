@@ -202,3 +202,32 @@ func TestAfterCommit(t *testing.T) {
 		t.Errorf("ran %v, want %s", ran, want)
 	}
 }
+
+// A PostgreSQL or MySQL database opens at most DefaultMaxConns
+// connections, or what SetMaxConns says; SQLite keeps its own bound.
+func TestSetMaxConns(t *testing.T) {
+	raw, err := sql.Open("pgx", "postgres://127.0.0.1:1/none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	db := &database.DB{DB: raw, Dialect: database.Postgres}
+	db.SetMaxConns(0)
+	if got := db.Stats().MaxOpenConnections; got != database.DefaultMaxConns {
+		t.Errorf("SetMaxConns(0): at most %d connections, want %d", got, database.DefaultMaxConns)
+	}
+	db.SetMaxConns(3)
+	if got := db.Stats().MaxOpenConnections; got != 3 {
+		t.Errorf("SetMaxConns(3): at most %d connections", got)
+	}
+	lite, err := database.Open(context.Background(), "", t.TempDir(), "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Close()
+	before := lite.Stats().MaxOpenConnections
+	lite.SetMaxConns(3)
+	if got := lite.Stats().MaxOpenConnections; got != before {
+		t.Errorf("SetMaxConns changed SQLite's bound from %d to %d", before, got)
+	}
+}

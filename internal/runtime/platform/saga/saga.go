@@ -9,6 +9,22 @@
 // again after a crash; each one is sent with an idempotency key derived from
 // the saga id, so the called command runs once per saga and step.
 //
+// Several replicas of a service may run a Runner each on one database.
+// Each saga is then advanced by one of them at a time, under a lease: a
+// runner takes a saga by compare-and-set of its lease_owner and lease_until
+// columns (free, expired or its own), renews the lease with every
+// transition it saves and before an action when less than CallTimeout of it
+// is left, and releases its leases when Run returns. A runner that dies
+// holding a lease loses it Lease after its last renewal, and another runner
+// takes the saga over. Every transition is saved only over the version of
+// the saga it was computed from (UPDATE ... WHERE version = ? AND
+// lease_owner = ?): a runner whose lease was taken over, or whose state is
+// stale for any other reason, loses the write (errStale), reads the saga
+// again and never moves it backwards. The action it ran meanwhile may run
+// again under the new holder; its idempotency key makes the command run once.
+// Leases compare times of the runners' clocks: keep them in sync (NTP)
+// within a fraction of Lease.
+//
 // The runner advances up to Workers sagas at once, each by one goroutine at a
 // time. A saga started in this process is advanced at once; the runner also
 // looks for due sagas every Interval (retries, sagas of a previous process).
@@ -31,16 +47,20 @@ package saga
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"connectrpc.com/connect"
@@ -119,6 +139,9 @@ type State struct {
 	nextAttempt time.Time
 	trigger     []byte
 	traceParent string // the trace context Start was called with
+	version     int64  // counts the saga's saved transitions: a save is over the version read
+	leaseOwner  string // the runner holding the saga, "" for none
+	leaseUntil  time.Time
 }
 
 // Entry is one transition of a saga.
@@ -170,10 +193,21 @@ type Runner struct {
 	// Telemetry traces each action as a child of the span that started the
 	// saga and counts transitions; nil for none.
 	Telemetry *telemetry.Telemetry
+	// Owner names the runner in the leases it takes (column lease_owner):
+	// unique among the replicas sharing the database. The host name and a
+	// random suffix by default.
+	Owner string
+	// Lease is how long a saga stays the runner's after its last renewal,
+	// 30s by default: how long the sagas of a runner that died wait before
+	// another takes them over. It is renewed with every transition, so a
+	// live runner keeps its sagas.
+	Lease time.Duration
 
 	setupOnce sync.Once
 	started   chan dueSaga     // sagas started in this process, to advance at once
 	saves     chan *transition // while Run runs: to its committer
+
+	running atomic.Bool // Run is running: sagas started here are leased to it
 
 	mu      sync.Mutex
 	busy    map[dueSaga]bool // sagas a worker is advancing
@@ -184,6 +218,7 @@ type Runner struct {
 const (
 	DefaultWorkers    = 64
 	DefaultMaxBacklog = 10000
+	DefaultLease      = 30 * time.Second
 )
 
 // retryAfter is the Retry-After hint of a refusal: the backlog is counted
@@ -213,6 +248,12 @@ func (r *Runner) setup() {
 		}
 		if r.MaxBacklog == 0 {
 			r.MaxBacklog = DefaultMaxBacklog
+		}
+		if r.Lease <= 0 {
+			r.Lease = DefaultLease
+		}
+		if r.Owner == "" {
+			r.Owner = defaultOwner()
 		}
 		r.started = make(chan dueSaga, 4*r.Workers)
 		r.busy = map[dueSaga]bool{}
@@ -256,8 +297,15 @@ func (r *Runner) Start(ctx context.Context, name, id, subject string, trigger []
 			return fmt.Errorf("start saga: %w", err)
 		}
 		now := time.Now().UTC()
-		_, err = tx.ExecContext(ctx, d.Rebind(insert("sagas", append(cols, "name", "subject", "status", "step", "attempts", "next_attempt_at", "trigger_payload", "trace_parent", "created_at", "updated_at"))),
-			append(key, name, subject, Running, 0, 0, now, trigger, nullString(telemetry.TraceParent(ctx)), now, now)...)
+		// While Run runs and keeps up, the saga is this runner's from the
+		// start: it advances it at once, without taking it first. Past
+		// that, it is free for any replica to take.
+		owner, until := sql.NullString{}, database.NullTime{}
+		if r.running.Load() && len(r.started) < cap(r.started) {
+			owner, until = nullString(r.Owner), database.NullTime{Time: now.Add(r.Lease), Valid: true}
+		}
+		_, err = tx.ExecContext(ctx, d.Rebind(insert("sagas", append(cols, "name", "subject", "status", "step", "attempts", "next_attempt_at", "trigger_payload", "trace_parent", "created_at", "updated_at", "version", "lease_owner", "lease_until"))),
+			append(key, name, subject, Running, 0, 0, now, trigger, nullString(telemetry.TraceParent(ctx)), now, now, 0, owner, until)...)
 		if err != nil {
 			return fmt.Errorf("start saga: %w", err)
 		}
@@ -277,10 +325,14 @@ func (r *Runner) Start(ctx context.Context, name, id, subject string, trigger []
 
 // Run advances due sagas until ctx is done, picking up where the last
 // process left off: up to Workers at once, each saga by one worker at a
-// time. It returns once every worker stopped; an action stopped midway runs
-// again in the next process.
+// time, and only sagas whose lease it holds or takes. It returns once every
+// worker stopped and it released its leases; an action stopped midway runs
+// again under the next holder.
 func (r *Runner) Run(ctx context.Context) {
 	r.setup()
+	r.running.Store(true)
+	defer r.release(context.WithoutCancel(ctx))
+	defer r.running.Store(false)
 	// The committer outlives the workers, which wait for it to save.
 	saves := make(chan *transition, r.Workers)
 	committed := make(chan struct{})
@@ -315,7 +367,7 @@ func (r *Runner) Run(ctx context.Context) {
 				<-slots
 			}()
 			// In a multi-tenant system each saga advances in its tenant.
-			if err := r.advance(due.context(ctx), due.id); err != nil && ctx.Err() == nil {
+			if err := r.advance(due.context(ctx), due.id); err != nil && ctx.Err() == nil && !errors.Is(err, errStale) {
 				r.Logger.Warn("saga: advancing failed", "saga_id", due.id, "error", err)
 			}
 		})
@@ -371,22 +423,45 @@ func (r *Runner) unclaim(due dueSaga) {
 	r.mu.Unlock()
 }
 
+// Held returns how many sagas the runner's workers are advancing now, each
+// under its lease: the saga_held metric.
+func (r *Runner) Held() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return int64(len(r.busy))
+}
+
+// release gives up the leases the runner holds, once its workers stopped,
+// so that other replicas take its sagas over at once rather than after
+// Lease.
+func (r *Runner) release(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	// Finished sagas keep their last lease, which nothing reads: the
+	// status narrows the update to the unfinished ones (the due index).
+	_, err := r.DB.ExecContext(ctx, r.DB.Dialect.Rebind("UPDATE sagas SET lease_owner = NULL, lease_until = NULL WHERE status IN (?, ?) AND lease_owner = ?"), Running, Compensating, r.Owner)
+	if err != nil {
+		r.Logger.Warn("saga: releasing leases failed: other replicas take the sagas over when they expire", "owner", r.Owner, "error", err)
+	}
+}
+
 // due returns up to limit sagas (of every tenant, in a multi-tenant system)
-// with an action to run now, oldest first: only of the sagas the runner
-// orchestrates, not of those it observes.
+// with an action to run now, oldest first, that no other runner holds:
+// only of the sagas the runner orchestrates, not of those it observes.
 func (r *Runner) due(ctx context.Context, limit int) ([]dueSaga, error) {
 	if len(r.Sagas) == 0 {
 		return nil, nil
 	}
 	d := r.DB.Dialect
-	args := []any{Running, Compensating, time.Now().UTC()}
+	now := time.Now().UTC()
+	args := []any{Running, Compensating, now, r.Owner, now}
 	names := make([]string, len(r.Sagas))
 	for i, def := range r.Sagas {
 		names[i] = "?"
 		args = append(args, def.Name)
 	}
 	cols := append(scopeColumns(d), "id")
-	rows, err := r.DB.QueryContext(ctx, d.Rebind("SELECT "+strings.Join(cols, ", ")+" FROM sagas WHERE status IN (?, ?) AND next_attempt_at <= ? AND name IN ("+strings.Join(names, ", ")+") ORDER BY created_at LIMIT "+strconv.Itoa(limit)), args...)
+	rows, err := r.DB.QueryContext(ctx, d.Rebind("SELECT "+strings.Join(cols, ", ")+" FROM sagas WHERE status IN (?, ?) AND next_attempt_at <= ? AND "+free+" AND name IN ("+strings.Join(names, ", ")+") ORDER BY created_at LIMIT "+strconv.Itoa(limit)), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -402,8 +477,16 @@ func (r *Runner) due(ctx context.Context, limit int) ([]dueSaga, error) {
 	return ids, rows.Err()
 }
 
-// advance runs the saga's actions until it finishes or has to wait. It
-// reads the saga once: while it advances, no one else changes it.
+// free is the condition on a saga's lease that a runner may take it: no
+// one holds it, the runner holds it, or its holder let it expire (the
+// arguments: the runner's Owner, now).
+const free = "(lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)"
+
+// advance runs the saga's actions until it finishes, has to wait or another
+// runner holds it. It reads the saga once and takes its lease: while the
+// lease holds, no other runner changes it. When a save loses all the same
+// (errStale: the lease expired and was taken over), it reads the saga
+// again, and goes on only if it can take the lease again.
 func (r *Runner) advance(ctx context.Context, id string) error {
 	st, err := r.load(ctx, id)
 	if err != nil {
@@ -417,12 +500,59 @@ func (r *Runner) advance(ctx context.Context, id string) error {
 		if (st.Status != Running && st.Status != Compensating) || time.Now().Before(st.nextAttempt) {
 			return nil
 		}
-		if st, err = r.step(ctx, def, st); err != nil {
+		if err := r.hold(ctx, st); err != nil {
+			if errors.Is(err, errStale) {
+				return nil // another runner holds it
+			}
 			return err
 		}
+		next, err := r.step(ctx, def, st)
+		if errors.Is(err, errStale) {
+			r.Logger.InfoContext(ctx, "saga: another runner advanced the saga meanwhile: reading it again", "saga_id", id, "owner", r.Owner)
+			if st, err = r.load(ctx, id); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		st = next
 	}
 	return ctx.Err()
 }
+
+// hold makes sure the runner holds st's lease for at least CallTimeout, so
+// that no other runner takes the saga over during the next action: it
+// takes the lease (free, expired or already its own) or renews it, by
+// compare-and-set on the saga's version. errStale when another runner holds
+// it or the saga changed since st was read.
+func (r *Runner) hold(ctx context.Context, st *State) error {
+	now := time.Now().UTC()
+	if st.leaseOwner == r.Owner && st.leaseUntil.Sub(now) > r.CallTimeout {
+		return nil
+	}
+	until := now.Add(max(r.Lease, r.CallTimeout+time.Second))
+	d := r.DB.Dialect
+	scopeCols, scopeVals, err := scope(ctx, d)
+	if err != nil {
+		return fmt.Errorf("take saga %s: %w", st.ID, err)
+	}
+	res, err := r.DB.ExecContext(ctx, d.Rebind("UPDATE sagas SET lease_owner = ?, lease_until = ?"+where(append(scopeCols, "id", "version"))+" AND "+free),
+		append(append([]any{r.Owner, until}, append(scopeVals, st.ID, st.version)...), r.Owner, now)...)
+	if err != nil {
+		return fmt.Errorf("take saga %s: %w", st.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return errStale
+	}
+	st.leaseOwner, st.leaseUntil = r.Owner, until
+	return nil
+}
+
+// errStale is a write that lost: the saga changed since it was read, or
+// another runner holds it.
+var errStale = errors.New("saga changed since it was read")
 
 // step runs the next action of st, persists the transition and returns the
 // saga's new state.
@@ -458,6 +588,7 @@ func (r *Runner) step(ctx context.Context, def *Definition, st *State) (*State, 
 			return &next, r.save(ctx, &next, nil)
 		}
 	}
+	// The action runs now, under the lease hold took.
 	spanCtx, span := r.Telemetry.Start(telemetry.WithTraceParent(ctx, st.traceParent), "saga "+st.Saga+" "+kind+" "+stepName,
 		trace.WithAttributes(attribute.String("saga.name", st.Saga), attribute.String("saga.id", st.ID),
 			attribute.String("saga.step", stepName), attribute.String("saga.action", kind), attribute.Int("saga.attempt", st.Attempts+1)))
@@ -544,7 +675,10 @@ var rank = map[string]int{Running: 0, Compensating: 1, Completed: 2, Failed: 2}
 // Observe records o in the saga's state and log, creating the saga when it
 // is the first event of it seen. Called with a context carrying a
 // transaction (database.WithTx, as event handlers have), it joins it, so an
-// event observed twice (a redelivery) is recorded once.
+// event observed twice (a redelivery) is recorded once. Replicas observing
+// events of one saga at once are serialized: the row is read FOR UPDATE
+// where the store has it, and saved only over the version read; the loser
+// of a race returns an error, and its event is delivered again.
 func (r *Runner) Observe(ctx context.Context, o Observation) error {
 	if o.ID == "" {
 		return nil // the event belongs to no saga
@@ -558,15 +692,15 @@ func (r *Runner) Observe(ctx context.Context, o Observation) error {
 	scopeCols, scopeVals := cols, key
 	cols, key = append(cols, "id"), append(key, o.ID)
 	return r.DB.InTx(ctx, func(tx *sql.Tx) error {
-		st, err := scanState(tx.QueryRowContext(ctx, d.Rebind("SELECT "+stateColumns+" FROM sagas"+where(cols)), key...))
+		st, err := scanState(tx.QueryRowContext(ctx, d.Rebind("SELECT "+stateColumns+" FROM sagas"+where(cols)+forUpdate(d)), key...))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			trigger := o.Trigger
 			if trigger == nil {
 				trigger = []byte{}
 			}
-			_, err = tx.ExecContext(ctx, d.Rebind(insert("sagas", append(cols, "name", "subject", "status", "step", "failed_step", "last_error", "attempts", "next_attempt_at", "trigger_payload", "created_at", "updated_at"))),
-				append(key, o.Saga, o.Subject, o.Status, 0, nullString(o.FailedStep), nullString(o.Error), 0, now, trigger, now, now)...)
+			_, err = tx.ExecContext(ctx, d.Rebind(insert("sagas", append(cols, "name", "subject", "status", "step", "failed_step", "last_error", "attempts", "next_attempt_at", "trigger_payload", "created_at", "updated_at", "version"))),
+				append(key, o.Saga, o.Subject, o.Status, 0, nullString(o.FailedStep), nullString(o.Error), 0, now, trigger, now, now, 0)...)
 		case err != nil:
 			return fmt.Errorf("observe saga %s: %w", o.ID, err)
 		default:
@@ -585,8 +719,14 @@ func (r *Runner) Observe(ctx context.Context, o Observation) error {
 			if o.FailedStep != "" {
 				st.FailedStep, st.Error = o.FailedStep, o.Error
 			}
-			_, err = tx.ExecContext(ctx, d.Rebind("UPDATE sagas SET status = ?, subject = ?, failed_step = ?, last_error = ?, trigger_payload = ?, updated_at = ?"+where(cols)),
-				append([]any{st.Status, st.Subject, nullString(st.FailedStep), nullString(st.Error), st.trigger, now}, key...)...)
+			var res sql.Result
+			res, err = tx.ExecContext(ctx, d.Rebind("UPDATE sagas SET status = ?, subject = ?, failed_step = ?, last_error = ?, trigger_payload = ?, updated_at = ?, version = ?"+where(append(slices.Clip(cols), "version"))),
+				append([]any{st.Status, st.Subject, nullString(st.FailedStep), nullString(st.Error), st.trigger, now, st.version + 1}, append(slices.Clip(key), st.version)...)...)
+			if err == nil {
+				if n, rerr := res.RowsAffected(); rerr != nil || n != 1 {
+					err = errors.Join(errStale, rerr)
+				}
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("observe saga %s: %w", o.ID, err)
@@ -623,16 +763,24 @@ func (r *Runner) save(ctx context.Context, st *State, entry *Entry) error {
 	if st.nextAttempt.IsZero() || st.Attempts == 0 {
 		st.nextAttempt = now
 	}
-	if r.saves == nil {
-		return r.DB.InTx(ctx, func(tx *sql.Tx) error { return r.write(ctx, tx, st, entry, now) })
+	var err error
+	if saves := r.saves; saves == nil {
+		err = r.DB.InTx(ctx, func(tx *sql.Tx) error { return r.write(ctx, tx, st, entry, now) })
+	} else {
+		t := &transition{ctx: ctx, st: st, entry: entry, at: now, done: make(chan error, 1)}
+		select {
+		case saves <- t:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		err = <-t.done
 	}
-	t := &transition{ctx: ctx, st: st, entry: entry, at: now, done: make(chan error, 1)}
-	select {
-	case r.saves <- t:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err != nil {
+		return err
 	}
-	return <-t.done
+	st.version++
+	st.leaseUntil = now.Add(r.Lease)
+	return nil
 }
 
 // transition is a save waiting for the committer.
@@ -645,7 +793,8 @@ type transition struct {
 }
 
 // commit persists the transitions sent on saves until it is closed: each
-// time all that are waiting, in one transaction. When that transaction
+// time all that are waiting, in one transaction. A transition that loses
+// (errStale) fails alone and leaves the others be; when the transaction
 // fails, each transition is tried on its own, so one that cannot be saved
 // fails alone.
 func (r *Runner) commit(ctx context.Context, saves <-chan *transition) {
@@ -663,35 +812,49 @@ func (r *Runner) commit(ctx context.Context, saves <-chan *transition) {
 				break more
 			}
 		}
+		lost := make([]bool, len(batch))
 		err := r.DB.InTx(ctx, func(tx *sql.Tx) error {
-			for _, t := range batch {
-				if err := r.write(t.ctx, tx, t.st, t.entry, t.at); err != nil {
+			for i, t := range batch {
+				err := r.write(t.ctx, tx, t.st, t.entry, t.at)
+				lost[i] = errors.Is(err, errStale)
+				if err != nil && !lost[i] {
 					return err
 				}
 			}
 			return nil
 		})
-		for _, t := range batch {
-			if err != nil && len(batch) > 1 {
+		for i, t := range batch {
+			switch {
+			case err != nil && len(batch) > 1:
 				t.done <- r.DB.InTx(t.ctx, func(tx *sql.Tx) error { return r.write(t.ctx, tx, t.st, t.entry, t.at) })
-				continue
+			case err == nil && lost[i]:
+				t.done <- errStale
+			default:
+				t.done <- err
 			}
-			t.done <- err
 		}
 	}
 }
 
-// write updates st's row and logs entry in tx.
+// write updates st's row and logs entry in tx, over the version st was
+// read at and only while the runner holds the saga's lease, which it
+// renews; errStale, and nothing written, otherwise.
 func (r *Runner) write(ctx context.Context, tx *sql.Tx, st *State, entry *Entry, now time.Time) error {
 	d := r.DB.Dialect
 	scopeCols, scopeVals, err := scope(ctx, d)
 	if err != nil {
 		return fmt.Errorf("save saga %s: %w", st.ID, err)
 	}
-	_, err = tx.ExecContext(ctx, d.Rebind("UPDATE sagas SET status = ?, step = ?, failed_step = ?, last_error = ?, attempts = ?, next_attempt_at = ?, updated_at = ?"+where(append(slices.Clip(scopeCols), "id"))),
-		append([]any{st.Status, st.Step, nullString(st.FailedStep), nullString(st.Error), st.Attempts, st.nextAttempt.UTC(), now}, append(slices.Clip(scopeVals), st.ID)...)...)
+	res, err := tx.ExecContext(ctx, d.Rebind("UPDATE sagas SET status = ?, step = ?, failed_step = ?, last_error = ?, attempts = ?, next_attempt_at = ?, updated_at = ?, version = ?, lease_until = ?"+where(append(slices.Clip(scopeCols), "id", "version", "lease_owner"))),
+		append([]any{st.Status, st.Step, nullString(st.FailedStep), nullString(st.Error), st.Attempts, st.nextAttempt.UTC(), now, st.version + 1, now.Add(r.Lease)},
+			append(slices.Clip(scopeVals), st.ID, st.version, r.Owner)...)...)
 	if err != nil {
 		return fmt.Errorf("save saga %s: %w", st.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("save saga %s: %w", st.ID, err)
+	} else if n != 1 {
+		return errStale
 	}
 	if entry == nil {
 		return nil
@@ -705,6 +868,27 @@ func (r *Runner) write(ctx context.Context, tx *sql.Tx, st *State, entry *Entry,
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// forUpdate locks the rows a SELECT reads until the transaction ends, where
+// the store can: SQLite has one writer at a time anyway.
+func forUpdate(d database.Dialect) string {
+	if d == database.SQLite {
+		return ""
+	}
+	return " FOR UPDATE"
+}
+
+// defaultOwner names a runner: the host name (in Kubernetes, the pod's)
+// and a random suffix, as two runners may share a host.
+func defaultOwner() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "runner"
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return host + "-" + hex.EncodeToString(b)
+}
 
 // scope returns the columns, quoted, and values that the rows of a saga
 // are scoped by besides its id: the tenant of ctx in a multi-tenant system.
@@ -729,17 +913,18 @@ func insert(table string, cols []string) string {
 	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
 }
 
-const stateColumns = "id, name, subject, status, step, failed_step, last_error, attempts, next_attempt_at, trigger_payload, trace_parent, created_at, updated_at"
+const stateColumns = "id, name, subject, status, step, failed_step, last_error, attempts, next_attempt_at, trigger_payload, trace_parent, created_at, updated_at, version, lease_owner, lease_until"
 
 func scanState(row interface{ Scan(...any) error }) (*State, error) {
 	st := &State{}
-	var failed, lastErr, traceParent sql.NullString
-	var next, created, updated database.NullTime
-	if err := row.Scan(&st.ID, &st.Saga, &st.Subject, &st.Status, &st.Step, &failed, &lastErr, &st.Attempts, &next, &st.trigger, &traceParent, &created, &updated); err != nil {
+	var failed, lastErr, traceParent, owner sql.NullString
+	var next, created, updated, until database.NullTime
+	if err := row.Scan(&st.ID, &st.Saga, &st.Subject, &st.Status, &st.Step, &failed, &lastErr, &st.Attempts, &next, &st.trigger, &traceParent, &created, &updated, &st.version, &owner, &until); err != nil {
 		return nil, err
 	}
 	st.FailedStep, st.Error, st.traceParent = failed.String, lastErr.String, traceParent.String
 	st.nextAttempt, st.CreatedAt, st.UpdatedAt = next.Time, created.Time, updated.Time
+	st.leaseOwner, st.leaseUntil = owner.String, until.Time
 	return st, nil
 }
 

@@ -488,6 +488,25 @@ func (t *Telemetry) ObserveSagaBacklog(backlog func(ctx context.Context, observe
 	return err
 }
 
+// ObserveSagaHeld reports saga_held on every collection: the sagas this
+// replica's runner is advancing, each under its lease (see saga.Runner).
+// Summed over the replicas, it shows how they share the work.
+func (t *Telemetry) ObserveSagaHeld(held func() int64) error {
+	if t == nil || t.registry == nil {
+		return nil
+	}
+	m := t.meterProvider.Meter(ScopeName)
+	gauge, err := m.Int64ObservableGauge("saga.held", metric.WithDescription("Sagas this replica is advancing, each under its lease."))
+	if err != nil {
+		return err
+	}
+	_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		o.ObserveInt64(gauge, held())
+		return nil
+	}, gauge)
+	return err
+}
+
 // ObserveProjection reports projection_stalled{projection=name} on every
 // collection: 1 while stalled returns an error (the projection cannot
 // apply an event, so its read model stays behind), 0 otherwise.

@@ -80,6 +80,16 @@ type Options struct {
 	// EventRetryBackoff is the delay before a failed event's first retry,
 	// each service's default when zero.
 	EventRetryBackoff time.Duration
+	// NATSCluster, at 3 or more, starts an embedded JetStream cluster of
+	// that many nodes on loopback instead of one server (the first node on
+	// the NATS port, the others on free ports; stores in
+	// DataDir/nats-cluster), with the stream and its consumers replicated
+	// on 3 of them; 0 starts one server. Not with NATSURL.
+	NATSCluster int
+	// NATSStreamReplicas copies the event stream and its consumers on that
+	// many servers: 3 with NATSCluster, 1 otherwise, by default. Set it to
+	// the size of the cluster NATSURL names (up to 5).
+	NATSStreamReplicas int
 }
 
 // DefaultNATSPort is the embedded NATS server's port unless Ephemeral.
@@ -144,14 +154,17 @@ var Deployables = []string{"notes"}
 // System is a running system.
 type System struct {
 	keys    map[string]*identity.Keys
-	broker  *embedded.Server // nil when Options.NATSURL named a server
+	broker  *embedded.Server  // nil when Options.NATSURL named a server, or with NATSCluster
+	cluster *embedded.Cluster // with Options.NATSCluster
 	natsURL string
-	urls    map[string]string
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	errs    []error
-	closer  []func() error
+	// streamReplicas copies the event stream, 1 but with a cluster.
+	streamReplicas int
+	urls           map[string]string
+	cancel         context.CancelFunc
+	wg             sync.WaitGroup
+	mu             sync.Mutex
+	errs           []error
+	closer         []func() error
 
 	// consumers are the services' durable event consumers, for the dashboard.
 	consumers []dashboard.Consumer
@@ -204,6 +217,9 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		if s.broker != nil {
 			s.broker.Stop()
 		}
+		if s.cluster != nil {
+			s.cluster.Stop()
+		}
 	}
 	// Listen on every fixed port first, so that each port another program
 	// holds is reported at once, before anything starts.
@@ -249,8 +265,26 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		closeListeners()
 		return nil, &busy
 	}
-	s.natsURL = opts.NATSURL
-	if s.natsURL == "" {
+	s.natsURL, s.streamReplicas = opts.NATSURL, opts.NATSStreamReplicas
+	if s.streamReplicas <= 0 {
+		s.streamReplicas = 1
+		if s.natsURL == "" && opts.NATSCluster > 0 {
+			s.streamReplicas = 3
+		}
+	}
+	switch {
+	case s.natsURL == "" && opts.NATSCluster > 0:
+		if opts.NATSCluster < 3 {
+			closeListeners()
+			return nil, fmt.Errorf("a NATS cluster of %d nodes: JetStream needs at least 3 to keep a quorum when one fails", opts.NATSCluster)
+		}
+		cluster, err := embedded.StartCluster(filepath.Join(opts.DataDir, "nats-cluster"), opts.NATSCluster, []int{port("nats", DefaultNATSPort)})
+		if err != nil {
+			closeListeners()
+			return nil, err
+		}
+		s.cluster, s.natsURL = cluster, cluster.URLs()
+	case s.natsURL == "":
 		broker, err := embedded.Start(filepath.Join(opts.DataDir, "nats"), port("nats", DefaultNATSPort))
 		if err != nil {
 			closeListeners()
@@ -332,6 +366,7 @@ func (s *System) buildServices(ctx context.Context, opts Options, servers map[st
 		cfg.SpanExporter = opts.SpanExporter
 		cfg.Identity = s.keys["notes"]
 		cfg.NATSURL = s.natsURL
+		cfg.NATSStreamReplicas = s.streamReplicas
 		if opts.EventRetryBackoff > 0 {
 			cfg.EventRetryBackoff = opts.EventRetryBackoff
 		}
@@ -373,6 +408,10 @@ func (s *System) NATSURL() string { return s.natsURL }
 // one. Tests stop and resume it to simulate a broker outage.
 func (s *System) Broker() *embedded.Server { return s.broker }
 
+// Cluster returns the embedded NATS cluster of Options.NATSCluster, nil
+// without one. Tests kill a node to see the system survive it.
+func (s *System) Cluster() *embedded.Cluster { return s.cluster }
+
 // Stop shuts every service down gracefully and closes the databases.
 func (s *System) Stop() error {
 	s.cancel()
@@ -387,6 +426,9 @@ func (s *System) Stop() error {
 	}
 	if s.broker != nil {
 		s.broker.Stop()
+	}
+	if s.cluster != nil {
+		s.cluster.Stop()
 	}
 	return errors.Join(errs...)
 }

@@ -19,7 +19,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/acme/shop/internal/local"
+	"github.com/acme/shop/internal/platform/events"
 	"github.com/acme/shop/internal/platform/load"
 	"github.com/acme/shop/internal/platform/replica"
 )
@@ -48,10 +52,11 @@ func TestMain(m *testing.M) {
 }
 
 // TestReplicasUnderLoad runs every service as three replicas (cmd/local
-// -replicas 3), kills one replica of each with SIGKILL in the middle of a
-// load that starts sagas, and checks that every saga whose start was
-// accepted reaches a terminal state while the others carry on and the
-// killed ones are started again.
+// -replicas 3) on a three-node NATS cluster (-nats-cluster 3), kills one
+// replica of each service with SIGKILL and the node leading the event
+// stream in the middle of a load that starts sagas, and checks that every
+// saga whose start was accepted reaches a terminal state while the others
+// carry on and the killed replicas are started again.
 func TestReplicasUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs three processes of every service under load")
@@ -61,7 +66,7 @@ func TestReplicasUnderLoad(t *testing.T) {
 	data := t.TempDir()
 	logs := &syncBuffer{}
 	sys, err := local.Start(ctx, local.Options{
-		DataDir: data, Ephemeral: true, Replicas: 3, Executable: os.Args[0],
+		DataDir: data, Ephemeral: true, Replicas: 3, Executable: os.Args[0], NATSCluster: 3,
 		Logger:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		ReplicaLogs: logs, ReplicaLogLevel: "warn",
 	})
@@ -96,13 +101,15 @@ func TestReplicasUnderLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	leader := streamLeader(t, ctx, sys.NATSURL())
+	sys.Cluster().NodeNamed(leader).Kill()
 	<-done
 	if loadErr != nil {
 		t.Fatal(loadErr)
 	}
 	var b bytes.Buffer
 	rep.Write(&b)
-	t.Logf("one replica of each service killed after %s:\n%s", duration/4, b.String())
+	t.Logf("one replica of each service and NATS node %s (the stream's leader) killed after %s:\n%s", leader, duration/4, b.String())
 	for _, s := range rep.Sagas {
 		if s.Started == 0 {
 			t.Errorf("saga %s: no start accepted", s.Name)
@@ -119,6 +126,32 @@ func TestReplicasUnderLoad(t *testing.T) {
 	if t.Failed() {
 		t.Logf("logs:\n%s", logs.String())
 	}
+}
+
+// streamLeader returns the name of the NATS node leading the event stream.
+func streamLeader(t *testing.T, ctx context.Context, url string) string {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := js.Stream(ctx, events.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Cluster == nil || info.Cluster.Leader == "" {
+		t.Fatalf("stream %s has no cluster leader: %+v", events.Stream, info.Cluster)
+	}
+	return info.Cluster.Leader
 }
 
 // sagaFlows are the flows of cmd/load that start sagas whose end it sees.

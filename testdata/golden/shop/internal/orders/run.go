@@ -133,6 +133,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.sagas.Telemetry = tel
 		s.sagas.Workers = cfg.SagaWorkers
 		s.sagas.MaxBacklog = cfg.SagaMaxBacklog
+		if err := tel.ObserveSagaHeld(s.sagas.Held); err != nil {
+			return parts, err
+		}
 		if err := tel.ObserveSagas(s.sagas.CountByStatus); err != nil {
 			return parts, err
 		}

@@ -230,7 +230,7 @@ var schema = []database.Table{
 	{Name: "idempotency_keys", Columns: []string{"idem_key", "method", "response", "created_at"}},
 	{Name: "snapshots", Columns: []string{"aggregate_id", "version", "state", "taken_at"}},
 	{Name: "projection_checkpoints", Columns: []string{"name", "last_seq", "updated_at"}},
-	{Name: "sagas", Columns: []string{"id", "name", "subject", "status", "step", "failed_step", "last_error", "attempts", "next_attempt_at", "trigger_payload", "trace_parent", "created_at", "updated_at"}},
+	{Name: "sagas", Columns: []string{"id", "name", "subject", "status", "step", "failed_step", "last_error", "attempts", "next_attempt_at", "trigger_payload", "trace_parent", "created_at", "updated_at", "version", "lease_owner", "lease_until"}},
 	{Name: "saga_log", Columns: []string{"seq", "saga_id", "step", "action", "outcome", "last_error", "logged_at"}},
 	orderTable,
 }

@@ -21,6 +21,11 @@
 // With -replicas N every service runs as N processes of its own behind a
 // balancer on its port, on one database per service, as on Kubernetes
 // (see package local, replicas.go). A replica that dies is started again.
+//
+// -nats-url (or NATS_URL) uses a NATS server with JetStream, or a cluster
+// (its URLs comma-separated), instead of the embedded one; -nats-cluster 3
+// runs an embedded cluster of three nodes on loopback, the stream
+// replicated on all three, as a production cluster runs it.
 package main
 
 import (
@@ -50,6 +55,9 @@ func run() int {
 	replicas := flag.Int("replicas", 1, "processes of every service, behind a balancer on its port")
 	serve := flag.String("serve", "", "run only this service, configured from the environment: what each replica of -replicas runs")
 	serveAddr := flag.String("serve-addr", "127.0.0.1:0", "with -serve: the address to listen on")
+	natsURL := flag.String("nats-url", os.Getenv("NATS_URL"), "a NATS server (or cluster: URLs comma-separated) with JetStream to use instead of the embedded one (env NATS_URL)")
+	natsCluster := flag.Int("nats-cluster", 0, "run an embedded JetStream cluster of this many nodes (3 or more) on loopback instead of one server, the stream replicated 3 times")
+	streamReplicas := flag.Int("nats-stream-replicas", envInt("NATS_STREAM_REPLICAS"), "copies of the event stream: 3 with -nats-cluster, else 1 by default; the size of the -nats-url cluster when it has several nodes (env NATS_STREAM_REPLICAS)")
 	ephemeral := flag.Bool("ephemeral", false, "listen on free ports instead of each service's default port")
 	logFormat := flag.String("log-format", "text", "log format: text or json")
 	logLevel := flag.String("log-level", "info", "log level: debug, info, warn or error")
@@ -110,6 +118,7 @@ func run() int {
 	// Every service's spans go to the dashboard's recorder, in memory.
 	spans := dashboard.NewRecorder(0)
 	opts := local.Options{DataDir: *dataDir, DatabaseURLs: urls, Ephemeral: *ephemeral, Logger: logger, Keys: keys, Ports: map[string]int{}, SpanExporter: spans, Replicas: *replicas, ReplicaLogLevel: *logLevel}
+	opts.NATSURL, opts.NATSCluster, opts.NATSStreamReplicas = *natsURL, *natsCluster, *streamReplicas
 	for name, port := range ports {
 		opts.Ports[name] = *port
 	}
@@ -191,4 +200,11 @@ func dashboardPort(port int, ephemeral bool) (int, error) {
 		return 0, fmt.Errorf("dashboard port %d is not a port number (0 picks a free one)", port)
 	}
 	return port, nil
+}
+
+// envInt is the integer in the environment variable name, 0 when unset or
+// not a number.
+func envInt(name string) int {
+	n, _ := strconv.Atoi(os.Getenv(name))
+	return n
 }

@@ -155,7 +155,7 @@ var schema = []database.Table{
 	{Name: "outbox", Columns: []string{"seq", "id", "aggregate_id", "event_type", "subject", "payload", "occurred_at", "published_at", "trace_parent", "saga_context", "aggregate_version"}},
 	{Name: "processed_events", Columns: []string{"consumer", "event_id", "processed_at"}},
 	{Name: "idempotency_keys", Columns: []string{"idem_key", "method", "response", "created_at"}},
-	{Name: "sagas", Columns: []string{"id", "name", "subject", "status", "step", "failed_step", "last_error", "attempts", "next_attempt_at", "trigger_payload", "trace_parent", "created_at", "updated_at"}},
+	{Name: "sagas", Columns: []string{"id", "name", "subject", "status", "step", "failed_step", "last_error", "attempts", "next_attempt_at", "trigger_payload", "trace_parent", "created_at", "updated_at", "version", "lease_owner", "lease_until"}},
 	{Name: "saga_log", Columns: []string{"seq", "saga_id", "step", "action", "outcome", "last_error", "logged_at"}},
 	tripTable,
 }

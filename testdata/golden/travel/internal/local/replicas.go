@@ -76,6 +76,7 @@ func (s *System) replicaEnv(name, prefix string, opts Options) []string {
 		set("DATABASE_URL", url)
 	}
 	set("NATS_URL", s.natsURL)
+	set("NATS_STREAM_REPLICAS", strconv.Itoa(s.streamReplicas))
 	if opts.EventRetryBackoff > 0 {
 		set("EVENT_RETRY_BACKOFF", opts.EventRetryBackoff.String())
 	}

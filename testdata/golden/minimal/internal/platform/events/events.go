@@ -70,8 +70,11 @@ const (
 // ProcessedTable is the table consumers record handled event ids in.
 const ProcessedTable = "processed_events"
 
-// Connect connects to the NATS server at url. It keeps reconnecting for as
-// long as the connection is open, also when the server is not up yet.
+// Connect connects to the NATS server at url, or to one of a cluster's
+// servers when url lists several, comma-separated. It keeps reconnecting for
+// as long as the connection is open, also when the server is not up yet:
+// when its server dies, the connection moves to another one of the list or
+// of those the cluster announced.
 func Connect(url, name string, logger *slog.Logger) (*nats.Conn, error) {
 	nc, err := nats.Connect(url,
 		nats.Name(name),
@@ -93,9 +96,10 @@ func Connect(url, name string, logger *slog.Logger) (*nats.Conn, error) {
 	return nc, nil
 }
 
-// EnsureStream creates Stream, or updates it to the expected configuration.
-func EnsureStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
-	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+// StreamConfig is the configuration of Stream with replicas copies of every
+// message (0 counts as 1).
+func StreamConfig(replicas int) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
 		Name:        Stream,
 		Description: "Events of the " + System + " system",
 		Subjects:    []string{Subjects},
@@ -103,8 +107,23 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream
 		Retention:   jetstream.LimitsPolicy,
 		MaxAge:      7 * 24 * time.Hour,
 		Duplicates:  2 * time.Minute,
-	})
+		Replicas:    max(replicas, 1),
+	}
+}
+
+// EnsureStream creates Stream, or updates it to the expected configuration,
+// with replicas copies of every message (env NATS_STREAM_REPLICAS, 0 counts
+// as 1). On a JetStream cluster, 3 replicas keep the stream, and the
+// consumers on it, available while one node is down; a single server holds
+// only 1. Every service of the system must ask for the same number, or each
+// one changes the stream back to its own.
+func EnsureStream(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.Stream, error) {
+	cfg := StreamConfig(replicas)
+	s, err := js.CreateOrUpdateStream(ctx, cfg)
 	if err != nil {
+		if cfg.Replicas > 1 {
+			return nil, fmt.Errorf("create stream %s with %d replicas: %w (NATS_STREAM_REPLICAS=%d needs a JetStream cluster of at least %[2]d nodes; set it to 1 for a single server)", Stream, cfg.Replicas, err, cfg.Replicas)
+		}
 		return nil, fmt.Errorf("create stream %s: %w", Stream, err)
 	}
 	return s, nil
@@ -167,6 +186,8 @@ type Relay struct {
 	// Telemetry traces each publication as a child of the span that
 	// recorded the event; nil for none.
 	Telemetry *telemetry.Telemetry
+	// Replicas is the number of copies of Stream (EnsureStream), 1 by default.
+	Replicas int
 }
 
 // Run publishes until ctx is done. While the broker is unreachable it
@@ -186,7 +207,7 @@ func (r *Relay) Run(ctx context.Context) {
 		n, err := 0, error(nil)
 		if !streamReady {
 			setupCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			_, err = EnsureStream(setupCtx, r.JS)
+			_, err = EnsureStream(setupCtx, r.JS, r.Replicas)
 			cancel()
 			streamReady = err == nil
 		}
@@ -376,6 +397,11 @@ type Consumers struct {
 	// Telemetry traces each delivery as a child of the span that published
 	// it and counts retries and dead letters; nil for none.
 	Telemetry *telemetry.Telemetry
+	// Replicas is the number of copies of Stream (EnsureStream) and of each
+	// durable consumer's state (what it acknowledged), 1 by default: with
+	// 3 on a JetStream cluster, a consumer continues where it was when a
+	// node dies.
+	Replicas int
 }
 
 // Run consumes with every handler until ctx is done. While the broker is
@@ -420,7 +446,7 @@ func (c *Consumers) run(ctx context.Context, h Handler) {
 func (c *Consumers) consume(ctx context.Context, h Handler, logger *slog.Logger) (jetstream.ConsumeContext, error) {
 	setupCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if _, err := EnsureStream(setupCtx, c.JS); err != nil {
+	if _, err := EnsureStream(setupCtx, c.JS, c.Replicas); err != nil {
 		return nil, err
 	}
 	cons, err := c.JS.CreateOrUpdateConsumer(setupCtx, Stream, jetstream.ConsumerConfig{
@@ -430,6 +456,7 @@ func (c *Consumers) consume(ctx context.Context, h Handler, logger *slog.Logger)
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		AckWait:       c.AckWait,
 		MaxDeliver:    -1, // dead-lettering is decided here, with the error at hand
+		Replicas:      max(c.Replicas, 1),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create consumer %s: %w", h.Durable, err)

@@ -40,13 +40,15 @@ const (
 // harness is a broker and a database with the outbox, processed_events
 // and an effects table handlers write to.
 type harness struct {
-	broker *embedded.Server
-	db     *database.DB
-	js     jetstream.JetStream
-	logger *slog.Logger
-	tel    *telemetry.Telemetry // nil: no telemetry
+	broker   *embedded.Server // nil on a cluster
+	db       *database.DB
+	js       jetstream.JetStream
+	logger   *slog.Logger
+	tel      *telemetry.Telemetry // nil: no telemetry
+	replicas int                  // of the stream and the consumers, 1 when 0
 }
 
+// newHarness starts a harness on a broker of its own.
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	broker, err := embedded.Start(t.TempDir(), 0)
@@ -54,8 +56,16 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(broker.Stop)
+	h := newHarnessOn(t, broker.URL())
+	h.broker = broker
+	return h
+}
+
+// newHarnessOn starts a harness on the NATS servers at url.
+func newHarnessOn(t *testing.T, url string) *harness {
+	t.Helper()
 	logger := logging.Discard()
-	nc, err := events.Connect(broker.URL(), t.Name(), logger)
+	nc, err := events.Connect(url, t.Name(), logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +87,7 @@ func newHarness(t *testing.T) *harness {
 			t.Fatal(err)
 		}
 	}
-	return &harness{broker: broker, db: db, js: js, logger: logger}
+	return &harness{db: db, js: js, logger: logger}
 }
 
 // record records a test event in the outbox, as a command does (in
@@ -97,7 +107,7 @@ func (h *harness) record(t *testing.T, ctx context.Context, value string) {
 func (h *harness) startRelay(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	relay := &events.Relay{DB: h.db, JS: h.js, Source: "/test/relay", Logger: h.logger, Interval: 20 * time.Millisecond, Telemetry: h.tel}
+	relay := &events.Relay{DB: h.db, JS: h.js, Source: "/test/relay", Logger: h.logger, Interval: 20 * time.Millisecond, Telemetry: h.tel, Replicas: h.replicas}
 	go func() {
 		defer close(done)
 		relay.Run(ctx)
@@ -113,7 +123,7 @@ func (h *harness) startRelay(t *testing.T) {
 func (h *harness) startConsumers(t *testing.T, handle func(ctx context.Context, meta events.Metadata, payload []byte) error, onDead ...func(ctx context.Context, meta events.Metadata, payload []byte, cause error) error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	c := &events.Consumers{DB: h.db, JS: h.js, Logger: h.logger, MaxAttempts: 3, Backoff: 10 * time.Millisecond, Telemetry: h.tel}
+	c := &events.Consumers{DB: h.db, JS: h.js, Logger: h.logger, MaxAttempts: 3, Backoff: 10 * time.Millisecond, Telemetry: h.tel, Replicas: h.replicas}
 	go func() {
 		defer close(done)
 		handler := events.Handler{Durable: "test", Subject: testSubject, DeadLetter: testDeadLetter, Handle: handle}

@@ -67,6 +67,26 @@ func TestSagaAndProjectionGauges(t *testing.T) {
 	}
 }
 
+// saga_held reads the runner's count on every collection.
+func TestSagaHeldGauge(t *testing.T) {
+	tel, err := telemetry.New(t.Context(), telemetry.Config{Service: "test", Metrics: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	held := int64(3)
+	if err := tel.ObserveSagaHeld(func() int64 { return held }); err != nil {
+		t.Fatal(err)
+	}
+	if body := scrape(t, tel); !strings.Contains(body, "\nsaga_held 3\n") {
+		t.Errorf("/metrics lacks saga_held 3:\n%s", body)
+	}
+	held = 0
+	if body := scrape(t, tel); !strings.Contains(body, "\nsaga_held 0\n") {
+		t.Errorf("/metrics lacks saga_held 0:\n%s", body)
+	}
+}
+
 // containsMetric reports whether body has a sample of want's metric with
 // want's labels (others, such as the scope's, may come between) and value.
 func containsMetric(body, want string) bool {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -57,27 +58,38 @@ func (r *recorder) count(name string) int {
 }
 
 // openDB returns the saga tables in a fresh database: SQLite, or a schema of
-// the PostgreSQL server at TEST_POSTGRES_URL when it is set.
+// the PostgreSQL server at TEST_POSTGRES_URL when it is set, else a database
+// of the MySQL server at TEST_MYSQL_URL when that is set.
 func openDB(t testing.TB) *database.DB {
 	t.Helper()
 	store := "sqlite"
-	if os.Getenv("TEST_POSTGRES_URL") != "" {
+	switch {
+	case os.Getenv("TEST_POSTGRES_URL") != "":
 		store = "postgres"
+	case os.Getenv("TEST_MYSQL_URL") != "":
+		store = "mysql"
 	}
 	db := dbtest.Open(t, "sagas", store)
 	seq, blob, ts := "INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB", "TIMESTAMP"
-	if db.Dialect == database.Postgres {
+	switch db.Dialect {
+	case database.Postgres:
 		seq, blob, ts = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "BYTEA", "TIMESTAMPTZ"
+	case database.MySQL:
+		seq, blob, ts = "BIGINT AUTO_INCREMENT PRIMARY KEY", "LONGBLOB", "DATETIME(6)"
 	}
 	for _, ddl := range []string{
 		`CREATE TABLE sagas (` + tenantColumn + `id TEXT NOT NULL, name TEXT NOT NULL, subject TEXT NOT NULL, status TEXT NOT NULL,
 			step INTEGER NOT NULL, failed_step TEXT NULL, last_error TEXT NULL, attempts INTEGER NOT NULL,
 			next_attempt_at ` + ts + ` NOT NULL, trigger_payload ` + blob + ` NOT NULL, trace_parent TEXT NULL, created_at ` + ts + ` NOT NULL, updated_at ` + ts + ` NOT NULL,
+			version BIGINT NOT NULL DEFAULT 0, lease_owner TEXT NULL, lease_until ` + ts + ` NULL,
 			PRIMARY KEY (` + tenantKey + `id))`,
 		`CREATE INDEX sagas_due_idx ON sagas (status, next_attempt_at)`,
 		`CREATE TABLE saga_log (seq ` + seq + `, ` + tenantColumn + `saga_id TEXT NOT NULL, step TEXT NOT NULL, action TEXT NOT NULL,
 			outcome TEXT NOT NULL, last_error TEXT NULL, logged_at ` + ts + ` NOT NULL)`,
 	} {
+		if db.Dialect == database.MySQL {
+			ddl = strings.ReplaceAll(ddl, " TEXT ", " VARCHAR(255) ") // keys and indexes need a length
+		}
 		if _, err := db.ExecContext(context.Background(), ddl); err != nil {
 			t.Fatal(err)
 		}
@@ -207,7 +219,9 @@ func TestTransientFailureRetried(t *testing.T) {
 
 // A saga interrupted by a crash in the middle of a step resumes from its
 // persisted state in the next process: completed steps do not run again and
-// the interrupted one runs again with the same idempotency key.
+// the interrupted one runs again with the same idempotency key. The
+// stopped runner released its lease, so the next takes the saga at once
+// (TestLeaseTakenOverAfterExpiry: a runner that dies holding it).
 func TestCrashResume(t *testing.T) {
 	db := openDB(t)
 	r := &recorder{}

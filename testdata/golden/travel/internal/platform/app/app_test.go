@@ -178,14 +178,16 @@ func TestConfigRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	vars := map[string]string{
-		"SVC_PORT":            "9001",
-		"DATA_DIR":            "/tmp/d",
-		"PRUNE_INTERVAL":      "1m",
-		"SERVICE_PRIVATE_KEY": identity.EncodePrivateKey(keys["svc"].Private),
-		"PEER_PUBLIC_KEY":     identity.EncodePublicKey(keys["peer"].Public["peer"]),
+		"SVC_PORT":                 "9001",
+		"DATA_DIR":                 "/tmp/d",
+		"PRUNE_INTERVAL":           "1m",
+		"NATS_URL":                 "nats://127.0.0.1:4222,nats://127.0.0.1:4223",
+		"SVC_NATS_STREAM_REPLICAS": "3",
+		"SERVICE_PRIVATE_KEY":      identity.EncodePrivateKey(keys["svc"].Private),
+		"PEER_PUBLIC_KEY":          identity.EncodePublicKey(keys["peer"].Public["peer"]),
 	}
 	cfg := DefaultConfig(8000)
-	if cfg.Addr != ":8000" || cfg.DataDir != "data" || cfg.EventMaxAttempts != 5 {
+	if cfg.Addr != ":8000" || cfg.DataDir != "data" || cfg.EventMaxAttempts != 5 || cfg.NATSStreamReplicas != 1 {
 		t.Errorf("DefaultConfig(8000) = %+v", cfg)
 	}
 	env := config.FromMap("SVC", vars)
@@ -195,7 +197,8 @@ func TestConfigRead(t *testing.T) {
 	if err := env.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Addr != ":9001" || cfg.DataDir != "/tmp/d" || cfg.PruneInterval != time.Minute || cfg.Identity.Name != "svc" {
+	if cfg.Addr != ":9001" || cfg.DataDir != "/tmp/d" || cfg.PruneInterval != time.Minute || cfg.Identity.Name != "svc" ||
+		cfg.NATSURL != "nats://127.0.0.1:4222,nats://127.0.0.1:4223" || cfg.NATSStreamReplicas != 3 {
 		t.Errorf("read %+v", cfg)
 	}
 }
@@ -226,6 +229,16 @@ func TestServer(t *testing.T) {
 		t.Fatal("started without an identity")
 	}
 	cfg.Identity = keys["svc"]
+	for _, replicas := range []int{-1, 6} {
+		bad := cfg
+		bad.NATSStreamReplicas = replicas
+		if _, err := New(ctx, bad, spec, build); err == nil || !strings.Contains(err.Error(), "NATS_STREAM_REPLICAS") {
+			t.Errorf("started with %d stream replicas: %v", replicas, err)
+		}
+	}
+	if built {
+		t.Fatal("built the parts with a stream replica count JetStream refuses")
+	}
 	if _, err := New(ctx, cfg, Spec{Name: "other", Migrations: migrations}, build); err == nil || !strings.Contains(err.Error(), `want "other"`) {
 		t.Fatalf("started as another service: %v", err)
 	}

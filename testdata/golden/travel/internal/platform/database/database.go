@@ -20,9 +20,12 @@ import (
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver (pure Go, no cgo)
 )
 
-// maxIdleConns is how many connections to a PostgreSQL or MySQL server stay
-// open while idle.
-const maxIdleConns = 32
+// DefaultMaxConns is how many connections to a PostgreSQL or MySQL server
+// one process opens at most, unless SetMaxConns changes it. Every replica
+// of every service sharing a server counts: 3 replicas of 2 services at 10
+// stay well below PostgreSQL's default max_connections of 100. Work beyond
+// it waits for a connection instead of failing with "too many clients".
+const DefaultMaxConns = 10
 
 // Dialect is the SQL flavour of a database.
 type Dialect string
@@ -87,12 +90,14 @@ func Open(ctx context.Context, url, dataDir, name string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
+	out := &DB{DB: db, Dialect: dialect}
 	if dialect != SQLite {
 		// database/sql keeps 2 idle connections by default: a burst of
 		// concurrent work (the saga runner's workers, concurrent requests)
 		// would open and close server connections, each costing a backend
-		// process on PostgreSQL, over and over.
-		db.SetMaxIdleConns(maxIdleConns)
+		// process on PostgreSQL, over and over. And it opens as many as
+		// the work asks for, without a bound.
+		out.SetMaxConns(DefaultMaxConns)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -101,7 +106,21 @@ func Open(ctx context.Context, url, dataDir, name string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database %s: %w (start the server and create the database, or correct the URL)", dialect, Redact(url), err)
 	}
-	return &DB{DB: db, Dialect: dialect}, nil
+	return out, nil
+}
+
+// SetMaxConns bounds the connections to a PostgreSQL or MySQL server at n
+// (DefaultMaxConns when n <= 0), all of which stay open while idle. SQLite
+// databases keep their own setting.
+func (db *DB) SetMaxConns(n int) {
+	if db.Dialect == SQLite {
+		return
+	}
+	if n <= 0 {
+		n = DefaultMaxConns
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
 }
 
 func openSQLite(path string) (*sql.DB, error) {

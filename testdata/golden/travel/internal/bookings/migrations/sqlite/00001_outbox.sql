@@ -58,8 +58,14 @@ CREATE TABLE saga_log (
     logged_at TIMESTAMP NOT NULL
 );
 CREATE INDEX saga_log_saga_idx ON saga_log (saga_id, seq);
+ALTER TABLE sagas ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sagas ADD COLUMN lease_owner TEXT NULL;
+ALTER TABLE sagas ADD COLUMN lease_until TIMESTAMP NULL;
 
 -- +goose Down
+ALTER TABLE sagas DROP COLUMN lease_until;
+ALTER TABLE sagas DROP COLUMN lease_owner;
+ALTER TABLE sagas DROP COLUMN version;
 DROP TABLE saga_log;
 DROP TABLE sagas;
 DROP TABLE idempotency_keys;
