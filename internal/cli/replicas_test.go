@@ -166,6 +166,20 @@ func checkSagas(t *testing.T, db *sql.DB, accepted int) {
 	if total < accepted {
 		t.Errorf("%d sagas for %d accepted orders", total, accepted)
 	}
+	var orders, twice int
+	if err := db.QueryRow("SELECT COUNT(*) FROM orders").Scan(&orders); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow("SELECT COUNT(*) FROM (SELECT subject FROM sagas GROUP BY subject HAVING COUNT(*) > 1) t").Scan(&twice); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d accepted orders, %d orders stored, %d sagas", accepted, orders, total)
+	if twice > 0 {
+		t.Errorf("%d orders have more than one checkout saga", twice)
+	}
+	if orders != total {
+		t.Errorf("%d orders stored, %d checkout sagas", orders, total)
+	}
 	rows, err = db.Query("SELECT s.id, s.status, l.step, l.action, l.outcome FROM saga_log l JOIN sagas s ON s.id = l.saga_id ORDER BY l.saga_id, l.seq")
 	if err != nil {
 		t.Fatal(err)
