@@ -138,12 +138,12 @@ func (l *Lease) Token() int64 {
 	return l.token
 }
 
-// held records that this process holds the lease with token from start
-// on; token 0 records that it does not.
-func (l *Lease) held(token int64, start time.Time) {
+// held records that this process holds the lease with token until
+// deadline; token 0 records that it does not.
+func (l *Lease) held(token int64, deadline time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.token, l.deadline = token, start.Add(l.ttl())
+	l.token, l.deadline = token, deadline
 	if token == 0 {
 		l.deadline = time.Time{}
 	}
@@ -178,7 +178,7 @@ func (l *Lease) take(ctx context.Context, ttl time.Duration) (bool, error) {
 	if err != nil || token == 0 {
 		return false, err
 	}
-	l.held(token, start)
+	l.held(token, start.Add(ttl))
 	if l.Logger != nil {
 		l.Logger.InfoContext(ctx, "lease taken: this replica is active", "lease", l.Name, "token", token, "owner", l.Owner)
 	}
@@ -252,7 +252,7 @@ func (l *Lease) Renew(ctx context.Context) error {
 		}
 		return fmt.Errorf("renew lease %s: %w", l.Name, ErrLost)
 	}
-	l.held(token, start)
+	l.held(token, start.Add(l.ttl()))
 	return nil
 }
 
@@ -279,9 +279,15 @@ func (l *Lease) Release(ctx context.Context) error {
 // due here: it takes the lease for every when it is free, and never
 // renews or releases it, so that whichever replica finds it expired first
 // does the next round and the others skip it. Call it more often than
-// every (every replica does), so the rounds stay about every apart.
+// every (every replica does), so the rounds stay about every apart. The
+// replica that took the current round is Active until the next one is
+// due.
 func (l *Lease) Due(ctx context.Context, every time.Duration) (bool, error) {
-	token, err := l.swap(ctx, l.now(), every)
+	start := l.now()
+	token, err := l.swap(ctx, start, every)
+	if token != 0 {
+		l.held(token, start.Add(every))
+	}
 	return token != 0, err
 }
 

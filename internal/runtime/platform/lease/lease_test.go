@@ -222,7 +222,19 @@ func TestDueOncePerInterval(t *testing.T) {
 				}
 				if due {
 					rounds++
+					if !r.Active() {
+						t.Fatalf("%s did a round but is not active", r.Owner)
+					}
 				}
+			}
+			active := 0
+			for _, r := range replicas {
+				if r.Active() {
+					active++
+				}
+			}
+			if active != 1 {
+				t.Fatalf("%d replicas active for the round, want 1", active)
 			}
 			c.Add(time.Minute)
 		}
