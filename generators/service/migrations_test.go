@@ -79,6 +79,8 @@ func TestMigrationGolden(t *testing.T) {
 			Indexes: []*model.Index{{Name: "refunds_order_id_idx", Column: "order_id"}}}}}},
 		{"drop_table", []model.SchemaOp{{Op: model.OpDropTable, Table: "orders"}}},
 		{"create_platform", []model.SchemaOp{{Op: model.OpCreatePlatform, Group: model.PlatformSagas}}},
+		{"create_platform_leases", []model.SchemaOp{{Op: model.OpCreatePlatform, Group: model.PlatformLeases}}},
+		{"tenant_create_platform_leases", []model.SchemaOp{{Op: model.OpCreatePlatform, Group: model.PlatformLeases, Tenant: "tenant_id"}}},
 		{"tenant_create_platform", []model.SchemaOp{
 			{Op: model.OpCreatePlatform, Group: model.PlatformSnapshots, Tenant: "tenant_id"},
 			{Op: model.OpCreatePlatform, Group: model.PlatformSagas, Tenant: "tenant_id"},
@@ -148,6 +150,7 @@ func TestFirstMigrationRendersAsBefore(t *testing.T) {
 		{Op: model.OpCreatePlatform, Group: model.PlatformOutbox},
 		{Op: model.OpCreatePlatform, Group: model.PlatformSnapshots},
 		{Op: model.OpCreatePlatform, Group: model.PlatformSagas},
+		{Op: model.OpCreatePlatform, Group: model.PlatformLeases},
 	}}
 	d, err := renderMigration(dialectPostgres, m)
 	if err != nil {
@@ -156,7 +159,7 @@ func TestFirstMigrationRendersAsBefore(t *testing.T) {
 	if d.Summary != nil {
 		t.Errorf("summary on a first migration: %q", d.Summary)
 	}
-	want := "DROP TABLE saga_log;|DROP TABLE sagas;|DROP TABLE projection_checkpoints;|DROP TABLE snapshots;|DROP TABLE idempotency_keys;|DROP TABLE processed_events;|DROP TABLE outbox;"
+	want := "DROP TABLE leases;|DROP TABLE saga_log;|DROP TABLE sagas;|DROP TABLE projection_checkpoints;|DROP TABLE snapshots;|DROP TABLE idempotency_keys;|DROP TABLE processed_events;|DROP TABLE outbox;"
 	if got := strings.Join(d.Down, "|"); got != want {
 		t.Errorf("down:\n%s\nwant:\n%s", got, want)
 	}
