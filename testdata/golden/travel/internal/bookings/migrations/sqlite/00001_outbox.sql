@@ -58,8 +58,16 @@ CREATE TABLE saga_log (
     logged_at TIMESTAMP NOT NULL
 );
 CREATE INDEX saga_log_saga_idx ON saga_log (saga_id, seq);
+CREATE TABLE leases (
+    name TEXT NOT NULL PRIMARY KEY,
+    owner TEXT NOT NULL,
+    token INTEGER NOT NULL,
+    acquired_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL
+);
 
 -- +goose Down
+DROP TABLE leases;
 DROP TABLE saga_log;
 DROP TABLE sagas;
 DROP TABLE idempotency_keys;
