@@ -266,7 +266,8 @@ func newView(sys *model.System) *view {
 	}
 	v.Env = append(v.Env,
 		envVar{"IDEMPOTENCY_RETENTION", "how long responses stored under idempotency keys and records of processed events are kept", "`168h`"},
-		envVar{"PRUNE_INTERVAL", "how often what outlived its retention is deleted (0: never)", "`1h`"},
+		envVar{"PRUNE_INTERVAL", "how often what outlived its retention is deleted, by one replica per round (0: never)", "`1h`"},
+		envVar{"LEASE_TTL", "how long a replica keeps a worker that runs on one replica at a time (outbox relay, projections) without renewing its lease: another replica takes over within it when one dies", "`10s`"},
 	)
 	if v.Events {
 		v.Env = append(v.Env,

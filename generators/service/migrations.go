@@ -327,6 +327,7 @@ func (r opRenderer) summary() string {
 			model.PlatformOutbox:    "outbox, processed_events and idempotency_keys tables.",
 			model.PlatformSnapshots: "snapshots and projection_checkpoints tables (event sourcing).",
 			model.PlatformSagas:     "sagas and saga_log tables (saga state).",
+			model.PlatformLeases:    "leases table (workers that run on one replica at a time).",
 		}[op.Group]
 	case model.OpCreateTable:
 		return "Creates table " + op.Table + "."
@@ -592,6 +593,8 @@ func platformDDL(dialect, group, tenant string) (up, down []string) {
 				"CREATE INDEX saga_log_saga_idx ON saga_log (saga_id, seq);",
 			},
 			[]string{"DROP TABLE saga_log;", "DROP TABLE sagas;"}
+	case model.PlatformLeases:
+		return leasesDDL(dialect)
 	}
 	panic("internal error: unknown platform table group " + group)
 }
@@ -618,6 +621,26 @@ func sagaLeasesDDL(dialect string) (up, down []string) {
 		}
 }
 
+// leasesDDL creates the leases of the service's background workers that
+// run on one replica at a time (package lease): a row per worker, its
+// holder, fencing token and expiry. Leases are the service's, not a
+// tenant's, with tenancy too: those workers follow every tenant's rows.
+func leasesDDL(dialect string) (up, down []string) {
+	name := map[string]string{dialectPostgres: "TEXT", dialectMySQL: "VARCHAR(255)", dialectSQLite: "TEXT"}[dialect]
+	token := map[string]string{dialectPostgres: "BIGINT", dialectMySQL: "BIGINT", dialectSQLite: "INTEGER"}[dialect]
+	ts := map[string]string{dialectPostgres: "TIMESTAMPTZ", dialectMySQL: "DATETIME(6)", dialectSQLite: "TIMESTAMP"}[dialect]
+	return []string{
+			"CREATE TABLE leases (\n" +
+				"    name " + name + " NOT NULL PRIMARY KEY,\n" +
+				"    owner " + name + " NOT NULL,\n" +
+				"    token " + token + " NOT NULL,\n" +
+				"    acquired_at " + ts + " NOT NULL,\n" +
+				"    expires_at " + ts + " NOT NULL\n" +
+				");",
+		},
+		[]string{"DROP TABLE leases;"}
+}
+
 // tenantPlatformDDL is platformDDL with tenancy: every row of the outbox
 // (the event store of event-sourced services), processed_events,
 // idempotency_keys, snapshots, sagas and saga_log holds its tenant, which
@@ -626,8 +649,9 @@ func sagaLeasesDDL(dialect string) (up, down []string) {
 // rows. Two indexes do not start with it: the relay's (unpublished events)
 // and the saga runner's (due sagas), which the service's own background
 // workers scan across tenants, each row then handled in its tenant. The
-// projection checkpoints are the service's, not a tenant's: a projector
-// follows the whole event store.
+// projection checkpoints and the leases are the service's, not a
+// tenant's: a projector follows the whole event store, and the workers
+// holding leases every tenant's rows.
 func tenantPlatformDDL(dialect, group, tenant string) (up, down []string) {
 	types := map[string][]string{
 		dialectPostgres: {"BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "TEXT", "TEXT", "TEXT", "BYTEA", "TIMESTAMPTZ"},
@@ -727,6 +751,8 @@ func tenantPlatformDDL(dialect, group, tenant string) (up, down []string) {
 				"CREATE INDEX saga_log_saga_idx ON saga_log (" + tc + ", saga_id, seq);",
 			},
 			[]string{"DROP TABLE saga_log;", "DROP TABLE sagas;"}
+	case model.PlatformLeases:
+		return leasesDDL(dialect)
 	}
 	panic("internal error: unknown platform table group " + group)
 }

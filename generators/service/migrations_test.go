@@ -81,6 +81,8 @@ func TestMigrationGolden(t *testing.T) {
 		{"create_platform", []model.SchemaOp{{Op: model.OpCreatePlatform, Group: model.PlatformSagas}}},
 		{"saga_leases", []model.SchemaOp{{Op: model.OpCreatePlatform, Group: model.PlatformSagaLeases}}},
 		{"tenant_saga_leases", []model.SchemaOp{{Op: model.OpCreatePlatform, Group: model.PlatformSagaLeases, Tenant: "tenant_id"}}},
+		{"create_platform_leases", []model.SchemaOp{{Op: model.OpCreatePlatform, Group: model.PlatformLeases}}},
+		{"tenant_create_platform_leases", []model.SchemaOp{{Op: model.OpCreatePlatform, Group: model.PlatformLeases, Tenant: "tenant_id"}}},
 		{"tenant_create_platform", []model.SchemaOp{
 			{Op: model.OpCreatePlatform, Group: model.PlatformSnapshots, Tenant: "tenant_id"},
 			{Op: model.OpCreatePlatform, Group: model.PlatformSagas, Tenant: "tenant_id"},
@@ -153,6 +155,7 @@ func TestFirstMigrationRendersAsBefore(t *testing.T) {
 		{Op: model.OpCreatePlatform, Group: model.PlatformOutbox},
 		{Op: model.OpCreatePlatform, Group: model.PlatformSnapshots},
 		{Op: model.OpCreatePlatform, Group: model.PlatformSagas},
+		{Op: model.OpCreatePlatform, Group: model.PlatformLeases},
 	}}
 	d, err := renderMigration(dialectPostgres, m)
 	if err != nil {
@@ -161,7 +164,7 @@ func TestFirstMigrationRendersAsBefore(t *testing.T) {
 	if d.Summary != nil {
 		t.Errorf("summary on a first migration: %q", d.Summary)
 	}
-	want := "DROP TABLE saga_log;|DROP TABLE sagas;|DROP TABLE projection_checkpoints;|DROP TABLE snapshots;|DROP TABLE idempotency_keys;|DROP TABLE processed_events;|DROP TABLE outbox;"
+	want := "DROP TABLE leases;|DROP TABLE saga_log;|DROP TABLE sagas;|DROP TABLE projection_checkpoints;|DROP TABLE snapshots;|DROP TABLE idempotency_keys;|DROP TABLE processed_events;|DROP TABLE outbox;"
 	if got := strings.Join(d.Down, "|"); got != want {
 		t.Errorf("down:\n%s\nwant:\n%s", got, want)
 	}

@@ -22,6 +22,7 @@ var runtimeDirs = []struct {
 	{"platform/database/dbtest", always},
 	{"platform/idempotency", always},
 	{"platform/identity", always},
+	{"platform/lease", always},
 	{"platform/events", always},
 	{"platform/events/embedded", always},
 	{"platform/logging", always},

@@ -37,11 +37,12 @@ type schemaTest struct {
 }
 
 // platformTables are the tables the platform packages' SQL uses in every
-// service (outbox, processed_events, idempotency_keys), in event-sourced
-// ones (snapshots, projection_checkpoints) and in those that keep saga
-// state (sagas, saga_log, with the saga_leases group's columns): the tables
-// platformDDL creates.
-// With a tenant column, each but projection_checkpoints holds it too.
+// service (outbox, processed_events, idempotency_keys, leases), in
+// event-sourced ones (snapshots, projection_checkpoints) and in those that
+// keep saga state (sagas, saga_log, with the saga_leases group's columns):
+// the tables platformDDL creates.
+// With a tenant column, each but projection_checkpoints and leases holds
+// it too.
 func platformTables(sagas, sourced bool, tenant string) []*schemaTable {
 	out := []*schemaTable{
 		{Name: "outbox", Columns: []string{"seq", "id", "aggregate_id", "event_type", "subject", "payload", "occurred_at", "published_at", "trace_parent", "saga_context", "aggregate_version"}},
@@ -67,7 +68,7 @@ func platformTables(sagas, sourced bool, tenant string) []*schemaTable {
 			}
 		}
 	}
-	return out
+	return append(out, &schemaTable{Name: "leases", Columns: []string{"name", "owner", "token", "acquired_at", "expires_at"}})
 }
 
 // newSchemaViews decides the service's schema, the platform tables then

@@ -2,9 +2,11 @@ package service_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -384,4 +386,70 @@ func TestNewMigrationsMatchFiles(t *testing.T) {
 	if _, ok := byPath[service.SchemaPath]; !ok {
 		t.Errorf("no %s", service.SchemaPath)
 	}
+}
+
+// A repository generated before the leases group existed gets, in every
+// service, one new migration per dialect creating the leases table (with
+// tenancy too, without a tenant column), and nothing more when generated
+// again.
+func TestLeasesMigrationForExistingRepository(t *testing.T) {
+	for _, path := range []string{"blueprints/shop.yaml", "testdata/blueprints/tenants.yaml"} {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			src, err := os.ReadFile(filepath.Join("..", "..", filepath.FromSlash(path)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fresh, err := blueprint.Parse("microforge.yaml", src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The history as an earlier release left it.
+			old := &model.History{Wire: fresh.Wire, Schema: jsonCopy(t, fresh.Schema)}
+			for _, rec := range old.Schema.Services {
+				rec.Schema.Platform = slices.DeleteFunc(rec.Schema.Platform, func(g string) bool { return g == model.PlatformLeases })
+				rec.Migrations[0].Ops = slices.DeleteFunc(rec.Migrations[0].Ops, func(op model.SchemaOp) bool { return op.Group == model.PlatformLeases })
+			}
+			sys, err := blueprint.ParseWith("microforge.yaml", src, blueprint.Options{History: old})
+			if err != nil {
+				t.Fatal(err)
+			}
+			news, err := service.NewMigrations(sys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			perService := map[string]int{}
+			for _, m := range news {
+				perService[m.Service.Name]++
+				if !strings.HasSuffix(m.Path, "_leases.sql") || !strings.Contains(string(m.SQL), "CREATE TABLE leases (") ||
+					strings.Contains(string(m.SQL), "tenant") || strings.Count(string(m.SQL), "CREATE ") != 1 {
+					t.Errorf("%s:\n%s", m.Path, m.SQL)
+				}
+			}
+			for _, svc := range sys.Services {
+				if perService[svc.Name] != len(service.Dialects(svc)) {
+					t.Errorf("%s: %d new migrations, want one per dialect %v", svc.Name, perService[svc.Name], service.Dialects(svc))
+				}
+			}
+			again, err := blueprint.ParseWith("microforge.yaml", src, blueprint.Options{History: &model.History{Wire: sys.Wire, Schema: jsonCopy(t, sys.Schema)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if news, err := service.NewMigrations(again); err != nil || len(news) != 0 {
+				t.Fatalf("generating again adds %d migrations (%v)", len(news), err)
+			}
+		})
+	}
+}
+
+func jsonCopy[T any](t *testing.T, v *T) *T {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out T
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return &out
 }

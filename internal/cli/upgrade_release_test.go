@@ -50,13 +50,23 @@ func TestUpgradeFromEarlierRelease(t *testing.T) {
 		t.Fatalf("plan --json: %v\n%s", err, out)
 	}
 	var gone []string
+	leases := 0 // new migrations creating the leases table
 	for _, c := range plan.Changes {
 		if c.Action == "delete" {
 			gone = append(gone, c.Path)
 		}
+		if c.Action == "create" && strings.Contains(c.Path, "/migrations/") {
+			if !strings.HasSuffix(c.Path, "_leases.sql") {
+				t.Errorf("plan: unexpected new migration %s", c.Path)
+			}
+			leases++
+		}
 		if c.Action == "conflict" {
 			t.Errorf("plan: conflict in %s", c.Path)
 		}
+	}
+	if leases == 0 {
+		t.Errorf("plan: no migration adds the leases table")
 	}
 	// The user edited one of the files that moved away.
 	var kept string

@@ -39,7 +39,7 @@ type MigrationRecord struct {
 // table groups it has and its entity tables, columns in the order the
 // database holds them.
 type Schema struct {
-	Platform []string `json:"platform"` // PlatformOutbox, PlatformSnapshots, PlatformSagas, PlatformSagaLeases, in the order created
+	Platform []string `json:"platform"` // PlatformOutbox, PlatformSnapshots, PlatformSagas, PlatformSagaLeases, PlatformLeases, in the order created
 	// Tenant is the tenant column of the platform tables (tenancy), ""
 	// without tenancy: their create_platform operations say it.
 	Tenant string   `json:"tenant,omitempty"`
@@ -58,7 +58,15 @@ const (
 	// so that replicas on one database advance each saga once: services
 	// keeping saga state, after PlatformSagas.
 	PlatformSagaLeases = "saga_leases"
+	// PlatformLeases: leases, every service. Its background workers that
+	// run on one replica at a time (outbox relay, projectors, pruning) hold
+	// them. Added after the others: repositories generated before get it
+	// in a migration of its own.
+	PlatformLeases = "leases"
 )
+
+// platformGroups are the known platform table groups.
+var platformGroups = []string{PlatformOutbox, PlatformSnapshots, PlatformSagas, PlatformSagaLeases, PlatformLeases}
 
 // Table is an entity's table.
 type Table struct {
@@ -265,7 +273,7 @@ func (s *Schema) Apply(op SchemaOp) (*Schema, error) {
 	}
 	switch op.Op {
 	case OpCreatePlatform:
-		if op.Group != PlatformOutbox && op.Group != PlatformSnapshots && op.Group != PlatformSagas && op.Group != PlatformSagaLeases {
+		if !slices.Contains(platformGroups, op.Group) {
 			return nil, fmt.Errorf("%s: unknown group %q", op.Op, op.Group)
 		}
 		if op.Group == PlatformSagaLeases && !slices.Contains(out.Platform, PlatformSagas) {
@@ -501,6 +509,7 @@ func wantedSchema(svc *Service, tenant string) *Schema {
 	if len(svc.Orchestrates) > 0 || len(svc.Tracks) > 0 {
 		s.Platform = append(s.Platform, PlatformSagas, PlatformSagaLeases)
 	}
+	s.Platform = append(s.Platform, PlatformLeases)
 	for _, e := range svc.Entities {
 		t := &Table{Name: e.Table, Entity: e.Name(), Tenant: tenant}
 		for i, f := range e.Message.Fields {

@@ -3,6 +3,7 @@ package model_test
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -283,7 +284,7 @@ sagas:
 		t.Errorf("orders: new migration %d: %v", v, ops)
 	}
 	orders := sys.Service("orders")
-	if first := orders.Migrations[0]; first.New || len(first.Ops) != 1 {
+	if first := orders.Migrations[0]; first.New || len(first.Ops) != 2 {
 		t.Errorf("the first migration changed: %+v", first)
 	}
 	if orders.Migrations[2].File() != "00003_sagas.sql" {
@@ -320,14 +321,16 @@ func TestMigrationsSagaLeasesLater(t *testing.T) {
 		if (tenant != "") != (bp != withSagas) {
 			t.Fatalf("tenant column %q", tenant)
 		}
-		if got := sys.Service("orders").Migrations[0].Ops; len(got) != 3 || got[2].Group != model.PlatformSagaLeases {
+		if got := sys.Service("orders").Migrations[0].Ops; len(got) != 4 || got[2].Group != model.PlatformSagaLeases {
 			t.Fatalf("a first migration without the saga leases: %+v", got)
 		}
-		// The history as an earlier release left it.
+		// The history as an earlier release left it: without the saga
+		// leases (with the leases group, which TestMigrationsLeasesLater
+		// covers).
 		old := roundTrip(t, sys.Schema)
 		rec := old.Services["orders"]
-		rec.Schema.Platform = rec.Schema.Platform[:2]
-		rec.Migrations[0].Ops = rec.Migrations[0].Ops[:2]
+		rec.Schema.Platform = slices.Delete(rec.Schema.Platform, 2, 3)
+		rec.Migrations[0].Ops = slices.Delete(rec.Migrations[0].Ops, 2, 3)
 		h := &model.History{Wire: roundTrip(t, sys.Wire), Schema: old}
 		next, err := blueprint.ParseWith("microforge.yaml", []byte(bp), blueprint.Options{History: h})
 		if err != nil {
@@ -449,8 +452,8 @@ func TestMigrationsTenancy(t *testing.T) {
 		t.Fatal(err)
 	}
 	orders := sys.Service("orders")
-	if first := orders.Migrations[0]; len(first.Ops) != 1 || first.Ops[0].Tenant != "tenant_id" {
-		t.Errorf("00001: %+v, want the outbox of tenants", first.Ops)
+	if first := orders.Migrations[0]; len(first.Ops) != 2 || first.Ops[0].Tenant != "tenant_id" || first.Ops[1].Group != model.PlatformLeases {
+		t.Errorf("00001: %+v, want the outbox of tenants and the leases", first.Ops)
 	}
 	if s := orders.Schema; s.Tenant != "tenant_id" || s.Table("orders").Tenant != "tenant_id" {
 		t.Errorf("schema tenant %q, table %+v", s.Tenant, s.Table("orders"))
@@ -487,5 +490,77 @@ sagas:
 	}
 	if len(sys.TenancyChanges) != 0 {
 		t.Errorf("tenancy changes %+v", sys.TenancyChanges)
+	}
+}
+
+// withoutLeases returns a copy of the history sys leaves as a repository
+// generated before the leases group existed has it: no leases in any
+// service's platform groups or first migration.
+func withoutLeases(t *testing.T, sys *model.System) *model.History {
+	t.Helper()
+	h := &model.History{Wire: roundTrip(t, sys.Wire), Schema: roundTrip(t, sys.Schema)}
+	for name, rec := range h.Schema.Services {
+		if i := slices.Index(rec.Schema.Platform, model.PlatformLeases); i >= 0 {
+			rec.Schema.Platform = slices.Delete(rec.Schema.Platform, i, i+1)
+		} else {
+			t.Fatalf("%s: no leases group in a fresh generation", name)
+		}
+		first := rec.Migrations[0]
+		first.Ops = slices.DeleteFunc(first.Ops, func(op model.SchemaOp) bool { return op.Group == model.PlatformLeases })
+	}
+	return h
+}
+
+// A repository generated before the leases group existed gets it in one
+// new migration of each service, after the ones it has; generating again
+// adds nothing. With tenancy, the group carries the tenant column like
+// the others (its table does not hold it: see generators/service).
+func TestMigrationsLeasesLater(t *testing.T) {
+	for _, tc := range []struct{ name, blueprint, tenant string }{
+		{"plain", schemaBefore, ""},
+		{"tenancy", schemaBefore + tenancyTail, "tenant_id"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			first, err := blueprint.Parse("microforge.yaml", []byte(tc.blueprint))
+			if err != nil {
+				t.Fatal(err)
+			}
+			old := withoutLeases(t, first)
+			sys, err := blueprint.ParseWith("microforge.yaml", []byte(tc.blueprint), blueprint.Options{History: old})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := `{"op":"create_platform","group":"leases"}`
+			if tc.tenant != "" {
+				want = `{"op":"create_platform","group":"leases","tenant":"` + tc.tenant + `"}`
+			}
+			if v, ops := newOps(t, sys, "orders"); v != 3 || !reflect.DeepEqual(ops, []string{want}) {
+				t.Fatalf("new migration %d: %v, want 3: %s", v, ops, want)
+			}
+			orders := sys.Service("orders")
+			if f := orders.Migrations[2].File(); f != "00003_leases.sql" {
+				t.Errorf("file %s", f)
+			}
+			if first := orders.Migrations[0]; first.New || len(first.Ops) != 1 {
+				t.Errorf("the first migration changed: %+v", first.Ops)
+			}
+			if !slices.Contains(orders.Schema.Platform, model.PlatformLeases) {
+				t.Errorf("platform groups %v lack leases", orders.Schema.Platform)
+			}
+			// Generating again, and again, adds nothing.
+			for range 2 {
+				next := &model.History{Wire: roundTrip(t, sys.Wire), Schema: roundTrip(t, sys.Schema)}
+				sys, err = blueprint.ParseWith("microforge.yaml", []byte(tc.blueprint), blueprint.Options{History: next})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v, ops := newOps(t, sys, "orders"); ops != nil {
+					t.Fatalf("regenerating added migration %d: %v", v, ops)
+				}
+				if n := len(sys.Service("orders").Migrations); n != 3 {
+					t.Fatalf("%d migrations, want 3", n)
+				}
+			}
+		})
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/microforge/microforge/internal/runtime/platform/database"
 	"github.com/microforge/microforge/internal/runtime/platform/events"
 	"github.com/microforge/microforge/internal/runtime/platform/identity"
+	"github.com/microforge/microforge/internal/runtime/platform/lease"
 	"github.com/microforge/microforge/internal/runtime/platform/logging"
 	"github.com/microforge/microforge/internal/runtime/platform/outbox"
 	"github.com/microforge/microforge/internal/runtime/platform/server"
@@ -78,8 +79,14 @@ type Config struct {
 	// IDEMPOTENCY_RETENTION).
 	IdempotencyRetention time.Duration
 	// PruneInterval is how often what outlived its retention is deleted
-	// (env PRUNE_INTERVAL); 0 never does.
+	// (env PRUNE_INTERVAL), by one replica per round; 0 never does.
 	PruneInterval time.Duration
+	// LeaseTTL is how long a replica running a worker that runs on one
+	// replica at a time (the outbox relay, a projection) keeps it
+	// without renewing (env LEASE_TTL): when a replica dies, another
+	// takes its workers over within LeaseTTL and a fifth. One that stops
+	// cleanly hands them over within a fifth of it.
+	LeaseTTL time.Duration
 	// Logger receives the service's logs (env LOG_FORMAT json|text, LOG_LEVEL).
 	Logger *slog.Logger
 	// SpanExporter, when set, receives every span the service makes (tests
@@ -108,6 +115,7 @@ func DefaultConfig(port int) Config {
 		OutboxRetention:      7 * 24 * time.Hour,
 		IdempotencyRetention: 7 * 24 * time.Hour,
 		PruneInterval:        time.Hour,
+		LeaseTTL:             lease.DefaultTTL,
 		Logger:               slog.Default(),
 	}
 }
@@ -128,6 +136,7 @@ func (c *Config) Read(env *config.Env, name string, port int, peers []string) er
 	c.OutboxRetention = env.Duration("OUTBOX_RETENTION", c.OutboxRetention)
 	c.IdempotencyRetention = env.Duration("IDEMPOTENCY_RETENTION", c.IdempotencyRetention)
 	c.PruneInterval = env.Duration("PRUNE_INTERVAL", c.PruneInterval)
+	c.LeaseTTL = env.Duration("LEASE_TTL", c.LeaseTTL)
 	logger, err := logging.New(os.Stderr, env.String("LOG_FORMAT", "json"), env.String("LOG_LEVEL", "info"))
 	if err != nil {
 		return err
@@ -176,9 +185,21 @@ type Parts struct {
 	Mount func(mux *http.ServeMux, opts ...connect.HandlerOption)
 	// Handlers are the event handlers of its consumers.
 	Handlers []events.Handler
-	// Workers run in the background while the server serves, each until
-	// its context is done: projectors, saga runners.
+	// Workers run in the background while the server serves, on every
+	// replica, each until its context is done: saga runners.
 	Workers []func(context.Context)
+	// Singletons run in the background on one replica at a time, each
+	// under the lease of its name: projectors.
+	Singletons []Singleton
+}
+
+// Singleton is a background worker that runs on one replica at a time:
+// the replica holding the lease Name runs it until its context is done,
+// the others stand by and one of them takes over when it goes (package
+// lease).
+type Singleton struct {
+	Name string // the lease, "projection:orders@3f2a9c1b0d4e"
+	Run  func(context.Context)
 }
 
 // Build returns the parts of a service over its open database; tel is its
@@ -196,6 +217,9 @@ type Server struct {
 	js      jetstream.JetStream
 	parts   Parts
 	handler http.Handler
+	// leases of the workers that run on one replica at a time: the relay
+	// (with events), the singletons and the pruner, in that order.
+	leases []*lease.Lease
 }
 
 // New opens the database, applies migrations, refuses a database that
@@ -248,7 +272,11 @@ func (s *Server) open(ctx context.Context, build Build) error {
 	if s.parts, err = build(ctx, s.db, s.tel); err != nil {
 		return err
 	}
-	mux := server.NewMux(s.parts.Ready, s.spec.ProtoServices...)
+	s.newLeases()
+	if err := s.tel.ObserveRoles(s.observeRoles); err != nil {
+		return err
+	}
+	mux := server.NewProbedMux(server.Probes{Ready: s.parts.Ready, Roles: s.roles}, s.spec.ProtoServices...)
 	s.parts.Mount(mux, s.tel.HandlerOptions()...)
 	s.tel.Mount(mux)
 	s.handler = identity.Guard(s.cfg.Identity, s.spec.Callers, mux)
@@ -267,6 +295,55 @@ func (s *Server) open(ctx context.Context, build Build) error {
 	return nil
 }
 
+// Lease names of the relay and the pruner.
+const (
+	RelayLease = "relay"
+	PruneLease = "prune"
+)
+
+// newLeases makes the leases of the workers that run on one replica at a
+// time, all held by this process under one owner name.
+func (s *Server) newLeases() {
+	owner := lease.NewOwner()
+	add := func(name string) {
+		s.leases = append(s.leases, &lease.Lease{DB: s.db, Name: name, Owner: owner, TTL: s.cfg.LeaseTTL, Logger: s.cfg.Logger})
+	}
+	if s.spec.Events {
+		add(RelayLease)
+	}
+	for _, w := range s.parts.Singletons {
+		add(w.Name)
+	}
+	add(PruneLease)
+}
+
+// Lease returns the lease of the worker name, nil when there is none.
+func (s *Server) Lease(name string) *lease.Lease {
+	for _, l := range s.leases {
+		if l.Name == name {
+			return l
+		}
+	}
+	return nil
+}
+
+// roles are the lines /readyz adds: the role of this replica for each
+// worker that runs on one replica at a time ("relay: active"). The
+// pruner's is active on the replica that did the current round.
+func (s *Server) roles() []string {
+	out := make([]string, 0, len(s.leases))
+	for _, l := range s.leases {
+		out = append(out, l.Name+": "+string(l.Role()))
+	}
+	return out
+}
+
+func (s *Server) observeRoles(observe func(worker string, active bool)) {
+	for _, l := range s.leases {
+		observe(l.Name, l.Active())
+	}
+}
+
 // Use wraps the handler of every endpoint with mw; call it before Serve.
 func (s *Server) Use(mw func(http.Handler) http.Handler) { s.handler = mw(s.handler) }
 
@@ -277,6 +354,14 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Meanwhile it prunes what outlived its retention, runs the service's
 // workers and, with events, the outbox relay publishes the recorded events
 // and the consumers handle the events the service consumes.
+//
+// With several replicas on one database, the relay and the singletons
+// (projectors) run on one replica at a time, each under its lease, while
+// the others stand by; pruning runs once per PruneInterval on whichever
+// replica gets to it first. Saga runners and consumers run on every
+// replica and share the work. A replica standing by is as ready as the
+// active one: it serves requests, and /readyz and worker_active say its
+// role.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	background, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -284,9 +369,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	for _, work := range s.parts.Workers {
 		wg.Go(func() { work(background) })
 	}
+	for _, w := range s.parts.Singletons {
+		wg.Go(func() { s.Lease(w.Name).Run(background, w.Run) })
+	}
 	if s.spec.Events {
 		relay := &events.Relay{DB: s.db, JS: s.js, Source: s.spec.Source, Logger: s.cfg.Logger, Telemetry: s.tel, Replicas: s.cfg.NATSStreamReplicas}
-		wg.Go(func() { relay.Run(background) })
+		wg.Go(func() { s.Lease(RelayLease).Run(background, relay.Run) })
 	}
 	if len(s.parts.Handlers) > 0 {
 		consumers := &events.Consumers{
@@ -332,28 +420,36 @@ func (s *Server) Close() error {
 	return errors.Join(errs...)
 }
 
-// prune deletes, every PruneInterval until ctx is done, the outbox events
-// published longer than OutboxRetention ago (unless the service is
-// event-sourced) and the idempotency keys and processed-event records older
-// than IdempotencyRetention.
+// prune deletes, once per PruneInterval across all replicas until ctx is
+// done, the outbox events published longer than OutboxRetention ago
+// (unless the service is event-sourced) and the idempotency keys and
+// processed-event records older than IdempotencyRetention. Every replica
+// looks a tenth of the interval (at most a minute) apart whether the
+// round is due (lease.Due); the first to find it due prunes.
 func (s *Server) prune(ctx context.Context) {
 	if s.cfg.PruneInterval <= 0 {
 		return
 	}
-	ticker := time.NewTicker(s.cfg.PruneInterval)
+	turn := s.Lease(PruneLease)
+	ticker := time.NewTicker(max(min(s.cfg.PruneInterval/10, time.Minute), time.Millisecond))
 	defer ticker.Stop()
 	for {
-		now := time.Now()
-		var outboxBefore time.Time
-		if !s.spec.EventSourced {
-			outboxBefore = now.Add(-s.cfg.OutboxRetention)
+		due, err := turn.Due(ctx, s.cfg.PruneInterval)
+		if due {
+			now := time.Now()
+			var outboxBefore time.Time
+			if !s.spec.EventSourced {
+				outboxBefore = now.Add(-s.cfg.OutboxRetention)
+			}
+			var n int64
+			n, err = Prune(ctx, s.db, s.db.Dialect, outboxBefore, now.Add(-s.cfg.IdempotencyRetention))
+			s.cfg.Logger.Debug("pruning round", "rows", n, "lease_token", turn.Token())
+			if n > 0 {
+				s.cfg.Logger.Info("pruned", "rows", n)
+			}
 		}
-		n, err := Prune(ctx, s.db, s.db.Dialect, outboxBefore, now.Add(-s.cfg.IdempotencyRetention))
-		switch {
-		case err != nil && ctx.Err() == nil:
+		if err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Warn("prune failed", "error", err)
-		case n > 0:
-			s.cfg.Logger.Info("pruned", "rows", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -171,7 +171,27 @@ func SchemaVersion(eventType string) string {
 // first, and marks each one published once the broker stored it. Each
 // message's id is the event id, which JetStream deduplicates, and consumers
 // deduplicate too: publishing an event twice (a crash between publishing and
-// marking, or two replicas) does no harm.
+// marking) does no harm.
+//
+// With several replicas, one relay per service publishes: the replica
+// holding the service's "relay" lease runs it (app.Server, package lease)
+// and the others stand by, taking over within seconds when it goes. We
+// chose that over relays on every replica claiming batches of rows:
+//
+//   - one relay publishes in seq order, so the stream holds each
+//     aggregate's events in the order they were recorded, and consumers
+//     see them in that order; relays claiming batches would publish
+//     batches side by side, and a later event of an aggregate could reach
+//     the stream before an earlier one;
+//   - the relay's pace is set by the broker's acknowledgements, not the
+//     database, so more relays would share little work but add a claim
+//     (an UPDATE) per batch on every replica;
+//   - one code path serves SQLite, PostgreSQL and MySQL, without FOR
+//     UPDATE SKIP LOCKED.
+//
+// A relay that lost its lease while publishing (paused past the lease's
+// TTL) may publish an event the new one publishes too: the broker and the
+// consumers deduplicate it by its id, as above.
 type Relay struct {
 	DB     *database.DB
 	JS     jetstream.JetStream

@@ -80,6 +80,7 @@ func newHarnessOn(t *testing.T, url string) *harness {
 		`CREATE TABLE processed_events (` + tenantColumn + `consumer TEXT NOT NULL, event_id TEXT NOT NULL, processed_at TIMESTAMP NOT NULL,
 			PRIMARY KEY (` + tenantKey + `consumer, event_id))`,
 		`CREATE TABLE effects (event_id TEXT NOT NULL, tenant TEXT NOT NULL)`,
+		`CREATE TABLE leases (name TEXT NOT NULL PRIMARY KEY, owner TEXT NOT NULL, token INTEGER NOT NULL, acquired_at TIMESTAMP NOT NULL, expires_at TIMESTAMP NOT NULL)`,
 	} {
 		if _, err := db.ExecContext(t.Context(), ddl); err != nil {
 			t.Fatal(err)

@@ -151,7 +151,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		if err := tel.ObserveProjection(s.projector.Name, s.projector.Stalled); err != nil {
 			return parts, err
 		}
-		parts.Workers = append(parts.Workers, s.projector.Run)
+		parts.Singletons = append(parts.Singletons, app.Singleton{Name: s.projector.LeaseName(), Run: s.projector.Run})
 		parts.Handlers = s.EventHandlers()
 		return parts, nil
 	}

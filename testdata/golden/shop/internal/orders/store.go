@@ -232,6 +232,7 @@ var schema = []database.Table{
 	{Name: "projection_checkpoints", Columns: []string{"name", "last_seq", "updated_at"}},
 	{Name: "sagas", Columns: []string{"id", "name", "subject", "status", "step", "failed_step", "last_error", "attempts", "next_attempt_at", "trigger_payload", "trace_parent", "created_at", "updated_at", "version", "lease_owner", "lease_until"}},
 	{Name: "saga_log", Columns: []string{"seq", "saga_id", "step", "action", "outcome", "last_error", "logged_at"}},
+	{Name: "leases", Columns: []string{"name", "owner", "token", "acquired_at", "expires_at"}},
 	orderTable,
 }
 

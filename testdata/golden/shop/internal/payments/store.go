@@ -156,6 +156,7 @@ var schema = []database.Table{
 	{Name: "outbox", Columns: []string{"seq", "id", "aggregate_id", "event_type", "subject", "payload", "occurred_at", "published_at", "trace_parent", "saga_context", "aggregate_version"}},
 	{Name: "processed_events", Columns: []string{"consumer", "event_id", "processed_at"}},
 	{Name: "idempotency_keys", Columns: []string{"idem_key", "method", "response", "created_at"}},
+	{Name: "leases", Columns: []string{"name", "owner", "token", "acquired_at", "expires_at"}},
 	paymentTable,
 }
 

@@ -42,6 +42,12 @@ var errCheckpointMoved = errors.New("the projection checkpoint moved")
 // across crashes and replicas. Queries read the read model, which is
 // eventually consistent: WaitFor waits until it includes a position.
 //
+// With several replicas, the projector of a read model runs on one of
+// them: the one holding the lease LeaseName (app.Singleton, package
+// lease); the others stand by and take over within seconds when it goes.
+// A projector that lost its lease mid-batch cannot apply an event twice
+// either: the checkpoint moved, so its transaction rolls back.
+//
 // Sequence numbers are handed out when an event is inserted, not when its
 // transaction commits, so a seq may show up after a bigger one (a slow
 // transaction) or never (a rolled-back one). The projector stops before
@@ -107,6 +113,11 @@ func (p *Projector) checkpoint() string {
 	}
 	return p.Name
 }
+
+// LeaseName is the lease under which one replica at a time runs the
+// projector: "projection:" and its checkpoint's name, so that read models
+// of another shape (a rolling upgrade) have a projector of their own.
+func (p *Projector) LeaseName() string { return "projection:" + p.checkpoint() }
 
 // Run applies new events until ctx is done.
 func (p *Projector) Run(ctx context.Context) {

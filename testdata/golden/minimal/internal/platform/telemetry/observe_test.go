@@ -170,3 +170,30 @@ func TestInjectExtract(t *testing.T) {
 		t.Error("nil providers")
 	}
 }
+
+// worker_active says which replica runs each worker that runs on one
+// replica at a time.
+func TestWorkerRoles(t *testing.T) {
+	tel, err := telemetry.New(t.Context(), telemetry.Config{Service: "test", Metrics: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	relayActive := true
+	if err := tel.ObserveRoles(func(observe func(worker string, active bool)) {
+		observe("relay", relayActive)
+		observe("prune", false)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	body := scrape(t, tel)
+	for _, want := range []string{`worker_active{worker="relay"} 1`, `worker_active{worker="prune"} 0`} {
+		if !containsMetric(body, want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, body)
+		}
+	}
+	relayActive = false
+	if body := scrape(t, tel); !containsMetric(body, `worker_active{worker="relay"} 0`) {
+		t.Errorf("a relay standing by reads active:\n%s", body)
+	}
+}

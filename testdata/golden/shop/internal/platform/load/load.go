@@ -243,7 +243,11 @@ func requestBody(body, owner, subject string) ([]byte, error) {
 // printing progress meanwhile.
 func (r *runner) drive(ctx context.Context) {
 	r.start = time.Now()
-	ctx, cancel := context.WithDeadline(ctx, r.start.Add(r.cfg.Duration))
+	// No request starts after the deadline, but those in flight run to
+	// their answer (or Timeout): a call the system accepted in the last
+	// moment started a saga like any other, and is counted and checked.
+	// Only ctx (the user's interrupt) cuts them short.
+	stop, cancel := context.WithDeadline(ctx, r.start.Add(r.cfg.Duration))
 	defer cancel()
 	var pace *pacer
 	if r.cfg.Rate > 0 {
@@ -252,11 +256,11 @@ func (r *runner) drive(ctx context.Context) {
 	var wg sync.WaitGroup
 	for range r.cfg.Concurrency {
 		wg.Go(func() {
-			for pace.wait(ctx) == nil && ctx.Err() == nil {
+			for pace.wait(stop) == nil && stop.Err() == nil {
 				if !r.one(ctx) {
 					// No answer: the gateway is down or unreachable, and
 					// trying again at once only burns the CPU.
-					sleep(ctx, noAnswerPause)
+					sleep(stop, noAnswerPause)
 				}
 			}
 		})
@@ -321,7 +325,7 @@ func (r *runner) one(ctx context.Context) bool {
 	status, body, err := r.call(ctx, f.Procedure, f.bodies[s], r.subjects[s], f.Role)
 	took := time.Since(began)
 	if err != nil && ctx.Err() != nil {
-		return true // cut short by the end of the load: not counted
+		return true // cut short by the user's interrupt: not counted
 	}
 	kind := ""
 	switch {

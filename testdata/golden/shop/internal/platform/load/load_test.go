@@ -72,6 +72,7 @@ func TestBucketsCoverEveryLatency(t *testing.T) {
 type shop struct {
 	t            *testing.T
 	confirmAfter time.Duration
+	placeDelay   time.Duration // how long PlaceOrder takes to answer
 
 	mu       sync.Mutex
 	placed   map[string]time.Time
@@ -103,6 +104,7 @@ func (s *shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, fmt.Sprintf("customer %v, token %s %s", body["customerId"], sub, role), http.StatusForbidden)
 			return
 		}
+		time.Sleep(s.placeDelay)
 		s.mu.Lock()
 		id := fmt.Sprintf("o-%d", len(s.placed)+1)
 		s.placed[id] = time.Now()
@@ -184,6 +186,27 @@ func TestSettledSagasAndOwners(t *testing.T) {
 	rep.Write(&out)
 	if !strings.Contains(out.String(), "saga checkout: all ") || !strings.Contains(out.String(), "CONFIRMED") {
 		t.Errorf("report:\n%s", out.String())
+	}
+}
+
+// A call in flight when the load ends runs to its answer: the system may
+// have accepted it, and its saga is counted and checked like any other.
+func TestCallsInFlightAtTheEndCount(t *testing.T) {
+	s, srv := newShop(t, 0)
+	s.placeDelay = 400 * time.Millisecond
+	rep, err := Run(context.Background(), Config{
+		Gateway: srv.URL, Flows: []Flow{placeOrder}, Duration: 100 * time.Millisecond, Concurrency: 3,
+		Settle: 5 * time.Second, Token: token,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	placed := len(s.placed)
+	s.mu.Unlock()
+	f, sg := rep.Flows[0], rep.Sagas[0]
+	if placed != 3 || f.OK != 3 || sg.Started != 3 || !rep.Settled() {
+		t.Errorf("%d orders placed; the report counts %d ok, %d sagas started (settled %v); want 3 each", placed, f.OK, sg.Started, rep.Settled())
 	}
 }
 

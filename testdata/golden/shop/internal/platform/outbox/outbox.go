@@ -4,6 +4,9 @@
 // the same transaction as the state change that caused them (the
 // transactional outbox pattern). A relay publishes recorded events to the
 // broker later, so an event is published if and only if its change committed.
+// With several replicas of a service on one database, one relay publishes
+// and one Projector per read model applies, each on the replica holding its
+// lease (package lease); the others stand by.
 //
 // In a multi-tenant system every event belongs to the tenant of the context
 // that records it (package tenant): its aggregate's versions, stream and

@@ -30,6 +30,7 @@ func openOutbox(t *testing.T) *database.DB {
 		`CREATE TABLE snapshots (` + tenantColumn + `aggregate_id TEXT NOT NULL, version INTEGER NOT NULL, state BLOB NOT NULL,
 			taken_at TIMESTAMP NOT NULL, PRIMARY KEY (` + tenantKey + `aggregate_id))`,
 		`CREATE TABLE projection_checkpoints (name TEXT NOT NULL PRIMARY KEY, last_seq INTEGER NOT NULL, updated_at TIMESTAMP NOT NULL)`,
+		`CREATE TABLE leases (name TEXT NOT NULL PRIMARY KEY, owner TEXT NOT NULL, token INTEGER NOT NULL, acquired_at TIMESTAMP NOT NULL, expires_at TIMESTAMP NOT NULL)`,
 	} {
 		if _, err := db.ExecContext(t.Context(), ddl); err != nil {
 			t.Fatal(err)

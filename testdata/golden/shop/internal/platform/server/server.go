@@ -33,6 +33,23 @@ import (
 //
 // Mount the service's own Connect handler on the returned mux.
 func NewMux(ready func(context.Context) error, protoServices ...string) *http.ServeMux {
+	return NewProbedMux(Probes{Ready: ready}, protoServices...)
+}
+
+// Probes are what the health endpoints report.
+type Probes struct {
+	// Ready reports whether the service can serve, nil when it can.
+	Ready func(context.Context) error
+	// Roles, when set, returns one line per background worker that runs
+	// on one replica at a time, "relay: active" or "relay: standby".
+	// /readyz prints them after its verdict without changing it: a
+	// replica standing by serves requests like the active one, and takes
+	// a worker over when the active replica goes.
+	Roles func() []string
+}
+
+// NewProbedMux is NewMux whose /readyz also reports probes.Roles.
+func NewProbedMux(probes Probes, protoServices ...string) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -42,12 +59,17 @@ func NewMux(ready func(context.Context) error, protoServices ...string) *http.Se
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := ready(ctx); err != nil {
+		if err := probes.Ready(ctx); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintln(w, "not ready:", err)
-			return
+		} else {
+			fmt.Fprintln(w, "ok")
 		}
-		fmt.Fprintln(w, "ok")
+		if probes.Roles != nil {
+			for _, line := range probes.Roles() {
+				fmt.Fprintln(w, line)
+			}
+		}
 	})
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(protoServices...)))
 	reflector := grpcreflect.NewStaticReflector(protoServices...)

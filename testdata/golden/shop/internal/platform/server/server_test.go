@@ -53,6 +53,24 @@ func TestMux(t *testing.T) {
 	}
 }
 
+// /readyz lists the roles of the workers that run on one replica at a
+// time; a replica standing by is ready all the same.
+func TestReadyzReportsRoles(t *testing.T) {
+	var notReady error
+	mux := NewProbedMux(Probes{
+		Ready: func(context.Context) error { return notReady },
+		Roles: func() []string { return []string{"relay: standby", "projection orders: active"} },
+	}, protoService)
+	rec := get(t, mux, "/readyz")
+	if rec.Code != http.StatusOK || rec.Body.String() != "ok\nrelay: standby\nprojection orders: active\n" {
+		t.Errorf("/readyz of a replica standing by for the relay: %d %q, want 200 with the roles", rec.Code, rec.Body)
+	}
+	notReady = errors.New("the database does not answer")
+	if rec := get(t, mux, "/readyz"); rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "relay: standby") {
+		t.Errorf("/readyz when not ready: %d %q, want 503 with the reason and the roles", rec.Code, rec.Body)
+	}
+}
+
 // TraceContext puts a request's traceparent and Idempotency-Key in its
 // context.
 func TestTraceContext(t *testing.T) {

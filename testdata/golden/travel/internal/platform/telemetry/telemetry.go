@@ -533,6 +533,32 @@ func (t *Telemetry) ObserveProjection(name string, stalled func() error) error {
 	return err
 }
 
+// ObserveRoles reports worker_active{worker=...} on every collection for
+// the background workers that run on one replica at a time: 1 on the
+// replica running the worker, 0 on those standing by. roles calls observe
+// once per worker.
+func (t *Telemetry) ObserveRoles(roles func(observe func(worker string, active bool))) error {
+	if t == nil || t.registry == nil {
+		return nil
+	}
+	m := t.meterProvider.Meter(ScopeName)
+	gauge, err := m.Int64ObservableGauge("worker.active", metric.WithDescription("1 on the replica running the worker, 0 on the replicas standing by."))
+	if err != nil {
+		return err
+	}
+	_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		roles(func(worker string, active bool) {
+			var v int64
+			if active {
+				v = 1
+			}
+			o.ObserveInt64(gauge, v, metric.WithAttributes(attribute.String("worker", worker)))
+		})
+		return nil
+	}, gauge)
+	return err
+}
+
 // ProjectionFailed counts one failed attempt of projection name to apply
 // the events after its checkpoint.
 func (t *Telemetry) ProjectionFailed(ctx context.Context, name string) {

@@ -72,8 +72,16 @@ CREATE INDEX saga_log_saga_idx ON saga_log (saga_id, seq);
 ALTER TABLE sagas ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE sagas ADD COLUMN lease_owner TEXT NULL;
 ALTER TABLE sagas ADD COLUMN lease_until TIMESTAMPTZ NULL;
+CREATE TABLE leases (
+    name TEXT NOT NULL PRIMARY KEY,
+    owner TEXT NOT NULL,
+    token BIGINT NOT NULL,
+    acquired_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);
 
 -- +goose Down
+DROP TABLE leases;
 ALTER TABLE sagas DROP COLUMN lease_until;
 ALTER TABLE sagas DROP COLUMN lease_owner;
 ALTER TABLE sagas DROP COLUMN version;

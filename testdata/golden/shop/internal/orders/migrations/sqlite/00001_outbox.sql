@@ -72,8 +72,16 @@ CREATE INDEX saga_log_saga_idx ON saga_log (saga_id, seq);
 ALTER TABLE sagas ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sagas ADD COLUMN lease_owner TEXT NULL;
 ALTER TABLE sagas ADD COLUMN lease_until TIMESTAMP NULL;
+CREATE TABLE leases (
+    name TEXT NOT NULL PRIMARY KEY,
+    owner TEXT NOT NULL,
+    token INTEGER NOT NULL,
+    acquired_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL
+);
 
 -- +goose Down
+DROP TABLE leases;
 ALTER TABLE sagas DROP COLUMN lease_until;
 ALTER TABLE sagas DROP COLUMN lease_owner;
 ALTER TABLE sagas DROP COLUMN version;

@@ -31,8 +31,16 @@ CREATE TABLE idempotency_keys (
     created_at TIMESTAMP NOT NULL,
     PRIMARY KEY (idem_key, method)
 );
+CREATE TABLE leases (
+    name TEXT NOT NULL PRIMARY KEY,
+    owner TEXT NOT NULL,
+    token INTEGER NOT NULL,
+    acquired_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL
+);
 
 -- +goose Down
+DROP TABLE leases;
 DROP TABLE idempotency_keys;
 DROP TABLE processed_events;
 DROP TABLE outbox;

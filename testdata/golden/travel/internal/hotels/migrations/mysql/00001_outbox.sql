@@ -31,8 +31,16 @@ CREATE TABLE idempotency_keys (
     created_at DATETIME(6) NOT NULL,
     PRIMARY KEY (idem_key, method)
 );
+CREATE TABLE leases (
+    name VARCHAR(255) NOT NULL PRIMARY KEY,
+    owner VARCHAR(255) NOT NULL,
+    token BIGINT NOT NULL,
+    acquired_at DATETIME(6) NOT NULL,
+    expires_at DATETIME(6) NOT NULL
+);
 
 -- +goose Down
+DROP TABLE leases;
 DROP TABLE idempotency_keys;
 DROP TABLE processed_events;
 DROP TABLE outbox;
