@@ -2,8 +2,8 @@ package gatewaycore
 
 import (
 	"crypto/x509"
-	"errors"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
