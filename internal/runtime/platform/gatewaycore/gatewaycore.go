@@ -533,7 +533,11 @@ func (g *Gateway) logRequests(next http.Handler) http.Handler {
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			level = slog.LevelDebug
 		}
-		attrs := []slog.Attr{
+		if !g.cfg.Logger.Enabled(r.Context(), level) {
+			return
+		}
+		var buf [12]slog.Attr // on the stack: no allocation per request
+		attrs := append(buf[:0],
 			slog.String("request_id", info.id),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
@@ -541,7 +545,7 @@ func (g *Gateway) logRequests(next http.Handler) http.Handler {
 			slog.Int("status", rec.Status),
 			slog.Duration("duration", time.Since(start)),
 			slog.String("client_ip", g.clientIP(r)),
-		}
+		)
 		if info.procedure != "" {
 			attrs = append(attrs, slog.String("procedure", info.procedure))
 		}
