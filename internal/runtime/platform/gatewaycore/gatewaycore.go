@@ -356,6 +356,7 @@ func (g *Gateway) proxy(service string) http.Handler {
 		},
 		Transport:     transport,
 		FlushInterval: -1,
+		BufferPool:    copyBuffers,
 		ErrorLog:      slog.NewLogLogger(g.cfg.Logger.Handler(), slog.LevelDebug),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
@@ -371,6 +372,15 @@ func (g *Gateway) proxy(service string) http.Handler {
 		},
 	}
 }
+
+// copyBuffers hold the responses the proxy copies: without them each
+// response costs a 32 KiB allocation.
+var copyBuffers httputil.BufferPool = &bufferPool{pool: sync.Pool{New: func() any { return new([32 << 10]byte) }}}
+
+type bufferPool struct{ pool sync.Pool }
+
+func (p *bufferPool) Get() []byte  { return p.pool.Get().(*[32 << 10]byte)[:] }
+func (p *bufferPool) Put(b []byte) { p.pool.Put((*[32 << 10]byte)(b)) }
 
 // ready answers 200 when every upstream answers its /healthz.
 func (g *Gateway) ready(w http.ResponseWriter, r *http.Request) {
