@@ -358,6 +358,7 @@ func (g *Gateway) proxy(service string) http.Handler {
 		},
 		Transport:     transport,
 		FlushInterval: -1,
+		BufferPool:    copyBuffers,
 		ErrorLog:      slog.NewLogLogger(g.cfg.Logger.Handler(), slog.LevelDebug),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
@@ -373,6 +374,15 @@ func (g *Gateway) proxy(service string) http.Handler {
 		},
 	}
 }
+
+// copyBuffers hold the responses the proxy copies: without them each
+// response costs a 32 KiB allocation.
+var copyBuffers httputil.BufferPool = &bufferPool{pool: sync.Pool{New: func() any { return new([32 << 10]byte) }}}
+
+type bufferPool struct{ pool sync.Pool }
+
+func (p *bufferPool) Get() []byte  { return p.pool.Get().(*[32 << 10]byte)[:] }
+func (p *bufferPool) Put(b []byte) { p.pool.Put((*[32 << 10]byte)(b)) }
 
 // ready answers 200 when every upstream answers its /healthz.
 func (g *Gateway) ready(w http.ResponseWriter, r *http.Request) {
@@ -535,7 +545,11 @@ func (g *Gateway) logRequests(next http.Handler) http.Handler {
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			level = slog.LevelDebug
 		}
-		attrs := []slog.Attr{
+		if !g.cfg.Logger.Enabled(r.Context(), level) {
+			return
+		}
+		var buf [12]slog.Attr // on the stack: no allocation per request
+		attrs := append(buf[:0],
 			slog.String("request_id", info.id),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
@@ -543,7 +557,7 @@ func (g *Gateway) logRequests(next http.Handler) http.Handler {
 			slog.Int("status", rec.Status),
 			slog.Duration("duration", time.Since(start)),
 			slog.String("client_ip", g.clientIP(r)),
-		}
+		)
 		if info.procedure != "" {
 			attrs = append(attrs, slog.String("procedure", info.procedure))
 		}

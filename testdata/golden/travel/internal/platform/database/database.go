@@ -104,31 +104,6 @@ func Open(ctx context.Context, url, dataDir, name string) (*DB, error) {
 	return &DB{DB: db, Dialect: dialect}, nil
 }
 
-func openSQLite(path string) (*sql.DB, error) {
-	dsn := path
-	if !strings.HasPrefix(dsn, "file:") {
-		dsn = "file:" + dsn
-	}
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	// _dqs=0 turns off SQLite's double-quoted string literals: by default
-	// SQLite reads a double-quoted identifier it cannot resolve as a string,
-	// so `SELECT "note"` on a table without that column returns the text
-	// "note" instead of failing. Without the quirk a missing column is an
-	// error, as on PostgreSQL and MySQL.
-	dsn += sep + "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_time_format=sqlite&_dqs=0"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, err
-	}
-	// SQLite allows one writer at a time; one connection avoids "database is
-	// locked" errors between concurrent transactions.
-	db.SetMaxOpenConns(1)
-	return db, nil
-}
-
 func openMySQL(dsn string) (*sql.DB, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
