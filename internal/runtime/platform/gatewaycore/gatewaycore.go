@@ -138,6 +138,7 @@ func New(ctx context.Context, sys System, cfg Config) (*Gateway, error) {
 		}
 	}
 	var services []*vanguard.Service
+	proxies := map[string]http.Handler{}
 	for _, up := range sys.Upstreams {
 		raw := cfg.Upstreams[up.Name]
 		base, err := url.Parse(raw)
@@ -147,8 +148,9 @@ func New(ctx context.Context, sys System, cfg Config) (*Gateway, error) {
 		}
 		g.bases[up.Name] = base
 		g.clients[up.Name] = UpstreamClient(up.Name, cfg.Identity, tel)
+		proxies[up.Name] = g.proxy(up.Name)
 		for _, name := range up.ProtoServices {
-			services = append(services, vanguard.NewService(name, g.proxy(up.Name)))
+			services = append(services, vanguard.NewService(name, proxies[up.Name]))
 		}
 	}
 	transcoder, err := vanguard.NewTranscoder(services)
@@ -176,7 +178,9 @@ func New(ctx context.Context, sys System, cfg Config) (*Gateway, error) {
 	}
 	for i := range sys.Routes {
 		rt := &sys.Routes[i]
-		mux.Handle(rt.Procedure, g.guard(rt, false, transcoder))
+		// The services speak Connect, gRPC and gRPC-Web themselves: RPCs
+		// pass straight through; only REST goes through the transcoder.
+		mux.Handle(rt.Procedure, g.guard(rt, false, proxies[rt.Service]))
 		mux.Handle(rt.REST, g.guard(rt, true, transcoder))
 	}
 
@@ -246,7 +250,7 @@ func (g *Gateway) Close() error {
 }
 
 // guard admits a request to rt: authentication, roles and rate limit, then
-// the transcoder, which passes RPCs through and transcodes REST.
+// next: the service's proxy for RPCs, the transcoder for REST.
 func (g *Gateway) guard(rt *Route, rest bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoOf(r)
@@ -441,7 +445,7 @@ func (g *Gateway) clientIP(r *http.Request) string {
 
 // markConnect marks a unary Connect request to a procedure's path as one:
 // Connect servers accept them without the Connect-Protocol-Version header
-// (curl users rarely send it), but the transcoder would take them for REST.
+// (curl users rarely send it), but a transcoder would take them for REST.
 func markConnect(r *http.Request) {
 	ct := r.Header.Get("Content-Type")
 	if r.Header.Get("Connect-Protocol-Version") != "" || strings.HasPrefix(ct, "application/grpc") || strings.HasPrefix(ct, "application/connect+") {
