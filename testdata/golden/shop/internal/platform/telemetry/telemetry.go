@@ -305,6 +305,13 @@ type roundTripper struct {
 }
 
 func (rt roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
+	if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() && !sc.IsSampled() {
+		// A trace not recorded (see DefaultSampleRatio): a client span
+		// would not be either; pass the trace on as it is.
+		r = r.Clone(r.Context())
+		Propagator.Inject(r.Context(), propagation.HeaderCarrier(r.Header))
+		return rt.base.RoundTrip(r)
+	}
 	ctx, span := rt.t.Start(r.Context(), "HTTP "+r.Method, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.full", r.URL.Redacted())))
 	defer span.End()
