@@ -121,37 +121,6 @@ func (db *DB) SetMaxConns(n int) {
 	db.SetMaxIdleConns(n)
 }
 
-func openSQLite(path string) (*sql.DB, error) {
-	dsn := path
-	if !strings.HasPrefix(dsn, "file:") {
-		dsn = "file:" + dsn
-	}
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	// _dqs=0 turns off SQLite's double-quoted string literals: by default
-	// SQLite reads a double-quoted identifier it cannot resolve as a string,
-	// so `SELECT "note"` on a table without that column returns the text
-	// "note" instead of failing. Without the quirk a missing column is an
-	// error, as on PostgreSQL and MySQL.
-	//
-	// _txlock=immediate begins every transaction by taking the write lock,
-	// waiting up to busy_timeout for it. A deferred transaction that reads,
-	// then writes, fails at once with SQLITE_BUSY when another process
-	// wrote in between (replicas of cmd/local -replicas share the file):
-	// SQLite cannot wait there without risking a deadlock.
-	dsn += sep + "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_time_format=sqlite&_dqs=0&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, err
-	}
-	// SQLite allows one writer at a time; one connection avoids "database is
-	// locked" errors between concurrent transactions.
-	db.SetMaxOpenConns(1)
-	return db, nil
-}
-
 func openMySQL(dsn string) (*sql.DB, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {

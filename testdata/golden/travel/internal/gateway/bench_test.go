@@ -5,6 +5,9 @@ package gateway_test
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -15,28 +18,118 @@ import (
 	"example.com/travel/internal/platform/client"
 )
 
-// BenchmarkGateway measures the gateway's overhead: the same Connect JSON
-// call of bookings.GetTrip, made directly to the service and through the
-// gateway (rate limit off), on loopback in one run. It reports throughput
-// (req/s) and the median and 99th percentile latency.
+// BenchmarkGateway measures what one hop costs: the same Connect JSON call
+// of bookings.GetTrip (rate limit off), on loopback, in one run, made
+//
+//   - bare: to a bare net/http handler answering what the service answers,
+//     the limit of one hop on this machine;
+//   - direct: to the service;
+//   - proxy: through a plain httputil.ReverseProxy in front of the service;
+//   - gateway: through the gateway.
+//
+// Each reports its throughput (req/s), median and 99th percentile latency,
+// and its rate and p99 as fractions of those of the paths before it
+// (vs-bare, p99-vs-bare, ...), so that each cost shows against its limit:
 //
 //	go test ./internal/gateway -run '^$' -bench Gateway -count 5
 func BenchmarkGateway(b *testing.B) {
 	dataDir := b.TempDir()
 	sys := startSystem(b, dataDir, func(cfg *gateway.Config) { cfg.RateLimit = nil })
 	bearer := ""
+	const procedure = "/travel.bookings.v1.BookingsService/GetTrip"
 	body := "{\"tripId\":\"trip_id-1\"}"
-	b.Run("direct", func(b *testing.B) {
-		benchCalls(b, gateway.UpstreamClient("bookings", sys.Keys("gateway"), nil), sys.URL("bookings")+"/travel.bookings.v1.BookingsService/GetTrip", body, bearer)
+	service := sys.URL("bookings")
+	upstream := gateway.UpstreamClient("bookings", sys.Keys("gateway"), nil)
+	bare := serve(b, replay(b, upstream, service+procedure, body, bearer))
+	target, err := url.Parse(service)
+	if err != nil {
+		b.Fatal(err)
+	}
+	proxy := serve(b, &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.SetXForwarded()
+		},
+		Transport: upstream.Transport,
 	})
-	b.Run("gateway", func(b *testing.B) {
-		benchCalls(b, client.New(nil, ""), sys.GatewayURL()+"/travel.bookings.v1.BookingsService/GetTrip", body, bearer)
+
+	results := map[string]benchResult{}
+	run := func(name string, c *http.Client, url string, refs ...string) {
+		b.Run(name, func(b *testing.B) {
+			r := benchCalls(b, c, url, body, bearer)
+			results[name] = r
+			for _, ref := range refs {
+				if base := results[ref]; base.rate > 0 {
+					b.ReportMetric(r.rate/base.rate, "vs-"+ref)
+					b.ReportMetric(float64(r.p99)/float64(base.p99), "p99-vs-"+ref)
+				}
+			}
+		})
+	}
+	run("bare", client.New(nil, ""), bare+procedure)
+	run("direct", upstream, service+procedure, "bare")
+	run("proxy", client.New(nil, ""), proxy+procedure, "direct")
+	run("gateway", client.New(nil, ""), sys.GatewayURL()+procedure, "proxy", "direct")
+}
+
+// replay calls url once and returns a handler answering every request with
+// the same status, content type and body, as fast as net/http can.
+func replay(b *testing.B, c *http.Client, url, body, bearer string) http.Handler {
+	req, err := newRequest(url, body, bearer)
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	status, contentType := resp.StatusCode, resp.Header.Get("Content-Type")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(status)
+		w.Write(answer)
 	})
+}
+
+// serve serves h over HTTP/1.1 and h2c, as the services and the gateway do,
+// until the benchmark ends, and returns its URL.
+func serve(b *testing.B, h http.Handler) string {
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetHTTP1(true)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Start()
+	b.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func newRequest(url, body, bearer string) (*http.Request, error) {
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	return req, nil
+}
+
+// benchResult is what benchCalls measured.
+type benchResult struct {
+	rate     float64 // requests per second
+	p50, p99 time.Duration
 }
 
 // benchCalls makes b.N calls from 8 goroutines per CPU and reports their
 // rate and latency percentiles.
-func benchCalls(b *testing.B, c *http.Client, url, body, bearer string) {
+func benchCalls(b *testing.B, c *http.Client, url, body, bearer string) benchResult {
 	var (
 		mu        sync.Mutex
 		latencies = make([]time.Duration, 0, b.N)
@@ -47,14 +140,10 @@ func benchCalls(b *testing.B, c *http.Client, url, body, bearer string) {
 	b.RunParallel(func(pb *testing.PB) {
 		var mine []time.Duration
 		for pb.Next() {
-			req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+			req, err := newRequest(url, body, bearer)
 			if err != nil {
 				b.Error(err)
 				return
-			}
-			req.Header.Set("Content-Type", "application/json")
-			if bearer != "" {
-				req.Header.Set("Authorization", "Bearer "+bearer)
 			}
 			t0 := time.Now()
 			resp, err := c.Do(req)
@@ -77,10 +166,16 @@ func benchCalls(b *testing.B, c *http.Client, url, body, bearer string) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	if len(latencies) == 0 {
-		return
+		return benchResult{}
 	}
 	slices.Sort(latencies)
-	b.ReportMetric(float64(len(latencies))/elapsed.Seconds(), "req/s")
-	b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds()), "p50-µs")
-	b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds()), "p99-µs")
+	r := benchResult{
+		rate: float64(len(latencies)) / elapsed.Seconds(),
+		p50:  latencies[len(latencies)/2],
+		p99:  latencies[len(latencies)*99/100],
+	}
+	b.ReportMetric(r.rate, "req/s")
+	b.ReportMetric(float64(r.p50.Microseconds()), "p50-µs")
+	b.ReportMetric(float64(r.p99.Microseconds()), "p99-µs")
+	return r
 }

@@ -88,6 +88,20 @@ type Keys struct {
 	Name    string
 	Private ed25519.PrivateKey
 	Public  map[string]ed25519.PublicKey
+
+	// verified are the tokens Verify accepted, by token, until they
+	// expire: a caller reuses its token for TokenTTL/2, so most calls
+	// skip the signature check.
+	verified TokenCache[string]
+	// clock is time.Now unless a test sets it.
+	clock func() time.Time
+}
+
+func (k *Keys) now() time.Time {
+	if k.clock != nil {
+		return k.clock()
+	}
+	return time.Now()
 }
 
 // LoadKeys reads the identity of the deployable self from env: its private
@@ -417,9 +431,19 @@ var (
 // key of the caller it names, aud the verifier, iat and exp present, not
 // expired (up to Leeway), valid for at most MaxTokenTTL. It returns the
 // caller's name.
+//
+// A token that passed is remembered until its exp (a bounded TokenCache
+// per Keys, so per audience), and the same token presented again before
+// then is accepted without checking its signature again: nothing a check
+// looked at can change for the same bytes but the time, and past exp the
+// token is checked in full again, which refuses it once Leeway is over.
 func (k *Keys) Verify(token string) (string, error) {
 	if token == "" {
 		return "", ErrMissingToken
+	}
+	now := k.now()
+	if caller, ok := k.verified.Get(token, now); ok {
+		return caller, nil
 	}
 	parser := jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
@@ -427,6 +451,7 @@ func (k *Keys) Verify(token string) (string, error) {
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(Leeway),
+		jwt.WithTimeFunc(func() time.Time { return now }),
 	)
 	var claims jwt.RegisteredClaims
 	_, err := parser.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
@@ -449,6 +474,7 @@ func (k *Keys) Verify(token string) (string, error) {
 	if claims.ExpiresAt.Sub(claims.IssuedAt.Time) > MaxTokenTTL {
 		return "", fmt.Errorf("token valid for %s, longer than %s", claims.ExpiresAt.Sub(claims.IssuedAt.Time), MaxTokenTTL)
 	}
+	k.verified.Put(token, claims.Subject, claims.ExpiresAt.Time, now)
 	return claims.Subject, nil
 }
 

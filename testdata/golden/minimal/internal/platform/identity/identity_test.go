@@ -382,7 +382,9 @@ func TestTransportReusesTokens(t *testing.T) {
 	}
 }
 
-// BenchmarkVerify is what Guard adds to every request: one signature check.
+// BenchmarkVerify is what Guard adds to most requests: the token was
+// verified before and is remembered. BenchmarkSignAndVerify is the first
+// request with a token: a signature check.
 func BenchmarkVerify(b *testing.B) {
 	keys, err := identity.GenerateKeys("a", "b")
 	if err != nil {

@@ -19,6 +19,15 @@
 // OTEL_SERVICE_NAME, ...): without an endpoint spans are still made, so logs
 // carry trace ids and outgoing calls and events carry the trace, but none is
 // exported.
+//
+// Sampling: unless OTEL_TRACES_SAMPLER says otherwise, a trace is recorded
+// with probability DefaultSampleRatio where it starts (the gateway, a saga
+// step, an outbox relay), and a service records its part of a trace when
+// the caller did (parentbased_traceidratio), so that tracing costs little
+// per request under load. OTEL_TRACES_SAMPLER=parentbased_always_on records
+// every trace; OTEL_TRACES_SAMPLER_ARG sets another ratio. With a
+// SpanExporter (tests, the dashboard of cmd/local) every trace is recorded
+// unless OTEL_TRACES_SAMPLER is set.
 package telemetry
 
 import (
@@ -58,6 +67,10 @@ const ScopeName = "example.com/notebook/internal/platform/telemetry"
 // Propagator reads and writes the trace context and baggage of requests
 // and events: W3C traceparent/tracestate and baggage headers.
 var Propagator propagation.TextMapPropagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+
+// DefaultSampleRatio is the share of traces recorded when
+// OTEL_TRACES_SAMPLER is not set and no SpanExporter is given.
+const DefaultSampleRatio = 0.1
 
 // Config selects what a service reports.
 type Config struct {
@@ -119,6 +132,9 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 	}
 	if tracing {
 		opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
+		if sampler := defaultSampler(cfg); sampler != nil {
+			opts = append(opts, sdktrace.WithSampler(sampler))
+		}
 		if cfg.SpanExporter != nil {
 			opts = append(opts, sdktrace.WithSyncer(keepOpen{cfg.SpanExporter}))
 		}
@@ -164,6 +180,18 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 		return nil, fmt.Errorf("otelconnect: %w", err)
 	}
 	return t, nil
+}
+
+// defaultSampler is the sampler of a service whose environment names none
+// (OTEL_TRACES_SAMPLER, which the SDK reads): DefaultSampleRatio of new
+// traces, and those whose caller records them; nil, leaving the SDK's
+// choice, when the environment names one or a SpanExporter wants every
+// span.
+func defaultSampler(cfg Config) sdktrace.Sampler {
+	if os.Getenv("OTEL_TRACES_SAMPLER") != "" || cfg.SpanExporter != nil {
+		return nil
+	}
+	return sdktrace.ParentBased(sdktrace.TraceIDRatioBased(DefaultSampleRatio))
 }
 
 // otlpConfigured reports whether the environment names an OTLP endpoint
@@ -277,6 +305,13 @@ type roundTripper struct {
 }
 
 func (rt roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
+	if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() && !sc.IsSampled() {
+		// A trace not recorded (see DefaultSampleRatio): a client span
+		// would not be either; pass the trace on as it is.
+		r = r.Clone(r.Context())
+		Propagator.Inject(r.Context(), propagation.HeaderCarrier(r.Header))
+		return rt.base.RoundTrip(r)
+	}
 	ctx, span := rt.t.Start(r.Context(), "HTTP "+r.Method, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.full", r.URL.Redacted())))
 	defer span.End()

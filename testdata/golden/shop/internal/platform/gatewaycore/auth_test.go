@@ -5,6 +5,7 @@ package gatewaycore
 import (
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -69,9 +70,69 @@ func TestVerifier(t *testing.T) {
 		"alg none":                        none,
 		"HS256 keyed with the public key": confused,
 	} {
-		if _, err := v.verify(t.Context(), token); err == nil {
-			t.Errorf("%s: token accepted", name)
+		for range 2 {
+			if _, err := v.verify(t.Context(), token); err == nil {
+				t.Errorf("%s: token accepted", name)
+			}
 		}
+	}
+	if n := v.verified.Len(); n != 1 {
+		t.Errorf("%d tokens remembered, want only the valid one", n)
+	}
+}
+
+// A verified token is remembered until its exp, and at most
+// maxCachedVerification: past that it is checked in full again, so an
+// expired token and one of a key the issuer withdrew are refused.
+func TestVerifierRemembersTokens(t *testing.T) {
+	key, withdrawn := mustKey(t), mustKey(t)
+	v, err := newVerifier(t.Context(), testAuth(mustJWKS(t, key)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	v.clock = func() time.Time { return now }
+	c := testClaims("admin")
+	c.IssuedAt, c.TTL = now, 10*time.Minute
+	token := mustSign(t, key, c)
+	for range 2 {
+		if id, err := v.verify(t.Context(), token); err != nil || id.Subject != "alice" || !id.hasAny([]string{"admin"}) {
+			t.Fatalf("valid token: %+v, %v", id, err)
+		}
+	}
+	if n := v.verified.Len(); n != 1 {
+		t.Fatalf("%d tokens remembered, want 1", n)
+	}
+
+	// The key set no longer holds the token's key: the remembered
+	// verification holds for maxCachedVerification only.
+	other, err := newVerifier(t.Context(), testAuth(mustJWKS(t, withdrawn)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.keys = other.keys
+	now = now.Add(maxCachedVerification / 2)
+	if _, err := v.verify(t.Context(), token); err != nil {
+		t.Fatalf("remembered token refused: %v", err)
+	}
+	now = now.Add(maxCachedVerification)
+	if _, err := v.verify(t.Context(), token); err == nil {
+		t.Fatal("token of a withdrawn key accepted past maxCachedVerification")
+	}
+
+	// A token verified shortly before its exp is remembered until exp.
+	if v, err = newVerifier(t.Context(), testAuth(mustJWKS(t, key)), nil); err != nil {
+		t.Fatal(err)
+	}
+	v.clock = func() time.Time { return now }
+	c.IssuedAt, c.TTL = now.Add(-time.Hour), time.Hour+10*time.Second
+	token = mustSign(t, key, c)
+	if _, err := v.verify(t.Context(), token); err != nil {
+		t.Fatalf("token 10s before exp: %v", err)
+	}
+	now = now.Add(10*time.Second + clockSkew + time.Second)
+	if _, err := v.verify(t.Context(), token); !errors.Is(err, jwt.ErrTokenExpired) {
+		t.Fatalf("past exp and clock skew: %v, want expired", err)
 	}
 }
 

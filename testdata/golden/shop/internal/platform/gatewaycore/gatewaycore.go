@@ -140,6 +140,7 @@ func New(ctx context.Context, sys System, cfg Config) (*Gateway, error) {
 		}
 	}
 	var services []*vanguard.Service
+	proxies := map[string]http.Handler{}
 	for _, up := range sys.Upstreams {
 		raw := cfg.Upstreams[up.Name]
 		base, err := url.Parse(raw)
@@ -149,8 +150,9 @@ func New(ctx context.Context, sys System, cfg Config) (*Gateway, error) {
 		}
 		g.bases[up.Name] = base
 		g.clients[up.Name] = UpstreamClient(up.Name, cfg.Identity, tel)
+		proxies[up.Name] = g.proxy(up.Name)
 		for _, name := range up.ProtoServices {
-			services = append(services, vanguard.NewService(name, g.proxy(up.Name)))
+			services = append(services, vanguard.NewService(name, proxies[up.Name]))
 		}
 	}
 	transcoder, err := vanguard.NewTranscoder(services)
@@ -178,7 +180,9 @@ func New(ctx context.Context, sys System, cfg Config) (*Gateway, error) {
 	}
 	for i := range sys.Routes {
 		rt := &sys.Routes[i]
-		mux.Handle(rt.Procedure, g.guard(rt, false, transcoder))
+		// The services speak Connect, gRPC and gRPC-Web themselves: RPCs
+		// pass straight through; only REST goes through the transcoder.
+		mux.Handle(rt.Procedure, g.guard(rt, false, proxies[rt.Service]))
 		mux.Handle(rt.REST, g.guard(rt, true, transcoder))
 	}
 
@@ -248,7 +252,7 @@ func (g *Gateway) Close() error {
 }
 
 // guard admits a request to rt: authentication, roles and rate limit, then
-// the transcoder, which passes RPCs through and transcodes REST.
+// next: the service's proxy for RPCs, the transcoder for REST.
 func (g *Gateway) guard(rt *Route, rest bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoOf(r)
@@ -358,6 +362,7 @@ func (g *Gateway) proxy(service string) http.Handler {
 		},
 		Transport:     transport,
 		FlushInterval: -1,
+		BufferPool:    copyBuffers,
 		ErrorLog:      slog.NewLogLogger(g.cfg.Logger.Handler(), slog.LevelDebug),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
@@ -373,6 +378,15 @@ func (g *Gateway) proxy(service string) http.Handler {
 		},
 	}
 }
+
+// copyBuffers hold the responses the proxy copies: without them each
+// response costs a 32 KiB allocation.
+var copyBuffers httputil.BufferPool = &bufferPool{pool: sync.Pool{New: func() any { return new([32 << 10]byte) }}}
+
+type bufferPool struct{ pool sync.Pool }
+
+func (p *bufferPool) Get() []byte  { return p.pool.Get().(*[32 << 10]byte)[:] }
+func (p *bufferPool) Put(b []byte) { p.pool.Put((*[32 << 10]byte)(b)) }
 
 // ready answers 200 when every upstream answers its /healthz.
 func (g *Gateway) ready(w http.ResponseWriter, r *http.Request) {
@@ -433,7 +447,7 @@ func (g *Gateway) clientIP(r *http.Request) string {
 
 // markConnect marks a unary Connect request to a procedure's path as one:
 // Connect servers accept them without the Connect-Protocol-Version header
-// (curl users rarely send it), but the transcoder would take them for REST.
+// (curl users rarely send it), but a transcoder would take them for REST.
 func markConnect(r *http.Request) {
 	ct := r.Header.Get("Content-Type")
 	if r.Header.Get("Connect-Protocol-Version") != "" || strings.HasPrefix(ct, "application/grpc") || strings.HasPrefix(ct, "application/connect+") {
@@ -535,7 +549,11 @@ func (g *Gateway) logRequests(next http.Handler) http.Handler {
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			level = slog.LevelDebug
 		}
-		attrs := []slog.Attr{
+		if !g.cfg.Logger.Enabled(r.Context(), level) {
+			return
+		}
+		var buf [12]slog.Attr // on the stack: no allocation per request
+		attrs := append(buf[:0],
 			slog.String("request_id", info.id),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
@@ -543,7 +561,7 @@ func (g *Gateway) logRequests(next http.Handler) http.Handler {
 			slog.Int("status", rec.Status),
 			slog.Duration("duration", time.Since(start)),
 			slog.String("client_ip", g.clientIP(r)),
-		}
+		)
 		if info.procedure != "" {
 			attrs = append(attrs, slog.String("procedure", info.procedure))
 		}

@@ -313,8 +313,9 @@ func (r *Runner) Start(ctx context.Context, name, id, subject string, trigger []
 		}
 		// Once the saga is committed (with the caller's transaction, when
 		// Start joined one), Run advances it without waiting for its next
-		// look; when Run is busy, that look finds it.
-		database.AfterCommit(ctx, func() {
+		// look; when Run is busy, that look finds it. (Not before the
+		// commit: a reader on another connection would not see it yet.)
+		database.AfterCommit(database.WithTx(ctx, tx), func() {
 			r.backlog.add(1)
 			select {
 			case r.started <- dueOf(ctx, id):

@@ -12,6 +12,8 @@ import (
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+
+	"example.com/travel/internal/platform/identity"
 )
 
 // AllowedAlgorithms are the only signature algorithms a token may use:
@@ -24,6 +26,14 @@ const maxTokenBytes = 8 << 10
 
 // clockSkew is how far exp and nbf may be off.
 const clockSkew = 30 * time.Second
+
+// A verified token is remembered until its exp, for at most
+// maxCachedVerification (so a key the issuer withdraws from its key set
+// stops admitting tokens soon after), in a cache of verifiedTokens tokens.
+const (
+	maxCachedVerification = time.Minute
+	verifiedTokens        = 8192
+)
 
 // user is a verified token's subject and roles, the claims the gateway
 // forwards and, in a multi-tenant system, its tenant.
@@ -60,6 +70,17 @@ type verifier struct {
 	parser     *jwt.Parser
 	rolesClaim string
 	forwarded  []string // the claims forwarded besides sub and roles
+	// verified are the tokens verify accepted and who they name: a
+	// client sends the same token with every request until it expires.
+	verified identity.TokenCache[user]
+	clock    func() time.Time // time.Now unless a test sets it
+}
+
+func (v *verifier) now() time.Time {
+	if v.clock != nil {
+		return v.clock()
+	}
+	return time.Now()
 }
 
 // newVerifier builds a verifier from fixed keys, or from the JWK Set at
@@ -85,22 +106,28 @@ func newVerifier(ctx context.Context, cfg AuthConfig, forwarded []string) (*veri
 	if err != nil {
 		return nil, fmt.Errorf("gateway: keys: %w", err)
 	}
-	return &verifier{
-		keys: keys,
-		parser: jwt.NewParser(
-			jwt.WithValidMethods(AllowedAlgorithms),
-			jwt.WithIssuer(cfg.Issuer),
-			jwt.WithAudience(cfg.Audience),
-			jwt.WithExpirationRequired(),
-			jwt.WithLeeway(clockSkew),
-		),
+	v := &verifier{
+		keys:       keys,
 		rolesClaim: cfg.RolesClaim,
 		forwarded:  forwarded,
-	}, nil
+		verified:   identity.TokenCache[user]{Size: verifiedTokens},
+	}
+	v.parser = jwt.NewParser(
+		jwt.WithValidMethods(AllowedAlgorithms),
+		jwt.WithIssuer(cfg.Issuer),
+		jwt.WithAudience(cfg.Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithLeeway(clockSkew),
+		jwt.WithTimeFunc(v.now),
+	)
+	return v, nil
 }
 
 // verify checks a token's signature, algorithm, iss, aud, exp and nbf and
-// returns who it names. The error says why, for the debug log only.
+// returns who it names. The error says why, for the debug log only. A
+// token that passed is remembered (see maxCachedVerification) and not
+// checked again until its exp; the user returned is then shared, and
+// must not be changed.
 func (v *verifier) verify(ctx context.Context, token string) (user, error) {
 	if token == "" {
 		return user{}, errors.New("no bearer token")
@@ -108,13 +135,34 @@ func (v *verifier) verify(ctx context.Context, token string) (user, error) {
 	if len(token) > maxTokenBytes {
 		return user{}, errors.New("token too large")
 	}
+	now := v.now()
+	if id, ok := v.verified.Get(token, now); ok {
+		return id, nil
+	}
+	id, exp, err := v.check(ctx, token)
+	if err != nil {
+		return user{}, err
+	}
+	until := now.Add(maxCachedVerification)
+	if exp.Before(until) {
+		until = exp
+	}
+	v.verified.Put(token, id, until, now)
+	return id, nil
+}
+
+// check verifies token in full and returns who it names and its exp.
+func (v *verifier) check(ctx context.Context, token string) (_ user, exp time.Time, _ error) {
 	claims := jwt.MapClaims{}
 	if _, err := v.parser.ParseWithClaims(token, claims, v.keys.KeyfuncCtx(ctx)); err != nil {
-		return user{}, err
+		return user{}, exp, err
+	}
+	if e, err := claims.GetExpirationTime(); err == nil && e != nil {
+		exp = e.Time
 	}
 	sub, err := claims.GetSubject()
 	if err != nil || sub == "" {
-		return user{}, errors.New("token has no subject")
+		return user{}, exp, errors.New("token has no subject")
 	}
 	id := user{Subject: sub}
 	switch roles := claims[v.rolesClaim].(type) {
@@ -125,16 +173,16 @@ func (v *verifier) verify(ctx context.Context, token string) (user, error) {
 		for _, r := range roles {
 			s, ok := r.(string)
 			if !ok {
-				return user{}, fmt.Errorf("claim %s holds a non-string", v.rolesClaim)
+				return user{}, exp, fmt.Errorf("claim %s holds a non-string", v.rolesClaim)
 			}
 			id.Roles = append(id.Roles, s)
 		}
 	default:
-		return user{}, fmt.Errorf("claim %s is neither a string nor a list", v.rolesClaim)
+		return user{}, exp, fmt.Errorf("claim %s is neither a string nor a list", v.rolesClaim)
 	}
 	for _, r := range id.Roles {
 		if strings.ContainsAny(r, ", ") {
-			return user{}, fmt.Errorf("role %q holds a comma or space", r)
+			return user{}, exp, fmt.Errorf("role %q holds a comma or space", r)
 		}
 	}
 	for _, name := range v.forwarded {
@@ -146,5 +194,5 @@ func (v *verifier) verify(ctx context.Context, token string) (user, error) {
 		}
 	}
 	id.Tenant = tenantOf(claims)
-	return id, nil
+	return id, exp, nil
 }

@@ -144,13 +144,17 @@ func LogRequests(logger *slog.Logger, next http.Handler) http.Handler {
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.UserAgent() == PollerAgent {
 			level = slog.LevelDebug
 		}
-		attrs := []slog.Attr{
+		if !logger.Enabled(r.Context(), level) {
+			return
+		}
+		var buf [6]slog.Attr // on the stack: no allocation per request
+		attrs := append(buf[:0],
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.String("proto", r.Proto),
 			slog.Int("status", rec.Status),
 			slog.Duration("duration", time.Since(start)),
-		}
+		)
 		if code := GRPCStatus(w.Header()); code != "" {
 			attrs = append(attrs, slog.String("grpc_status", code))
 		}

@@ -1,0 +1,189 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+func openTestSQLite(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(t.Context(), "", t.TempDir(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.ExecContext(t.Context(), "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// Reads go on while a transaction writes: they see what was committed
+// before it.
+func TestSQLiteReadsDuringWrite(t *testing.T) {
+	db := openTestSQLite(t)
+	ctx := t.Context()
+	if _, err := db.ExecContext(ctx, "INSERT INTO t (v) VALUES ('a')"); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO t (v) VALUES ('b')"); err != nil {
+		t.Fatal(err)
+	}
+	readCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var n int
+	if err := db.QueryRowContext(readCtx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("read during a write: %d, %v; want 1 at once", n, err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("read after the commit: %d, %v; want 2", n, err)
+	}
+}
+
+// Writers take turns: concurrent transactions that read and then write
+// all succeed, without "database is locked".
+func TestSQLiteWritersTakeTurns(t *testing.T) {
+	db := openTestSQLite(t)
+	ctx := t.Context()
+	if _, err := db.ExecContext(ctx, "INSERT INTO t (id, v) VALUES (1, '0')"); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 80)
+	for range 40 {
+		wg.Go(func() {
+			errs <- db.InTx(ctx, func(tx *sql.Tx) error {
+				var v int
+				if err := tx.QueryRowContext(ctx, "SELECT v FROM t WHERE id = 1").Scan(&v); err != nil {
+					return err
+				}
+				_, err := tx.ExecContext(ctx, "UPDATE t SET v = ? WHERE id = 1", fmt.Sprint(v+1))
+				return err
+			})
+		})
+		wg.Go(func() {
+			_, err := db.ExecContext(ctx, "INSERT INTO t (v) VALUES ('x')")
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var v, n int
+	if err := db.QueryRowContext(ctx, "SELECT v FROM t WHERE id = 1").Scan(&v); err != nil || v != 40 {
+		t.Fatalf("counter %d, %v; want 40 (lost updates)", v, err)
+	}
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != 41 {
+		t.Fatalf("%d rows, %v; want 41", n, err)
+	}
+}
+
+// Statements stay prepared, at most sqliteStatements per connection; one
+// in use (its rows open) is not reused by a nested query; a statement
+// that is not a SELECT (INSERT ... RETURNING) writes.
+func TestSQLiteStatements(t *testing.T) {
+	db := openTestSQLite(t)
+	ctx := t.Context()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for i := range 3 * sqliteStatements {
+		var v string
+		if err := conn.QueryRowContext(ctx, fmt.Sprintf("INSERT INTO t (v) VALUES ('%d') RETURNING v", i)).Scan(&v); err != nil || v != fmt.Sprint(i) {
+			t.Fatalf("insert returning: %q, %v", v, err)
+		}
+	}
+	err = conn.Raw(func(c any) error {
+		if n := len(c.(*sqliteConn).stmts); n > sqliteStatements {
+			return fmt.Errorf("%d statements prepared, more than %d", n, sqliteStatements)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const query = "SELECT v FROM t WHERE id <= ? ORDER BY id"
+	outer, err := conn.QueryContext(ctx, query, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for outer.Next() {
+		var v string
+		if err := outer.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, v)
+	}
+	outer.Close()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, query, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var nested []string
+	for rows.Next() {
+		var v, w string
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.QueryRowContext(ctx, query, 1).Scan(&w); err != nil {
+			t.Fatalf("the same query while its rows are open: %v", err)
+		}
+		nested = append(nested, v+"/"+w)
+	}
+	if fmt.Sprint(got) != "[0 1]" || fmt.Sprint(nested) != "[0/0 1/0]" {
+		t.Errorf("rows %v and nested %v, want [0 1] and [0/0 1/0]", got, nested)
+	}
+}
+
+func TestIsRead(t *testing.T) {
+	for q, want := range map[string]bool{
+		"SELECT 1":                              true,
+		"  select * FROM t":                     true,
+		"-- note\nSELECT 1":                     true,
+		"/* x */ SELECT 1":                      true,
+		"INSERT INTO t VALUES (1) RETURNING id": false,
+		"WITH x AS (SELECT 1) DELETE FROM t":    false,
+		"PRAGMA journal_mode":                   false,
+		"SELEC":                                 false,
+	} {
+		if got := isRead(q); got != want {
+			t.Errorf("isRead(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
+
+// An in-memory database keeps one connection: each would have its own.
+func TestSQLiteInMemory(t *testing.T) {
+	db, err := Open(t.Context(), "file::memory:", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := db.Stats().MaxOpenConnections; got != 1 {
+		t.Errorf("%d connections to an in-memory database, want 1", got)
+	}
+}
