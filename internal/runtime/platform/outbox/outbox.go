@@ -225,6 +225,26 @@ func MarkPublished(ctx context.Context, q database.Querier, d database.Dialect, 
 	return nil
 }
 
+// MarkPublishedSeqs records that the relay published the events with seqs,
+// in one statement.
+func MarkPublishedSeqs(ctx context.Context, q database.Querier, d database.Dialect, seqs []int64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(seqs)+1)
+	args = append(args, time.Now().UTC())
+	marks := make([]string, len(seqs))
+	for i, seq := range seqs {
+		marks[i] = "?"
+		args = append(args, seq)
+	}
+	query := d.Rebind("UPDATE " + d.Quote(Table) + " SET published_at = ? WHERE seq IN (" + strings.Join(marks, ", ") + ")")
+	if _, err := q.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("mark %d outbox events published: %w", len(seqs), err)
+	}
+	return nil
+}
+
 // Head returns the seq of the newest recorded event, 0 when there is none:
 // the position a read model has to reach to include every committed event.
 func Head(ctx context.Context, q database.Querier, d database.Dialect) (int64, error) {

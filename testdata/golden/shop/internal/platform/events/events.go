@@ -208,6 +208,9 @@ type Relay struct {
 	Telemetry *telemetry.Telemetry
 	// Replicas is the number of copies of Stream (EnsureStream), 1 by default.
 	Replicas int
+	// AckTimeout bounds the wait for the broker's acknowledgements of a
+	// batch, 5s by default.
+	AckTimeout time.Duration
 }
 
 // Run publishes until ctx is done. While the broker is unreachable it
@@ -265,38 +268,79 @@ func (r *Relay) Run(ctx context.Context) {
 }
 
 // publish publishes up to batch unpublished events and returns how many.
+//
+// The batch is published asynchronously, in seq order on one connection,
+// and its acknowledgements awaited together (at most AckTimeout): one
+// round trip to the broker per batch instead of one per event, which is
+// what lets one relay keep up with a replicated stream. Only the events up
+// to the first one not acknowledged are marked published, in one
+// statement; the others are published again next time, and the broker
+// drops the copies of those it already stored (same message id within the
+// stream's duplicate window). So a failure in the middle of a batch can
+// store a later event before an earlier one that is published again:
+// consumers that need an aggregate's order check its version.
 func (r *Relay) publish(ctx context.Context, batch int) (int, error) {
 	pending, err := outbox.Unpublished(ctx, r.DB, r.DB.Dialect, batch)
-	if err != nil {
+	if err != nil || len(pending) == 0 {
 		return 0, err
 	}
-	for i, e := range pending {
-		err := r.publishOne(ctx, e)
+	type sent struct {
+		ack  jetstream.PubAckFuture
+		span trace.Span
+	}
+	out := make([]sent, 0, len(pending))
+	defer func() {
+		for _, s := range out {
+			s.span.End()
+		}
+	}()
+	var failed error
+	for _, e := range pending {
+		spanCtx, span := r.Telemetry.Start(telemetry.WithTraceParent(ctx, e.TraceParent), "publish "+e.Subject,
+			trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(messagingAttributes(e.Subject, e.ID, e.Type)...))
+		msg := Message(e, r.Source)
+		telemetry.Inject(spanCtx, headerCarrier(msg.Header))
+		ack, err := r.JS.PublishMsgAsync(msg, jetstream.WithMsgID(e.ID))
 		if err != nil {
-			return i, fmt.Errorf("publish %s %s: %w", e.Type, e.ID, err)
+			span.SetStatus(codes.Error, err.Error())
+			span.End()
+			failed = fmt.Errorf("publish %s %s: %w", e.Type, e.ID, err)
+			break
 		}
-		if err := outbox.MarkPublished(ctx, r.DB, r.DB.Dialect, e.Seq); err != nil {
-			return i, err
+		out = append(out, sent{ack, span})
+	}
+	timeout := r.AckTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	acked := 0
+wait:
+	for i, s := range out {
+		select {
+		case <-s.ack.Ok():
+			acked = i + 1
+		case err := <-s.ack.Err():
+			s.span.SetStatus(codes.Error, err.Error())
+			failed = fmt.Errorf("publish %s %s: %w", pending[i].Type, pending[i].ID, err)
+			break wait
+		case <-deadline.C:
+			failed = fmt.Errorf("publish %s %s: no acknowledgement within %s", pending[i].Type, pending[i].ID, timeout)
+			break wait
+		case <-ctx.Done():
+			failed = ctx.Err()
+			break wait
 		}
 	}
-	return len(pending), nil
-}
-
-// publishOne publishes e in a producer span continuing the trace of the
-// change that recorded it; the message carries that span's traceparent.
-func (r *Relay) publishOne(ctx context.Context, e outbox.Event) error {
-	spanCtx, span := r.Telemetry.Start(telemetry.WithTraceParent(ctx, e.TraceParent), "publish "+e.Subject,
-		trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(messagingAttributes(e.Subject, e.ID, e.Type)...))
-	defer span.End()
-	msg := Message(e, r.Source)
-	telemetry.Inject(spanCtx, headerCarrier(msg.Header))
-	pubCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	_, err := r.JS.PublishMsg(pubCtx, msg, jetstream.WithMsgID(e.ID))
-	if err != nil {
-		span.SetStatus(codes.Error, err.Error())
+	seqs := make([]int64, acked)
+	for i := range acked {
+		seqs[i] = pending[i].Seq
 	}
-	return err
+	if err := outbox.MarkPublishedSeqs(context.WithoutCancel(ctx), r.DB, r.DB.Dialect, seqs); err != nil {
+		return 0, err
+	}
+	return acked, failed
 }
 
 // headerCarrier reads and writes trace context in NATS headers under the
