@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
@@ -82,20 +83,8 @@ func TestReplicasUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const duration = 8 * time.Second
-	var (
-		rep     *load.Report
-		loadErr error
-		done    = make(chan struct{})
-	)
-	go func() {
-		defer close(done)
-		rep, loadErr = load.Run(ctx, load.Config{
-			Gateway: sys.GatewayURL(), Flows: sagaFlows(), Token: token,
-			Duration: duration, Concurrency: 8, Settle: 2 * time.Minute, Timeout: 5 * time.Second,
-		})
-	}()
-	time.Sleep(duration / 4)
+	wait := startLoad(ctx, sys.GatewayURL(), token)
+	time.Sleep(crashLoad / 4)
 	for _, svc := range local.Services {
 		if err := sys.Replicas(svc.Name).Kill(1); err != nil {
 			t.Fatal(err)
@@ -103,21 +92,7 @@ func TestReplicasUnderLoad(t *testing.T) {
 	}
 	leader := streamLeader(t, ctx, sys.NATSURL())
 	sys.Cluster().NodeNamed(leader).Kill()
-	<-done
-	if loadErr != nil {
-		t.Fatal(loadErr)
-	}
-	var b bytes.Buffer
-	rep.Write(&b)
-	t.Logf("one replica of each service and NATS node %s (the stream's leader) killed after %s:\n%s", leader, duration/4, b.String())
-	for _, s := range rep.Sagas {
-		if s.Started == 0 {
-			t.Errorf("saga %s: no start accepted", s.Name)
-		}
-		if n := s.Unsettled(); n > 0 {
-			t.Errorf("saga %s: %d of %d accepted starts did not reach a terminal state: %v", s.Name, n, s.Started, s.Running)
-		}
-	}
+	checkSettled(t, wait(t), fmt.Sprintf("one replica of each service and NATS node %s (the stream's leader) killed after %s", leader, crashLoad/4))
 	for _, svc := range local.Services {
 		if n := sys.Replicas(svc.Name).Restarts(1); n != 1 {
 			t.Errorf("%s: the killed replica was started again %d times, want 1", svc.Name, n)
@@ -154,6 +129,52 @@ func streamLeader(t *testing.T, ctx context.Context, url string) string {
 	return info.Cluster.Leader
 }
 
+// crashLoad is how long the crash tests load the system.
+const crashLoad = 8 * time.Second
+
+// startLoad runs crashLoad of the saga-starting flows against gateway in
+// the background; wait returns its report.
+func startLoad(ctx context.Context, gateway string, token load.TokenFunc) (wait func(*testing.T) *load.Report) {
+	var (
+		rep  *load.Report
+		err  error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		rep, err = load.Run(ctx, load.Config{
+			Gateway: gateway, Flows: sagaFlows(), Token: token,
+			Duration: crashLoad, Concurrency: 8, Settle: 2 * time.Minute, Timeout: 5 * time.Second,
+		})
+	}()
+	return func(t *testing.T) *load.Report {
+		t.Helper()
+		<-done
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+}
+
+// checkSettled logs the report, after what happened, and fails the test
+// unless every saga started and every start the system accepted reached a
+// terminal state.
+func checkSettled(t *testing.T, rep *load.Report, what string) {
+	t.Helper()
+	var b bytes.Buffer
+	rep.Write(&b)
+	t.Logf("%s:\n%s", what, b.String())
+	for _, s := range rep.Sagas {
+		if s.Started == 0 {
+			t.Errorf("saga %s: no start accepted", s.Name)
+		}
+		if n := s.Unsettled(); n > 0 {
+			t.Errorf("saga %s: %d of %d accepted starts did not reach a terminal state: %v", s.Name, n, s.Started, s.Running)
+		}
+	}
+}
+
 // sagaFlows are the flows of cmd/load that start sagas whose end it sees.
 func sagaFlows() []load.Flow {
 	var out []load.Flow
@@ -182,43 +203,16 @@ func TestCrashUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const duration = 8 * time.Second
-	var (
-		rep     *load.Report
-		loadErr error
-		done    = make(chan struct{})
-	)
 	began := time.Now()
-	go func() {
-		defer close(done)
-		rep, loadErr = load.Run(ctx, load.Config{
-			Gateway: first.gateway, Flows: sagaFlows(), Token: token,
-			Duration: duration, Concurrency: 8, Settle: 2 * time.Minute, Timeout: 5 * time.Second,
-		})
-	}()
-
-	time.Sleep(duration / 4)
+	wait := startLoad(ctx, first.gateway, token)
+	time.Sleep(crashLoad / 4)
 	first.kill(t)
 	killedAt := time.Since(began)
 	second := startSystem(t, data, first.ports)
-	<-done
-	if loadErr != nil {
-		t.Fatal(loadErr)
-	}
-	var b bytes.Buffer
-	rep.Write(&b)
-	t.Logf("killed after %s, up again after %s:\n%s", killedAt.Round(time.Millisecond), second.upAt.Sub(began).Round(time.Millisecond), b.String())
-	if killedAt >= duration {
+	if killedAt >= crashLoad {
 		t.Fatalf("the system was killed after the load ended (%s)", killedAt)
 	}
-	for _, s := range rep.Sagas {
-		if s.Started == 0 {
-			t.Errorf("saga %s: no start accepted", s.Name)
-		}
-		if n := s.Unsettled(); n > 0 {
-			t.Errorf("saga %s: %d of %d accepted starts did not reach a terminal state after the crash: %v", s.Name, n, s.Started, s.Running)
-		}
-	}
+	checkSettled(t, wait(t), fmt.Sprintf("killed after %s, up again after %s", killedAt.Round(time.Millisecond), second.upAt.Sub(began).Round(time.Millisecond)))
 	if t.Failed() {
 		t.Logf("logs of the system before the crash:\n%s\nafter it:\n%s", first.log.String(), second.log.String())
 	}
