@@ -165,10 +165,16 @@ func (h *harness) count(t *testing.T, query string) int {
 // eventually fails the test unless cond holds within 15 seconds.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	eventuallyWithin(t, 15*time.Second, what, cond)
+}
+
+// eventuallyWithin waits up to limit until cond holds, or fails.
+func eventuallyWithin(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
+			t.Fatalf("timed out after %s waiting until %s", limit, what)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
