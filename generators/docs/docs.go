@@ -446,7 +446,11 @@ func readmeSagas(sys *model.System) []readmeSaga {
 // backlog is above the bound.
 func sagaThroughput(sg *model.Saga) string {
 	o := sg.Orchestrator
-	out := fmt.Sprintf("`%s` advances up to `%s_SAGA_WORKERS` sagas at once (default 64), each from the moment its trigger arrives.", o.Name, o.EnvPrefix) +
+	start := "each from the moment its trigger arrives"
+	if sg.Trigger.Service == o {
+		start = fmt.Sprintf("each from the moment the command recording `%s` commits: recording it starts the saga in the same transaction, not through the broker", sg.Trigger.Name)
+	}
+	out := fmt.Sprintf("`%s` advances up to `%s_SAGA_WORKERS` sagas at once (default 64), %s.", o.Name, o.EnvPrefix, start) +
 		" Its replicas share the sagas: each saga is advanced by one replica at a time, which holds its lease (renewed with every step) and saves each step only over the version of the saga it read, so no two advance it at once and none moves it back; when a replica dies, another takes its sagas over once their leases expire (30 s), and one that stops hands them over at once. `saga_held` shows how many each replica is advancing."
 	var starters []string
 	for _, c := range o.Commands {

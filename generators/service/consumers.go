@@ -174,6 +174,7 @@ type sagaView struct {
 	Trigger       string // "orders.OrderPlaced", for documentation
 	TriggerQualGo string // "ordersv1.OrderPlaced"
 	DecodeFunc    string // "decodeCheckoutTrigger"
+	Local         bool   // the service records the trigger: recording it starts the saga
 	Steps         []*sagaStepView
 	OnFailure     *sagaActionView
 }
@@ -205,6 +206,7 @@ func newSagaViews(sv *serviceView) {
 			Trigger:       sg.Trigger.Service.Name + "." + sg.Trigger.Name,
 			TriggerQualGo: sg.Trigger.QualGo,
 			DecodeFunc:    "decode" + sg.Pascal + "Trigger",
+			Local:         sg.Trigger.Service == svc,
 		}
 		importProto(sg.Trigger.Service, sv.SagaImports)
 		action := func(c *model.SagaCall) *sagaActionView {

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/microforge/microforge/internal/model"
@@ -160,6 +161,14 @@ func newE2EService(sv *serviceView, im imports) *e2eService {
 			value = st.Value
 		}
 		initial = &assignment{"Get" + field.GoName, qualEnumValue(field.Type.Enum, value)}
+	}
+	// A saga the creation triggers moves the entity on from its initial
+	// status at once (an orchestrator's starts in the creating
+	// transaction): a read after the creation cannot expect it.
+	for _, sg := range sv.Sys.model.Sagas {
+		if slices.Contains(created.Emits, sg.Trigger) {
+			initial = nil
+		}
 	}
 	for _, q := range svc.Queries {
 		if q.Entity != entity || !filledByCreate(q, created) {

@@ -98,16 +98,19 @@ type serviceView struct {
 	// service names of every served version, for grpc health and reflection.
 	ProtoServices []string
 
-	Calls     []*callView
-	Peers     []string       // the other deployables whose public keys it reads
-	Policy    []*policyEntry // who may call each endpoint
-	Entities  []*entityView
-	Enums     []*enumView
-	Events    []*eventView
-	Commands  []*commandView
-	Queries   []*queryView
-	Consumers []*consumerView
-	Sagas     []*sagaView // orchestrated sagas it runs
+	Calls    []*callView
+	Peers    []string       // the other deployables whose public keys it reads
+	Policy   []*policyEntry // who may call each endpoint
+	Entities []*entityView
+	Enums    []*enumView
+	Events   []*eventView
+	// LocalTriggers are the events among Events that trigger sagas the
+	// service orchestrates.
+	LocalTriggers []*eventView
+	Commands      []*commandView
+	Queries       []*queryView
+	Consumers     []*consumerView
+	Sagas         []*sagaView // orchestrated sagas it runs
 	// SagaStarters are the procedures (Go expressions) of its commands that
 	// record the trigger of a saga it orchestrates: refused while its saga
 	// backlog is above the bound (saga.Runner.Backpressure).
@@ -161,6 +164,7 @@ type serviceView struct {
 
 	// Imports of each service-wide file.
 	ServiceImports, StoreImports, RunImports, TestImports, ConsumersImports, SagaImports imports
+	SagasTestImports                                                                     imports
 	CompensationsTestImports, ProjectionsImports                                         imports
 	// TenancyTestImports are tenancy_test.go's (with tenancy).
 	TenancyTestImports imports
@@ -372,6 +376,10 @@ type eventView struct {
 	FullName string
 	Subject  string
 	Method   string // store method recording it, "RecordOrderPlaced"
+	// Sagas are the sagas of the service this event triggers ("checkout"):
+	// recording it starts them in the same transaction.
+	Sagas       []string
+	SagaDurable string // the consumer of the first of Sagas' trigger
 }
 
 // safeIdent returns name, changed when it is a Go keyword or an identifier
@@ -565,13 +573,25 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 		v.Policy = append(v.Policy, &policyEntry{Key: strconv.Quote("/sagas"), Callers: self}, &policyEntry{Key: strconv.Quote("/sagas/"), Callers: self})
 	}
 	for _, ev := range svc.Events {
-		v.Events = append(v.Events, &eventView{
+		e := &eventView{
 			Name:     ev.Name,
 			QualGo:   ev.QualGo,
 			FullName: ev.FullName,
 			Subject:  ev.Subject,
 			Method:   "Record" + ev.Name,
-		})
+		}
+		for _, sg := range svc.Orchestrates {
+			if sg.Trigger == ev {
+				if e.Sagas == nil {
+					e.SagaDurable = sg.Durable
+				}
+				e.Sagas = append(e.Sagas, sg.Name)
+			}
+		}
+		if len(e.Sagas) > 0 {
+			v.LocalTriggers = append(v.LocalTriggers, e)
+		}
+		v.Events = append(v.Events, e)
 	}
 
 	v.StoreImports = imports{}.add("context", "database/sql", "embed", "log/slog", "time",
@@ -655,6 +675,13 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 		importProto(svc, v.ServiceImports)
 	}
 	v.SagaImports = imports{}.add("context", "fmt", "google.golang.org/protobuf/proto", sys.Module+"/internal/platform/saga")
+	v.SagasTestImports = imports{}.add("context", "errors", "slices", "sync", "testing", "time", "connectrpc.com/connect",
+		sys.Module+"/internal/platform/logging", sys.Module+"/internal/platform/saga")
+	if len(v.LocalTriggers) > 0 {
+		v.SagaImports.add(sys.Module + "/internal/platform/outbox")
+		v.SagasTestImports.add(sys.Module + "/internal/platform/events")
+		importProto(svc, v.SagasTestImports)
+	}
 	newSagaViews(v)
 	v.RunImports = imports{}.add("context",
 		sys.Module+"/internal/platform/app",

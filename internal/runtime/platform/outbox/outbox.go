@@ -101,6 +101,13 @@ func sagaOf(ctx context.Context) Saga {
 // (telemetry.WithTraceParent) and its saga (WithSaga) are recorded with it,
 // and in a multi-tenant system its tenant, without which it fails.
 func Record(ctx context.Context, q database.Querier, d database.Dialect, aggregateID, subject string, event proto.Message) error {
+	_, err := RecordEvent(ctx, q, d, aggregateID, subject, event)
+	return err
+}
+
+// RecordEvent is Record returning the event as recorded (all but its Seq),
+// for what starts in the same transaction: a saga the event triggers.
+func RecordEvent(ctx context.Context, q database.Querier, d database.Dialect, aggregateID, subject string, event proto.Message) (Event, error) {
 	return insert(ctx, q, d, aggregateID, sql.NullInt64{}, subject, event)
 }
 
@@ -110,56 +117,73 @@ func Record(ctx context.Context, q database.Querier, d database.Dialect, aggrega
 // same version, and the second to commit gets ErrConcurrentChange
 // (optimistic concurrency).
 func Append(ctx context.Context, q database.Querier, d database.Dialect, aggregateID, subject string, event proto.Message) (int64, error) {
+	e, err := AppendEvent(ctx, q, d, aggregateID, subject, event)
+	return e.Version, err
+}
+
+// AppendEvent is Append returning the event as recorded (all but its Seq),
+// its Version the aggregate's new version.
+func AppendEvent(ctx context.Context, q database.Querier, d database.Dialect, aggregateID, subject string, event proto.Message) (Event, error) {
 	cols, args, err := scope(ctx, d)
 	if err != nil {
-		return 0, fmt.Errorf("read the version of %s: %w", aggregateID, err)
+		return Event{}, fmt.Errorf("read the version of %s: %w", aggregateID, err)
 	}
 	var current int64
 	query := d.Rebind("SELECT COALESCE(MAX(aggregate_version), 0) FROM " + d.Quote(Table) + where(append(cols, "aggregate_id")))
 	if err := q.QueryRowContext(ctx, query, append(args, aggregateID)...).Scan(&current); err != nil {
-		return 0, fmt.Errorf("read the version of %s: %w", aggregateID, err)
+		return Event{}, fmt.Errorf("read the version of %s: %w", aggregateID, err)
 	}
-	return current + 1, AppendAt(ctx, q, d, aggregateID, current+1, subject, event)
+	return AppendEventAt(ctx, q, d, aggregateID, current+1, subject, event)
 }
 
 // AppendAt records event as the given version of its aggregate, failing
 // with ErrConcurrentChange when that version exists.
 func AppendAt(ctx context.Context, q database.Querier, d database.Dialect, aggregateID string, version int64, subject string, event proto.Message) error {
+	_, err := AppendEventAt(ctx, q, d, aggregateID, version, subject, event)
+	return err
+}
+
+// AppendEventAt is AppendAt returning the event as recorded (all but its
+// Seq).
+func AppendEventAt(ctx context.Context, q database.Querier, d database.Dialect, aggregateID string, version int64, subject string, event proto.Message) (Event, error) {
 	return insert(ctx, q, d, aggregateID, sql.NullInt64{Int64: version, Valid: true}, subject, event)
 }
 
-func insert(ctx context.Context, q database.Querier, d database.Dialect, aggregateID string, version sql.NullInt64, subject string, event proto.Message) error {
+func insert(ctx context.Context, q database.Querier, d database.Dialect, aggregateID string, version sql.NullInt64, subject string, event proto.Message) (Event, error) {
+	name := event.ProtoReflect().Descriptor().FullName()
 	payload, err := proto.Marshal(event)
 	if err != nil {
-		return fmt.Errorf("encode %s: %w", event.ProtoReflect().Descriptor().FullName(), err)
+		return Event{}, fmt.Errorf("encode %s: %w", name, err)
 	}
 	if payload == nil {
 		payload = []byte{} // an event with every field empty encodes to nothing
 	}
 	cols, args, err := scope(ctx, d)
 	if err != nil {
-		return fmt.Errorf("record %s in the outbox: %w", event.ProtoReflect().Descriptor().FullName(), err)
+		return Event{}, fmt.Errorf("record %s in the outbox: %w", name, err)
 	}
+	e := Event{
+		ID:          uuid.NewString(),
+		AggregateID: aggregateID,
+		Type:        string(name),
+		Subject:     subject,
+		Payload:     payload,
+		OccurredAt:  time.Now().UTC(),
+		TraceParent: telemetry.TraceParent(ctx),
+		Saga:        sagaOf(ctx),
+		Version:     version.Int64,
+	}
+	e.setScope(args)
 	cols = append(cols, "id", "aggregate_id", "event_type", "subject", "payload", "occurred_at", "trace_parent", "saga_context", "aggregate_version")
-	args = append(args,
-		uuid.NewString(),
-		aggregateID,
-		string(event.ProtoReflect().Descriptor().FullName()),
-		subject,
-		payload,
-		time.Now().UTC(),
-		telemetry.TraceParent(ctx),
-		sagaOf(ctx).encode(),
-		version,
-	)
+	args = append(args, e.ID, e.AggregateID, e.Type, e.Subject, e.Payload, e.OccurredAt, e.TraceParent, e.Saga.encode(), version)
 	_, err = q.ExecContext(ctx, d.Rebind("INSERT INTO "+d.Quote(Table)+" ("+strings.Join(cols, ", ")+") VALUES ("+marks(len(cols))+")"), args...)
 	if err != nil && version.Valid && conflict(err) {
-		return fmt.Errorf("append %s to %s at version %d: %w", event.ProtoReflect().Descriptor().FullName(), aggregateID, version.Int64, ErrConcurrentChange)
+		return Event{}, fmt.Errorf("append %s to %s at version %d: %w", name, aggregateID, version.Int64, ErrConcurrentChange)
 	}
 	if err != nil {
-		return fmt.Errorf("record %s in the outbox: %w", event.ProtoReflect().Descriptor().FullName(), err)
+		return Event{}, fmt.Errorf("record %s in the outbox: %w", name, err)
 	}
-	return nil
+	return e, nil
 }
 
 // List returns up to limit recorded events after seq, oldest first (of

@@ -3,6 +3,7 @@ package outbox_test
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -170,5 +171,51 @@ func TestMark(t *testing.T) {
 	}
 	if pos, err := outbox.Mark(ctx, db, db.Dialect, "upcast:price"); pos != 1 || err != nil {
 		t.Errorf("second Mark = %d (%v), want the first head", pos, err)
+	}
+}
+
+// RecordEvent, AppendEvent and AppendEventAt return the event exactly as
+// the outbox then lists it, but for its Seq: what starts a saga in the
+// recording transaction sees what its consumer would.
+func TestRecordedEventIsWhatIsListed(t *testing.T) {
+	db := openOutbox(t)
+	ctx := telemetry.WithTraceParent(scoped(t.Context()), traceParent)
+	var recorded []outbox.Event
+	record := func(e outbox.Event, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		recorded = append(recorded, e)
+	}
+	record(outbox.RecordEvent(outbox.WithSaga(ctx, outbox.Saga{Name: "trip", ID: "t-1", Trigger: []byte("x")}), db, db.Dialect, "order-1", "shop.orders.placed", wrapperspb.String("first")))
+	record(outbox.AppendEvent(ctx, db, db.Dialect, "cart-1", "shop.carts.changed", wrapperspb.Int64(1)))
+	record(outbox.AppendEventAt(ctx, db, db.Dialect, "cart-1", 2, "shop.carts.changed", &wrapperspb.Int64Value{}))
+	if _, err := outbox.AppendEventAt(ctx, db, db.Dialect, "cart-1", 2, "shop.carts.changed", wrapperspb.Int64(3)); !errors.Is(err, outbox.ErrConcurrentChange) {
+		t.Errorf("AppendEventAt a taken version: %v, want ErrConcurrentChange", err)
+	}
+	listed, err := outbox.List(ctx, db, db.Dialect, 0, 10)
+	if err != nil || len(listed) != len(recorded) {
+		t.Fatalf("List: %d events (%v), want %d", len(listed), err, len(recorded))
+	}
+	for i, e := range recorded {
+		want := listed[i]
+		want.Seq = 0
+		if e.ID == "" || e.OccurredAt.IsZero() || e.Payload == nil {
+			t.Errorf("recorded event %d lacks its id, time or payload: %+v", i, e)
+		}
+		e.OccurredAt, want.OccurredAt = e.OccurredAt.Round(time.Millisecond), want.OccurredAt.Round(time.Millisecond)
+		// Empty bytes read back as nil or empty, depending on the driver.
+		for _, b := range []*[]byte{&e.Payload, &want.Payload, &e.Saga.Trigger, &want.Saga.Trigger} {
+			if len(*b) == 0 {
+				*b = nil
+			}
+		}
+		if !reflect.DeepEqual(e, want) {
+			t.Errorf("recorded event %d:\n%+v\nlisted as\n%+v", i, e, want)
+		}
+	}
+	if recorded[2].Version != 2 || recorded[0].Version != 0 {
+		t.Errorf("versions %d and %d, want 0 (not event-sourced) and 2", recorded[0].Version, recorded[2].Version)
 	}
 }

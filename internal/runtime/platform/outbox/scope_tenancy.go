@@ -37,6 +37,9 @@ func scope(ctx context.Context, d database.Dialect) ([]string, []any, error) {
 	return []string{d.Quote(tenant.Column)}, []any{id}, nil
 }
 
+// setScope sets what scopes e from the values scope returned: its tenant.
+func (e *Event) setScope(scope []any) { e.Tenant, _ = scope[0].(string) }
+
 // readColumns are the columns a read scans into an Event, in Event order.
 func readColumns(d database.Dialect) string { return columns + ", " + d.Quote(tenant.Column) }
 

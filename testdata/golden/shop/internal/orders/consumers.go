@@ -13,7 +13,9 @@ import (
 // service's On<Event> method (in its own file, yours to edit) with a
 // context carrying the transaction that records the event as processed.
 // The trigger of saga checkout, orders.OrderPlaced, starts an instance of it,
-// whose id is the event's id.
+// whose id is the event's id. Recording the event already started it (see
+// startSagas); the consumer starts those of events recorded otherwise,
+// such as by an earlier release.
 func (s *Service) EventHandlers() []events.Handler {
 	return []events.Handler{
 		{

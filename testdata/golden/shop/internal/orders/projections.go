@@ -112,23 +112,21 @@ func (q queries) LoadOrder(ctx context.Context, id string) (*ordersv1.Order, err
 // version after the one Load read in this transaction, failing with
 // ErrConcurrentChange when another transaction appended it first, or after
 // the newest stored version when nothing loaded the aggregate (a new one).
-func (q queries) appendEvent(ctx context.Context, aggregateID, subject string, event proto.Message) error {
-	version, loaded := q.versions[aggregateID]
-	if loaded {
-		version++
-		if err := outbox.AppendAt(ctx, q.q, q.d, aggregateID, version, subject, event); err != nil {
-			return err
-		}
+func (q queries) appendEvent(ctx context.Context, aggregateID, subject string, event proto.Message) (outbox.Event, error) {
+	var e outbox.Event
+	var err error
+	if version, loaded := q.versions[aggregateID]; loaded {
+		e, err = outbox.AppendEventAt(ctx, q.q, q.d, aggregateID, version+1, subject, event)
 	} else {
-		var err error
-		if version, err = outbox.Append(ctx, q.q, q.d, aggregateID, subject, event); err != nil {
-			return err
-		}
+		e, err = outbox.AppendEvent(ctx, q.q, q.d, aggregateID, subject, event)
+	}
+	if err != nil {
+		return e, err
 	}
 	if q.versions != nil {
-		q.versions[aggregateID] = version
+		q.versions[aggregateID] = e.Version
 	}
-	return nil
+	return e, nil
 }
 
 // project folds one event into the read model of the entity it is about

@@ -9,6 +9,7 @@ import (
 	inventoryv1 "github.com/acme/shop/gen/shop/inventory/v1"
 	ordersv1 "github.com/acme/shop/gen/shop/orders/v1"
 	paymentsv1 "github.com/acme/shop/gen/shop/payments/v1"
+	"github.com/acme/shop/internal/platform/outbox"
 	"github.com/acme/shop/internal/platform/saga"
 	"github.com/acme/shop/internal/platform/validation"
 	"google.golang.org/protobuf/proto"
@@ -116,6 +117,19 @@ func (s *Service) sagaDefinitions() []*saga.Definition {
 			},
 		},
 	}
+}
+
+// startSagas starts the sagas e, an event the service records, triggers,
+// with e's id as the saga's (see queries.startSagas). In a transaction ctx
+// carries, they start with the event or not at all.
+func (s *Service) startSagas(ctx context.Context, e outbox.Event) error {
+	switch e.Subject {
+	case "shop.orders.order_placed":
+		if err := s.sagas.Start(ctx, "checkout", e.ID, e.AggregateID, e.Payload); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // decodeCheckoutTrigger decodes the orders.OrderPlaced event that started a checkout saga.

@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
-
+	ordersv1 "github.com/acme/shop/gen/shop/orders/v1"
+	"github.com/acme/shop/internal/platform/events"
 	"github.com/acme/shop/internal/platform/logging"
 	"github.com/acme/shop/internal/platform/saga"
 )
@@ -94,5 +95,50 @@ func TestSagaRuntimeOnServiceDatabase(t *testing.T) {
 	list, err := runner.List(t.Context(), "subject-saga-fail")
 	if err != nil || len(list) != 1 || list[0].FailedStep != "second" {
 		t.Errorf("List = %+v, %v", list, err)
+	}
+}
+
+// Recording OrderPlaced starts its checkout saga in the same
+// transaction, with the event's id, before any consumer sees the event: a
+// rolled-back command leaves neither.
+func TestRecordingOrderPlacedStartsItsSagas(t *testing.T) {
+	s := newTestService(t)
+	ctx := t.Context()
+	rolledBack := errors.New("rolled back")
+	err := s.store.InTx(ctx, func(tx *Tx) error {
+		if err := tx.RecordOrderPlaced(ctx, "rolled-back", &ordersv1.OrderPlaced{}); err != nil {
+			return err
+		}
+		return rolledBack
+	})
+	if !errors.Is(err, rolledBack) {
+		t.Fatalf("InTx = %v, want the rollback", err)
+	}
+	if err := s.store.InTx(ctx, func(tx *Tx) error { return tx.RecordOrderPlaced(ctx, "committed", &ordersv1.OrderPlaced{}) }); err != nil {
+		t.Fatal(err)
+	}
+	recorded, err := s.store.Outbox(ctx, 0, 100)
+	if err != nil || len(recorded) != 1 || recorded[0].AggregateID != "committed" {
+		t.Fatalf("outbox %+v (%v), want the committed event only", recorded, err)
+	}
+	if list, err := s.sagas.List(ctx, "rolled-back"); err != nil || len(list) != 0 {
+		t.Errorf("sagas of the rolled-back command: %+v (%v), want none", list, err)
+	}
+	list, err := s.sagas.List(ctx, "committed")
+	if err != nil || len(list) == 0 {
+		t.Fatalf("sagas of the committed command: %+v (%v), want checkout", list, err)
+	}
+	for _, st := range list {
+		if st.ID != recorded[0].ID || st.Status != saga.Running || !slices.Contains([]string{"checkout"}, st.Saga) {
+			t.Errorf("saga %+v, want a running checkout saga with the event's id %s", st, recorded[0].ID)
+		}
+	}
+	// The trigger's consumer, delivered the same event, starts nothing more.
+	h := s.eventHandler("orders_saga_checkout")
+	if err := h.Handle(ctx, events.Metadata{ID: recorded[0].ID, Subject: "committed"}, recorded[0].Payload); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.sagas.List(ctx, "committed"); err != nil || len(again) != len(list) {
+		t.Errorf("after the consumer: %d sagas (%v), want %d", len(again), err, len(list))
 	}
 }

@@ -51,6 +51,7 @@ var _ ordersv1connect.OrdersServiceHandler = (*Service)(nil)
 func NewService(store *Store, logger *slog.Logger, clients Clients) *Service {
 	s := &Service{store: store, logger: logger, clients: clients}
 	s.sagas = &saga.Runner{DB: store.db, Logger: logger, Sagas: s.sagaDefinitions()}
+	store.started = s.startSagas
 	s.projector = newProjector(store, logger)
 	return s
 }

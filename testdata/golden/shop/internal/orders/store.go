@@ -155,22 +155,46 @@ func (q queries) FindOrdersByCustomerId(ctx context.Context, customerID string) 
 // RecordOrderPlaced appends a OrderPlaced event to the event store as the next
 // version of aggregateID (ErrConcurrentChange when another transaction did
 // first; see appendEvent), to be published on shop.orders.order_placed.
+// Recording it starts the checkout saga it triggers, in the same
+// transaction (see startSagas).
 func (q queries) RecordOrderPlaced(ctx context.Context, aggregateID string, event *ordersv1.OrderPlaced) error {
-	return q.appendEvent(ctx, aggregateID, "shop.orders.order_placed", event)
+	e, err := q.appendEvent(ctx, aggregateID, "shop.orders.order_placed", event)
+	if err != nil {
+		return err
+	}
+	return q.startSagas(ctx, e)
 }
 
 // RecordOrderConfirmed appends a OrderConfirmed event to the event store as the next
 // version of aggregateID (ErrConcurrentChange when another transaction did
 // first; see appendEvent), to be published on shop.orders.order_confirmed.
 func (q queries) RecordOrderConfirmed(ctx context.Context, aggregateID string, event *ordersv1.OrderConfirmed) error {
-	return q.appendEvent(ctx, aggregateID, "shop.orders.order_confirmed", event)
+	_, err := q.appendEvent(ctx, aggregateID, "shop.orders.order_confirmed", event)
+	return err
 }
 
 // RecordOrderCancelled appends a OrderCancelled event to the event store as the next
 // version of aggregateID (ErrConcurrentChange when another transaction did
 // first; see appendEvent), to be published on shop.orders.order_cancelled.
 func (q queries) RecordOrderCancelled(ctx context.Context, aggregateID string, event *ordersv1.OrderCancelled) error {
-	return q.appendEvent(ctx, aggregateID, "shop.orders.order_cancelled", event)
+	_, err := q.appendEvent(ctx, aggregateID, "shop.orders.order_cancelled", event)
+	return err
+}
+
+// startSagas starts the sagas e triggers, in the transaction that recorded
+// it when there is one: they count towards the backlog the moment the
+// command commits, and advance without waiting for the event to travel
+// through the broker. (The trigger's consumer still starts any the event
+// finds not started, such as those of events recorded by an earlier
+// release: a saga starts once per event id.)
+func (q queries) startSagas(ctx context.Context, e outbox.Event) error {
+	if q.started == nil {
+		return nil // a store without its service: the consumer starts them
+	}
+	if tx, ok := q.q.(*sql.Tx); ok {
+		ctx = database.WithTx(ctx, tx)
+	}
+	return q.started(ctx, e)
 }
 
 // orderStatusText is the text stored for each OrderStatus value.
@@ -197,6 +221,9 @@ type Tx struct{ queries }
 type queries struct {
 	q database.Querier
 	d database.Dialect
+	// started starts the sagas an event triggers (NewService sets it to
+	// Service.startSagas; nil in a store without its service).
+	started func(ctx context.Context, e outbox.Event) error
 	// versions are the aggregate versions a transaction loaded or appended
 	// (nil outside transactions).
 	versions map[string]int64
@@ -249,7 +276,7 @@ func CheckSchema(ctx context.Context, db *database.DB, logger *slog.Logger) erro
 // otherwise.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		return fn(&Tx{queries: queries{q: tx, d: s.db.Dialect, versions: map[string]int64{}, snapshotEvery: s.snapshotEvery}})
+		return fn(&Tx{queries: queries{q: tx, d: s.db.Dialect, versions: map[string]int64{}, snapshotEvery: s.snapshotEvery, started: s.started}})
 	})
 }
 

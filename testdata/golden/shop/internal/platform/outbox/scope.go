@@ -30,6 +30,10 @@ func scope(context.Context, database.Dialect) ([]string, []any, error) {
 	return nil, nil, nil
 }
 
+// setScope sets what scopes e from the values scope returned: nothing in a
+// single-tenant system.
+func (e *Event) setScope([]any) {}
+
 // readColumns are the columns a read scans into an Event, in Event order.
 func readColumns(database.Dialect) string { return columns }
 
