@@ -451,7 +451,7 @@ func sagaThroughput(sg *model.Saga) string {
 		start = fmt.Sprintf("each from the moment the command recording `%s` commits: recording it starts the saga in the same transaction, not through the broker", sg.Trigger.Name)
 	}
 	out := fmt.Sprintf("`%s` advances up to `%s_SAGA_WORKERS` sagas at once (default 64), %s.", o.Name, o.EnvPrefix, start) +
-		" Its replicas share the sagas: each saga is advanced by one replica at a time, which holds its lease (renewed with every step) and saves each step only over the version of the saga it read, so no two advance it at once and none moves it back; when a replica dies, another takes its sagas over once their leases expire (30 s), and one that stops hands them over at once. `saga_held` shows how many each replica is advancing."
+		" Its replicas share the sagas: each saga is advanced by one replica at a time, which holds its lease (renewed with every step) and saves each step only over the version of the saga it read, so no two advance it at once and none moves it back; when a replica dies, another takes its sagas over once their leases expire (`SAGA_LEASE`, 30 s), and one that stops hands them over at once. `saga_held` shows how many each replica is advancing."
 	var starters []string
 	for _, c := range o.Commands {
 		if slices.Contains(c.Emits, sg.Trigger) {
@@ -461,7 +461,7 @@ func sagaThroughput(sg *model.Saga) string {
 	if len(starters) == 0 {
 		return out + fmt.Sprintf(" `saga_backlog` and `saga_oldest_age_seconds` show the sagas waiting to finish (the trigger comes from `%s`, whose commands are not refused when they pile up).", sg.Trigger.Service.Name)
 	}
-	return out + fmt.Sprintf(" While more than `%s_SAGA_MAX_BACKLOG` of its sagas are unfinished (default 10000; negative for no bound), %s answers `ResourceExhausted` (HTTP 429 with `Retry-After` through the gateway) instead of letting the backlog grow; `saga_backlog` and `saga_oldest_age_seconds` show it.", o.EnvPrefix, strings.Join(starters, ", "))
+	return out + fmt.Sprintf(" While more than `%s_SAGA_MAX_BACKLOG` of its sagas are unfinished (default 1000; negative for no bound), %s answers `ResourceExhausted` (HTTP 429 with `Retry-After` through the gateway) instead of letting the backlog grow; `saga_backlog` and `saga_oldest_age_seconds` show it.", o.EnvPrefix, strings.Join(starters, ", "))
 }
 
 // article is "an" before a vowel sound (roughly: a vowel letter), else "a".

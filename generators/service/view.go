@@ -694,7 +694,7 @@ func newServiceView(sys *systemView, svc *model.Service) (*serviceView, error) {
 		v.RunImports.add(sys.Module + "/internal/platform/client")
 	}
 	if len(v.Sagas) > 0 {
-		v.RunImports.add(sys.Module + "/internal/platform/saga")
+		v.RunImports.add("time", sys.Module+"/internal/platform/saga")
 	}
 	if v.SagaState {
 		v.RunImports.add("net/http", "connectrpc.com/connect")

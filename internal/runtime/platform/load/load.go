@@ -255,10 +255,17 @@ func (r *runner) drive(ctx context.Context) {
 	for range r.cfg.Concurrency {
 		wg.Go(func() {
 			for pace.wait(stop) == nil && stop.Err() == nil {
-				if !r.one(ctx) {
+				answered, retryAfter := r.one(ctx)
+				switch {
+				case !answered:
 					// No answer: the gateway is down or unreachable, and
 					// trying again at once only burns the CPU.
 					sleep(stop, noAnswerPause)
+				case retryAfter > 0:
+					// Refused with Retry-After (a rate limit or the
+					// orchestrator's backpressure): a client that keeps
+					// asking meanwhile only takes CPU from the work.
+					sleep(stop, retryAfter)
 				}
 			}
 		})
@@ -301,6 +308,17 @@ func (r *runner) started() int {
 // answer.
 const noAnswerPause = 50 * time.Millisecond
 
+// maxRetryAfter bounds how long a worker honours a Retry-After.
+const maxRetryAfter = 5 * time.Second
+
+// BacklogHeader is the header an orchestrator's refusal carries (the
+// saga package's BacklogHeader): a 429 with it is backpressure, one
+// without it the gateway's rate limit.
+const BacklogHeader = "Saga-Backlog"
+
+// Backpressure is the error kind of requests refused by backpressure.
+const Backpressure = "HTTP 429 backpressure"
+
 // sleep waits for d or until ctx is done.
 func sleep(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
@@ -312,25 +330,35 @@ func sleep(ctx context.Context, d time.Duration) {
 }
 
 // one sends the next request: the flows take turns, and each flow's
-// subjects take turns. It returns false when the request got no answer.
-func (r *runner) one(ctx context.Context) bool {
+// subjects take turns. It returns false when the request got no answer,
+// and how long the answer asked to wait before trying again (Retry-After,
+// at most maxRetryAfter).
+func (r *runner) one(ctx context.Context) (bool, time.Duration) {
 	i := r.seq.Add(1) - 1
 	f := r.flows[i%int64(len(r.flows))]
 	s := int(i/int64(len(r.flows))) % len(r.subjects)
 	r.inFlight.Add(1)
 	defer r.inFlight.Add(-1)
 	began := time.Now()
-	status, body, err := r.call(ctx, f.Procedure, f.bodies[s], r.subjects[s], f.Role)
+	status, header, body, err := r.call(ctx, f.Procedure, f.bodies[s], r.subjects[s], f.Role)
 	took := time.Since(began)
 	if err != nil && ctx.Err() != nil {
-		return true // cut short by the user's interrupt: not counted
+		return true, 0 // cut short by the user's interrupt: not counted
 	}
 	kind := ""
 	switch {
 	case err != nil:
 		kind = errorKind(err)
+	case status == http.StatusTooManyRequests && header.Get(BacklogHeader) != "":
+		kind = Backpressure
 	case status != http.StatusOK && !slices.Contains(f.Accept, status):
 		kind = "HTTP " + strconv.Itoa(status)
+	}
+	var wait time.Duration
+	if status == http.StatusTooManyRequests {
+		if secs, err := strconv.Atoi(header.Get("Retry-After")); err == nil && secs > 0 {
+			wait = min(time.Duration(secs)*time.Second, maxRetryAfter)
+		}
 	}
 	var id string
 	var found bool
@@ -345,12 +373,12 @@ func (r *runner) one(ctx context.Context) bool {
 	if kind != "" {
 		f.errs[kind]++
 		r.errors.Add(1)
-		return err == nil
+		return err == nil, wait
 	}
 	f.ok++
 	if status != http.StatusOK {
 		f.answers[status]++
-		return true
+		return true, wait
 	}
 	if f.Saga != nil {
 		if found {
@@ -359,15 +387,15 @@ func (r *runner) one(ctx context.Context) bool {
 			f.noID++
 		}
 	}
-	return true
+	return true, 0
 }
 
 // call posts body to procedure as subject holding role, and returns the
-// answer's status and body.
-func (r *runner) call(ctx context.Context, procedure string, body []byte, subject, role string) (int, []byte, error) {
+// answer's status, header and body.
+func (r *runner) call(ctx context.Context, procedure string, body []byte, subject, role string) (int, http.Header, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.cfg.Gateway+procedure, bytes.NewReader(body))
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Connect-Protocol-Version", "1")
@@ -376,14 +404,14 @@ func (r *runner) call(ctx context.Context, procedure string, body []byte, subjec
 	}
 	res, err := r.cfg.Client.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
-	return res.StatusCode, b, nil
+	return res.StatusCode, res.Header, b, nil
 }
 
 // errorKind names what went wrong with a request that got no answer.

@@ -263,7 +263,7 @@ func TestBackpressure(t *testing.T) {
 	}
 	err := runner.Admit(ctx)
 	var refusal *connect.Error
-	if !errors.As(err, &refusal) || refusal.Code() != connect.CodeResourceExhausted || refusal.Meta().Get("Retry-After") != "1" {
+	if !errors.As(err, &refusal) || refusal.Code() != connect.CodeResourceExhausted || refusal.Meta().Get("Retry-After") != "1" || refusal.Meta().Get(saga.BacklogHeader) != "3" {
 		t.Fatalf("3 unfinished sagas of at most 3: %v, want ResourceExhausted with Retry-After", err)
 	}
 
@@ -285,7 +285,7 @@ func TestBackpressure(t *testing.T) {
 		resp.Body.Close()
 		return resp
 	}
-	if resp := post("/test.v1.Orders/Place"); resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "1" {
+	if resp := post("/test.v1.Orders/Place"); resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "1" || resp.Header.Get(saga.BacklogHeader) == "" {
 		t.Errorf("a saga-starting command past the bound: %s, Retry-After %q; want 429 with Retry-After 1", resp.Status, resp.Header.Get("Retry-After"))
 	}
 	if resp := post("/test.v1.Orders/Get"); resp.StatusCode != http.StatusOK {

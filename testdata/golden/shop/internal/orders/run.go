@@ -5,6 +5,7 @@ package orders
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"connectrpc.com/connect"
 	"github.com/acme/shop/gen/shop/inventory/v1/inventoryv1connect"
@@ -72,9 +73,13 @@ type Config struct {
 	SagaWorkers int
 	// SagaMaxBacklog is how many sagas may wait to finish before the
 	// commands that start sagas are refused with ResourceExhausted (429
-	// with Retry-After at the gateway) (env SAGA_MAX_BACKLOG); 10000 by
+	// with Retry-After at the gateway) (env SAGA_MAX_BACKLOG); 1000 by
 	// default, negative for no bound.
 	SagaMaxBacklog int
+	// SagaLease is how long a saga stays a replica's after its last step
+	// (env SAGA_LEASE): how long the sagas of a replica that died wait
+	// before another takes them over; 30s by default.
+	SagaLease time.Duration
 }
 
 // DefaultConfig returns the configuration used when no environment
@@ -87,6 +92,7 @@ func DefaultConfig() Config {
 		SnapshotEvery:  DefaultSnapshotEvery,
 		SagaWorkers:    saga.DefaultWorkers,
 		SagaMaxBacklog: saga.DefaultMaxBacklog,
+		SagaLease:      saga.DefaultLease,
 	}
 }
 
@@ -103,6 +109,7 @@ func ConfigFromEnv() (Config, error) {
 	cfg.SnapshotEvery = env.Int("SNAPSHOT_EVERY", cfg.SnapshotEvery)
 	cfg.SagaWorkers = env.Int("SAGA_WORKERS", cfg.SagaWorkers)
 	cfg.SagaMaxBacklog = env.Int("SAGA_MAX_BACKLOG", cfg.SagaMaxBacklog)
+	cfg.SagaLease = env.Duration("SAGA_LEASE", cfg.SagaLease)
 	return cfg, env.Err()
 }
 
@@ -133,6 +140,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.sagas.Telemetry = tel
 		s.sagas.Workers = cfg.SagaWorkers
 		s.sagas.MaxBacklog = cfg.SagaMaxBacklog
+		s.sagas.Lease = cfg.SagaLease
 		if err := tel.ObserveSagaHeld(s.sagas.Held); err != nil {
 			return parts, err
 		}

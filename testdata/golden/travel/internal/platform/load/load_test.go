@@ -132,6 +132,13 @@ func (s *shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{})
 	case "/shop.Orders/Missing":
 		http.Error(w, `{"code":"not_found"}`, http.StatusNotFound)
+	case "/shop.Orders/Busy": // an orchestrator's backpressure
+		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Saga-Backlog", "1001")
+		http.Error(w, `{"code":"resource_exhausted"}`, http.StatusTooManyRequests)
+	case "/shop.Orders/Limited": // the gateway's rate limit
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, `{"code":"resource_exhausted"}`, http.StatusTooManyRequests)
 	default:
 		http.NotFound(w, r)
 	}
@@ -340,5 +347,36 @@ func TestMainFlags(t *testing.T) {
 	srv.Close()
 	if code, out := run("-flows", "Flaky", "-duration", "200ms"); code != ExitUnsettled || !strings.Contains(out, "no request was answered") {
 		t.Errorf("no gateway: exit %d\n%s", code, out)
+	}
+}
+
+// A 429 with Retry-After makes the worker wait that long before its next
+// request, and one carrying the orchestrator's Saga-Backlog counts as
+// backpressure, not as the gateway's rate limit.
+func TestRefusalsAreHonoured(t *testing.T) {
+	s, srv := newShop(t, 0)
+	busy := Flow{Name: "orders.Busy", Procedure: "/shop.Orders/Busy", Body: `{}`}
+	limited := Flow{Name: "orders.Limited", Procedure: "/shop.Orders/Limited", Body: `{}`}
+	rep, err := Run(context.Background(), Config{Gateway: srv.URL, Flows: []Flow{busy, limited}, Duration: 1500 * time.Millisecond, Concurrency: 4, Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 4 workers, each waiting 1s after every refusal: 2 rounds in 1.5s.
+	if n := s.calls.Load(); n < 4 || n > 8 {
+		t.Errorf("%d calls in 1.5s from 4 workers told to retry after 1s, want 4 to 8", n)
+	}
+	b, l := rep.Flows[0], rep.Flows[1]
+	if b.Errors[Backpressure] != b.Requests || b.Requests == 0 || len(b.Errors) != 1 {
+		t.Errorf("Busy: %d requests, errors %v; want all backpressure", b.Requests, b.Errors)
+	}
+	if l.Errors["HTTP 429"] != l.Requests || l.Requests == 0 || len(l.Errors) != 1 {
+		t.Errorf("Limited: %d requests, errors %v; want all HTTP 429", l.Requests, l.Errors)
+	}
+	var out bytes.Buffer
+	rep.Write(&out)
+	for _, want := range []string{"orders.Busy: backpressure: ", "orders.Limited: rate-limited: "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
 	}
 }

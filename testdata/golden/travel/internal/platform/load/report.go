@@ -164,6 +164,9 @@ func (rep *Report) Write(w io.Writer) {
 		if f.Errors["HTTP 429"] > 0 {
 			fmt.Fprintf(w, "%s: rate-limited: the gateway limits each token subject (more -subjects help) and, on routes without auth, each client IP\n", f.Name)
 		}
+		if f.Errors[Backpressure] > 0 {
+			fmt.Fprintf(w, "%s: backpressure: the orchestrator refused new sagas while more than its SAGA_MAX_BACKLOG were unfinished; each worker waited the Retry-After it was given\n", f.Name)
+		}
 	}
 	for _, s := range rep.Sagas {
 		switch {

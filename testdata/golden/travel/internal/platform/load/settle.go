@@ -121,7 +121,7 @@ func (r *runner) readOne(ctx context.Context, p *pendingSaga) {
 		p.last = err.Error()
 		return
 	}
-	status, answer, err := r.call(ctx, sg.Read, body, p.subject, p.flow.Role)
+	status, _, answer, err := r.call(ctx, sg.Read, body, p.subject, p.flow.Role)
 	switch {
 	case err != nil:
 		p.last = errorKind(err)
