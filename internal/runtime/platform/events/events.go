@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +53,14 @@ const (
 	HeaderDataContentType = "ce-datacontenttype"
 	HeaderSchemaVersion   = "ce-schemaversion"
 	HeaderTraceParent     = "traceparent"
+	// HeaderSequence is the CloudEvents sequence extension: the event's
+	// position in its producer's outbox, increasing in the order the
+	// producer committed them (decimal; compare as numbers).
+	HeaderSequence = "ce-sequence"
+	// HeaderAggregateVersion is the version of the aggregate the event
+	// brought about, 1, 2, 3... without gaps, when the producer is
+	// event-sourced; absent otherwise.
+	HeaderAggregateVersion = "ce-aggregateversion"
 	// Choreographed sagas: the saga's name, id and base64 trigger event.
 	HeaderSaga        = "ce-saga"
 	HeaderSagaID      = "ce-sagaid"
@@ -144,6 +153,12 @@ func Message(e outbox.Event, source string) *nats.Msg {
 	set(HeaderDataContentType, "application/protobuf")
 	set(HeaderSchemaVersion, SchemaVersion(e.Type))
 	set(HeaderTraceParent, e.TraceParent)
+	if e.Seq > 0 {
+		set(HeaderSequence, strconv.FormatInt(e.Seq, 10))
+	}
+	if e.Version > 0 {
+		set(HeaderAggregateVersion, strconv.FormatInt(e.Version, 10))
+	}
 	setScope(e, set)
 	if e.Saga.Name != "" {
 		set(HeaderSaga, e.Saga.Name)
@@ -397,6 +412,8 @@ func MetadataOf(h nats.Header) Metadata {
 	}
 	m.readScope(get)
 	m.Time, _ = time.Parse(time.RFC3339Nano, get(HeaderTime))
+	m.Sequence, _ = strconv.ParseInt(get(HeaderSequence), 10, 64)
+	m.AggregateVersion, _ = strconv.ParseInt(get(HeaderAggregateVersion), 10, 64)
 	if trigger, err := base64.StdEncoding.DecodeString(get(HeaderSagaTrigger)); err == nil && get(HeaderSaga) != "" {
 		cause, _ := base64.StdEncoding.DecodeString(get(HeaderSagaError))
 		m.Saga = outbox.Saga{Name: get(HeaderSaga), ID: get(HeaderSagaID), Trigger: trigger, FailedStep: get(HeaderSagaFailedStep), Error: string(cause)}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -210,6 +211,7 @@ func TestRelayPublishesWithCloudEventsHeaders(t *testing.T) {
 		events.HeaderTraceParent:   testTraceParent,
 		events.HeaderSaga:          "test_saga",
 		events.HeaderSagaID:        "saga-1",
+		events.HeaderSequence:      strconv.FormatInt(recorded[0].Seq, 10),
 		"Nats-Msg-Id":              recorded[0].ID,
 	}
 	maps.Copy(want, scopeHeaders())
@@ -218,8 +220,17 @@ func TestRelayPublishesWithCloudEventsHeaders(t *testing.T) {
 			t.Errorf("header %s = %q, want %q", k, got, v)
 		}
 	}
-	if saga := events.MetadataOf(msg.Header).Saga; string(saga.Trigger) != "trigger" {
-		t.Errorf("saga trigger = %q, want trigger", saga.Trigger)
+	meta := events.MetadataOf(msg.Header)
+	if string(meta.Saga.Trigger) != "trigger" {
+		t.Errorf("saga trigger = %q, want trigger", meta.Saga.Trigger)
+	}
+	if meta.Sequence != recorded[0].Seq || meta.Sequence == 0 || meta.AggregateVersion != 0 || msg.Header.Get(events.HeaderAggregateVersion) != "" {
+		t.Errorf("sequence %d, aggregate version %d (header %q); want the outbox seq %d and no version (not event-sourced)",
+			meta.Sequence, meta.AggregateVersion, msg.Header.Get(events.HeaderAggregateVersion), recorded[0].Seq)
+	}
+	versioned := events.Message(outbox.Event{ID: "e-2", Seq: 7, Version: 3, Subject: testSubject}, "/test")
+	if m := events.MetadataOf(versioned.Header); m.Sequence != 7 || m.AggregateVersion != 3 {
+		t.Errorf("an event-sourced event: sequence %d, aggregate version %d; want 7 and 3", m.Sequence, m.AggregateVersion)
 	}
 	if _, err := time.Parse(time.RFC3339Nano, msg.Header.Get(events.HeaderTime)); err != nil {
 		t.Errorf("header %s: %v", events.HeaderTime, err)

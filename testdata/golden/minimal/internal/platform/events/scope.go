@@ -21,6 +21,14 @@ type Metadata struct {
 	TraceParent   string      // W3C trace context, or ""
 	Saga          outbox.Saga // the choreographed saga the event belongs to; zero for none
 	Attempt       int         // 1 on the first delivery
+	// Sequence is the event's position in its producer's outbox: of two
+	// events about one aggregate, the one recorded later has the greater
+	// Sequence. 0 when the producer did not send it.
+	Sequence int64
+	// AggregateVersion is the version of the aggregate the event brought
+	// about (1, 2, 3... without gaps) when the producer is event-sourced,
+	// else 0.
+	AggregateVersion int64
 }
 
 // setScope sets the headers of the scope e belongs to: none in a
