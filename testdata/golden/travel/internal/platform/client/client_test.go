@@ -4,9 +4,12 @@ package client
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
+	"time"
 
 	"example.com/travel/internal/platform/idempotency"
 	"example.com/travel/internal/platform/identity"
@@ -89,5 +92,69 @@ func TestBareCalls(t *testing.T) {
 		if v := got.Get(h); v != "" {
 			t.Errorf("%s: %q, want none", h, v)
 		}
+	}
+}
+
+// connsSeen is an h2c server that records the client address of every
+// request: one per connection.
+func connsSeen(t *testing.T) (string, func() map[string]int) {
+	t.Helper()
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor != 2 {
+			t.Errorf("a call over %s, want HTTP/2", r.Proto)
+		}
+		mu.Lock()
+		seen[r.RemoteAddr]++
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv.URL, func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(seen)
+	}
+}
+
+// Calls take turns over Conns connections, so that a balancer picking a
+// replica per connection spreads them; each connection takes an equal
+// share.
+func TestCallsSpreadOverConnections(t *testing.T) {
+	url, seen := connsSeen(t)
+	c := New(nil, "callee")
+	t.Cleanup(c.CloseIdleConnections)
+	for range 8 * Conns {
+		call(t, c, t.Context(), url, nil)
+	}
+	got := seen()
+	if len(got) != Conns {
+		t.Fatalf("calls over %d connections (%v), want %d", len(got), got, Conns)
+	}
+	for addr, n := range got {
+		if n != 8 {
+			t.Errorf("connection %s took %d calls of %d, want 8", addr, n, 8*Conns)
+		}
+	}
+}
+
+// Past its maximum age, a connection gives way to a new one: replicas
+// that came up since get calls.
+func TestConnectionsAreReplacedWhenOld(t *testing.T) {
+	url, seen := connsSeen(t)
+	p := newPool(2, 50*time.Millisecond)
+	t.Cleanup(p.CloseIdleConnections)
+	c := &http.Client{Transport: p}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(seen()) < 6 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 5s of calls over 2 connections replaced every 50ms, %d connections seen", len(seen()))
+		}
+		call(t, c, t.Context(), url, nil)
+		time.Sleep(5 * time.Millisecond)
 	}
 }
