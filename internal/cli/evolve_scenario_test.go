@@ -757,14 +757,19 @@ type localSystem struct {
 	urls   map[string]string // by service, and "gateway"
 	log    *syncBuffer       // its logs (stderr)
 	exited chan struct{}
-	err    error // of Wait, once exited is closed
+	err    error  // of Wait, once exited is closed
+	cpu    string // the -cpuprofile file, "" without
 }
 
 // startLocal runs the cmd/local binary bin on dataDir with free ports and
-// env added to the environment, and returns once it listens.
+// env added to the environment, and returns once it listens. It profiles
+// the system (-cpuprofile), which stop checks.
 func startLocal(t *testing.T, ctx context.Context, bin, dataDir string, env []string) *localSystem {
 	t.Helper()
-	return startLocalArgs(t, ctx, bin, dataDir, env)
+	cpu := filepath.Join(t.TempDir(), "cpu.out")
+	s := startLocalArgs(t, ctx, bin, dataDir, env, "-cpuprofile", cpu)
+	s.cpu = cpu
+	return s
 }
 
 // startLocalArgs is startLocal with more flags for cmd/local.
@@ -831,6 +836,12 @@ func (s *localSystem) stop() {
 	}
 	if s.err != nil {
 		s.t.Fatalf("cmd/local after SIGINT: %v\nlogs:\n%s", s.err, s.log.String())
+	}
+	if s.cpu != "" {
+		// A profile is gzipped protobuf: go tool pprof reads it.
+		if b, err := os.ReadFile(s.cpu); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			s.t.Errorf("cmd/local -cpuprofile wrote %d bytes (%v), want a gzipped profile", len(b), err)
+		}
 	}
 }
 

@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -62,6 +63,7 @@ func run() int {
 	logFormat := flag.String("log-format", "text", "log format: text or json")
 	logLevel := flag.String("log-level", "info", "log level: debug, info, warn or error")
 	dashboardFlag := flag.Int("dashboard-port", dashboard.DefaultPort, "port of the development dashboard, 0 for a free one (env DASHBOARD_PORT)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole system (every service, the gateway and NATS, in this process) to this file until it stops; read it with go tool pprof")
 	ports, err := portFlags(os.LookupEnv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "local:", err)
@@ -96,6 +98,21 @@ func run() int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "local: -cpuprofile:", err)
+			return 2
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+		if *replicas > 1 {
+			logger.Warn("-cpuprofile with -replicas profiles this process only, not the replicas")
+		}
+	}
 
 	// Service identity keys: those of the environment when it has them (go
 	// run ./cmd/keys -format env, loaded into the shell), so that tokens
