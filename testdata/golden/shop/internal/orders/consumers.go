@@ -25,6 +25,11 @@ func (s *Service) EventHandlers() []events.Handler {
 			Handle: func(ctx context.Context, meta events.Metadata, payload []byte) error {
 				return s.sagas.Start(ctx, "checkout", meta.ID, meta.Subject, payload)
 			},
+			// Recording the event started the saga: one read tells, with
+			// no transaction.
+			Skip: func(ctx context.Context, meta events.Metadata) (bool, error) {
+				return s.sagas.Started(ctx, meta.ID)
+			},
 		},
 	}
 }

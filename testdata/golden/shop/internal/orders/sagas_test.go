@@ -133,8 +133,14 @@ func TestRecordingOrderPlacedStartsItsSagas(t *testing.T) {
 			t.Errorf("saga %+v, want a running checkout saga with the event's id %s", st, recorded[0].ID)
 		}
 	}
-	// The trigger's consumer, delivered the same event, starts nothing more.
+	// The trigger's consumer, delivered the same event, skips it without a
+	// transaction, and starts nothing more even when it handles it.
 	h := s.eventHandler("orders_saga_checkout")
+	for id, want := range map[string]bool{recorded[0].ID: true, "never-recorded": false} {
+		if skip, err := h.Skip(ctx, events.Metadata{ID: id}); err != nil || skip != want {
+			t.Errorf("Skip(%s) = %v (%v), want %v", id, skip, err, want)
+		}
+	}
 	if err := h.Handle(ctx, events.Metadata{ID: recorded[0].ID, Subject: "committed"}, recorded[0].Payload); err != nil {
 		t.Fatal(err)
 	}

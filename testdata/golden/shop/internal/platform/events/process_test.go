@@ -139,3 +139,40 @@ func TestRelayDrainsInBatches(t *testing.T) {
 		t.Errorf("the stream holds %d messages, want 7, each once", info.State.Msgs)
 	}
 }
+
+// An event Skip reports done is acknowledged without a transaction: the
+// handler does not run and nothing is recorded. When Skip fails, or
+// reports false, the handler runs as usual.
+func TestProcessSkips(t *testing.T) {
+	h := newHarness(t)
+	c := &events.Consumers{DB: h.db}
+	calls := 0
+	var skip bool
+	var skipErr error
+	handler := events.Handler{Durable: "test",
+		Handle: func(ctx context.Context, meta events.Metadata, payload []byte) error {
+			calls++
+			return h.applyEffect(ctx, meta, payload)
+		},
+		Skip: func(context.Context, events.Metadata) (bool, error) { return skip, skipErr },
+	}
+	process := func(id string) {
+		t.Helper()
+		meta := events.MetadataOf(events.Message(scopedEvent(outbox.Event{ID: id, Type: "google.protobuf.StringValue"}), "/test").Header)
+		if err := c.Process(t.Context(), handler, meta, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	skip = true
+	process("e-1")
+	if calls != 0 || h.count(t, "SELECT COUNT(*) FROM processed_events") != 0 {
+		t.Errorf("a skipped event: %d calls, %d processed rows; want none", calls, h.count(t, "SELECT COUNT(*) FROM processed_events"))
+	}
+	skipErr = errors.New("cannot tell")
+	process("e-2")
+	skip, skipErr = false, nil
+	process("e-3")
+	if calls != 2 || h.count(t, "SELECT COUNT(*) FROM processed_events") != 2 {
+		t.Errorf("events Skip could not tell or did not skip: %d calls, %d processed rows; want 2 and 2", calls, h.count(t, "SELECT COUNT(*) FROM processed_events"))
+	}
+}

@@ -953,6 +953,26 @@ func (r *Runner) load(ctx context.Context, id string) (*State, error) {
 // ErrNotFound is returned when no saga has the id.
 var ErrNotFound = errors.New("saga not found")
 
+// Started reports whether a saga with id was started (in a multi-tenant
+// system, in the tenant of ctx), with one read outside any transaction:
+// sagas are never deleted, so a saga found stays found.
+func (r *Runner) Started(ctx context.Context, id string) (bool, error) {
+	d := r.DB.Dialect
+	cols, key, err := scope(ctx, d)
+	if err != nil {
+		return false, fmt.Errorf("look up saga %s: %w", id, err)
+	}
+	var one int
+	err = r.DB.QueryRowContext(ctx, d.Rebind("SELECT 1 FROM sagas"+where(append(cols, "id"))), append(key, id)...).Scan(&one)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	}
+	return false, fmt.Errorf("look up saga %s: %w", id, err)
+}
+
 // Get returns the saga with id and its log (in a multi-tenant system, of
 // the tenant of ctx: ErrNotFound when only another tenant has one).
 func (r *Runner) Get(ctx context.Context, id string) (*State, error) {

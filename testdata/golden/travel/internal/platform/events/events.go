@@ -437,6 +437,12 @@ type Handler struct {
 	// transaction that records the event as processed: a choreographed
 	// saga's step fails the saga here. When it fails, the event is retried.
 	OnDeadLetter func(ctx context.Context, meta Metadata, payload []byte, cause error) error
+	// Skip, when set, runs before the transaction: an event it reports
+	// true for is acknowledged without running Handle or recording it as
+	// processed. For what one read can tell is done for good (the saga
+	// an event starts was started when the event was recorded); an error
+	// runs the handler as usual.
+	Skip func(ctx context.Context, meta Metadata) (bool, error)
 }
 
 // permanentError marks an error retrying cannot fix.
@@ -643,6 +649,11 @@ func (c *Consumers) Process(ctx context.Context, h Handler, meta Metadata, paylo
 		ctx = telemetry.WithTraceParent(ctx, meta.TraceParent)
 	}
 	ctx = outbox.WithSaga(ctx, meta.Saga)
+	if h.Skip != nil {
+		if skip, err := h.Skip(ctx, meta); err == nil && skip {
+			return nil
+		}
+	}
 	return c.DB.InTx(ctx, func(tx *sql.Tx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, d.Rebind("SELECT 1 FROM "+d.Quote(ProcessedTable)+" WHERE "+strings.Join(cols, " = ? AND ")+" = ?"), key...).Scan(&one)

@@ -151,11 +151,17 @@ func newRunner(t *testing.T, db *database.DB, def *saga.Definition) *saga.Runner
 func TestHappyPath(t *testing.T) {
 	r := &recorder{}
 	runner := newRunner(t, openDB(t), definition(r, nil))
+	if started, err := runner.Started(scoped(t.Context()), "saga-1"); err != nil || started {
+		t.Errorf("Started before Start = %v (%v), want false", started, err)
+	}
 	// A redelivered trigger starts the saga once.
 	for range 2 {
 		if err := runner.Start(scoped(t.Context()), "test", "saga-1", "aggregate-1", []byte("trigger")); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if started, err := runner.Started(scoped(t.Context()), "saga-1"); err != nil || !started {
+		t.Errorf("Started after Start = %v (%v), want true", started, err)
 	}
 	defer run(runner)()
 	st := waitForStatus(t, runner, "saga-1", saga.Completed)
