@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"connectrpc.com/grpchealth"
@@ -92,8 +93,16 @@ func New(handler http.Handler, logger *slog.Logger) *http.Server {
 }
 
 // Serve serves srv on ln until ctx is done, then shuts down gracefully:
-// in-flight requests get up to timeout to finish.
+// in-flight requests get up to timeout to finish. Once no handler has run
+// for drainGrace, the connections still open are closed: an HTTP/2 client
+// that abandoned a stream without ending it would otherwise hold the
+// shutdown for the whole timeout, with nothing left to finish.
 func Serve(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration) error {
+	running := &inFlight{next: srv.Handler}
+	if running.next == nil {
+		running.next = http.DefaultServeMux
+	}
+	srv.Handler = running
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -103,14 +112,53 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		_ = srv.Close()
-		return fmt.Errorf("shut down: %w", err)
+	shutdown := make(chan error, 1)
+	go func() { shutdown <- srv.Shutdown(shutdownCtx) }()
+	tick := time.NewTicker(drainGrace / 5)
+	defer tick.Stop()
+	var idleSince time.Time
+wait:
+	for {
+		select {
+		case err := <-shutdown:
+			if err != nil {
+				_ = srv.Close()
+				return fmt.Errorf("shut down: %d requests still running after %s: %w", running.n.Load(), timeout, err)
+			}
+			break wait
+		case now := <-tick.C:
+			switch {
+			case running.n.Load() > 0:
+				idleSince = time.Time{}
+			case idleSince.IsZero():
+				idleSince = now
+			case now.Sub(idleSince) >= drainGrace:
+				_ = srv.Close()
+				<-shutdown
+				break wait
+			}
+		}
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
+}
+
+// drainGrace is how long a shutting-down server waits, once no handler
+// runs, before it closes the connections still open.
+const drainGrace = time.Second
+
+// inFlight counts the handlers running.
+type inFlight struct {
+	next http.Handler
+	n    atomic.Int64
+}
+
+func (f *inFlight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.n.Add(1)
+	defer f.n.Add(-1)
+	f.next.ServeHTTP(w, r)
 }
 
 // TraceContext passes a request's W3C traceparent and Idempotency-Key

@@ -205,3 +205,38 @@ func body(t *testing.T, c *http.Client, url string) string {
 	}
 	return string(b)
 }
+
+// A client holding a connection with nothing for a handler to finish (an
+// HTTP/2 stream it abandoned, a request it never finished sending) does
+// not hold the shutdown until its timeout: once no handler runs, the
+// connections still open are closed.
+func TestShutDownPastIdleClients(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := New(http.NotFoundHandler(), slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, srv, ln, 5*time.Second) }()
+
+	// The start of a request, its headers never ended: the server reads on
+	// (up to its ReadHeaderTimeout, 10s) and counts the connection active.
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := conn.Write([]byte("POST / HTTP/1.1\r\nHost: test\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	began := time.Now()
+	cancel()
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	if took := time.Since(began); took > 3*drainGrace {
+		t.Errorf("shutting down took %s with no handler running", took)
+	}
+}
