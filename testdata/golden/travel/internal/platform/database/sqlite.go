@@ -37,8 +37,8 @@ const (
 	// In WAL mode, NORMAL syncs the log at checkpoints rather than on
 	// every commit: a crash of the process loses nothing and nothing can
 	// corrupt the file, but a power loss may undo the last commits. A
-	// commit then costs about a tenth (BenchmarkSQLiteCommit), and SQLite
-	// has one writer. Ask for _pragma=synchronous(FULL) in the URL when
+	// commit then costs about a sixth (BenchmarkSQLiteCommit: 67µs against
+	// 388µs here), and SQLite has one writer. Ask for _pragma=synchronous(FULL) in the URL when
 	// every commit must survive a power loss.
 	sqliteSynchronous = "_pragma=synchronous(NORMAL)"
 )
@@ -57,7 +57,7 @@ func openSQLite(path string) (*sql.DB, error) {
 		sep = "&"
 	}
 	dsn += sep + sqlitePragmas
-	if !strings.Contains(dsn, "synchronous") {
+	if !strings.Contains(dsn, "_pragma=synchronous") {
 		dsn += "&" + sqliteSynchronous
 	}
 	// The driver registered as "sqlite", wrapped.
