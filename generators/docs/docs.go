@@ -227,6 +227,13 @@ func newView(sys *model.System) *view {
 			cons = append(cons, "`"+e.Service.Name+"."+e.Name+"`")
 		}
 		sv.Events, sv.Calls, sv.Consumes = strings.Join(evs, ", "), strings.Join(calls, ", "), strings.Join(cons, ", ")
+		if len(cons) > 0 {
+			if svc.EventOrder == model.EventOrderParallel {
+				sv.Consumes += ", several at once and in any order (`event_order: parallel`)"
+			} else {
+				sv.Consumes += ", one at a time per producing service, in the order it recorded them (`event_order: producer`)"
+			}
+		}
 		v.Services = append(v.Services, sv)
 
 		for _, c := range svc.Calls {

@@ -8,6 +8,7 @@ import (
 // user-owned handler and the handler's test.
 type consumerView struct {
 	Durable     string // "inventory_orders_order_cancelled"
+	Ordered     string // "inventory_from_orders", "" when Durable delivers on its own
 	Handler     string // "OnOrderCancelled"
 	Snake       string // "on_order_cancelled"
 	Subject     string // "shop.orders.order_cancelled"
@@ -50,6 +51,7 @@ func newConsumerViews(sv *serviceView) {
 		ev := c.Event
 		cv := &consumerView{
 			Durable:     c.Durable,
+			Ordered:     c.Ordered,
 			Handler:     c.Handler,
 			Snake:       c.Snake,
 			Subject:     ev.Subject,

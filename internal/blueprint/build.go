@@ -271,8 +271,9 @@ func (b *builder) declareServices() {
 }
 
 var (
-	storeChoices   = []string{string(model.StoreSQLite), string(model.StorePostgres), string(model.StoreMySQL)}
-	patternChoices = []string{string(model.PatternCQRS), string(model.PatternEventSourcing)}
+	eventOrderChoices = []string{string(model.EventOrderProducer), string(model.EventOrderParallel)}
+	storeChoices      = []string{string(model.StoreSQLite), string(model.StorePostgres), string(model.StoreMySQL)}
+	patternChoices    = []string{string(model.PatternCQRS), string(model.PatternEventSourcing)}
 )
 
 // declareService fills a service's own settings and declares its messages,
@@ -297,6 +298,8 @@ func (b *builder) declareService(sb *svcBuild, pkgs map[string]*svcBuild) {
 	svc.Owners = b.stringList(sw.Owners, "owners")
 	store, _ := b.choice(sw.Store, "store", storeChoices, string(model.StoreSQLite))
 	svc.Store = model.Store(store)
+	order, _ := b.choice(sw.EventOrder, "event_order", eventOrderChoices, string(model.EventOrderProducer))
+	svc.EventOrder = model.EventOrder(order)
 	seenPattern := map[string]bool{}
 	for _, p := range sw.Patterns.Items {
 		if p.Bad {

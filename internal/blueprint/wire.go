@@ -106,6 +106,7 @@ type serviceWire struct {
 	Events      ordered[fieldsWire]  `yaml:"events"`
 	Calls       list[str]            `yaml:"calls"`
 	Consumes    list[str]            `yaml:"consumes"`
+	EventOrder  str                  `yaml:"event_order"`
 }
 
 type commandWire struct {

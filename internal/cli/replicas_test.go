@@ -5,7 +5,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"maps"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,6 +50,11 @@ func replicasLoad(t *testing.T) time.Duration {
 //     most once (exactly once for a completed saga), and never a call after
 //     a compensation began (no saga moved backwards);
 //   - every outbox row of every service is published;
+//   - no consumer applied an event twice: while the load runs, an admin
+//     cancels confirmed orders through the gateway, and inventory's
+//     consumer of OrderCancelled (on its ordered durable consumer) applied
+//     each one exactly once, which shows in the StockReleased events it
+//     recorded;
 //   - the orders read model equals what a rebuild from the event store
 //     makes of it.
 func TestReplicasOnRealServers(t *testing.T) {
@@ -58,7 +66,7 @@ func TestReplicasOnRealServers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	dir := repoFrom(t, "shop", readFile(t, filepath.Join("..", "..", "blueprints"), "shop.yaml"))
-	bins := buildBins(t, ctx, dir, "replicas", "./cmd/local", "./cmd/load", "./cmd/orders", "./cmd/keys")
+	bins := buildBins(t, ctx, dir, "replicas", "./cmd/local", "./cmd/load", "./cmd/orders", "./cmd/keys", "./cmd/token")
 	env := append(createDatabases(t, pgURL, "orders", "payments"), createDatabases(t, mysqlURL, "inventory")...)
 	dbURL := map[string]string{}
 	for _, kv := range env {
@@ -70,6 +78,11 @@ func TestReplicasOnRealServers(t *testing.T) {
 	data := t.TempDir()
 	sys := startLocalArgs(t, ctx, bins["local"], data, env, "-replicas", "3", "-log-level", "warn")
 
+	token, err := exec.CommandContext(ctx, bins["token"], "--sub", "root", "--roles", "admin", "--data", data).Output()
+	if err != nil {
+		t.Fatalf("cmd/token: %v", err)
+	}
+
 	duration := replicasLoad(t)
 	out := &syncBuffer{}
 	loadCmd := exec.CommandContext(ctx, bins["load"], "-gateway", sys.url("gateway"), "-data", data,
@@ -78,6 +91,10 @@ func TestReplicasOnRealServers(t *testing.T) {
 	if err := loadCmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	cancelled := make(chan cancelResult, 1)
+	go func() {
+		cancelled <- cancelOrders(ctx, dbURL["orders"], sys.url("gateway"), strings.TrimSpace(string(token)), time.Now().Add(duration*3/4))
+	}()
 	time.Sleep(duration / 4)
 	killed := map[string]int{}
 	for _, svc := range []string{"orders", "payments", "inventory"} {
@@ -90,6 +107,11 @@ func TestReplicasOnRealServers(t *testing.T) {
 	nats.kill(t, 2)
 	t.Logf("after %s: killed replicas %v and NATS node 3", duration/4, killed)
 	loadErr := loadCmd.Wait()
+	cancels := <-cancelled
+	t.Logf("an admin cancelled %d confirmed orders during the load (%d refused: %v)", cancels.done, cancels.refused, cancels.errs)
+	if cancels.done == 0 {
+		t.Errorf("no order could be cancelled during the load: %v", cancels.errs)
+	}
 	report := out.String()
 	t.Logf("cmd/load:\n%s", report)
 	if loadErr != nil {
@@ -151,6 +173,8 @@ func TestReplicasOnRealServers(t *testing.T) {
 			return ""
 		})
 	}
+
+	checkConsumedOnce(t, orders, openDB(t, dbURL["inventory"]))
 
 	// The read model against a rebuild, with the system stopped.
 	sys.stop()
@@ -441,4 +465,152 @@ func startNATSCluster(t *testing.T, ctx context.Context, dir string, n int) *nat
 		return "no leader yet:\n" + c.logs[0].String()
 	})
 	return c
+}
+
+// cancelResult is what cancelOrders did.
+type cancelResult struct {
+	done, refused int
+	errs          []string // the first few refusals and failures
+}
+
+// cancelOrders cancels confirmed orders through the gateway as an admin,
+// ten a second, until deadline: it picks them from the orders database at
+// url. A refusal (a replica killed under the call, the gateway's rate
+// limit) is counted, not fatal.
+func cancelOrders(ctx context.Context, url, gateway, token string, deadline time.Time) cancelResult {
+	var r cancelResult
+	fail := func(err string) {
+		r.refused++
+		if len(r.errs) < 5 {
+			r.errs = append(r.errs, err)
+		}
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		fail(err.Error())
+		return r
+	}
+	defer db.Close()
+	picked := map[string]bool{} // the read model may not show them cancelled yet
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+		id, err := pickOrder(ctx, db, picked)
+		if err != nil {
+			fail(err.Error())
+			continue
+		}
+		if id == "" {
+			continue
+		}
+		picked[id] = true
+		body := strings.NewReader(`{"orderId": "` + id + `", "reason": "changed my mind"}`)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, gateway+"/v1/orders/cancel_order", body)
+		if err != nil {
+			fail(err.Error())
+			continue
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			fail(err.Error())
+			continue
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			fail(fmt.Sprintf("%d %s", resp.StatusCode, msg))
+			continue
+		}
+		r.done++
+	}
+	return r
+}
+
+// pickOrder returns a random confirmed order not in picked, "" for none.
+func pickOrder(ctx context.Context, db *sql.DB, picked map[string]bool) (string, error) {
+	rows, err := db.QueryContext(ctx, "SELECT id FROM orders WHERE status = 'confirmed' ORDER BY random() LIMIT 50")
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return "", err
+		}
+		if !picked[id] {
+			return id, nil
+		}
+	}
+	return "", rows.Err()
+}
+
+// checkConsumedOnce checks that inventory's consumer of OrderCancelled
+// applied every OrderCancelled event the orders service recorded (an
+// admin's cancellation, a failed saga's on_failure call), each once. Its
+// handler releases the order's stock (ReleaseStock, which records
+// StockReleased), as does the checkout saga's compensation of
+// reserve_stock: so every order has as many StockReleased events as
+// OrderCancelled events and compensations, and one more would be an event
+// applied twice.
+func checkConsumedOnce(t *testing.T, orders, inventory *sql.DB) {
+	t.Helper()
+	counts := func(db *sql.DB, query string) map[string]int {
+		t.Helper()
+		rows, err := db.Query(query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		m := map[string]int{}
+		for rows.Next() {
+			var k string
+			var n int
+			if err := rows.Scan(&k, &n); err != nil {
+				t.Fatal(err)
+			}
+			m[k] += n
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	cancelled := counts(orders, "SELECT aggregate_id, COUNT(*) FROM outbox WHERE event_type = 'shop.orders.v1.OrderCancelled' GROUP BY aggregate_id")
+	events := 0
+	for _, n := range cancelled {
+		events += n
+	}
+	eventually(t, time.Minute, "inventory applies every OrderCancelled event", func() string {
+		var n int
+		if err := inventory.QueryRow("SELECT COUNT(*) FROM processed_events WHERE consumer = 'inventory_orders_order_cancelled'").Scan(&n); err != nil {
+			return err.Error()
+		}
+		if n != events {
+			return fmt.Sprintf("inventory processed %d of %d OrderCancelled events", n, events)
+		}
+		return ""
+	})
+	want := maps.Clone(cancelled)
+	for order, n := range counts(orders, "SELECT s.subject, COUNT(*) FROM saga_log l JOIN sagas s ON s.id = l.saga_id "+
+		"WHERE l.step = 'reserve_stock' AND l.action = 'compensate' AND l.outcome = 'done' GROUP BY s.subject") {
+		want[order] += n
+	}
+	released := counts(inventory, "SELECT aggregate_id, COUNT(*) FROM outbox WHERE event_type = 'shop.inventory.v1.StockReleased' GROUP BY aggregate_id")
+	bad := 0
+	for _, order := range slices.Sorted(maps.Keys(want)) {
+		if released[order] != want[order] {
+			bad++
+			if bad <= 5 {
+				t.Errorf("order %s: %d StockReleased events for %d cancellations and compensations: an event applied %s", order, released[order], want[order], map[bool]string{true: "twice", false: "not at all"}[released[order] > want[order]])
+			}
+		}
+	}
+	for order := range released {
+		if _, ok := want[order]; !ok {
+			t.Errorf("order %s: StockReleased with no cancellation or compensation", order)
+		}
+	}
+	t.Logf("%d OrderCancelled events over %d orders, each applied once by inventory", events, len(cancelled))
 }

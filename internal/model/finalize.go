@@ -395,6 +395,9 @@ func decideConsumers(sys *System, svc *Service) {
 				}
 			}
 		}
+		if c.Saga == nil && svc.EventOrder != EventOrderParallel {
+			c.Ordered = svc.Name + "_from_" + ev.Service.Name
+		}
 		if c.Command == nil {
 			for _, cmd := range svc.Commands {
 				if carriesInput(ev, cmd) {

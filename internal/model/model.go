@@ -16,6 +16,21 @@ const (
 	StoreSQLite   Store = "sqlite"
 )
 
+// EventOrder is how a service's consumers receive events across its
+// replicas.
+type EventOrder string
+
+// Event orders a service may declare.
+const (
+	// EventOrderProducer delivers a service's events of one producer one at
+	// a time, in the order the producer recorded them: every aggregate's
+	// events are handled in order, across replicas, retries and crashes.
+	EventOrderProducer EventOrder = "producer"
+	// EventOrderParallel delivers several at once, each event type on its
+	// own, so two events of an aggregate may be handled in either order.
+	EventOrderParallel EventOrder = "parallel"
+)
+
 // Pattern is an architectural pattern a service opts into.
 type Pattern string
 
@@ -106,6 +121,9 @@ type Service struct {
 	Queries  []*Query
 	Calls    []*Service // services this one calls synchronously
 	Consumes []*Message // events of any service this one consumes
+	// EventOrder is how the consumers of Consumes receive their events
+	// (EventOrderProducer unless the blueprint says otherwise).
+	EventOrder EventOrder
 
 	// Consumers has one entry per Consumes entry, in the same order, then
 	// one per event the service must react to as a step of a choreographed
@@ -597,7 +615,13 @@ type Consumer struct {
 	Event   *Message // the consumed event, of any service
 
 	// Derived by Finalize.
-	Durable    string // durable consumer name, "inventory_orders_order_cancelled"
+	Durable string // durable consumer name, "inventory_orders_order_cancelled"
+	// Ordered is the durable consumer delivering the service's events of
+	// the producer one at a time, in order, "inventory_from_orders"; empty
+	// for a choreographed saga's step (its events come one after the
+	// other by construction) and with EventOrderParallel, where Durable
+	// delivers the event on its own.
+	Ordered    string
 	Handler    string // Go method handling it, "OnOrderCancelled"
 	Snake      string // the user-owned file's base name, "on_order_cancelled"
 	DeadLetter string // subject failed deliveries go to, "shop.dead_letter.inventory.orders.order_cancelled"

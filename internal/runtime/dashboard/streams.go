@@ -114,8 +114,10 @@ func (e *eventSource) view(ctx context.Context) *eventsView {
 	v.Messages, v.Bytes, v.Subjects = info.State.Msgs, info.State.Bytes, info.State.NumSubjects
 	byDeadLetter := map[string]Consumer{}
 	byDurable := map[string]Consumer{}
+	deadLetters := map[string][]string{} // of a durable, several for an ordered group
 	for _, c := range e.consumers {
 		byDeadLetter[c.DeadLetter], byDurable[c.Durable] = c, c
+		deadLetters[c.Durable] = append(deadLetters[c.Durable], c.DeadLetter)
 	}
 	lister := stream.ListConsumers(ctx)
 	for ci := range lister.Info() {
@@ -127,7 +129,9 @@ func (e *eventSource) view(ctx context.Context) *eventsView {
 		if ci.Delivered.Last != nil {
 			c.LastActive = *ci.Delivered.Last
 		}
-		c.DeadLetters = info.State.Subjects[byDurable[ci.Name].DeadLetter]
+		for _, dl := range deadLetters[ci.Name] {
+			c.DeadLetters += info.State.Subjects[dl]
+		}
 		v.Consumers = append(v.Consumers, c)
 	}
 	if err := lister.Err(); err != nil {

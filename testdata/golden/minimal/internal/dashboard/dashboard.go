@@ -113,7 +113,10 @@ type Step struct {
 
 // Consumer is a durable consumer of events.
 type Consumer struct {
-	Service    string
+	Service string
+	// Durable is the broker's durable consumer that delivers the events
+	// (events.Handler.Consumer): several handlers of an ordered group
+	// share one.
 	Durable    string
 	Subject    string
 	DeadLetter string

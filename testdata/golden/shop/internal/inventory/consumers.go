@@ -11,14 +11,18 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// EventHandlers returns the handler of every event the service consumes,
-// one durable consumer each. A handler decodes the event and calls the
-// service's On<Event> method (in its own file, yours to edit) with a
-// context carrying the transaction that records the event as processed.
+// EventHandlers returns the handler of every event the service consumes.
+// Each has a durable consumer of its own, except that the service's events
+// of one producing service share an ordered one (events.Handler.Ordered)
+// unless the blueprint sets event_order: parallel. A handler decodes the
+// event and calls the service's On<Event> method (in its own file, yours
+// to edit) with a context carrying the transaction that records the event
+// as processed.
 func (s *Service) EventHandlers() []events.Handler {
 	return []events.Handler{
 		{
 			Durable:    "inventory_orders_order_cancelled",
+			Ordered:    "inventory_from_orders",
 			Subject:    "shop.orders.order_cancelled",
 			DeadLetter: "shop.dead_letter.inventory.orders.order_cancelled",
 			Handle: func(ctx context.Context, meta events.Metadata, payload []byte) error {

@@ -10,7 +10,9 @@ import (
 )
 
 // OnOrderCancelled handles orders.OrderCancelled events, delivered at least once from
-// subject shop.orders.order_cancelled to the durable consumer inventory_orders_order_cancelled.
+// subject shop.orders.order_cancelled by the durable consumer inventory_from_orders,
+// one at a time across the replicas and in the order they were recorded,
+// together with the other events of that service this one consumes.
 //
 // It runs inside the transaction that records the event as processed:
 // state changed through s.store with ctx commits together with that

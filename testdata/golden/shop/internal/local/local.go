@@ -419,7 +419,7 @@ func (s *System) buildServices(ctx context.Context, opts Options, servers map[st
 		}
 		servers["orders"] = srv
 		for _, h := range srv.Service().EventHandlers() {
-			s.consumers = append(s.consumers, dashboard.Consumer{Service: "orders", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
+			s.consumers = append(s.consumers, dashboard.Consumer{Service: "orders", Durable: h.Consumer(), Subject: h.Subject, DeadLetter: h.DeadLetter})
 		}
 	}
 	{
@@ -465,7 +465,7 @@ func (s *System) buildServices(ctx context.Context, opts Options, servers map[st
 		}
 		servers["inventory"] = srv
 		for _, h := range srv.Service().EventHandlers() {
-			s.consumers = append(s.consumers, dashboard.Consumer{Service: "inventory", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
+			s.consumers = append(s.consumers, dashboard.Consumer{Service: "inventory", Durable: h.Consumer(), Subject: h.Subject, DeadLetter: h.DeadLetter})
 		}
 	}
 	return nil

@@ -17,10 +17,13 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// EventHandlers returns the handler of every event the service consumes,
-// one durable consumer each. A handler decodes the event and calls the
-// service's On<Event> method (in its own file, yours to edit) with a
-// context carrying the transaction that records the event as processed.
+// EventHandlers returns the handler of every event the service consumes.
+// Each has a durable consumer of its own, except that the service's events
+// of one producing service share an ordered one (events.Handler.Ordered)
+// unless the blueprint sets event_order: parallel. A handler decodes the
+// event and calls the service's On<Event> method (in its own file, yours
+// to edit) with a context carrying the transaction that records the event
+// as processed.
 func (s *Service) EventHandlers() []events.Handler {
 	return []events.Handler{
 		{

@@ -409,7 +409,7 @@ func (s *System) buildServices(ctx context.Context, opts Options, servers map[st
 		}
 		servers["bookings"] = srv
 		for _, h := range srv.Service().EventHandlers() {
-			s.consumers = append(s.consumers, dashboard.Consumer{Service: "bookings", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
+			s.consumers = append(s.consumers, dashboard.Consumer{Service: "bookings", Durable: h.Consumer(), Subject: h.Subject, DeadLetter: h.DeadLetter})
 		}
 	}
 	{
@@ -431,7 +431,7 @@ func (s *System) buildServices(ctx context.Context, opts Options, servers map[st
 		}
 		servers["flights"] = srv
 		for _, h := range srv.Service().EventHandlers() {
-			s.consumers = append(s.consumers, dashboard.Consumer{Service: "flights", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
+			s.consumers = append(s.consumers, dashboard.Consumer{Service: "flights", Durable: h.Consumer(), Subject: h.Subject, DeadLetter: h.DeadLetter})
 		}
 	}
 	{
@@ -458,7 +458,7 @@ func (s *System) buildServices(ctx context.Context, opts Options, servers map[st
 		}
 		servers["hotels"] = srv
 		for _, h := range srv.Service().EventHandlers() {
-			s.consumers = append(s.consumers, dashboard.Consumer{Service: "hotels", Durable: h.Durable, Subject: h.Subject, DeadLetter: h.DeadLetter})
+			s.consumers = append(s.consumers, dashboard.Consumer{Service: "hotels", Durable: h.Consumer(), Subject: h.Subject, DeadLetter: h.DeadLetter})
 		}
 	}
 	return nil

@@ -443,6 +443,33 @@ type Handler struct {
 	// an event starts was started when the event was recorded); an error
 	// runs the handler as usual.
 	Skip func(ctx context.Context, meta Metadata) (bool, error)
+	// Ordered, when set, names the durable consumer that delivers this
+	// handler's events in order, together with those of every handler of
+	// the same Ordered name (a service's handlers of one producer's
+	// events): one event at a time across every replica, in the order the
+	// stream holds them, the next one only once this one was handled,
+	// retried to success or dead-lettered. So every aggregate's events
+	// reach the handlers in the order the producer's relay published them,
+	// also after a retry, a crash or a replica taking over. The handlers of
+	// a group take distinct subjects.
+	//
+	// Events stay recorded as processed under each handler's Durable, so
+	// moving a handler into a group (an earlier release consumed with
+	// Durable itself, which the group's consumer then deletes) applies
+	// none of them twice.
+	//
+	// Empty: the handler's own durable consumer, Durable, delivers it
+	// events with several in flight, taken one at a time on each replica.
+	Ordered string
+}
+
+// Consumer is the name of the broker's durable consumer that delivers h's
+// events: Ordered, or Durable.
+func (h Handler) Consumer() string {
+	if h.Ordered != "" {
+		return h.Ordered
+	}
+	return h.Durable
 }
 
 // permanentError marks an error retrying cannot fix.
@@ -504,16 +531,46 @@ func (c *Consumers) Run(ctx context.Context, handlers ...Handler) {
 		c.AckWait = 30 * time.Second
 	}
 	var wg sync.WaitGroup
-	for _, h := range handlers {
-		wg.Go(func() { c.run(ctx, h) })
+	for _, g := range c.groups(handlers) {
+		wg.Go(func() { c.run(ctx, g) })
 	}
 	wg.Wait()
 }
 
-func (c *Consumers) run(ctx context.Context, h Handler) {
-	logger := c.Logger.With("consumer", h.Durable)
+// group is the handlers one durable consumer of the broker delivers to.
+type group struct {
+	name      string
+	ordered   bool
+	subjects  []string
+	bySubject map[string]Handler
+}
+
+// groups gathers handlers by the durable consumer that delivers to them
+// (Handler.Consumer), in the order they come.
+func (c *Consumers) groups(handlers []Handler) []*group {
+	var groups []*group
+	byName := map[string]*group{}
+	for _, h := range handlers {
+		g := byName[h.Consumer()]
+		if g == nil {
+			g = &group{name: h.Consumer(), ordered: h.Ordered != "", bySubject: map[string]Handler{}}
+			byName[g.name] = g
+			groups = append(groups, g)
+		}
+		if _, dup := g.bySubject[h.Subject]; dup || (!g.ordered && len(g.subjects) > 0) {
+			c.Logger.Error("two handlers for one subject on one durable consumer: the second is not run", "consumer", g.name, "durable", h.Durable, "subject", h.Subject)
+			continue
+		}
+		g.subjects = append(g.subjects, h.Subject)
+		g.bySubject[h.Subject] = h
+	}
+	return groups
+}
+
+func (c *Consumers) run(ctx context.Context, g *group) {
+	logger := c.Logger.With("consumer", g.name)
 	for failures := 1; ; failures++ {
-		cc, err := c.consume(ctx, h, logger)
+		cc, err := c.consume(ctx, g, logger)
 		if err == nil {
 			<-ctx.Done()
 			cc.Stop()
@@ -530,25 +587,58 @@ func (c *Consumers) run(ctx context.Context, h Handler) {
 	}
 }
 
-func (c *Consumers) consume(ctx context.Context, h Handler, logger *slog.Logger) (jetstream.ConsumeContext, error) {
+func (c *Consumers) consume(ctx context.Context, g *group, logger *slog.Logger) (jetstream.ConsumeContext, error) {
 	setupCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if _, err := EnsureStream(setupCtx, c.JS, c.Replicas); err != nil {
 		return nil, err
 	}
-	cons, err := c.JS.CreateOrUpdateConsumer(setupCtx, Stream, jetstream.ConsumerConfig{
-		Durable:       h.Durable,
-		FilterSubject: h.Subject,
+	cfg := jetstream.ConsumerConfig{
+		Durable:       g.name,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		AckWait:       c.AckWait,
 		MaxDeliver:    -1, // dead-lettering is decided here, with the error at hand
 		Replicas:      max(c.Replicas, 1),
-	})
+	}
+	if len(g.subjects) == 1 {
+		cfg.FilterSubject = g.subjects[0]
+	} else {
+		cfg.FilterSubjects = g.subjects
+	}
+	if g.ordered {
+		// The broker delivers the next event only once this one is
+		// acknowledged or terminated, to whichever replica asks.
+		cfg.MaxAckPending = 1
+	}
+	cons, err := c.JS.CreateOrUpdateConsumer(setupCtx, Stream, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("create consumer %s: %w", h.Durable, err)
+		return nil, fmt.Errorf("create consumer %s: %w", g.name, err)
+	}
+	if g.ordered {
+		// The durable consumers an earlier release delivered these
+		// events with, one per handler: the group's consumer delivers
+		// them again from the start of the stream, and each handler
+		// skips what it recorded as processed under its Durable.
+		for _, subject := range g.subjects {
+			old := g.bySubject[subject].Durable
+			if old == g.name {
+				continue
+			}
+			if err := c.JS.DeleteConsumer(setupCtx, Stream, old); err == nil {
+				logger.Info("deleted the durable consumer an earlier release used", "durable", old)
+			} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+				logger.Warn("delete the durable consumer an earlier release used", "durable", old, "error", err)
+			}
+		}
 	}
 	return cons.Consume(func(msg jetstream.Msg) {
+		h, ok := g.bySubject[msg.Subject()]
+		if !ok {
+			logger.Error("event on a subject no handler takes, dropped", "subject", msg.Subject())
+			_ = msg.Term()
+			return
+		}
 		c.deliver(ctx, h, msg, logger)
 	}, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		logger.Debug("consume", "error", err)

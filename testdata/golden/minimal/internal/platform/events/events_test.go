@@ -50,7 +50,7 @@ type harness struct {
 }
 
 // newHarness starts a harness on a broker of its own.
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	broker, err := embedded.Start(t.TempDir(), 0)
 	if err != nil {
@@ -63,7 +63,7 @@ func newHarness(t *testing.T) *harness {
 }
 
 // newHarnessOn starts a harness on the NATS servers at url.
-func newHarnessOn(t *testing.T, url string) *harness {
+func newHarnessOn(t testing.TB, url string) *harness {
 	t.Helper()
 	logger := logging.Discard()
 	nc, err := events.Connect(url, t.Name(), logger)
