@@ -9,17 +9,28 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 )
 
 // SQLite settings. A service's SQLite file is in WAL mode, so readers do
-// not wait for the writer nor it for them; SQLite still allows one writer
-// at a time. A database keeps up to sqliteConns connections: reads (a
-// SELECT outside a transaction) run on any of them at once, while
-// transactions and other statements take the database's single write
-// turn first, in the process, so they queue in Go instead of failing
-// with "database is locked" or polling under busy_timeout. Each
-// connection keeps its last sqliteStatements statements prepared.
+// not wait for the writer nor it for them; SQLite allows one writer at a
+// time. A database keeps one connection that writes and up to
+// sqliteConns that read:
+//
+//   - transactions, and statements other than reads, take the database's
+//     write turn, in the process, and run on the writing connection, so
+//     they queue in Go instead of failing with "database is locked" or
+//     polling under busy_timeout;
+//   - reads (a SELECT outside a transaction) run on the reading
+//     connections, at once.
+//
+// One connection writes because SQLite drops a connection's whole page
+// cache when it starts a transaction and finds the file changed by
+// another connection: writes taking turns on several connections each
+// read their pages again from the file, while the single writer keeps
+// its cache warm (BenchmarkSQLiteConcurrentTx). Each connection keeps its
+// last sqliteStatements statements prepared.
 const (
 	sqliteStatements = 128
 	// sqlitePragmas apply to every connection. busy_timeout covers other
@@ -41,8 +52,8 @@ const (
 	sqliteSynchronous = "_pragma=synchronous(NORMAL)"
 )
 
-// sqliteConns is how many connections a SQLite database keeps: the
-// writer's and concurrent readers'.
+// sqliteConns is how many reading connections a SQLite database keeps,
+// besides the writing one.
 func sqliteConns() int { return max(4, runtime.GOMAXPROCS(0)+2) }
 
 func openSQLite(path string) (*sql.DB, error) {
@@ -65,26 +76,32 @@ func openSQLite(path string) (*sql.DB, error) {
 	}
 	drv := probe.Driver()
 	probe.Close()
-	db := sql.OpenDB(&sqliteConnector{dsn: dsn, driver: drv, writer: make(chan struct{}, 1)})
 	conns := sqliteConns()
+	connector := &sqliteConnector{dsn: dsn, driver: drv, turn: make(chan struct{}, 1)}
 	if strings.Contains(dsn, ":memory:") || strings.Contains(dsn, "mode=memory") {
 		// Every connection to an in-memory database has a database of
-		// its own.
-		conns = 1
+		// its own: the writing one serves every statement.
+		conns, connector.memory = 1, true
 	}
+	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns) // keep their prepared statements
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return db, nil
 }
 
-// sqliteConnector opens connections to one SQLite file that share its
-// write turn.
+// sqliteConnector opens reading connections to one SQLite file, which
+// share its writing connection.
 type sqliteConnector struct {
 	dsn    string
 	driver driver.Driver
-	// writer holds a token while a connection writes.
-	writer chan struct{}
+	memory bool // an in-memory database: the writing connection reads too
+	// turn holds a token while a connection writes: one at a time uses
+	// writer.
+	turn chan struct{}
+
+	mu     sync.Mutex
+	writer *sqliteSide // opened with the first connection
 }
 
 // sqliteDriverConn is what the SQLite driver's connections implement and
@@ -100,7 +117,7 @@ type sqliteDriverConn interface {
 	driver.Validator
 }
 
-func (c *sqliteConnector) Connect(context.Context) (driver.Conn, error) {
+func (c *sqliteConnector) open() (*sqliteSide, error) {
 	conn, err := c.driver.Open(c.dsn)
 	if err != nil {
 		return nil, err
@@ -110,19 +127,72 @@ func (c *sqliteConnector) Connect(context.Context) (driver.Conn, error) {
 		conn.Close()
 		return nil, fmt.Errorf("internal error: SQLite connection %T lacks methods", conn)
 	}
-	return &sqliteConn{raw: raw, writer: c.writer, stmts: map[string]*cachedStmt{}}, nil
+	return &sqliteSide{raw: raw, stmts: map[string]*cachedStmt{}}, nil
+}
+
+func (c *sqliteConnector) Connect(context.Context) (driver.Conn, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.writer == nil {
+		w, err := c.open()
+		if err != nil {
+			return nil, err
+		}
+		c.writer = w
+	}
+	conn := &sqliteConn{writer: c.writer, turn: c.turn}
+	if !c.memory {
+		own, err := c.open()
+		if err != nil {
+			return nil, err
+		}
+		conn.reader = own
+	}
+	return conn, nil
 }
 
 func (c *sqliteConnector) Driver() driver.Driver { return c.driver }
 
-// sqliteConn is a connection that takes the write turn for transactions
-// and statements other than reads, and keeps statements prepared.
-// database/sql uses a connection from one goroutine at a time.
+// Close closes the writing connection; database/sql calls it when the
+// database is closed, after the reading connections.
+func (c *sqliteConnector) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.writer == nil {
+		return nil
+	}
+	err := c.writer.close()
+	c.writer = nil
+	return err
+}
+
+// sqliteSide is a connection of the SQLite driver with its prepared
+// statements.
+type sqliteSide struct {
+	raw   sqliteDriverConn
+	stmts map[string]*cachedStmt
+}
+
+func (s *sqliteSide) close() error {
+	var errs []error
+	for q, st := range s.stmts {
+		errs = append(errs, st.stmt.Close())
+		delete(s.stmts, q)
+	}
+	errs = append(errs, s.raw.Close())
+	return errors.Join(errs...)
+}
+
+// sqliteConn is what database/sql holds as a connection: a reading
+// connection of its own, used for reads outside a transaction, and the
+// database's writing connection, used for everything else while it holds
+// the write turn. database/sql uses a connection from one goroutine at a
+// time.
 type sqliteConn struct {
-	raw    sqliteDriverConn
-	writer chan struct{}
+	reader *sqliteSide // nil in memory: writer reads too
+	writer *sqliteSide
+	turn   chan struct{}
 	inTx   bool
-	stmts  map[string]*cachedStmt
 }
 
 type cachedStmt struct {
@@ -145,35 +215,45 @@ var (
 	_ driver.Validator          = (*sqliteConn)(nil)
 )
 
-// lock waits for the write turn; it returns a function giving it back,
-// which does nothing inside a transaction (the transaction holds it).
-func (c *sqliteConn) lock(ctx context.Context) (unlock func(), err error) {
+// write waits for the write turn and returns the writing connection, and
+// a function giving the turn back, which does nothing inside a
+// transaction (the transaction holds it).
+func (c *sqliteConn) write(ctx context.Context) (side *sqliteSide, unlock func(), err error) {
 	if c.inTx {
-		return func() {}, nil
+		return c.writer, func() {}, nil
 	}
 	select {
-	case c.writer <- struct{}{}:
-		return func() { <-c.writer }, nil
+	case c.turn <- struct{}{}:
+		return c.writer, func() { <-c.turn }, nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, nil, ctx.Err()
 	}
 }
 
-// prepared returns query's statement prepared on c, preparing it when it
+// side returns the connection query runs on: the reading one for a read
+// outside a transaction, else the writing one, with the write turn.
+func (c *sqliteConn) side(ctx context.Context, query string) (side *sqliteSide, unlock func(), err error) {
+	if c.inTx || c.reader == nil || !isRead(query) {
+		return c.write(ctx)
+	}
+	return c.reader, func() {}, nil
+}
+
+// prepared returns query's statement prepared on s, preparing it when it
 // is not yet; nil, without an error, when the statement is in use (its
 // rows are open).
-func (c *sqliteConn) prepared(ctx context.Context, query string) (*cachedStmt, error) {
-	if s, ok := c.stmts[query]; ok {
-		if s.busy {
+func (s *sqliteSide) prepared(ctx context.Context, query string) (*cachedStmt, error) {
+	if st, ok := s.stmts[query]; ok {
+		if st.busy {
 			return nil, nil
 		}
-		return s, nil
+		return st, nil
 	}
-	stmt, err := c.raw.PrepareContext(ctx, query)
+	stmt, err := s.raw.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	s, ok := stmt.(interface {
+	st, ok := stmt.(interface {
 		driver.Stmt
 		driver.StmtExecContext
 		driver.StmtQueryContext
@@ -182,52 +262,49 @@ func (c *sqliteConn) prepared(ctx context.Context, query string) (*cachedStmt, e
 		stmt.Close()
 		return nil, fmt.Errorf("internal error: SQLite statement %T lacks methods", stmt)
 	}
-	if len(c.stmts) >= sqliteStatements {
-		for q, old := range c.stmts { // evict one in Go's random map order
+	if len(s.stmts) >= sqliteStatements {
+		for q, old := range s.stmts { // evict one in Go's random map order
 			if !old.busy {
 				old.stmt.Close()
-				delete(c.stmts, q)
+				delete(s.stmts, q)
 				break
 			}
 		}
 	}
-	cs := &cachedStmt{stmt: s}
-	c.stmts[query] = cs
+	cs := &cachedStmt{stmt: st}
+	s.stmts[query] = cs
 	return cs, nil
 }
 
 func (c *sqliteConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	unlock, err := c.lock(ctx)
+	side, unlock, err := c.side(ctx, query)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	s, err := c.prepared(ctx, query)
+	s, err := side.prepared(ctx, query)
 	switch {
 	case err != nil:
 		return nil, err
 	case s == nil:
-		return c.raw.ExecContext(ctx, query, args)
+		return side.raw.ExecContext(ctx, query, args)
 	}
 	return s.stmt.ExecContext(ctx, args)
 }
 
 func (c *sqliteConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	unlock := func() {}
-	if !isRead(query) {
-		var err error
-		if unlock, err = c.lock(ctx); err != nil {
-			return nil, err
-		}
+	side, unlock, err := c.side(ctx, query)
+	if err != nil {
+		return nil, err
 	}
-	s, err := c.prepared(ctx, query)
+	s, err := side.prepared(ctx, query)
 	if err != nil {
 		unlock()
 		return nil, err
 	}
 	var rows driver.Rows
 	if s == nil {
-		rows, err = c.raw.QueryContext(ctx, query, args)
+		rows, err = side.raw.QueryContext(ctx, query, args)
 	} else {
 		rows, err = s.stmt.QueryContext(ctx, args)
 	}
@@ -250,24 +327,11 @@ func (c *sqliteConn) Prepare(query string) (driver.Stmt, error) {
 	return c.PrepareContext(context.Background(), query)
 }
 
-// PrepareContext prepares a statement for database/sql's Stmt, which
-// closes it; it takes the write turn when run, as the connection's own
-// statements do.
+// PrepareContext returns a statement for database/sql's Stmt: it runs the
+// query as the connection runs any (on the side it belongs to, prepared
+// once there).
 func (c *sqliteConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	stmt, err := c.raw.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	s, ok := stmt.(interface {
-		driver.Stmt
-		driver.StmtExecContext
-		driver.StmtQueryContext
-	})
-	if !ok {
-		stmt.Close()
-		return nil, fmt.Errorf("internal error: SQLite statement %T lacks methods", stmt)
-	}
-	return &sqliteStmt{stmt: s, conn: c, read: isRead(query)}, nil
+	return &sqliteStmt{conn: c, query: query}, nil
 }
 
 func (c *sqliteConn) Begin() (driver.Tx, error) {
@@ -278,11 +342,11 @@ func (c *sqliteConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 	if c.inTx {
 		return nil, errors.New("internal error: nested SQLite transaction")
 	}
-	unlock, err := c.lock(ctx)
+	side, unlock, err := c.write(ctx)
 	if err != nil {
 		return nil, err
 	}
-	tx, err := c.raw.BeginTx(ctx, opts)
+	tx, err := side.raw.BeginTx(ctx, opts)
 	if err != nil {
 		unlock()
 		return nil, err
@@ -291,21 +355,27 @@ func (c *sqliteConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 	return &sqliteTx{tx: tx, end: func() { c.inTx = false; unlock() }}, nil
 }
 
+// Close closes the reading connection; the writing one is the database's.
 func (c *sqliteConn) Close() error {
-	var errs []error
-	for q, s := range c.stmts {
-		errs = append(errs, s.stmt.Close())
-		delete(c.stmts, q)
+	if c.reader == nil {
+		return nil
 	}
-	errs = append(errs, c.raw.Close())
-	return errors.Join(errs...)
+	return c.reader.close()
 }
 
-func (c *sqliteConn) Ping(ctx context.Context) error { return c.raw.Ping(ctx) }
+// own is the connection that answers for the state of c.
+func (c *sqliteConn) own() sqliteDriverConn {
+	if c.reader == nil {
+		return c.writer.raw
+	}
+	return c.reader.raw
+}
 
-func (c *sqliteConn) ResetSession(ctx context.Context) error { return c.raw.ResetSession(ctx) }
+func (c *sqliteConn) Ping(ctx context.Context) error { return c.own().Ping(ctx) }
 
-func (c *sqliteConn) IsValid() bool { return c.raw.IsValid() }
+func (c *sqliteConn) ResetSession(ctx context.Context) error { return c.own().ResetSession(ctx) }
+
+func (c *sqliteConn) IsValid() bool { return c.own().IsValid() }
 
 // sqliteTx gives the write turn back when it ends.
 type sqliteTx struct {
@@ -323,19 +393,17 @@ func (t *sqliteTx) Rollback() error {
 	return t.tx.Rollback()
 }
 
-// sqliteStmt is a statement database/sql prepared.
+// sqliteStmt is a statement database/sql prepared: the connection runs its
+// query.
 type sqliteStmt struct {
-	stmt interface {
-		driver.Stmt
-		driver.StmtExecContext
-		driver.StmtQueryContext
-	}
-	conn *sqliteConn
-	read bool
+	conn  *sqliteConn
+	query string
 }
 
-func (s *sqliteStmt) Close() error  { return s.stmt.Close() }
-func (s *sqliteStmt) NumInput() int { return s.stmt.NumInput() }
+func (s *sqliteStmt) Close() error { return nil }
+
+// NumInput is -1: database/sql leaves counting the arguments to SQLite.
+func (s *sqliteStmt) NumInput() int { return -1 }
 
 func (s *sqliteStmt) Exec(args []driver.Value) (driver.Result, error) {
 	return s.ExecContext(context.Background(), namedValues(args))
@@ -346,28 +414,11 @@ func (s *sqliteStmt) Query(args []driver.Value) (driver.Rows, error) {
 }
 
 func (s *sqliteStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	unlock, err := s.conn.lock(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	return s.stmt.ExecContext(ctx, args)
+	return s.conn.ExecContext(ctx, s.query, args)
 }
 
 func (s *sqliteStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	unlock := func() {}
-	if !s.read {
-		var err error
-		if unlock, err = s.conn.lock(ctx); err != nil {
-			return nil, err
-		}
-	}
-	rows, err := s.stmt.QueryContext(ctx, args)
-	if err != nil {
-		unlock()
-		return nil, err
-	}
-	return &sqliteRows{Rows: rows, release: unlock}, nil
+	return s.conn.QueryContext(ctx, s.query, args)
 }
 
 func namedValues(args []driver.Value) []driver.NamedValue {

@@ -283,3 +283,52 @@ func TestServer(t *testing.T) {
 		t.Errorf("Close: %v", err)
 	}
 }
+
+// A service compresses a response for a caller that accepts gzip only from
+// CompressMinBytes on: smaller ones cost more CPU to compress than they
+// save.
+func TestSmallResponsesGoUncompressed(t *testing.T) {
+	keys, err := identity.GenerateKeys("svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig(0)
+	cfg.DataDir, cfg.Logger, cfg.Identity = t.TempDir(), logging.Discard(), keys["svc"]
+	var opts []connect.HandlerOption
+	srv, err := New(t.Context(), cfg, Spec{Name: "svc", EnvPrefix: "SVC", Migrations: migrations}, func(ctx context.Context, db *database.DB, tel *telemetry.Telemetry) (Parts, error) {
+		return Parts{Mount: func(_ *http.ServeMux, o ...connect.HandlerOption) { opts = o }}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	echo := connect.NewUnaryHandler("/svc.v1.Svc/Echo", func(_ context.Context, req *connect.Request[wrapperspb.StringValue]) (*connect.Response[wrapperspb.StringValue], error) {
+		return connect.NewResponse(req.Msg), nil
+	}, opts...)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: echo}
+	go hs.Serve(ln)
+	defer hs.Close()
+	for size, want := range map[int]string{100: "", 2 * CompressMinBytes: "gzip"} {
+		req, err := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String()+"/svc.v1.Svc/Echo", strings.NewReader(`"`+strings.Repeat("x", size)+`"`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		if got := resp.Header.Get("Content-Encoding"); got != want {
+			t.Errorf("a response of %d bytes: Content-Encoding %q, want %q", size, got, want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -95,7 +96,8 @@ func TestSQLiteWritersTakeTurns(t *testing.T) {
 	}
 }
 
-// Statements stay prepared, at most sqliteStatements per connection; one
+// Statements stay prepared, at most sqliteStatements per connection (the
+// writing one and each reading one); one
 // in use (its rows open) is not reused by a nested query; a statement
 // that is not a SELECT (INSERT ... RETURNING) writes.
 func TestSQLiteStatements(t *testing.T) {
@@ -113,8 +115,10 @@ func TestSQLiteStatements(t *testing.T) {
 		}
 	}
 	err = conn.Raw(func(c any) error {
-		if n := len(c.(*sqliteConn).stmts); n > sqliteStatements {
-			return fmt.Errorf("%d statements prepared, more than %d", n, sqliteStatements)
+		for _, side := range []*sqliteSide{c.(*sqliteConn).writer, c.(*sqliteConn).reader} {
+			if n := len(side.stmts); n > sqliteStatements {
+				return fmt.Errorf("%d statements prepared, more than %d", n, sqliteStatements)
+			}
 		}
 		return nil
 	})
@@ -179,6 +183,7 @@ func TestIsRead(t *testing.T) {
 }
 
 // An in-memory database keeps one connection: each would have its own.
+// Reads see what was written.
 func TestSQLiteInMemory(t *testing.T) {
 	db, err := Open(t.Context(), "file::memory:", "", "")
 	if err != nil {
@@ -187,6 +192,58 @@ func TestSQLiteInMemory(t *testing.T) {
 	defer db.Close()
 	if got := db.Stats().MaxOpenConnections; got != 1 {
 		t.Errorf("%d connections to an in-memory database, want 1", got)
+	}
+	if _, err := db.ExecContext(t.Context(), "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('x')"); err != nil {
+		t.Fatal(err)
+	}
+	var v string
+	if err := db.QueryRowContext(t.Context(), "SELECT v FROM t").Scan(&v); err != nil || v != "x" {
+		t.Errorf("read %q, %v; want x", v, err)
+	}
+}
+
+// Every write runs on one connection, whatever connection database/sql
+// picks, so SQLite never drops its page cache for another's write: its
+// data_version, which changes when another connection commits, stays the
+// same across concurrent transactions.
+func TestSQLiteWritesOnOneConnection(t *testing.T) {
+	db := openTestSQLite(t)
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	versions := make(chan int64, 40)
+	errs := make(chan error, 80)
+	for i := range 40 {
+		wg.Go(func() {
+			errs <- db.InTx(ctx, func(tx *sql.Tx) error {
+				if _, err := tx.ExecContext(ctx, "INSERT INTO t (v) VALUES (?)", fmt.Sprint(i)); err != nil {
+					return err
+				}
+				var v int64
+				err := tx.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v)
+				versions <- v
+				return err
+			})
+		})
+		// Reads on other connections meanwhile.
+		wg.Go(func() {
+			var n int
+			errs <- db.QueryRowContext(ctx, "SELECT count(*) FROM t").Scan(&n)
+		})
+	}
+	wg.Wait()
+	close(versions)
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[int64]bool{}
+	for v := range versions {
+		seen[v] = true
+	}
+	if len(seen) != 1 {
+		t.Errorf("transactions saw %d data versions, want 1: they ran on several connections", len(seen))
 	}
 }
 
@@ -242,4 +299,62 @@ func BenchmarkSQLiteCommit(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkSQLiteConcurrentTx measures what a busy service asks of its
+// SQLite file: 16 goroutines each reading a row by key outside a
+// transaction, then running a small transaction (read it again, insert a
+// row, update one) on a table of 100,000 rows.
+func BenchmarkSQLiteConcurrentTx(b *testing.B) {
+	dir := b.TempDir()
+	ctx := context.Background()
+	db, err := Open(ctx, "", dir, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT NOT NULL UNIQUE, v TEXT NOT NULL)"); err != nil {
+		b.Fatal(err)
+	}
+	const rows = 100_000
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		for i := range rows {
+			if _, err := tx.Exec("INSERT INTO t (k, v) VALUES (?, ?)", fmt.Sprint("key-", i), fmt.Sprintf("%0100d", i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var next atomic.Int64
+	next.Store(rows)
+	b.SetParallelism(8) // goroutines per GOMAXPROCS
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n := next.Add(1)
+			key := fmt.Sprint("key-", (n*7919)%rows)
+			var v string
+			if err := db.QueryRowContext(ctx, "SELECT v FROM t WHERE k = ?", key).Scan(&v); err != nil {
+				b.Error(err)
+				return
+			}
+			err := db.InTx(ctx, func(tx *sql.Tx) error {
+				if err := tx.QueryRowContext(ctx, "SELECT v FROM t WHERE k = ?", key).Scan(&v); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, "INSERT INTO t (k, v) VALUES (?, ?)", fmt.Sprint("key-", n), v); err != nil {
+					return err
+				}
+				_, err := tx.ExecContext(ctx, "UPDATE t SET v = ? WHERE k = ?", fmt.Sprint(n), key)
+				return err
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
