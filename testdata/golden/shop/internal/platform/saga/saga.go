@@ -301,11 +301,15 @@ func (r *Runner) Start(ctx context.Context, name, id, subject string, trigger []
 			return fmt.Errorf("start saga: %w", err)
 		}
 		now := time.Now().UTC()
-		// While Run runs and keeps up, the saga is this runner's from the
-		// start: it advances it at once, without taking it first. Past
-		// that, it is free for any replica to take.
+		// While Run runs, the saga is this runner's from the start: it
+		// advances it without taking it first (an UPDATE per saga, most
+		// of a loaded orchestrator's writes besides the commands), at
+		// once or, when its workers are busy, when its next look finds
+		// it. Another replica takes it over only if this one stops
+		// renewing it for Lease (it crashed: a runner that stops releases
+		// its sagas). Without Run, the saga is free for any replica.
 		owner, until := sql.NullString{}, database.NullTime{}
-		if r.running.Load() && len(r.started) < cap(r.started) {
+		if r.running.Load() {
 			owner, until = nullString(r.Owner), database.NullTime{Time: now.Add(r.Lease), Valid: true}
 		}
 		_, err = tx.ExecContext(ctx, d.Rebind(insert("sagas", append(cols, "name", "subject", "status", "step", "attempts", "next_attempt_at", "trigger_payload", "trace_parent", "created_at", "updated_at", "version", "lease_owner", "lease_until"))),

@@ -349,3 +349,33 @@ func TestRunnerStops(t *testing.T) {
 		t.Errorf("a saga stopped mid-step: %+v, %v; want running with nothing logged", st, err)
 	}
 }
+
+// A saga started while Run runs is the runner's from the start, also when
+// its workers are busy and more sagas wait than it has room to hand over at
+// once: it never takes them with a write of its own.
+func TestStartedSagasAreTheRunners(t *testing.T) {
+	o := &overlap{running: map[string]bool{}}
+	db := openDB(t)
+	runner := newRunner(t, db, slowDefinition(o, 20*time.Millisecond))
+	runner.Workers = 1
+	runner.Owner = "runner-a"
+	defer run(runner)()
+	time.Sleep(50 * time.Millisecond) // Run runs
+	ctx := scoped(t.Context())
+	const sagas = 12 // more than the 4 per worker handed over at once
+	for i := range sagas {
+		if err := runner.Start(ctx, "test", fmt.Sprintf("saga-%02d", i), "aggregate", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var owned int
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sagas WHERE lease_owner = 'runner-a'").Scan(&owned); err != nil {
+		t.Fatal(err)
+	}
+	if owned < sagas-1 { // the first may have ended already
+		t.Errorf("%d of %d sagas started while the runner ran are its own", owned, sagas)
+	}
+	for i := range sagas {
+		waitForStatus(t, runner, fmt.Sprintf("saga-%02d", i), saga.Completed)
+	}
+}
