@@ -291,3 +291,55 @@ func TestEvents(t *testing.T) {
 		`<td class="bad">1</td>`,  // its dead letters
 		consumer.DeadLetter, "event-9", "the handler said no")
 }
+
+// TestEventsOfAnOrderedGroup shows the handlers of an ordered group, which
+// share one durable consumer, as that consumer, with its service and the
+// dead letters of all of them.
+func TestEventsOfAnOrderedGroup(t *testing.T) {
+	broker, err := embedded.Start(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(broker.Stop)
+	nc, err := nats.Connect(broker.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := events.EnsureStream(ctx, js, 1); err != nil {
+		t.Fatal(err)
+	}
+	prefix := strings.TrimSuffix(events.Subjects, ">")
+	var group []Consumer
+	for _, event := range []string{"order_placed", "order_cancelled"} {
+		group = append(group, Consumer{Service: "billing", Durable: "billing_from_orders", Subject: prefix + "orders." + event, DeadLetter: prefix + "dead_letter.billing.orders." + event})
+	}
+	if _, err := js.CreateOrUpdateConsumer(ctx, events.Stream, jetstream.ConsumerConfig{Durable: "billing_from_orders",
+		FilterSubjects: []string{group[0].Subject, group[1].Subject}, AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range group {
+		dead := &nats.Msg{Subject: c.DeadLetter, Data: []byte("event"), Header: nats.Header{}}
+		dead.Header[events.HeaderID] = []string{"event-of-" + c.Subject}
+		if _, err := js.PublishMsg(ctx, dead); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := New(Config{System: "test", NATSURL: broker.URL(), Stream: events.Stream, DeadLetters: prefix + "dead_letter.>", Consumers: group})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	code, body := get(t, d, "/")
+	if code != http.StatusOK {
+		t.Fatalf("GET /: %d\n%s", code, body)
+	}
+	contains(t, "the overview", body,
+		`<td class="mono">billing_from_orders</td>`+"\n<td>billing</td>",
+		`<td class="bad">2</td>`) // the dead letters of both handlers
+}

