@@ -227,9 +227,10 @@ func TestPages(t *testing.T) {
 	contains(t, "the trace's page", body, "shop.orders.v1.OrdersService/PlaceOrder", "saga.id", "saga-1")
 }
 
-// TestEvents shows a consumer's lag and a dead letter from a real
-// JetStream server.
-func TestEvents(t *testing.T) {
+// startStream starts a JetStream server with the system's stream until the
+// test ends.
+func startStream(t *testing.T) (*embedded.Server, jetstream.JetStream) {
+	t.Helper()
 	broker, err := embedded.Start(t.TempDir(), 0)
 	if err != nil {
 		t.Fatal(err)
@@ -244,10 +245,17 @@ func TestEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := t.Context()
-	if _, err := events.EnsureStream(ctx, js, 1); err != nil {
+	if _, err := events.EnsureStream(t.Context(), js, 1); err != nil {
 		t.Fatal(err)
 	}
+	return broker, js
+}
+
+// TestEvents shows a consumer's lag and a dead letter from a real
+// JetStream server.
+func TestEvents(t *testing.T) {
+	broker, js := startStream(t)
+	ctx := t.Context()
 	prefix := strings.TrimSuffix(events.Subjects, ">")
 	consumer := Consumer{Service: "billing", Durable: "billing_orders_order_placed", Subject: prefix + "orders.order_placed", DeadLetter: prefix + "dead_letter.billing.orders.order_placed"}
 	if _, err := js.CreateOrUpdateConsumer(ctx, events.Stream, jetstream.ConsumerConfig{Durable: consumer.Durable, FilterSubject: consumer.Subject, AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
@@ -296,24 +304,8 @@ func TestEvents(t *testing.T) {
 // share one durable consumer, as that consumer, with its service and the
 // dead letters of all of them.
 func TestEventsOfAnOrderedGroup(t *testing.T) {
-	broker, err := embedded.Start(t.TempDir(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(broker.Stop)
-	nc, err := nats.Connect(broker.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	broker, js := startStream(t)
 	ctx := t.Context()
-	if _, err := events.EnsureStream(ctx, js, 1); err != nil {
-		t.Fatal(err)
-	}
 	prefix := strings.TrimSuffix(events.Subjects, ">")
 	var group []Consumer
 	for _, event := range []string{"order_placed", "order_cancelled"} {
