@@ -573,7 +573,16 @@ func (c *Consumers) run(ctx context.Context, g *group) {
 		cc, err := c.consume(ctx, g, logger)
 		if err == nil {
 			<-ctx.Done()
-			cc.Stop()
+			// Messages the client took but not handled yet are handed to
+			// the callback, which gives them back (Nak): without that the
+			// broker waits out AckWait before another replica gets them,
+			// and an ordered group waits with them.
+			cc.Drain()
+			select {
+			case <-cc.Closed():
+			case <-time.After(5 * time.Second):
+				cc.Stop()
+			}
 			return
 		}
 		if failures == 1 || failures%20 == 0 {
@@ -608,8 +617,12 @@ func (c *Consumers) consume(ctx context.Context, g *group, logger *slog.Logger) 
 	}
 	if g.ordered {
 		// The broker delivers the next event only once this one is
-		// acknowledged or terminated, to whichever replica asks.
+		// acknowledged or terminated, to whichever replica asks. An event
+		// a replica took and died with holds up the group until AckWait
+		// ends: a short one, which keepInProgress extends while a handler
+		// runs.
 		cfg.MaxAckPending = 1
+		cfg.AckWait = min(c.AckWait, OrderedAckWait)
 	}
 	cons, err := c.JS.CreateOrUpdateConsumer(setupCtx, Stream, cfg)
 	if err != nil {
@@ -639,10 +652,38 @@ func (c *Consumers) consume(ctx context.Context, g *group, logger *slog.Logger) 
 			_ = msg.Term()
 			return
 		}
+		if g.ordered {
+			defer keepInProgress(msg, cfg.AckWait/2)()
+		}
 		c.deliver(ctx, h, msg, logger)
 	}, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		logger.Debug("consume", "error", err)
 	}))
+}
+
+// OrderedAckWait is the AckWait of an ordered group's consumer (at most
+// Consumers.AckWait): how long the group waits for an event whose replica
+// died before another replica gets it.
+const OrderedAckWait = 5 * time.Second
+
+// keepInProgress tells the broker every interval that msg is still being
+// handled, so that it does not redeliver it meanwhile, until the returned
+// function is called.
+func keepInProgress(msg jetstream.Msg, every time.Duration) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				_ = msg.InProgress()
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // deliver handles one message and acknowledges it, asks for a delayed

@@ -251,3 +251,45 @@ func BenchmarkConsumers(b *testing.B) {
 		})
 	}
 }
+
+// A handler added to an ordered group gets the events of its subject
+// published from then on, at once: the group's consumer goes on from
+// where it stands, and the replica that stopped handed back what it held.
+func TestHandlerAddedToAnOrderedGroup(t *testing.T) {
+	h := newHarness(t)
+	var mu sync.Mutex
+	applied := map[string]bool{}
+	handle := func(ctx context.Context, meta events.Metadata, payload []byte) error {
+		mu.Lock()
+		applied[meta.ID] = true
+		mu.Unlock()
+		return h.applyEffect(ctx, meta, payload)
+	}
+	start := func(handlers ...events.Handler) (stop func()) {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		c := &events.Consumers{DB: h.db, JS: h.js, Logger: h.logger}
+		go func() {
+			defer close(done)
+			c.Run(ctx, handlers...)
+		}()
+		return func() { cancel(); <-done }
+	}
+	first := events.Handler{Durable: "test", Ordered: "test_in_order", Subject: testSubject, DeadLetter: testDeadLetter, Handle: handle}
+	added := events.Handler{Durable: "test_other", Ordered: "test_in_order", Subject: testOtherSubject, DeadLetter: testDeadLetter + ".other", Handle: handle}
+	stop := start(first)
+	publishNumbered(t, h, 1, 2, 1) // event-1, event-2 on testSubject
+	eventually(t, "the group applies its events", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return applied["event-1"] && applied["event-2"]
+	})
+	stop()
+	defer start(first, added)()
+	publishNumbered(t, h, 6, 1, 1) // event-6 on testOtherSubject
+	eventuallyWithin(t, events.OrderedAckWait/2, "the added handler gets a new event", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return applied["event-6"]
+	})
+}
