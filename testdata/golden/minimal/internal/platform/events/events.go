@@ -558,7 +558,7 @@ func (c *Consumers) groups(handlers []Handler) []*group {
 			groups = append(groups, g)
 		}
 		if _, dup := g.bySubject[h.Subject]; dup || (!g.ordered && len(g.subjects) > 0) {
-			c.Logger.Error("two handlers for one subject on one durable consumer: the second is not run", "consumer", g.name, "durable", h.Durable, "subject", h.Subject)
+			c.Logger.Error("two handlers on one durable consumer (an ordered group's take distinct subjects): the second is not run", "consumer", g.name, "durable", h.Durable, "subject", h.Subject)
 			continue
 		}
 		g.subjects = append(g.subjects, h.Subject)
