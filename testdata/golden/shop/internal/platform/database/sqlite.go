@@ -104,6 +104,8 @@ type sqliteConnector struct {
 
 	mu     sync.Mutex
 	writer *sqliteSide // opened with the first connection
+	conns  int         // connections not closed yet, which use writer
+	closed bool        // Close was called: the last connection closes writer
 }
 
 // sqliteDriverConn is what the SQLite driver's connections implement and
@@ -142,7 +144,7 @@ func (c *sqliteConnector) Connect(context.Context) (driver.Conn, error) {
 		}
 		c.writer = w
 	}
-	conn := &sqliteConn{writer: c.writer, turn: c.turn}
+	conn := &sqliteConn{writer: c.writer, turn: c.turn, connector: c}
 	if !c.memory {
 		own, err := c.open()
 		if err != nil {
@@ -150,17 +152,35 @@ func (c *sqliteConnector) Connect(context.Context) (driver.Conn, error) {
 		}
 		conn.reader = own
 	}
+	c.conns++
 	return conn, nil
 }
 
 func (c *sqliteConnector) Driver() driver.Driver { return c.driver }
 
-// Close closes the writing connection; database/sql calls it when the
-// database is closed, after the reading connections.
+// Close closes the writing connection once no connection uses it:
+// database/sql calls it when the database is closed, which may be before
+// a connection still in use (a transaction rolling back as its context
+// ends) is closed.
 func (c *sqliteConnector) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.writer == nil {
+	c.closed = true
+	return c.closeWriter()
+}
+
+// release is called as a connection closes.
+func (c *sqliteConnector) release() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.conns--
+	return c.closeWriter()
+}
+
+// closeWriter closes writer once the connector is closed and no
+// connection uses it; c.mu is held.
+func (c *sqliteConnector) closeWriter() error {
+	if !c.closed || c.conns > 0 || c.writer == nil {
 		return nil
 	}
 	err := c.writer.close()
@@ -191,10 +211,11 @@ func (s *sqliteSide) close() error {
 // the write turn. database/sql uses a connection from one goroutine at a
 // time.
 type sqliteConn struct {
-	reader *sqliteSide // nil in memory: writer reads too
-	writer *sqliteSide
-	turn   chan struct{}
-	inTx   bool
+	reader    *sqliteSide // nil in memory: writer reads too
+	writer    *sqliteSide
+	turn      chan struct{}
+	inTx      bool
+	connector *sqliteConnector
 }
 
 type cachedStmt struct {
@@ -357,12 +378,14 @@ func (c *sqliteConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 	return &sqliteTx{tx: tx, end: func() { c.inTx = false; unlock() }}, nil
 }
 
-// Close closes the reading connection; the writing one is the database's.
+// Close closes the reading connection; the writing one is the database's,
+// closed with the last connection once the database is closed.
 func (c *sqliteConn) Close() error {
-	if c.reader == nil {
-		return nil
+	var err error
+	if c.reader != nil {
+		err = c.reader.close()
 	}
-	return c.reader.close()
+	return errors.Join(err, c.connector.release())
 }
 
 // own is the connection that answers for the state of c.

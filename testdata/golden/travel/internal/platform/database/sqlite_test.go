@@ -358,3 +358,36 @@ func BenchmarkSQLiteConcurrentTx(b *testing.B) {
 		}
 	})
 }
+
+// Closing the database while a transaction is still open, as when its
+// context ends at the same moment, closes the writing connection only
+// after the transaction rolled back, not under it.
+func TestSQLiteCloseWithOpenTransactions(t *testing.T) {
+	for range 20 {
+		db, err := Open(t.Context(), "", t.TempDir(), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(t.Context(), "CREATE TABLE t (v TEXT)"); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO t VALUES ('x')"); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			cancel() // database/sql rolls the transaction back
+		}()
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+		_ = tx.Rollback()
+	}
+}
