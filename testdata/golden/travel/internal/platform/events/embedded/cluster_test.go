@@ -25,7 +25,10 @@ func TestClusterSurvivesTheLossOfANode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 3-node JetStream cluster and waits out leader elections")
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	// A JetStream API request asked while leaders are being elected can
+	// go unanswered, and waits for its context: each request below has its
+	// own bound (see apiCtx), the test as a whole two minutes.
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	began := time.Now()
 	c, err := embedded.StartCluster(t.TempDir(), 3, nil)
@@ -112,7 +115,7 @@ func TestClusterSurvivesTheLossOfANode(t *testing.T) {
 	}
 	read(sent)
 
-	info, err := stream.Info(ctx)
+	info, err := streamInfo(ctx, stream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +176,7 @@ func TestClusterSurvivesTheLossOfANode(t *testing.T) {
 
 	// A node stopped cleanly (SIGTERM, a rolling update) hands its
 	// leaderships over first.
-	info, err = stream.Info(ctx)
+	info, err = streamInfo(ctx, stream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,9 +200,30 @@ func TestClusterSurvivesTheLossOfANode(t *testing.T) {
 	}
 }
 
+// apiRequestTimeout bounds one JetStream API request of this test, so
+// that a request lost in a leader election is asked again rather than
+// waiting out the test's context.
+const apiRequestTimeout = 3 * time.Second
+
+// streamInfo asks for the stream's info until a node answers, for at most
+// 15 seconds.
+func streamInfo(ctx context.Context, stream jetstream.Stream) (*jetstream.StreamInfo, error) {
+	var info *jetstream.StreamInfo
+	err := eventually(15*time.Second, func() error {
+		reqCtx, cancel := context.WithTimeout(ctx, apiRequestTimeout)
+		defer cancel()
+		var err error
+		info, err = stream.Info(reqCtx)
+		return err
+	})
+	return info, err
+}
+
 // caughtUp says why the stream's replica on node is not current with last
 // messages yet, or nil.
 func caughtUp(ctx context.Context, c *embedded.Cluster, node string, last uint64) error {
+	ctx, cancel := context.WithTimeout(ctx, apiRequestTimeout)
+	defer cancel()
 	nc, err := nats.Connect(c.URLs())
 	if err != nil {
 		return err
