@@ -96,7 +96,7 @@ func handShop() *model.System {
 	orders.Calls = []*model.Service{inventory}
 
 	sys := &model.System{Name: "shop", Module: "github.com/acme/shop", Services: []*model.Service{orders, payments, inventory}}
-	model.Finalize(sys)
+	compile(sys)
 	return sys
 }
 
@@ -128,6 +128,14 @@ func synthetic(n int) *model.System {
 		sys.Services = append(sys.Services, svc)
 		prev = ent
 	}
-	model.Finalize(sys)
+	compile(sys)
 	return sys
+}
+
+// compile runs model.Compile on a hand-built system, which must have no
+// problems.
+func compile(sys *model.System) {
+	if problems := model.Compile(sys, model.Options{}); len(problems) > 0 {
+		panic(problems[0].Message)
+	}
 }

@@ -462,7 +462,7 @@ func TestPackageCycle(t *testing.T) {
 	// orders now also reads inventory's Stock: the packages would import
 	// each other.
 	orders.Types[0].Fields = append(orders.Types[0].Fields, &model.Field{Name: "stock", Type: messageType(inventory.Entities[0].Message)})
-	model.Finalize(sys)
+	compile(sys)
 	_, err := Generate(sys, Options{})
 	if err == nil || !strings.Contains(err.Error(), "orders → inventory → orders") {
 		t.Fatalf("err = %v, want the cycle named", err)
@@ -603,7 +603,7 @@ func TestBareService(t *testing.T) {
 	svc := &model.Service{Name: "ledger"}
 	svc.Types = []*model.Message{message("Entry", model.TypeMessage, "amount", scalar(model.Int64))}
 	sys := &model.System{Name: "bank", Module: "example.com/bank", Services: []*model.Service{svc}}
-	model.Finalize(sys)
+	compile(sys)
 	var src string
 	for _, f := range generate(t, sys, Options{}) {
 		if f.Path == "proto/bank/ledger/v1/ledger.proto" {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/microforge/microforge/internal/model"
 )
 
 // Diagnostic is one problem in a blueprint, at a 1-based line and column.
@@ -82,58 +84,8 @@ func (s *sink) errorf(p pos, hint string, format string, args ...any) {
 }
 
 // didYouMean returns a hint naming the candidate closest to name, or "".
-func didYouMean(name string, candidates []string) string {
-	if c := closest(name, candidates); c != "" {
-		return fmt.Sprintf("did you mean %q?", c)
-	}
-	return ""
-}
+func didYouMean(name string, candidates []string) string { return model.DidYouMean(name, candidates) }
 
 // closest returns the candidate nearest to name by edit distance (ignoring
 // case), or "" when none is near enough to be a likely typo.
-func closest(name string, candidates []string) string {
-	best, bestD := "", 0
-	ln := strings.ToLower(name)
-	for _, c := range candidates {
-		if c == name {
-			continue
-		}
-		d := editDistance(ln, strings.ToLower(c))
-		if best == "" || d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	limit := 1 + len(name)/4
-	if limit > 3 {
-		limit = 3
-	}
-	if bestD > limit {
-		return ""
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	ar, br := []rune(a), []rune(b)
-	prev := make([]int, len(br)+1)
-	cur := make([]int, len(br)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ar); i++ {
-		cur[0] = i
-		for j := 1; j <= len(br); j++ {
-			cost := 1
-			if ar[i-1] == br[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(br)]
-}
+func closest(name string, candidates []string) string { return model.Closest(name, candidates) }

@@ -1,7 +1,6 @@
 package blueprint
 
 import (
-	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -22,7 +21,7 @@ import (
 //
 // A field named owner is still written as `owner: string` or
 // `owner: {type: string}`; a mapping with both type: and field: is an error.
-// Which commands and queries a rule checks is decided by model.Finalize, so
+// Which commands and queries a rule checks is decided by model.Compile, so
 // the checks that need it run after it (checkOwnership).
 
 // entityWire is an entity: its fields in declaration order, and its owner
@@ -220,100 +219,4 @@ func claimProblem(claim, rolesClaim string) string {
 		return "is " + reservedClaims[claim] + ", which names no user"
 	}
 	return ""
-}
-
-// checkOwnership reports owner rules the rest of the blueprint defeats, once
-// Finalize has decided what each command does: no verified identity to
-// compare with, admin roles no route lets in, creating commands that leave
-// the owner empty, commands setting it to a fixed value, and events of an
-// event-sourced service that lose it.
-func (b *builder) checkOwnership() {
-	for _, sb := range b.order {
-		if sb.w.Bad {
-			continue
-		}
-		for _, ew := range sb.w.Entities.Entries {
-			ent := sb.m.Entity(ew.Key.V)
-			if ent == nil || ent.Owner == nil {
-				continue
-			}
-			b.checkOwnerRule(sb, ent, ew.Value.Owner)
-		}
-	}
-}
-
-func (b *builder) checkOwnerRule(sb *svcBuild, ent *model.Entity, w *ownerWire) {
-	o, svc, name := ent.Owner, sb.m, ent.Name()
-	if b.sys.Auth == nil || b.sys.Auth.JWT == nil {
-		b.errorf(w.Pos, "add auth: {jwt: {issuer: ..., audience: ..., jwks_url: ...}} so that the gateway verifies who calls",
-			"%s has an owner rule, but the blueprint has no auth section: no caller has a verified %s claim", name, o.Claim)
-		return
-	}
-	if gw := b.sys.Gateway; gw != nil && len(o.AdminRoles) > 0 {
-		var routes []*model.Route
-		for _, r := range gw.Routes {
-			if r.Service == svc && r.Auth == model.AuthRequired {
-				routes = append(routes, r)
-			}
-		}
-		for i, role := range o.AdminRoles {
-			reached := len(routes) == 0 // unrouted: nothing to reach, nothing to say
-			for _, r := range routes {
-				if len(r.Roles) == 0 || slices.Contains(r.Roles, role) {
-					reached = true
-				}
-			}
-			if !reached {
-				b.errorf(w.AdminRoles.Items[i].Pos, fmt.Sprintf("add %s to the roles of a route to %s: the gateway lets only the roles a route lists in", role, svc.Name),
-					"admin role %q reaches no route of service %s", role, svc.Name)
-			}
-		}
-	}
-	for _, c := range svc.Commands {
-		if c.Entity != ent {
-			continue
-		}
-		cw := sb.w.Commands.Entries[slices.IndexFunc(sb.w.Commands.Entries, func(e entry[commandWire]) bool { return e.Key.V == c.Name })]
-		setsOwner := false
-		for _, v := range c.Sets {
-			if v.Field == o.Field {
-				setsOwner = true
-				at := cw.Key.Pos
-				for _, e := range cw.Value.Sets.Entries {
-					if e.Key.V == o.Field.Name {
-						at = e.Key.Pos
-					}
-				}
-				b.errorf(at, "remove it from sets: the owner comes from the caller's "+o.Claim+" claim", "%s sets %s, the owner of %s, to a fixed value", c.Name, o.Field.Name, name)
-			}
-		}
-		if c.Creates() && c.OwnerInput == nil && !setsOwner {
-			b.errorf(cw.Key.Pos, fmt.Sprintf("add %s: string to its input: left empty by a user, it is filled from the caller's %s claim", o.Field.Name, o.Claim),
-				"%s creates %s %s without its owner: its input has no %s", c.Name, article(strings.ToLower(name)), name, o.Field.Name)
-		}
-	}
-	if !svc.EventSourced {
-		return
-	}
-	// An event-sourced entity is its events: the event a creating command
-	// records must carry the owner, or the entity folds without one.
-	for _, p := range svc.Projections {
-		if p.Entity != ent || !p.Create {
-			continue
-		}
-		carried := false
-		for _, a := range p.Fields {
-			carried = carried || a.Target == o.Field
-		}
-		if !carried {
-			at := sb.w.Pos
-			for _, e := range sb.w.Events.Entries {
-				if e.Key.V == p.Event.Name {
-					at = e.Key.Pos
-				}
-			}
-			b.errorf(at, fmt.Sprintf("add %s: string to %s: %s is rebuilt from its events", o.Field.Name, p.Event.Name, name),
-				"%s creates %s %s but has no %s: the %s would have no owner", p.Event.Name, article(strings.ToLower(name)), name, o.Field.Name, name)
-		}
-	}
 }

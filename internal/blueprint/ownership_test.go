@@ -8,7 +8,7 @@ import (
 	"github.com/microforge/microforge/internal/model"
 )
 
-// An owner rule binds an entity's field to a claim, and Finalize decides
+// An owner rule binds an entity's field to a claim, and Compile decides
 // which inputs it checks, the claims the gateway forwards and the index
 // lists select by.
 func TestOwnerRules(t *testing.T) {

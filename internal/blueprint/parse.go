@@ -87,14 +87,7 @@ func ParseWith(filename string, src []byte, o Options) (sys *model.System, err e
 	if len(s.diags) > 0 {
 		return nil, s.result()
 	}
-	sys.History = o.History
-	model.Finalize(sys)
-	b.checkEffects()
-	b.checkOwnership()
-	b.checkEventSourced()
-	b.checkWireChanges(o.AllowBreaking)
-	b.checkDataLoss(o.AllowBreaking)
-	b.checkTenancyChanges()
+	b.compile(o)
 	if len(s.diags) > 0 {
 		return nil, s.result()
 	}

@@ -1,7 +1,6 @@
 package blueprint
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -108,32 +107,4 @@ func (b *builder) fieldAt(sb *svcBuild, f *model.Field, e *model.Entity) pos {
 		}
 	}
 	return sb.w.Pos
-}
-
-// checkTenancyChanges refuses to add tenancy to services whose databases
-// exist (their history records migrations), to remove it from them or to
-// rename their tenant column: the rows they hold belong to no tenant, or
-// to tenants that would be merged, and no migration can decide that. Not
-// even allow_breaking accepts it.
-func (b *builder) checkTenancyChanges() {
-	at := pos{1, 1}
-	if tw := b.w.Tenancy; tw != nil {
-		at = tw.Pos
-		if tw.Column.Set {
-			at = tw.Column.Pos
-		}
-	}
-	for _, c := range b.sys.TenancyChanges {
-		switch {
-		case c.From == "":
-			b.errorf(at, "tenancy applies from a system's first generation: generate the tenant-scoped system into a new repository and copy the data into it with the tenant of your choosing, or remove tenancy",
-				"service %s was generated without tenancy: the rows of its database (%d migrations so far) belong to no tenant, and no migration can decide which they belong to", c.Service, c.Migrations)
-		case c.To == "":
-			b.errorf(at, fmt.Sprintf("keep tenancy: {claim: <the claim>, column: %s}", c.From),
-				"service %s stores its rows by tenant (column %s): removing tenancy would merge the tenants' data", c.Service, c.From)
-		default:
-			b.errorf(at, fmt.Sprintf("keep column: %s", c.From),
-				"service %s keeps its tenant in column %s: the tenant column of an existing database does not change", c.Service, c.From)
-		}
-	}
 }

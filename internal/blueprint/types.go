@@ -194,23 +194,4 @@ func (b *builder) typeCandidates(sb *svcBuild) []string {
 }
 
 // typeString writes a model type the way a blueprint does, as seen from svc.
-func typeString(t *model.Type, from *model.Service) string {
-	switch t.Kind {
-	case model.ScalarType:
-		return string(t.Scalar)
-	case model.EnumType:
-		var vs []string
-		for _, v := range t.Enum.Values {
-			vs = append(vs, v.Name)
-		}
-		return "enum(" + strings.Join(vs, ", ") + ")"
-	case model.ListType:
-		return "list<" + typeString(t.Elem, from) + ">"
-	case model.MessageType:
-		if t.Message.Service != nil && t.Message.Service != from {
-			return t.Message.Service.Name + "." + t.Message.Name
-		}
-		return t.Message.Name
-	}
-	return "?"
-}
+func typeString(t *model.Type, from *model.Service) string { return model.TypeString(t, from) }

@@ -90,12 +90,14 @@ func TestChoreographyAddsNoCaller(t *testing.T) {
 	}
 }
 
-// Finalize decides the callers once: running it again changes nothing.
+// Compile decides the callers once: running it again changes nothing.
 func TestCallersIdempotent(t *testing.T) {
 	sys := load(t, "shop")
 	before := slices.Clone(callersOf(t, sys, "payments", "CapturePayment"))
-	model.Finalize(sys)
+	if problems := model.Compile(sys, model.Options{History: sys.History}); len(problems) > 0 {
+		t.Fatal(problems)
+	}
 	if got := callersOf(t, sys, "payments", "CapturePayment"); !slices.Equal(got, before) {
-		t.Errorf("after a second Finalize %v, want %v", got, before)
+		t.Errorf("after a second Compile %v, want %v", got, before)
 	}
 }

@@ -1,5 +1,5 @@
 // Package model is the validated, fully resolved description of a system that
-// every generator reads. The blueprint package builds it from YAML; Finalize
+// every generator reads. The blueprint package builds it from YAML; Compile
 // decides every derived name, port, number and default behaviour once, so that
 // generators and templates only format.
 //
@@ -61,20 +61,20 @@ type System struct {
 
 	// UserClaims are the verified token claims, besides sub and roles,
 	// that the gateway forwards to services with a caller's identity: those
-	// the owner rules name, in blueprint order (filled by Finalize).
+	// the owner rules name, in blueprint order (filled by Compile).
 	UserClaims []string
 
 	// Blueprint is the blueprint source exactly as read; generated
 	// repositories carry it as microforge.yaml.
 	Blueprint []byte
 	// History is what earlier generations of the repository decided (its
-	// wire numbers); nil for a first generation. Finalize reads it.
+	// wire numbers); nil for a first generation. Compile reads it.
 	History *History
 	// AllowBreaking lists the changes the blueprint acknowledges as
 	// breaking (allow_breaking:), as paths "orders.Order.total_cents".
 	AllowBreaking []string
 
-	// Derived by Finalize.
+	// Derived by Compile.
 	ProtoRoot string // folder of .proto files, "proto"
 	GenRoot   string // folder of generated Go protobuf code, "gen"
 	Stream    string // JetStream stream holding every event, "SHOP"
@@ -105,9 +105,9 @@ type Service struct {
 	Owners      []string
 	Store       Store
 	Patterns    []Pattern
-	Port        int // 0 until Finalize assigns one unless the blueprint set it
+	Port        int // 0 until Compile assigns one unless the blueprint set it
 	// Image is the repository (without tag) of the service's container
-	// image, the name CI pushes and the manifests deploy (Finalize).
+	// image, the name CI pushes and the manifests deploy (Compile).
 	Image string
 	// APIVersions are the numbers of the API versions it serves, ascending;
 	// the last is the current one. Empty means [1].
@@ -116,7 +116,7 @@ type Service struct {
 	Types    []*Message // plain message types (Kind TypeMessage)
 	Entities []*Entity
 	Events   []*Message // Kind EventMessage
-	Enums    []*Enum    // every enum declared inline in this service's fields (filled by Finalize)
+	Enums    []*Enum    // every enum declared inline in this service's fields (filled by Compile)
 	Commands []*Command
 	Queries  []*Query
 	Calls    []*Service // services this one calls synchronously
@@ -127,21 +127,21 @@ type Service struct {
 
 	// Consumers has one entry per Consumes entry, in the same order, then
 	// one per event the service must react to as a step of a choreographed
-	// saga and does not list (filled by Finalize).
+	// saga and does not list (filled by Compile).
 	Consumers []*Consumer
 	// Clients are the services this one calls over the network: Calls plus
-	// every other service a saga it orchestrates calls (filled by Finalize).
+	// every other service a saga it orchestrates calls (filled by Compile).
 	Clients []*Service
 	// Orchestrates are the orchestrated sagas this service runs (filled by
-	// Finalize).
+	// Compile).
 	Orchestrates []*Saga
 	// Limits are the configurable upper bounds its commands check (filled by
-	// Finalize).
+	// Compile).
 	Limits []*Limit
 	// Projections fold the service's events into its entity tables, one
 	// per event that a command changing an entity records; only for
 	// event-sourced services, whose read models can be rebuilt by replaying
-	// the event store (filled by Finalize).
+	// the event store (filled by Compile).
 	Projections []*Projection
 	// EventSourced: the event store is the source of truth of its entities
 	// (patterns event-sourcing or cqrs): commands load an entity by folding
@@ -153,22 +153,22 @@ type Service struct {
 	AsyncReadModel bool
 	// Compensates lists, per choreographed saga it takes part in with a
 	// compensation or the on_failure call, what it does when the saga
-	// fails (filled by Finalize).
+	// fails (filled by Compile).
 	Compensates []*Compensations
 	// Callers are the deployables other than itself that may call some of
 	// its procedures, GatewayCaller first, then services in blueprint order
-	// (filled by Finalize; see Command.Callers).
+	// (filled by Compile; see Command.Callers).
 	Callers []string
 	// Tracks lists the choreographed sagas whose trigger the service emits:
 	// it keeps their state (GET /sagas) by observing their events (filled
-	// by Finalize).
+	// by Compile).
 	Tracks []*SagaTracker
 
 	// Tenancy is the system's: every row of the service is a tenant's; nil
-	// without (set by Finalize).
+	// without (set by Compile).
 	Tenancy *Tenancy
 
-	// Derived by Finalize.
+	// Derived by Compile.
 	Pascal    string // "Orders"
 	Camel     string // "orders"
 	EnvPrefix string // "ORDERS"
@@ -266,7 +266,7 @@ type Message struct {
 	Service *Service // owner
 	Fields  []*Field
 
-	// Derived by Finalize.
+	// Derived by Compile.
 	File     string // proto file (relative to System.ProtoRoot) that declares it
 	FullName string // "shop.orders.v1.LineItem"
 	Snake    string // "line_item"
@@ -314,7 +314,7 @@ type Field struct {
 	// Constraints are the rules its value must follow; nil for none.
 	Constraints *Constraints
 
-	// Derived by Finalize.
+	// Derived by Compile.
 	Number   int    // proto field number: declaration order at first, then stable (see WireLock)
 	GoName   string // protoc-gen-go field name, "CustomerId"
 	JSONName string // protojson name, "customerId"
@@ -364,7 +364,7 @@ type Enum struct {
 	Field  *Field   // that field
 	Values []*EnumValue
 
-	// Derived by Finalize.
+	// Derived by Compile.
 	Name                 string // "OrderStatus"
 	Service              *Service
 	File                 string // proto file that declares it (the owner's)
@@ -378,7 +378,7 @@ type Enum struct {
 type EnumValue struct {
 	Name string // as written in the blueprint, lower snake: "pending"
 
-	// Derived by Finalize.
+	// Derived by Compile.
 	Number    int    // 1-based, stable (see WireLock); 0 is the UNSPECIFIED value
 	ProtoName string // "ORDER_STATUS_PENDING"
 	GoName    string // "OrderStatus_ORDER_STATUS_PENDING"
@@ -391,7 +391,7 @@ type Entity struct {
 	// the gateway lets in acts on every entity.
 	Owner *Ownership
 
-	// Derived by Finalize.
+	// Derived by Compile.
 	ID     *Field // the automatic "id" field (string)
 	Table  string // SQL table, "orders"
 	Plural string // lower snake plural, "orders"
@@ -403,7 +403,7 @@ func (e *Entity) Name() string { return e.Message.Name }
 // CommandMode is the default behaviour microforge writes for a command.
 type CommandMode string
 
-// Command modes, decided by Finalize from the command's name and input.
+// Command modes, decided by Compile from the command's name and input.
 const (
 	// ModeCreate inserts a new entity with a fresh id.
 	ModeCreate CommandMode = "create"
@@ -426,12 +426,12 @@ type Command struct {
 	// What the blueprint says the command does to its entity, as written:
 	// DeclaredSets (sets:) in order, SetsDeclared when sets: is present (an
 	// empty sets: turns inference off), DeclaredFrom (from:) the states it
-	// may start from. Finalize resolves them into Sets and From.
+	// may start from. Compile resolves them into Sets and From.
 	DeclaredSets []DeclaredValue
 	SetsDeclared bool
 	DeclaredFrom []string
 
-	// Derived by Finalize.
+	// Derived by Compile.
 	Output        *Message // PlaceOrderResponse: one field holding the entity, or empty
 	Snake         string   // "place_order": the user-owned file's base name
 	Procedure     string   // "/shop.orders.v1.OrdersService/PlaceOrder"
@@ -526,7 +526,7 @@ type FixedValue struct {
 	Literal string     // scalar fields, canonical: "true", "42", "2.5", "gift"
 }
 
-// SetsSource says how Finalize decided a command's Sets, in precedence
+// SetsSource says how Compile decided a command's Sets, in precedence
 // order: what the blueprint declares, else the verb, else an event's name.
 type SetsSource string
 
@@ -586,7 +586,7 @@ type Query struct {
 	Input       *Message // GetOrderRequest
 	Result      *Type    // what the blueprint's output: names (message or list of message)
 
-	// Derived by Finalize.
+	// Derived by Compile.
 	Output      *Message // GetOrderResponse with one field holding Result
 	ResultField *Field   // that field
 	Snake       string   // "get_order"
@@ -614,7 +614,7 @@ type Consumer struct {
 	Service *Service // the consuming service
 	Event   *Message // the consumed event, of any service
 
-	// Derived by Finalize.
+	// Derived by Compile.
 	Durable string // durable consumer name, "inventory_orders_order_cancelled"
 	// Ordered is the durable consumer delivering the service's events of
 	// the producer one at a time, in order, "inventory_from_orders"; empty
@@ -658,7 +658,7 @@ type Saga struct {
 	Steps        []*SagaStep
 	OnFailure    *SagaCall // nil when absent
 
-	// Derived by Finalize.
+	// Derived by Compile.
 	Pascal     string
 	Durable    string // orchestrated: durable consumer of the trigger, "orders_saga_checkout"
 	DeadLetter string // orchestrated: dead-letter subject of that consumer
@@ -711,7 +711,7 @@ type SagaStep struct {
 	Call       *SagaCall
 	Compensate *SagaCall // nil when absent
 
-	// Derived by Finalize.
+	// Derived by Compile.
 	Name string // "reserve_stock": the step's name in the saga's state
 }
 
@@ -822,7 +822,7 @@ type JWT struct {
 type Messaging struct {
 	Broker string // "nats"
 
-	// Derived by Finalize.
+	// Derived by Compile.
 	Port int // port of the NATS server cmd/local embeds, DefaultNATSPort
 }
 

@@ -161,7 +161,7 @@ type SchemaOp struct {
 	Index  string  `json:"index,omitempty"`
 }
 
-// Migration is one migration of a service as Finalize decided it: one the
+// Migration is one migration of a service as Compile decided it: one the
 // history records, or the one this generation adds.
 type Migration struct {
 	Version int // the same in every dialect

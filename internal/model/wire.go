@@ -9,7 +9,7 @@ import (
 // History is what earlier generations of a repository decided that must
 // outlive them: the numbers on the wire and the migrations of every
 // service. The CLI reads it from the repository (.microforge/wire.json,
-// .microforge/schema.json, the migration folders) before Finalize; nil on a
+// .microforge/schema.json, the migration folders) before Compile; nil on a
 // first generation.
 type History struct {
 	Wire   *WireLock

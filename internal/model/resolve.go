@@ -15,13 +15,13 @@ const (
 	DefaultNATSPort = 4222
 )
 
-// Finalize decides every derived value of a system the blueprint package has
-// built and validated: names, proto files and packages, field numbers, enums,
-// ports, response messages, each command's and query's default behaviour,
-// the indexed columns and each service's migrations (against sys.History).
-// It is idempotent and never fails: validation has already rejected anything
-// it could not decide.
-func Finalize(sys *System) {
+// resolve decides every derived value of a system the blueprint package has
+// built and validated (see Compile): names, proto files and packages, field
+// numbers, enums, ports, response messages, each command's and query's
+// default behaviour, the indexed columns and each service's migrations
+// (against sys.History). It is idempotent and never fails: validation has
+// already rejected anything it could not decide.
+func resolve(sys *System) {
 	sys.ProtoRoot = "proto"
 	sys.GenRoot = "gen"
 	sys.Stream = strings.ToUpper(sys.Name)
