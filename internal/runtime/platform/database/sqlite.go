@@ -209,10 +209,14 @@ func (s *sqliteSide) close() error {
 // the write turn. database/sql uses a connection from one goroutine at a
 // time.
 type sqliteConn struct {
-	reader    *sqliteSide // nil in memory: writer reads too
-	writer    *sqliteSide
-	turn      chan struct{}
-	inTx      bool
+	reader *sqliteSide // nil in memory: writer reads too
+	writer *sqliteSide
+	turn   chan struct{}
+	inTx   bool
+	// detached: the transaction is a group's (txGroup), whose statements
+	// run to their end whatever their caller's context: SQLite rolls the
+	// whole transaction back when it interrupts a write in it.
+	detached  bool
 	connector *sqliteConnector
 }
 
@@ -298,6 +302,9 @@ func (s *sqliteSide) prepared(ctx context.Context, query string) (*cachedStmt, e
 }
 
 func (c *sqliteConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if c.detached {
+		ctx = context.WithoutCancel(ctx)
+	}
 	side, unlock, err := c.side(ctx, query)
 	if err != nil {
 		return nil, err
@@ -314,6 +321,9 @@ func (c *sqliteConn) ExecContext(ctx context.Context, query string, args []drive
 }
 
 func (c *sqliteConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if c.detached {
+		ctx = context.WithoutCancel(ctx)
+	}
 	side, unlock, err := c.side(ctx, query)
 	if err != nil {
 		return nil, err
@@ -372,8 +382,8 @@ func (c *sqliteConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 		unlock()
 		return nil, err
 	}
-	c.inTx = true
-	return &sqliteTx{tx: tx, end: func() { c.inTx = false; unlock() }}, nil
+	c.inTx, c.detached = true, ctx.Value(groupTxKey{}) != nil
+	return &sqliteTx{tx: tx, end: func() { c.inTx, c.detached = false, false; unlock() }}, nil
 }
 
 // Close closes the reading connection; the writing one is the database's,

@@ -41,6 +41,9 @@ const (
 type DB struct {
 	*sql.DB
 	Dialect Dialect
+	// group commits InTx's transactions of a SQLite database opened by
+	// Open together (txGroup); nil runs each on its own.
+	group *txGroup
 }
 
 // Querier is what *sql.DB, *sql.Conn and *sql.Tx have in common.
@@ -91,6 +94,9 @@ func Open(ctx context.Context, url, dataDir, name string) (*DB, error) {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
 	out := &DB{DB: db, Dialect: dialect}
+	if dialect == SQLite {
+		out.group = &txGroup{db: db}
+	}
 	if dialect != SQLite {
 		// database/sql keeps 2 idle connections by default: a burst of
 		// concurrent work (the saga runner's workers, concurrent requests)
@@ -275,9 +281,17 @@ func WithTx(ctx context.Context, tx *sql.Tx) context.Context {
 // InTx runs fn in a transaction, committing when fn returns nil and rolling
 // back otherwise. When ctx carries a transaction (WithTx), fn runs in it and
 // the caller that started it commits or rolls back.
+//
+// On a SQLite database, concurrent callers' transactions commit together
+// (group commit, see txGroup): fn runs in a savepoint of a transaction it
+// may share, and InTx returns once that commits. fn's outcome is its own
+// all the same.
 func (db *DB) InTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
 		return fn(tx)
+	}
+	if db.group != nil {
+		return db.group.do(ctx, fn)
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
