@@ -132,6 +132,9 @@ type runner struct {
 	end      time.Time // when the last request of the load was answered
 	// settled is when every started saga was seen terminal; zero if never.
 	settled time.Time
+	// newest is when the last saga each flow started was seen terminal;
+	// zero if never.
+	newest time.Time
 }
 
 // flowState is a flow and what its requests measured.

@@ -12,6 +12,9 @@ import (
 // settlePoll is the pause between looks at the sagas still running.
 const settlePoll = 200 * time.Millisecond
 
+// newestPoll is the pause between reads of the newest sagas (watchNewest).
+const newestPoll = 20 * time.Millisecond
+
 // settle reads the entity of every saga instance the load started until
 // each is in a terminal state or cfg.Settle after the load passed.
 //
@@ -34,6 +37,7 @@ func (r *runner) settle(ctx context.Context) {
 		return
 	}
 	deadline := r.end.Add(r.cfg.Settle)
+	r.watchNewest(ctx, deadline)
 	for {
 		last := !time.Now().Before(deadline) || ctx.Err() != nil
 		pending = r.look(ctx, pending, last)
@@ -50,6 +54,32 @@ func (r *runner) settle(ctx context.Context) {
 		case <-ctx.Done():
 			wait.Stop()
 		}
+	}
+}
+
+// watchNewest reads the last saga each checked flow started, every
+// newestPoll, until each was seen terminal or the deadline passed, and
+// records when (runner.newest). It costs a read or a few per poll, so it
+// times the end of the system's backlog closely; the looks of settle then
+// check every saga, which takes long with many.
+func (r *runner) watchNewest(ctx context.Context, deadline time.Time) {
+	var newest []*pendingSaga
+	for _, f := range r.flows {
+		if f.Saga != nil && f.Saga.Unchecked == "" && len(f.started) > 0 {
+			newest = append(newest, &pendingSaga{flow: f, instance: f.started[len(f.started)-1]})
+		}
+	}
+	for ctx.Err() == nil {
+		r.read(ctx, newest)
+		newest = slices.DeleteFunc(newest, func(p *pendingSaga) bool { return p.terminal })
+		if len(newest) == 0 {
+			r.newest = time.Now()
+			return
+		}
+		if !time.Now().Add(newestPoll).Before(deadline) {
+			return
+		}
+		time.Sleep(newestPoll)
 	}
 }
 

@@ -182,6 +182,11 @@ func TestSettledSagasAndOwners(t *testing.T) {
 	if rep.SettledAfter < 100*time.Millisecond || rep.SettledAfter > 2*time.Second {
 		t.Errorf("settled %v after the load, want about 300ms", rep.SettledAfter)
 	}
+	// The newest order is watched alone, every 20ms: seen confirmed within
+	// a poll or two of the 300ms, and never after every order was.
+	if rep.NewestAfter < 100*time.Millisecond || rep.NewestAfter > rep.SettledAfter {
+		t.Errorf("the newest saga seen terminal %v after the load, every one %v: want about 300ms, and not after every one", rep.NewestAfter, rep.SettledAfter)
+	}
 	// Every subject placed orders in its own name.
 	if len(s.subjects) != 5 {
 		t.Errorf("orders by customer: %v, want 5 customers", s.subjects)
@@ -227,13 +232,13 @@ func TestUnsettledSagas(t *testing.T) {
 		t.Fatal(err)
 	}
 	sg := rep.Sagas[0]
-	if rep.Settled() || sg.Started == 0 || sg.Unsettled() != sg.Started || sg.Running["PENDING"] != int(sg.Started) || rep.SettledAfter >= 0 {
+	if rep.Settled() || sg.Started == 0 || sg.Unsettled() != sg.Started || sg.Running["PENDING"] != int(sg.Started) || rep.SettledAfter >= 0 || rep.NewestAfter >= 0 {
 		t.Fatalf("settled %v after %v: %d started, %d unsettled, running %v", rep.Settled(), rep.SettledAfter, sg.Started, sg.Unsettled(), sg.Running)
 	}
-	// While they run, each look reads the oldest only; the last look, when
-	// the time is up, reads every one.
-	if looks := s.reads.Load() - sg.Started; looks < 1 || looks > 5 {
-		t.Errorf("%d reads of %d sagas that never end in 400ms, want one per look (every 200ms) and a last one of each", s.reads.Load(), sg.Started)
+	// While they run, the newest is read alone every 20ms (watchNewest);
+	// the last look, when the time is up, reads every one.
+	if extra := s.reads.Load() - sg.Started; extra < 1 || extra > 400/20+2 {
+		t.Errorf("%d reads of %d sagas that never end in 400ms, want the newest's every 20ms and a last one of each", s.reads.Load(), sg.Started)
 	}
 	var out bytes.Buffer
 	rep.Write(&out)
