@@ -42,8 +42,11 @@ const (
 	// SQLite reads a double-quoted identifier it cannot resolve as a
 	// string, so `SELECT "note"` on a table without that column returns
 	// the text "note" instead of failing. Without the quirk a missing
-	// column is an error, as on PostgreSQL and MySQL.
-	sqlitePragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate&_time_format=sqlite&_dqs=0"
+	// column is an error, as on PostgreSQL and MySQL. temp_store(MEMORY)
+	// keeps temporary files in memory, among them the sub-journal of the
+	// savepoints group commit runs each transaction in (txGroup): on a
+	// file it cost a write per page a savepoint changed.
+	sqlitePragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)&_txlock=immediate&_time_format=sqlite&_dqs=0"
 	// sqliteSynchronous applies unless the URL sets synchronous itself.
 	// In WAL mode, NORMAL syncs the log at checkpoints rather than on
 	// every commit: a crash of the process loses nothing and nothing can

@@ -404,3 +404,16 @@ func TestSQLiteCloseWithOpenTransactions(t *testing.T) {
 		_ = tx.Rollback()
 	}
 }
+
+// Temporary files, among them the sub-journal of a group's savepoints,
+// stay in memory.
+func TestSQLiteTempStoreInMemory(t *testing.T) {
+	db := openTestSQLite(t)
+	var store int
+	if err := db.QueryRowContext(t.Context(), "PRAGMA temp_store").Scan(&store); err != nil {
+		t.Fatal(err)
+	}
+	if store != 2 {
+		t.Errorf("temp_store = %d, want 2 (MEMORY)", store)
+	}
+}
