@@ -24,7 +24,8 @@ import (
 //   - one whose function fails or panics is rolled back to its savepoint
 //     and the others commit;
 //   - its caller returns only once the commit holding its changes is
-//     durable, and its AfterCommit functions run only then;
+//     done (as durable as the database's synchronous setting makes any
+//     commit), and its AfterCommit functions run only then;
 //   - a caller whose context ends while it waits is left out, and its
 //     function never runs;
 //   - its statements do not end with its context once they run: an
