@@ -31,9 +31,11 @@ func (b *builder) place(a model.Anchor) pos {
 		}
 		return sb.w.Pos
 	case model.AtField:
-		for _, sb := range b.order {
-			if p, ok := sb.fieldPos[a.Field]; ok && a.Field != nil {
-				return p
+		if a.Field != nil {
+			for _, sb := range b.order {
+				if p, ok := sb.fieldPos[a.Field]; ok {
+					return p
+				}
 			}
 		}
 		svc := a.Service

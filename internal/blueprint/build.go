@@ -516,7 +516,7 @@ func (b *builder) notAnEvent(sb *svcBuild, name string, at pos, ref string) {
 func (b *builder) splitRef(s str, kind, key string) (*svcBuild, string, pos, bool) {
 	i := strings.IndexByte(s.V, '.')
 	if i < 0 {
-		b.errorf(s.Pos, fmt.Sprintf("write service.%s", pascalKind(kind)), "%s: %q must name a service and %s %s", key, s.V, article(kind), kind)
+		b.errorf(s.Pos, fmt.Sprintf("write service.%s", pascalKind(kind)), "%s: %q must name a service and %s %s", key, s.V, model.Article(kind), kind)
 		return nil, "", pos{}, false
 	}
 	svcName, name := s.V[:i], s.V[i+1:]
@@ -529,13 +529,6 @@ func (b *builder) splitRef(s str, kind, key string) (*svcBuild, string, pos, boo
 }
 
 func pascalKind(kind string) string { return strings.ToUpper(kind[:1]) + kind[1:] }
-
-func article(kind string) string {
-	if strings.ContainsRune("aeiou", rune(kind[0])) {
-		return "an"
-	}
-	return "a"
-}
 
 // fields fills msg's fields from an ordered fields mapping.
 func (b *builder) fields(sb *svcBuild, msg *model.Message, fw fieldsWire, owner string) {

@@ -9,7 +9,7 @@ import (
 // This file reads and checks what a command says it does to its entity:
 // the fields it sets (sets: {status: shipped}) and the states it may start
 // from (from: [packed]). Which entity a command changes is decided by
-// model.Compile, so most checks run after it.
+// model.Compile, so the checks that need it run there (checker.effects).
 
 // declaredEffects copies a command's sets: and from: into the model as
 // written, reporting what needs no entity to be wrong.

@@ -22,7 +22,7 @@ import (
 // A field named owner is still written as `owner: string` or
 // `owner: {type: string}`; a mapping with both type: and field: is an error.
 // Which commands and queries a rule checks is decided by model.Compile, so
-// the checks that need it run after it (checkOwnership).
+// the checks that need it run there (checker.ownership).
 
 // entityWire is an entity: its fields in declaration order, and its owner
 // rule when it has one.

@@ -36,8 +36,9 @@ const benchBinEnv = "MICROFORGE_BENCH_BIN"
 //     busy machine distorts less than wall clock.
 //
 // Every figure is the median of the iterations (-benchtime=Nx); ns/op is the
-// median generation. Each timed command starts after a sync (settle). Caches are warm (the first generation fills them), so
-// cold-gen-s reports that first generation apart.
+// median generation. Each timed command starts after a sync (settle).
+// Caches are warm (the first generation fills them), so cold-gen-s reports
+// that first generation apart.
 func BenchmarkGenerate100(b *testing.B) {
 	if _, err := exec.LookPath("go"); err != nil && os.Getenv(benchBinEnv) == "" {
 		b.Skip("needs the go command to build microforge")
@@ -99,9 +100,9 @@ func BenchmarkGenerate100(b *testing.B) {
 	b.ReportMetric(median(noopCPU), "noop-cpu-s")
 }
 
-// settle writes the dirty pages of the iterations before out to disk, so
-// that each timed command starts as a user's does, not behind the
-// writeback of the files the benchmark wrote before it. The trees stay
+// settle writes the dirty pages of the earlier iterations to disk, so that
+// each timed command starts as a user's does, not behind the writeback of
+// the files the benchmark wrote before it. The trees stay
 // until the benchmark ends: on this project's 2-core VM (ext4, mounted
 // with discard), creating files right after deleting some thousands costs
 // up to ten times the system time, and the figures would measure the

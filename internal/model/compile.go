@@ -152,7 +152,7 @@ func (c *checker) sets(cmd *Command) {
 		f := ent.Message.Field(name)
 		switch {
 		case f == ent.ID:
-			c.report(key, "remove it from sets", "%s sets id: the id of %s %s never changes", cmd.Name, article(ent.Name()), ent.Name())
+			c.report(key, "remove it from sets", "%s sets id: the id of %s %s never changes", cmd.Name, Article(ent.Name()), ent.Name())
 			continue
 		case f == nil:
 			hint := DidYouMean(name, names)
@@ -291,7 +291,7 @@ func (c *checker) ownerRule(svc *Service, ent *Entity) {
 		}
 		if cmd.Creates() && cmd.OwnerInput == nil && !setsOwner {
 			c.report(Anchor{Kind: AtCommand, Command: cmd}, fmt.Sprintf("add %s: string to its input: left empty by a user, it is filled from the caller's %s claim", o.Field.Name, o.Claim),
-				"%s creates %s %s without its owner: its input has no %s", cmd.Name, article(strings.ToLower(name)), name, o.Field.Name)
+				"%s creates %s %s without its owner: its input has no %s", cmd.Name, Article(strings.ToLower(name)), name, o.Field.Name)
 		}
 	}
 	if !svc.EventSourced {
@@ -309,7 +309,7 @@ func (c *checker) ownerRule(svc *Service, ent *Entity) {
 		}
 		if !carried {
 			c.report(Anchor{Kind: AtEvent, Service: svc, Name: p.Event.Name}, fmt.Sprintf("add %s: string to %s: %s is rebuilt from its events", o.Field.Name, p.Event.Name, name),
-				"%s creates %s %s but has no %s: the %s would have no owner", p.Event.Name, article(strings.ToLower(name)), name, o.Field.Name, name)
+				"%s creates %s %s but has no %s: the %s would have no owner", p.Event.Name, Article(strings.ToLower(name)), name, o.Field.Name, name)
 		}
 	}
 }

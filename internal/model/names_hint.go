@@ -82,8 +82,8 @@ func TypeString(t *Type, from *Service) string {
 	return "?"
 }
 
-// article is the indefinite article of kind: "an order", "a payment".
-func article(kind string) string {
+// Article is the indefinite article of kind: "an order", "a payment".
+func Article(kind string) string {
 	if strings.ContainsRune("aeiou", rune(kind[0])) {
 		return "an"
 	}

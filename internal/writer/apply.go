@@ -194,12 +194,18 @@ func (p *Plan) applyNew() error {
 	// Each worker fills one directory at a time: creating files in the
 	// same directory from several threads contends on its lock, which
 	// costs more CPU than it saves (BenchmarkGenerate100).
+	// (Sorted paths do not keep a directory's files together: "a/b.go",
+	// "a/b/c.go", "a/c.go".)
 	var groups [][]int
+	group := map[string]int{}
 	for i, pth := range paths {
-		if i == 0 || path.Dir(pth) != path.Dir(paths[i-1]) {
+		g, ok := group[path.Dir(pth)]
+		if !ok {
+			g = len(groups)
+			group[path.Dir(pth)] = g
 			groups = append(groups, nil)
 		}
-		groups[len(groups)-1] = append(groups[len(groups)-1], i)
+		groups[g] = append(groups[g], i)
 	}
 	var landed atomic.Int64
 	errs := make([]error, len(paths))
