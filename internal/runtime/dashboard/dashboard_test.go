@@ -333,3 +333,20 @@ func TestEventsOfAnOrderedGroup(t *testing.T) {
 		`<td class="mono">billing_from_orders</td>`+"\n<td>billing</td>",
 		`<td class="bad">2</td>`) // the dead letters of both handlers
 }
+
+// LimitTraces gives the services a rate-limited sampler of new traces;
+// without it, or at 0, they record every trace.
+func TestRecorderLimitTraces(t *testing.T) {
+	r := NewRecorder(0)
+	if r.RootSampler() != nil {
+		t.Error("a new recorder samples traces, want every trace")
+	}
+	r.LimitTraces(20)
+	if s := r.RootSampler(); s == nil || s.Description() != "RateLimited{20/s}" {
+		t.Errorf("after LimitTraces(20) the sampler is %v, want RateLimited{20/s}", s)
+	}
+	r.LimitTraces(0)
+	if r.RootSampler() != nil {
+		t.Error("after LimitTraces(0) the recorder samples traces, want every trace")
+	}
+}

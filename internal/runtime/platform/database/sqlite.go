@@ -72,6 +72,9 @@ func openSQLite(path string) (*sql.DB, error) {
 	if !strings.Contains(dsn, "_pragma=synchronous") {
 		dsn += "&" + sqliteSynchronous
 	}
+	if !strings.Contains(dsn, "_pragma=wal_autocheckpoint") {
+		dsn += "&" + sqliteAutoCheckpoint
+	}
 	// The driver registered as "sqlite", wrapped.
 	probe, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -107,6 +110,9 @@ type sqliteConnector struct {
 	writer *sqliteSide // opened with the first connection
 	conns  int         // connections not closed yet, which use writer
 	closed bool        // Close was called: the last connection closes writer
+	// checkpoints runs while writer is open, but for an in-memory
+	// database (checkpoint.go).
+	checkpoints *checkpointer
 }
 
 // sqliteDriverConn is what the SQLite driver's connections implement and
@@ -144,6 +150,9 @@ func (c *sqliteConnector) Connect(context.Context) (driver.Conn, error) {
 			return nil, err
 		}
 		c.writer = w
+		if !c.memory {
+			c.startCheckpointer()
+		}
 	}
 	conn := &sqliteConn{writer: c.writer, turn: c.turn, connector: c}
 	if !c.memory {
@@ -184,6 +193,8 @@ func (c *sqliteConnector) closeWriter() error {
 	if !c.closed || c.conns > 0 || c.writer == nil {
 		return nil
 	}
+	c.checkpoints.close()
+	c.checkpoints = nil
 	err := c.writer.close()
 	c.writer = nil
 	return err
@@ -252,7 +263,7 @@ func (c *sqliteConn) write(ctx context.Context) (side *sqliteSide, unlock func()
 	}
 	select {
 	case c.turn <- struct{}{}:
-		return c.writer, func() { <-c.turn }, nil
+		return c.writer, func() { <-c.turn; c.connector.checkpoints.wrote() }, nil
 	case <-ctx.Done():
 		return nil, nil, ctx.Err()
 	}

@@ -25,7 +25,9 @@
 // per request under load. OTEL_TRACES_SAMPLER=parentbased_always_on records
 // every trace; OTEL_TRACES_SAMPLER_ARG sets another ratio. With a
 // SpanExporter (tests, the dashboard of cmd/local) every trace is recorded
-// unless OTEL_TRACES_SAMPLER is set.
+// unless OTEL_TRACES_SAMPLER is set or the exporter samples them
+// (RootSampler: cmd/local's dashboard records at most -trace-rate new
+// traces a second).
 package telemetry
 
 import (
@@ -80,7 +82,9 @@ type Config struct {
 	Metrics bool
 	// SpanExporter, when set, receives every span as it ends, also when
 	// Tracing is off: tests pass a tracetest.InMemoryExporter, cmd/local
-	// the recorder of its dashboard. Spans still go over OTLP when Tracing
+	// the recorder of its dashboard. One that implements RootSampler
+	// receives the traces its sampler chooses (the dashboard's: a few
+	// every second under load). Spans still go over OTLP when Tracing
 	// is on and an endpoint is configured. New does not take it over:
 	// shutting the Telemetry down leaves it open.
 	SpanExporter sdktrace.SpanExporter
@@ -182,11 +186,20 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 
 // defaultSampler is the sampler of a service whose environment names none
 // (OTEL_TRACES_SAMPLER, which the SDK reads): DefaultSampleRatio of new
-// traces, and those whose caller records them; nil, leaving the SDK's
-// choice, when the environment names one or a SpanExporter wants every
-// span.
+// traces, and those whose caller records them; with a SpanExporter, the
+// new traces its RootSampler chooses and those whose caller records them;
+// nil, leaving the SDK's choice, when the environment names one or a
+// SpanExporter wants every span.
 func defaultSampler(cfg Config) sdktrace.Sampler {
-	if os.Getenv("OTEL_TRACES_SAMPLER") != "" || cfg.SpanExporter != nil {
+	if os.Getenv("OTEL_TRACES_SAMPLER") != "" {
+		return nil
+	}
+	if cfg.SpanExporter != nil {
+		if rs, ok := cfg.SpanExporter.(RootSampler); ok {
+			if root := rs.RootSampler(); root != nil {
+				return sdktrace.ParentBased(root)
+			}
+		}
 		return nil
 	}
 	return sdktrace.ParentBased(sdktrace.TraceIDRatioBased(DefaultSampleRatio))

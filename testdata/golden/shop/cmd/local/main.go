@@ -63,6 +63,7 @@ func run() int {
 	logFormat := flag.String("log-format", "text", "log format: text or json")
 	logLevel := flag.String("log-level", "info", "log level: debug, info, warn or error")
 	dashboardFlag := flag.Int("dashboard-port", dashboard.DefaultPort, "port of the development dashboard, 0 for a free one (env DASHBOARD_PORT)")
+	traceRate := flag.Float64("trace-rate", 50, "new traces a second the dashboard records at most, each with all its spans (it keeps the last 200); 0 records every trace, which costs every request its spans under load")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole system (every service, the gateway and NATS, in this process) to this file until it stops; read it with go tool pprof")
 	ports, err := portFlags(os.LookupEnv)
 	if err != nil {
@@ -134,6 +135,7 @@ func run() int {
 	}
 	// Every service's spans go to the dashboard's recorder, in memory.
 	spans := dashboard.NewRecorder(0)
+	spans.LimitTraces(*traceRate)
 	opts := local.Options{DataDir: *dataDir, DatabaseURLs: urls, Ephemeral: *ephemeral, Logger: logger, Keys: keys, Ports: map[string]int{}, SpanExporter: spans, Replicas: *replicas, ReplicaLogLevel: *logLevel}
 	opts.NATSURL, opts.NATSCluster, opts.NATSStreamReplicas = *natsURL, *natsCluster, *streamReplicas
 	for name, port := range ports {

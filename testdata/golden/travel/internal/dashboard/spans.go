@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+
+	"example.com/travel/internal/platform/telemetry"
 )
 
 // Recorder keeps the spans of the most recent traces in memory: an
@@ -25,6 +27,7 @@ type Recorder struct {
 	max    int                              // traces kept
 	traces map[trace.TraceID]*recordedTrace // by trace id
 	order  []trace.TraceID                  // oldest first
+	root   sdktrace.Sampler                 // LimitTraces's; nil: every trace
 }
 
 // recordedTrace is the spans of one trace received so far.
@@ -77,6 +80,23 @@ func (s Span) Attr(key string) string {
 	}
 	return ""
 }
+
+// LimitTraces makes the services given the recorder record at most
+// perSecond new traces a second, each whole (telemetry.RateLimited);
+// perSecond <= 0 records every trace. The recorder keeps the last few
+// hundred traces: under load, recording every one would cost each request
+// its spans for nothing. Call it before handing the recorder to the
+// services.
+func (r *Recorder) LimitTraces(perSecond float64) {
+	r.root = nil
+	if perSecond > 0 {
+		r.root = telemetry.RateLimited(perSecond)
+	}
+}
+
+// RootSampler implements telemetry.RootSampler: the services' sampler of
+// new traces.
+func (r *Recorder) RootSampler() sdktrace.Sampler { return r.root }
 
 // ExportSpans records spans; it implements sdktrace.SpanExporter.
 func (r *Recorder) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {

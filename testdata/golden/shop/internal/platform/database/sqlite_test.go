@@ -5,7 +5,11 @@ package database
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -415,5 +419,59 @@ func TestSQLiteTempStoreInMemory(t *testing.T) {
 	}
 	if store != 2 {
 		t.Errorf("temp_store = %d, want 2 (MEMORY)", store)
+	}
+}
+
+// The write-ahead log is copied into the database file in the background,
+// well before the writing connection's own checkpoint would (at 10,000
+// pages), and the checkpointer's connection closes with the database: the
+// last connection to close removes the log.
+func TestSQLiteCheckpointsInBackground(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(t.Context(), "", dir, "ckpt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := t.Context()
+	if _, err := db.ExecContext(ctx, "CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB)"); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "ckpt.db")
+	before := backgroundCheckpoints.Load()
+	blob := make([]byte, 64<<10)
+	for i := range 32 { // 2 MiB, about 530 pages
+		if err := db.InTx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO blobs (b) VALUES (?)", blob)
+			return err
+		}); err != nil {
+			t.Fatalf("insert %d: %v", i, err)
+		}
+	}
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	if s := size(); s >= 2<<20 {
+		t.Fatalf("the database file has %d bytes before any checkpoint: the test cannot tell", s)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for size() < 2<<20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10s the database file has %d bytes: the log was not checkpointed (%d background checkpoints)", size(), backgroundCheckpoints.Load()-before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if backgroundCheckpoints.Load() == before {
+		t.Error("the log was checkpointed, but not in the background")
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + "-wal"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("after Close the log is still there (%v): a connection stayed open", err)
 	}
 }

@@ -379,3 +379,60 @@ func TestStartedSagasAreTheRunners(t *testing.T) {
 		waitForStatus(t, runner, fmt.Sprintf("saga-%02d", i), saga.Completed)
 	}
 }
+
+// A saga started while Run runs is advanced from the state Start wrote,
+// handed to the worker, without reading it back; one whose transaction
+// rolled back leaves nothing behind that a later start would use.
+func TestStartedSagasAreNotReadBack(t *testing.T) {
+	type seen struct{ trigger, traceParent string }
+	var (
+		mu   sync.Mutex
+		runs = map[string]seen{}
+	)
+	def := &saga.Definition{Name: "test", Steps: []saga.Step{
+		{Name: "first", Call: saga.Action{Name: "first", Do: func(ctx context.Context, r saga.Run) error {
+			mu.Lock()
+			runs[r.ID] = seen{string(r.Trigger), telemetry.TraceParent(ctx)}
+			mu.Unlock()
+			return nil
+		}}},
+		{Name: "second", Call: saga.Action{Name: "second", Do: func(context.Context, saga.Run) error { return nil }}},
+	}}
+	db := openDB(t)
+	runner := newRunner(t, db, def)
+	runner.Interval = time.Hour // only Start wakes the runner
+	defer run(runner)()
+	time.Sleep(50 * time.Millisecond)
+
+	// Started in a transaction that rolls back, then again on its own.
+	errRollback := errors.New("roll back")
+	err := db.InTx(t.Context(), func(tx *sql.Tx) error {
+		if err := runner.Start(database.WithTx(scoped(t.Context()), tx), "test", "saga-0", "aggregate", []byte("rolled back")); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatalf("InTx = %v, want the function's error", err)
+	}
+	const sagas = 20
+	for i := range sagas {
+		if err := runner.Start(scoped(t.Context()), "test", fmt.Sprintf("saga-%d", i), "aggregate", fmt.Appendf(nil, "trigger %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range sagas {
+		waitForStatus(t, runner, fmt.Sprintf("saga-%d", i), saga.Completed)
+	}
+	if n := runner.Loads(); n != 0 {
+		t.Errorf("the runner read %d sagas back to advance them, want 0", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range sagas {
+		id := fmt.Sprintf("saga-%d", i)
+		if want := fmt.Sprintf("trigger %d", i); runs[id].trigger != want {
+			t.Errorf("%s ran with trigger %q, want %q", id, runs[id].trigger, want)
+		}
+	}
+}

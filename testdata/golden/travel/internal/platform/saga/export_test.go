@@ -30,3 +30,6 @@ func (st *State) Version() int64 { return st.version }
 
 // LeaseUntil is when the lease st was read with expires.
 func (st *State) LeaseUntil() time.Time { return st.leaseUntil }
+
+// Loads counts the sagas the runner read to advance them.
+func (r *Runner) Loads() int64 { return r.loads.Load() }

@@ -48,6 +48,7 @@
 package saga
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -212,9 +213,14 @@ type Runner struct {
 	saves     chan *transition // while Run runs: to its committer
 
 	running atomic.Bool // Run is running: sagas started here are leased to it
+	loads   atomic.Int64 // sagas read to advance them, for tests
 
-	mu      sync.Mutex
-	busy    map[dueSaga]bool // sagas a worker is advancing
+	mu   sync.Mutex
+	busy map[dueSaga]bool // sagas a worker is advancing
+	// fresh holds the state of sagas Start wrote, until a worker claims
+	// them: no worker advanced them yet, so it is the state stored, and
+	// the worker does not read it back.
+	fresh   map[dueSaga]*State
 	backlog backlog
 }
 
@@ -261,6 +267,7 @@ func (r *Runner) setup() {
 		}
 		r.started = make(chan dueSaga, 4*r.Workers)
 		r.busy = map[dueSaga]bool{}
+		r.fresh = map[dueSaga]*State{}
 	})
 }
 
@@ -321,10 +328,13 @@ func (r *Runner) Start(ctx context.Context, name, id, subject string, trigger []
 		// Start joined one), Run advances it without waiting for its next
 		// look; when Run is busy, that look finds it. (Not before the
 		// commit: a reader on another connection would not see it yet.)
+		due := dueOf(ctx, id)
+		r.keepFresh(due, &State{ID: id, Saga: name, Subject: subject, Status: Running, CreatedAt: now, UpdatedAt: now,
+			nextAttempt: now, trigger: bytes.Clone(trigger), traceParent: telemetry.TraceParent(ctx), leaseOwner: owner.String, leaseUntil: until.Time})
 		database.AfterCommit(database.WithTx(ctx, tx), func() {
 			r.backlog.add(1)
 			select {
-			case r.started <- dueOf(ctx, id):
+			case r.started <- due:
 			default:
 			}
 		})
@@ -361,7 +371,8 @@ func (r *Runner) Run(ctx context.Context) {
 	// dispatch hands due to a worker, waiting for a free one; false when
 	// ctx is done first.
 	dispatch := func(due dueSaga) bool {
-		if !r.claim(due) {
+		st, ok := r.claim(due)
+		if !ok {
 			return true // a worker is advancing it
 		}
 		select {
@@ -376,7 +387,7 @@ func (r *Runner) Run(ctx context.Context) {
 				<-slots
 			}()
 			// In a multi-tenant system each saga advances in its tenant.
-			if err := r.advance(due.context(ctx), due.id); err != nil && ctx.Err() == nil && !errors.Is(err, errStale) {
+			if err := r.advance(due.context(ctx), due.id, st); err != nil && ctx.Err() == nil && !errors.Is(err, errStale) {
 				r.Logger.Warn("saga: advancing failed", "saga_id", due.id, "error", err)
 			}
 		})
@@ -415,16 +426,38 @@ func (r *Runner) Run(ctx context.Context) {
 	}
 }
 
-// claim marks due as being advanced; false when it already is.
-func (r *Runner) claim(due dueSaga) bool {
+// claim marks due as being advanced, and returns its state when Start
+// wrote it and no worker claimed it since; false when a worker is
+// advancing it.
+func (r *Runner) claim(due dueSaga) (*State, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	st := r.fresh[due]
+	delete(r.fresh, due) // a worker changes it from now on
 	if r.busy[due] {
-		return false
+		return nil, false
 	}
 	r.busy[due] = true
-	return true
+	return st, true
 }
+
+// keepFresh keeps st, the state Start writes, for the worker that claims
+// the saga first. Start keeps it before its transaction commits, so that
+// no worker can claim the saga before (a claim after a worker advanced it
+// would find a stale state). The states of sagas whose transaction rolled
+// back stay until the saga is started again or the map fills up: then it
+// is emptied, and workers read those sagas.
+func (r *Runner) keepFresh(due dueSaga, st *State) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.fresh) >= maxFresh {
+		clear(r.fresh)
+	}
+	r.fresh[due] = st
+}
+
+// maxFresh bounds the states kept for workers (keepFresh).
+const maxFresh = 4096
 
 func (r *Runner) unclaim(due dueSaga) {
 	r.mu.Lock()
@@ -492,14 +525,18 @@ func (r *Runner) due(ctx context.Context, limit int) ([]dueSaga, error) {
 const free = "(lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)"
 
 // advance runs the saga's actions until it finishes, has to wait or another
-// runner holds it. It reads the saga once and takes its lease: while the
-// lease holds, no other runner changes it. When a save loses all the same
-// (errStale: the lease expired and was taken over), it reads the saga
-// again, and goes on only if it can take the lease again.
-func (r *Runner) advance(ctx context.Context, id string) error {
-	st, err := r.load(ctx, id)
-	if err != nil {
-		return err
+// runner holds it. It reads the saga once, unless st is its state as Start
+// committed it, and takes its lease: while the lease holds, no other
+// runner changes it. When a save loses all the same (errStale: the lease
+// expired and was taken over), it reads the saga again, and goes on only
+// if it can take the lease again.
+func (r *Runner) advance(ctx context.Context, id string, st *State) error {
+	if st == nil {
+		r.loads.Add(1)
+		var err error
+		if st, err = r.load(ctx, id); err != nil {
+			return err
+		}
 	}
 	def := r.definition(st.Saga)
 	if def == nil {

@@ -3,10 +3,12 @@
 package telemetry
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
@@ -67,3 +69,48 @@ func TestTransportPassesUnsampledTraces(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// sampledExporter is an in-memory exporter choosing its new traces.
+type sampledExporter struct {
+	*tracetest.InMemoryExporter
+	root sdktrace.Sampler
+}
+
+func (e sampledExporter) RootSampler() sdktrace.Sampler { return e.root }
+
+// A SpanExporter with a RootSampler receives the new traces it chooses,
+// each whole: at most a burst of RateLimited's rate at once, and the
+// spans of those traces only.
+func TestRateLimitedTraces(t *testing.T) {
+	t.Setenv("OTEL_TRACES_SAMPLER", "")
+	exporter := sampledExporter{tracetest.NewInMemoryExporter(), RateLimited(5)}
+	if got := defaultSampler(Config{Service: "gateway", SpanExporter: exporter}); got == nil || got.Description() != "ParentBased{root:RateLimited{5/s},remoteParentSampled:AlwaysOnSampler,remoteParentNotSampled:AlwaysOffSampler,localParentSampled:AlwaysOnSampler,localParentNotSampled:AlwaysOffSampler}" {
+		t.Fatalf("sampler %v, want parent-based, rate-limited at 5/s", got)
+	}
+	tel, err := New(t.Context(), Config{Service: "gateway", SpanExporter: exporter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tel.Shutdown(context.Background())
+	const traces = 50
+	sampled := 0
+	for range traces {
+		ctx, root := tel.Start(t.Context(), "request")
+		if root.SpanContext().IsSampled() {
+			sampled++
+		}
+		_, child := tel.Start(ctx, "call")
+		if child.SpanContext().IsSampled() != root.SpanContext().IsSampled() {
+			t.Fatal("a child span was not decided as its trace")
+		}
+		child.End()
+		root.End()
+	}
+	// A burst of 5, and perhaps one more token if the loop took 200ms.
+	if sampled < 5 || sampled > 7 {
+		t.Errorf("%d of %d traces sampled at once, want the burst of 5", sampled, traces)
+	}
+	if spans := exporter.GetSpans(); len(spans) != 2*sampled {
+		t.Errorf("%d spans exported, want the 2 of each of the %d sampled traces", len(spans), sampled)
+	}
+}
