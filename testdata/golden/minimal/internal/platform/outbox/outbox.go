@@ -165,7 +165,7 @@ func insert(ctx context.Context, q database.Querier, d database.Dialect, aggrega
 		return Event{}, fmt.Errorf("record %s in the outbox: %w", name, err)
 	}
 	e := Event{
-		ID:          uuid.NewString(),
+		ID:          uuid.Must(uuid.NewV7()).String(),
 		AggregateID: aggregateID,
 		Type:        string(name),
 		Subject:     subject,

@@ -11,8 +11,12 @@ import (
 
 // Event is one recorded event.
 type Event struct {
-	Seq         int64     // position in the outbox, increasing
-	ID          string    // unique id, for deduplication by consumers
+	Seq int64 // position in the outbox, increasing
+	// ID is unique, for deduplication by consumers: a UUIDv7, so that the
+	// indexes keyed by it (the outbox's, sagas', processed events' and
+	// the idempotency keys of saga steps, which start with it) grow at
+	// their end rather than at a random page each.
+	ID          string
 	AggregateID string    // id of the entity the event is about
 	Type        string    // protobuf full name, "shop.orders.v1.OrderPlaced"
 	Subject     string    // broker subject, "shop.orders.order_placed"

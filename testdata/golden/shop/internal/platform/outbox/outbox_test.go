@@ -6,9 +6,11 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
@@ -219,5 +221,27 @@ func TestRecordedEventIsWhatIsListed(t *testing.T) {
 	}
 	if recorded[2].Version != 2 || recorded[0].Version != 0 {
 		t.Errorf("versions %d and %d, want 0 (not event-sourced) and 2", recorded[0].Version, recorded[2].Version)
+	}
+}
+
+// Event ids are UUIDv7: recorded one after the other, they sort in that
+// order, so the indexes keyed by them grow at their end.
+func TestEventIDsSortByTime(t *testing.T) {
+	db := openOutbox(t)
+	ctx := scoped(t.Context())
+	var ids []string
+	for i := range 20 {
+		e, err := outbox.RecordEvent(ctx, db, db.Dialect, "order-1", "shop.orders.placed", wrapperspb.Int64(int64(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id, err := uuid.Parse(e.ID); err != nil || id.Version() != 7 {
+			t.Fatalf("event id %q (%v): want a UUIDv7", e.ID, err)
+		}
+		ids = append(ids, e.ID)
+		time.Sleep(time.Millisecond) // UUIDv7 orders by millisecond
+	}
+	if !slices.IsSorted(ids) {
+		t.Errorf("event ids recorded in turn do not sort in that order: %v", ids)
 	}
 }
