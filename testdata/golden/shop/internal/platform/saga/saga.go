@@ -212,7 +212,7 @@ type Runner struct {
 	started   chan dueSaga     // sagas started in this process, to advance at once
 	saves     chan *transition // while Run runs: to its committer
 
-	running atomic.Bool // Run is running: sagas started here are leased to it
+	running atomic.Bool  // Run is running: sagas started here are leased to it
 	loads   atomic.Int64 // sagas read to advance them, for tests
 
 	mu   sync.Mutex
@@ -360,9 +360,28 @@ func (r *Runner) Run(ctx context.Context) {
 		r.commit(context.WithoutCancel(ctx), saves)
 	}()
 	r.saves = saves
-	slots := make(chan struct{}, r.Workers)
+	// The workers live as long as Run: a goroutine of its own per saga
+	// grew its stack anew each time (SQLite's calls run deep), which cost
+	// about 1% of a loaded orchestrator's CPU.
+	type job struct {
+		due dueSaga
+		st  *State
+	}
+	jobs := make(chan job) // unbuffered: a send waits for a free worker
 	var workers sync.WaitGroup
+	for range r.Workers {
+		workers.Go(func() {
+			for j := range jobs {
+				// In a multi-tenant system each saga advances in its tenant.
+				if err := r.advance(j.due.context(ctx), j.due.id, j.st); err != nil && ctx.Err() == nil && !errors.Is(err, errStale) {
+					r.Logger.Warn("saga: advancing failed", "saga_id", j.due.id, "error", err)
+				}
+				r.unclaim(j.due)
+			}
+		})
+	}
 	defer func() {
+		close(jobs)
 		workers.Wait()
 		close(saves)
 		<-committed
@@ -376,22 +395,12 @@ func (r *Runner) Run(ctx context.Context) {
 			return true // a worker is advancing it
 		}
 		select {
-		case slots <- struct{}{}:
+		case jobs <- job{due, st}:
+			return true
 		case <-ctx.Done():
 			r.unclaim(due)
 			return false
 		}
-		workers.Go(func() {
-			defer func() {
-				r.unclaim(due)
-				<-slots
-			}()
-			// In a multi-tenant system each saga advances in its tenant.
-			if err := r.advance(due.context(ctx), due.id, st); err != nil && ctx.Err() == nil && !errors.Is(err, errStale) {
-				r.Logger.Warn("saga: advancing failed", "saga_id", due.id, "error", err)
-			}
-		})
-		return true
 	}
 	// A page holds more sagas than can be busy, so a full page of due sagas
 	// has some to dispatch besides those advancing.
