@@ -434,3 +434,62 @@ func TestStartedSagasAreNotReadBack(t *testing.T) {
 		}
 	}
 }
+
+// When Run stops, it gives up the leases of the sagas it had not
+// advanced yet, and the states Start kept for them with it: the next Run
+// reads them, takes their leases again and runs each step once.
+func TestStoppedRunForgetsKeptStates(t *testing.T) {
+	release := make(chan struct{})
+	var calls sync.Map // saga id → *atomic.Int64
+	def := &saga.Definition{Name: "test", Steps: []saga.Step{{Name: "only", Call: saga.Action{Name: "only", Do: func(ctx context.Context, r saga.Run) error {
+		n, _ := calls.LoadOrStore(r.ID, new(atomic.Int64))
+		n.(*atomic.Int64).Add(1)
+		if r.ID == "blocker" {
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	}}}}}
+	db := openDB(t)
+	runner := newRunner(t, db, def)
+	runner.Workers, runner.Interval = 1, time.Hour
+	stop := run(runner)
+	time.Sleep(50 * time.Millisecond)
+	if err := runner.Start(scoped(t.Context()), "test", "blocker", "aggregate", nil); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, ok := calls.Load("blocker"); !ok; _, ok = calls.Load("blocker") {
+		if time.Now().After(deadline) {
+			t.Fatal("the blocking saga did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// The only worker is busy: the runner holds the first of these,
+	// waiting for the worker, and the second waits unclaimed, its state
+	// kept.
+	for _, id := range []string{"waiting-1", "waiting-2"} {
+		if err := runner.Start(scoped(t.Context()), "test", id, "aggregate", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	stop()
+	close(release)
+	defer run(runner)()
+	for _, id := range []string{"blocker", "waiting-1", "waiting-2"} {
+		waitForStatus(t, runner, id, saga.Completed)
+	}
+	for _, id := range []string{"waiting-1", "waiting-2"} {
+		ran := int64(0)
+		if n, ok := calls.Load(id); ok {
+			ran = n.(*atomic.Int64).Load()
+		}
+		if ran != 1 {
+			t.Errorf("the step of %s ran %d times, want once", id, ran)
+		}
+	}
+}

@@ -350,6 +350,9 @@ func (r *Runner) Start(ctx context.Context, name, id, subject string, trigger []
 func (r *Runner) Run(ctx context.Context) {
 	r.setup()
 	r.running.Store(true)
+	// Once release gave the leases up, the states Start kept for workers
+	// name leases the runner no longer holds: the next Run reads them.
+	defer r.forgetFresh()
 	defer r.release(context.WithoutCancel(ctx))
 	defer r.running.Store(false)
 	// The committer outlives the workers, which wait for it to save.
@@ -463,6 +466,13 @@ func (r *Runner) keepFresh(due dueSaga, st *State) {
 		clear(r.fresh)
 	}
 	r.fresh[due] = st
+}
+
+// forgetFresh drops the states kept for workers.
+func (r *Runner) forgetFresh() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	clear(r.fresh)
 }
 
 // maxFresh bounds the states kept for workers (keepFresh).
