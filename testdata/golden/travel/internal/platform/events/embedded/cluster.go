@@ -282,12 +282,14 @@ func (n *Node) start() error {
 	return nil
 }
 
-// waitReady waits until one running node is the JetStream meta leader and
-// every running node is current with it.
+// waitReady waits until one running node is the JetStream meta leader,
+// every running node is current with it, and the leader counts every one
+// online: until it heard from a peer, it refuses to place a stream's
+// replicas there ("no suitable peers for placement, peer offline").
 func (c *Cluster) waitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		leaders, current, running := 0, 0, 0
+		leaders, current, running, online := 0, 0, 0, 0
 		for _, node := range c.nodes {
 			node.mu.Lock()
 			ns := node.ns
@@ -298,12 +300,13 @@ func (c *Cluster) waitReady(timeout time.Duration) error {
 			running++
 			if ns.JetStreamIsLeader() {
 				leaders++
+				online = len(ns.JetStreamClusterPeers())
 			}
 			if ns.JetStreamIsCurrent() {
 				current++
 			}
 		}
-		if leaders == 1 && current == running {
+		if leaders == 1 && current == running && online == running {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -311,7 +314,7 @@ func (c *Cluster) waitReady(timeout time.Duration) error {
 			for i, node := range c.nodes {
 				states[i] = node.name + " " + node.state()
 			}
-			return fmt.Errorf("embedded NATS cluster %q: no JetStream meta leader after %s (%s); check that the route ports are reachable on 127.0.0.1 and that no other server uses the stores", ClusterName, timeout, strings.Join(states, "; "))
+			return fmt.Errorf("embedded NATS cluster %q: not ready after %s: %d meta leaders, %d of %d nodes current, %d online for the leader (%s); check that the route ports are reachable on 127.0.0.1 and that no other server uses the stores", ClusterName, timeout, leaders, current, running, online, strings.Join(states, "; "))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
