@@ -183,8 +183,8 @@ type Request struct {
 	TraceID   string
 }
 
-// Requests returns the last n requests served, newest first: the server
-// spans of the recorded traces.
+// Requests returns the last n requests of the recorded traces (under load,
+// a sample: LimitTraces), newest first: their server spans.
 func (r *Recorder) Requests(n int) []Request {
 	var out []Request
 	for _, s := range r.spans() {
