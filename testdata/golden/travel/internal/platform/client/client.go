@@ -8,6 +8,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,21 +18,26 @@ import (
 	"example.com/travel/internal/platform/telemetry"
 )
 
-// New returns an HTTP client for calling services: HTTP/2 over TLS for
-// https:// URLs and unencrypted HTTP/2 (h2c) for http:// URLs, so the
-// Connect, gRPC and gRPC-Web protocols all work against microforge servers.
+// New returns an HTTP client for calling services with the Connect, gRPC
+// and gRPC-Web protocols. gRPC and Connect streams go over HTTP/2 (over TLS
+// for https:// URLs, unencrypted h2c for http:// URLs), which they need.
+// Everything else, Connect unary calls and gRPC-Web among it, goes over
+// HTTP/1.1 connections kept alive: a call then costs the server no
+// goroutine of its own, no stream and no HPACK, and runs on the goroutine
+// of its connection, whose stack has already grown.
 // Each request carries the trace context (traceparent) and idempotency key
 // (Idempotency-Key) of its context, in a multi-tenant system its tenant
 // (X-Tenant) too, and, unless signer is nil, a fresh service token
 // (X-Service-Token) naming signer's deployable as the caller and audience
 // as the callee: a client calls one service.
 //
-// Requests take turns over Conns connections to the service, each
-// replaced after ConnMaxAge. HTTP/2 carries every request over one
-// connection, and what balances a service's replicas (a Kubernetes
-// Service, cmd/local -replicas) picks a replica per connection: with a
-// single connection held for good, every call would go to one replica, and
-// replicas added later (the HPA) would get none.
+// Requests take turns over Conns sets of connections to the service, each
+// replaced after ConnMaxAge: an HTTP/2 connection, and the HTTP/1.1
+// connections as many as the calls in flight. What balances a service's
+// replicas (a Kubernetes Service, cmd/local -replicas) picks a replica per
+// connection: with connections held for good, replicas added later (the
+// HPA) would get no calls, and with one HTTP/2 connection every stream
+// would go to one replica.
 func New(signer *identity.Signer, audience string) *http.Client {
 	var transport http.RoundTripper = newPool(Conns, ConnMaxAge)
 	if signer != nil {
@@ -50,23 +56,64 @@ const (
 	// fresh one replaces it (the old one closes once idle), so that the
 	// calls follow the replicas as they come and go.
 	ConnMaxAge = time.Minute
+	// IdleConns is how many idle HTTP/1.1 connections each of the Conns
+	// sets keeps for the next calls. Beyond it, a connection whose call
+	// ended closes, and a burst of calls opens new ones.
+	IdleConns = 64
 )
 
-// newTransport returns a transport speaking HTTP/2, over TLS or h2c, with
-// connections of its own.
-func newTransport() *http.Transport {
-	protocols := new(http.Protocols)
-	protocols.SetHTTP2(true)
-	protocols.SetUnencryptedHTTP2(true)
-	return &http.Transport{
-		Protocols: protocols,
-		DialContext: (&net.Dialer{
-			Timeout:   5 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
-		ForceAttemptHTTP2: true,
-		IdleConnTimeout:   90 * time.Second,
+// needsHTTP2 reports whether r speaks a protocol that HTTP/1.1 cannot
+// carry: gRPC (trailers) or a Connect stream (both directions at once).
+// gRPC-Web and Connect unary calls go over either.
+func needsHTTP2(r *http.Request) bool {
+	ct := r.Header.Get("Content-Type")
+	switch {
+	case strings.HasPrefix(ct, "application/grpc-web"):
+		return false
+	case strings.HasPrefix(ct, "application/grpc"), strings.HasPrefix(ct, "application/connect+"):
+		return true
 	}
+	return false
+}
+
+// transports holds a set of connections: one transport speaking HTTP/2
+// (over TLS or h2c), one speaking HTTP/1.1.
+type transports struct{ h2, h1 *http.Transport }
+
+func newTransports() transports {
+	dial := (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	h2 := new(http.Protocols)
+	h2.SetHTTP2(true)
+	h2.SetUnencryptedHTTP2(true)
+	h1 := new(http.Protocols)
+	h1.SetHTTP1(true)
+	return transports{
+		h2: &http.Transport{
+			Protocols:         h2,
+			DialContext:       dial,
+			ForceAttemptHTTP2: true,
+			IdleConnTimeout:   90 * time.Second,
+		},
+		h1: &http.Transport{
+			Protocols:           h1,
+			DialContext:         dial,
+			MaxIdleConns:        IdleConns,
+			MaxIdleConnsPerHost: IdleConns,
+			IdleConnTimeout:     90 * time.Second,
+		},
+	}
+}
+
+func (t transports) roundTrip(r *http.Request) (*http.Response, error) {
+	if needsHTTP2(r) {
+		return t.h2.RoundTrip(r)
+	}
+	return t.h1.RoundTrip(r)
+}
+
+func (t transports) closeIdle() {
+	t.h2.CloseIdleConnections()
+	t.h1.CloseIdleConnections()
 }
 
 // pool round-robins requests over transports, each holding its own
@@ -79,7 +126,7 @@ type pool struct {
 }
 
 type poolSlot struct {
-	t       *http.Transport
+	t       transports
 	expires time.Time
 }
 
@@ -88,7 +135,7 @@ func newPool(n int, maxAge time.Duration) *pool {
 	now := time.Now()
 	for i := range p.slots {
 		// Staggered, so that the connections are not all replaced at once.
-		p.slots[i] = poolSlot{t: newTransport(), expires: now.Add(maxAge * time.Duration(i+1) / time.Duration(len(p.slots)))}
+		p.slots[i] = poolSlot{t: newTransports(), expires: now.Add(maxAge * time.Duration(i+1) / time.Duration(len(p.slots)))}
 	}
 	return p
 }
@@ -100,15 +147,15 @@ func (p *pool) RoundTrip(r *http.Request) (*http.Response, error) {
 	slot := &p.slots[i]
 	if now.After(slot.expires) {
 		old := slot.t
-		slot.t, slot.expires = newTransport(), now.Add(p.maxAge)
+		slot.t, slot.expires = newTransports(), now.Add(p.maxAge)
 		// Requests in flight on the old connections finish; the
 		// connections close once idle.
-		time.AfterFunc(p.maxAge, old.CloseIdleConnections)
-		old.CloseIdleConnections()
+		time.AfterFunc(p.maxAge, old.closeIdle)
+		old.closeIdle()
 	}
 	t := slot.t
 	p.mu.Unlock()
-	return t.RoundTrip(r)
+	return t.roundTrip(r)
 }
 
 // CloseIdleConnections closes the idle connections of every transport
@@ -117,7 +164,7 @@ func (p *pool) CloseIdleConnections() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, s := range p.slots {
-		s.t.CloseIdleConnections()
+		s.t.closeIdle()
 	}
 }
 
