@@ -352,8 +352,16 @@ wait:
 	for i := range acked {
 		seqs[i] = pending[i].Seq
 	}
-	if err := outbox.MarkPublishedSeqs(context.WithoutCancel(ctx), r.DB, r.DB.Dialect, seqs); err != nil {
-		return 0, err
+	// In a transaction of its own, which on SQLite commits with those of
+	// the commands (group commit) instead of taking the writer apart.
+	if len(seqs) > 0 {
+		mark := context.WithoutCancel(ctx)
+		err := r.DB.InTx(mark, func(tx *sql.Tx) error {
+			return outbox.MarkPublishedSeqs(mark, tx, r.DB.Dialect, seqs)
+		})
+		if err != nil {
+			return 0, err
+		}
 	}
 	return acked, failed
 }
