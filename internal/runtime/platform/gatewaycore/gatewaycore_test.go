@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -472,6 +474,58 @@ func TestServe(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Serve did not return after its context ended")
+	}
+}
+
+// writes counts the writes to the connections a listener accepted.
+type writes struct {
+	net.Listener
+	n atomic.Int64
+}
+
+func (w *writes) Accept() (net.Conn, error) {
+	c, err := w.Listener.Accept()
+	return countedConn{c, &w.n}, err
+}
+
+type countedConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countedConn) Write(p []byte) (int, error) {
+	c.n.Add(1)
+	return c.Conn.Write(p)
+}
+
+// A unary answer leaves the gateway in one write, header and body
+// together; a gRPC answer (trailers, no length) still streams through.
+func TestUnaryAnswerInOneWrite(t *testing.T) {
+	f := newFixture(t, nil)
+	ln := &writes{Listener: listen(t)}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- f.gw.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
+	url := "http://" + ln.Addr().String() + "/test.v1.AlphaService/Echo"
+	h1 := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(h1.CloseIdleConnections)
+	c := connect.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](h1, url)
+	for i := range 3 {
+		before := ln.n.Load()
+		resp, err := c.CallUnary(t.Context(), connect.NewRequest(wrapperspb.String("hi")))
+		if err != nil || resp.Msg.GetValue() != "alpha:hi" {
+			t.Fatalf("call %d: %v, %v", i, resp, err)
+		}
+		if n := ln.n.Load() - before; n != 1 {
+			t.Errorf("call %d: the answer took %d writes, want 1", i, n)
+		}
+	}
+	h2c := new(http.Protocols)
+	h2c.SetUnencryptedHTTP2(true)
+	grpc := connect.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](&http.Client{Transport: &http.Transport{Protocols: h2c}}, url, connect.WithGRPC())
+	if resp, err := grpc.CallUnary(t.Context(), connect.NewRequest(wrapperspb.String("hi"))); err != nil || resp.Msg.GetValue() != "alpha:hi" {
+		t.Fatalf("over gRPC: %v, %v", resp, err)
 	}
 }
 

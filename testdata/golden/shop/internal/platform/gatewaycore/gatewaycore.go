@@ -360,10 +360,13 @@ func (g *Gateway) proxy(service string) http.Handler {
 			pr.SetURL(base)
 			pr.SetXForwarded()
 		},
-		Transport:     transport,
-		FlushInterval: -1,
-		BufferPool:    copyBuffers,
-		ErrorLog:      slog.NewLogLogger(g.cfg.Logger.Handler(), slog.LevelDebug),
+		Transport: transport,
+		// No FlushInterval: a response of unknown length (gRPC, a
+		// stream) is flushed as it comes all the same, and one with a
+		// Content-Length (a unary Connect or REST answer) leaves in one
+		// write, not its header at once and its body after.
+		BufferPool: copyBuffers,
+		ErrorLog:   slog.NewLogLogger(g.cfg.Logger.Handler(), slog.LevelDebug),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
 				http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
