@@ -222,6 +222,35 @@ type Runner struct {
 	// the worker does not read it back.
 	fresh   map[dueSaga]*State
 	backlog backlog
+	// started lately in this process (committed): the newest up to
+	// maxRecent in recent, the ones before in older.
+	recent, older map[dueSaga]struct{}
+}
+
+// maxRecent is how many committed starts remember makes Started know
+// without a read, times one or two: minutes' worth at a few hundred sagas
+// a second, far longer than an event takes from the outbox to its consumer.
+const maxRecent = 1 << 14
+
+// remember records that the saga due was started and committed.
+func (r *Runner) remember(due dueSaga) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.recent) >= maxRecent || r.recent == nil {
+		r.older, r.recent = r.recent, map[dueSaga]struct{}{}
+	}
+	r.recent[due] = struct{}{}
+}
+
+// knows reports whether remember recorded due lately.
+func (r *Runner) knows(due dueSaga) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.recent[due]
+	if !ok {
+		_, ok = r.older[due]
+	}
+	return ok
 }
 
 // Defaults of the Runner's settings.
@@ -298,14 +327,20 @@ func (r *Runner) Start(ctx context.Context, name, id, subject string, trigger []
 	}
 	cols, key = append(cols, "id"), append(key, id)
 	r.setup()
+	// PostgreSQL and SQLite skip an existing saga in the INSERT itself
+	// (ON CONFLICT DO NOTHING); MySQL's INSERT IGNORE would ignore other
+	// errors too, so there a read comes first.
+	skipExisting := d == database.Postgres || d == database.SQLite
 	return r.DB.InTx(ctx, func(tx *sql.Tx) error {
-		var one int
-		err := tx.QueryRowContext(ctx, d.Rebind("SELECT 1 FROM sagas"+where(cols)), key...).Scan(&one)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("start saga: %w", err)
+		if !skipExisting {
+			var one int
+			err := tx.QueryRowContext(ctx, d.Rebind("SELECT 1 FROM sagas"+where(cols)), key...).Scan(&one)
+			if err == nil {
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("start saga: %w", err)
+			}
 		}
 		now := time.Now().UTC()
 		// While Run runs, the saga is this runner's from the start: it
@@ -319,10 +354,23 @@ func (r *Runner) Start(ctx context.Context, name, id, subject string, trigger []
 		if r.running.Load() {
 			owner, until = nullString(r.Owner), database.NullTime{Time: now.Add(r.Lease), Valid: true}
 		}
-		_, err = tx.ExecContext(ctx, d.Rebind(insert("sagas", append(cols, "name", "subject", "status", "step", "attempts", "next_attempt_at", "trigger_payload", "trace_parent", "created_at", "updated_at", "version", "lease_owner", "lease_until"))),
+		query := insert("sagas", append(cols, "name", "subject", "status", "step", "attempts", "next_attempt_at", "trigger_payload", "trace_parent", "created_at", "updated_at", "version", "lease_owner", "lease_until"))
+		if skipExisting {
+			query += " ON CONFLICT DO NOTHING"
+		}
+		res, err := tx.ExecContext(ctx, d.Rebind(query),
 			append(key, name, subject, Running, 0, 0, now, trigger, nullString(telemetry.TraceParent(ctx)), now, now, 0, owner, until)...)
 		if err != nil {
 			return fmt.Errorf("start saga: %w", err)
+		}
+		if skipExisting {
+			n, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("start saga: %w", err)
+			}
+			if n == 0 {
+				return nil // started before
+			}
 		}
 		// Once the saga is committed (with the caller's transaction, when
 		// Start joined one), Run advances it without waiting for its next
@@ -332,6 +380,7 @@ func (r *Runner) Start(ctx context.Context, name, id, subject string, trigger []
 		r.keepFresh(due, &State{ID: id, Saga: name, Subject: subject, Status: Running, CreatedAt: now, UpdatedAt: now,
 			nextAttempt: now, trigger: bytes.Clone(trigger), traceParent: telemetry.TraceParent(ctx), leaseOwner: owner.String, leaseUntil: until.Time})
 		database.AfterCommit(database.WithTx(ctx, tx), func() {
+			r.remember(due)
 			r.backlog.add(1)
 			select {
 			case r.started <- due:
@@ -1014,9 +1063,15 @@ func (r *Runner) load(ctx context.Context, id string) (*State, error) {
 var ErrNotFound = errors.New("saga not found")
 
 // Started reports whether a saga with id was started (in a multi-tenant
-// system, in the tenant of ctx), with one read outside any transaction:
-// sagas are never deleted, so a saga found stays found.
+// system, in the tenant of ctx): without a read when this process started
+// it lately (the consumer of a trigger event the orchestrator recorded
+// itself asks about every saga it started a moment before), else with one
+// read outside any transaction. Sagas are never deleted, so a saga found
+// stays found.
 func (r *Runner) Started(ctx context.Context, id string) (bool, error) {
+	if r.knows(dueOf(ctx, id)) {
+		return true, nil
+	}
 	d := r.DB.Dialect
 	cols, key, err := scope(ctx, d)
 	if err != nil {

@@ -177,6 +177,27 @@ func TestHappyPath(t *testing.T) {
 	}
 }
 
+// Started knows the sagas its runner started lately without reading the
+// database; another runner (a replica) reads it.
+func TestStartedKnowsItsOwnWithoutARead(t *testing.T) {
+	db := openDB(t)
+	runner := newRunner(t, db, definition(&recorder{}, nil))
+	other := newRunner(t, db, definition(&recorder{}, nil))
+	if err := runner.Start(scoped(t.Context()), "test", "saga-1", "aggregate-1", []byte("trigger")); err != nil {
+		t.Fatal(err)
+	}
+	if started, err := other.Started(scoped(t.Context()), "saga-1"); err != nil || !started {
+		t.Errorf("another runner's Started = %v (%v), want true", started, err)
+	}
+	db.Close()
+	if started, err := runner.Started(scoped(t.Context()), "saga-1"); err != nil || !started {
+		t.Errorf("Started, the database closed = %v (%v), want true without a read", started, err)
+	}
+	if _, err := runner.Started(scoped(t.Context()), "saga-2"); err == nil {
+		t.Error("Started of a saga it did not start, the database closed: no error, want the read's")
+	}
+}
+
 // A step failing for a business reason compensates the completed steps in
 // reverse order, then runs on_failure.
 func TestCompensation(t *testing.T) {
