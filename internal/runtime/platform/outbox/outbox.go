@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -176,14 +177,68 @@ func insert(ctx context.Context, q database.Querier, d database.Dialect, aggrega
 	e.setScope(args)
 	cols = append(cols, "id", "aggregate_id", "event_type", "subject", "payload", "occurred_at", "trace_parent", "saga_context", "aggregate_version")
 	args = append(args, e.ID, e.AggregateID, e.Type, e.Subject, e.Payload, e.OccurredAt, e.TraceParent, e.Saga.encode(), version)
-	_, err = q.ExecContext(ctx, d.Rebind("INSERT INTO "+d.Quote(Table)+" ("+strings.Join(cols, ", ")+") VALUES ("+marks(len(cols))+")"), args...)
+	res, err := q.ExecContext(ctx, d.Rebind("INSERT INTO "+d.Quote(Table)+" ("+strings.Join(cols, ", ")+") VALUES ("+marks(len(cols))+")"), args...)
 	if err != nil && version.Valid && conflict(err) {
 		return Event{}, fmt.Errorf("append %s to %s at version %d: %w", name, aggregateID, version.Int64, ErrConcurrentChange)
 	}
 	if err != nil {
 		return Event{}, fmt.Errorf("record %s in the outbox: %w", name, err)
 	}
+	trackSeq(ctx, q, d, res)
 	return e, nil
+}
+
+// Position is the greatest seq of the events recorded with a context
+// TrackPosition returned, once their transaction committed: what a
+// command answers as its Event-Position without reading the outbox head.
+type Position struct{ seq atomic.Int64 }
+
+type positionKey struct{}
+
+// TrackPosition returns a copy of ctx whose recorded events raise the
+// returned Position to their seq when their transaction commits (a
+// transaction that rolls back leaves it as it was). On PostgreSQL, whose
+// INSERT reports no seq without RETURNING, it stays 0.
+func TrackPosition(ctx context.Context) (context.Context, *Position) {
+	p := new(Position)
+	return context.WithValue(ctx, positionKey{}, p), p
+}
+
+// TrackedPosition returns the Position ctx tracks, nil when none.
+func TrackedPosition(ctx context.Context) *Position {
+	p, _ := ctx.Value(positionKey{}).(*Position)
+	return p
+}
+
+// Seq returns the position: 0 when no event was recorded, or its seq is
+// not known.
+func (p *Position) Seq() int64 { return p.seq.Load() }
+
+func (p *Position) raise(seq int64) {
+	for {
+		cur := p.seq.Load()
+		if seq <= cur || p.seq.CompareAndSwap(cur, seq) {
+			return
+		}
+	}
+}
+
+// trackSeq raises the Position ctx tracks, if any, to the seq of the event
+// res inserted with q, once q's transaction commits.
+func trackSeq(ctx context.Context, q database.Querier, d database.Dialect, res sql.Result) {
+	p := TrackedPosition(ctx)
+	if p == nil || d == database.Postgres {
+		return
+	}
+	seq, err := res.LastInsertId() // the seq: SQLite's rowid, MySQL's AUTO_INCREMENT
+	if err != nil || seq <= 0 {
+		return
+	}
+	if tx, ok := q.(*sql.Tx); ok {
+		database.AfterCommit(database.WithTx(ctx, tx), func() { p.raise(seq) })
+		return
+	}
+	p.raise(seq) // outside a transaction: committed already
 }
 
 // List returns up to limit recorded events after seq, oldest first (of

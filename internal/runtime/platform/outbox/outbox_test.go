@@ -2,6 +2,7 @@ package outbox_test
 
 import (
 	"bytes"
+	"database/sql"
 	"errors"
 	"reflect"
 	"slices"
@@ -241,5 +242,56 @@ func TestEventIDsSortByTime(t *testing.T) {
 	}
 	if !slices.IsSorted(ids) {
 		t.Errorf("event ids recorded in turn do not sort in that order: %v", ids)
+	}
+}
+
+// A tracked position rises to the seq of the last event recorded once its
+// transaction commits, and not for a transaction that rolls back.
+func TestTrackedPosition(t *testing.T) {
+	db := openOutbox(t)
+	ctx, pos := outbox.TrackPosition(scoped(t.Context()))
+	if outbox.TrackedPosition(ctx) != pos || outbox.TrackedPosition(t.Context()) != nil {
+		t.Fatal("TrackedPosition does not return what TrackPosition tracks")
+	}
+	if err := outbox.Record(scoped(t.Context()), db, db.Dialect, "order-0", "shop.orders.placed", wrapperspb.String("untracked")); err != nil {
+		t.Fatal(err)
+	}
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		for _, v := range []string{"first", "second"} {
+			if err := outbox.Record(ctx, tx, db.Dialect, "order-1", "shop.orders.placed", wrapperspb.String(v)); err != nil {
+				return err
+			}
+		}
+		if pos.Seq() != 0 {
+			t.Errorf("position %d before the commit, want 0", pos.Seq())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := outbox.List(ctx, db, db.Dialect, 0, 10)
+	if err != nil || len(events) != 3 {
+		t.Fatalf("List: %d events (%v), want 3", len(events), err)
+	}
+	if got, want := pos.Seq(), events[2].Seq; got != want || want <= events[0].Seq {
+		t.Errorf("position %d, want %d: the last event the context recorded", got, want)
+	}
+	failed := errors.New("refused")
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := outbox.Record(ctx, tx, db.Dialect, "order-2", "shop.orders.placed", wrapperspb.String("rolled back")); err != nil {
+			return err
+		}
+		return failed
+	})
+	if !errors.Is(err, failed) || pos.Seq() != events[2].Seq {
+		t.Errorf("after a rollback (%v): position %d, want %d still", err, pos.Seq(), events[2].Seq)
+	}
+	if err := outbox.Record(ctx, db, db.Dialect, "order-3", "shop.orders.placed", wrapperspb.String("no transaction")); err != nil {
+		t.Fatal(err)
+	}
+	head, err := outbox.Head(ctx, db, db.Dialect)
+	if err != nil || pos.Seq() != head {
+		t.Errorf("outside a transaction: position %d, want the head %d (%v)", pos.Seq(), head, err)
 	}
 }

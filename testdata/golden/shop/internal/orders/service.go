@@ -120,6 +120,7 @@ func (s *Service) Mount(mux *http.ServeMux, opts ...connect.HandlerOption) {
 type idempotentHandler struct{ *Service }
 
 func (h idempotentHandler) PlaceOrder(ctx context.Context, req *ordersv1.PlaceOrderRequest) (*ordersv1.PlaceOrderResponse, error) {
+	ctx = app.TrackPosition(ctx)
 	res, err := app.RunOnce(ctx, h.once(), "PlaceOrder", req, h.Service.PlaceOrder, new(ordersv1.PlaceOrderResponse))
 	if err == nil {
 		h.exposePosition(ctx)
@@ -128,6 +129,7 @@ func (h idempotentHandler) PlaceOrder(ctx context.Context, req *ordersv1.PlaceOr
 }
 
 func (h idempotentHandler) ConfirmOrder(ctx context.Context, req *ordersv1.ConfirmOrderRequest) (*ordersv1.ConfirmOrderResponse, error) {
+	ctx = app.TrackPosition(ctx)
 	res, err := app.RunOnce(ctx, h.once(), "ConfirmOrder", req, h.Service.ConfirmOrder, new(ordersv1.ConfirmOrderResponse))
 	if err == nil {
 		h.exposePosition(ctx)
@@ -136,6 +138,7 @@ func (h idempotentHandler) ConfirmOrder(ctx context.Context, req *ordersv1.Confi
 }
 
 func (h idempotentHandler) CancelOrder(ctx context.Context, req *ordersv1.CancelOrderRequest) (*ordersv1.CancelOrderResponse, error) {
+	ctx = app.TrackPosition(ctx)
 	res, err := app.RunOnce(ctx, h.once(), "CancelOrder", req, h.Service.CancelOrder, new(ordersv1.CancelOrderResponse))
 	if err == nil {
 		h.exposePosition(ctx)

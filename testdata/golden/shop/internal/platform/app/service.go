@@ -101,19 +101,37 @@ func RunOnce[Req any, Res proto.Message](ctx context.Context, o Once, method str
 // maxPositionWait bounds how long a query waits for its Min-Event-Position.
 const maxPositionWait = 10 * time.Second
 
+// TrackPosition returns a copy of ctx for running a command of a CQRS
+// service in: ExposePosition then answers with the seq of the last event
+// the command recorded.
+func TrackPosition(ctx context.Context) context.Context {
+	ctx, _ = outbox.TrackPosition(ctx)
+	return ctx
+}
+
 // ExposePosition sets the Event-Position response header of a command of
-// a CQRS service: a position that includes the events it recorded.
+// a CQRS service: a position that includes the events it recorded. That
+// is the seq of the last one when the command ran with a context
+// TrackPosition returned and recorded events; otherwise (a replay of a
+// stored answer, no event, PostgreSQL) the head of the outbox, read.
 func ExposePosition(ctx context.Context, db *database.DB, logger *slog.Logger) {
 	info, ok := connect.CallInfoForHandlerContext(ctx)
 	if !ok {
 		return
 	}
-	head, err := outbox.Head(ctx, db, db.Dialect)
-	if err != nil {
-		logger.WarnContext(ctx, "read the event position", "error", err)
-		return
+	var pos int64
+	if p := outbox.TrackedPosition(ctx); p != nil {
+		pos = p.Seq()
 	}
-	info.ResponseHeader().Set(outbox.PositionHeader, strconv.FormatInt(head, 10))
+	if pos == 0 {
+		head, err := outbox.Head(ctx, db, db.Dialect)
+		if err != nil {
+			logger.WarnContext(ctx, "read the event position", "error", err)
+			return
+		}
+		pos = head
+	}
+	info.ResponseHeader().Set(outbox.PositionHeader, strconv.FormatInt(pos, 10))
 }
 
 // AwaitPosition waits until the read models projector builds reached the
