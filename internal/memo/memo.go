@@ -73,8 +73,9 @@ func KeyOf(parts ...[]byte) Key {
 // Table is one kind of memoized result. The zero of *Table (nil) is a memo
 // that remembers nothing.
 type Table struct {
-	dir  string
-	dirs sync.Map // shard directories known to exist
+	dir     string
+	dirs    sync.Map       // shard directories known to exist
+	trimmer sync.WaitGroup // the Trim Open started
 }
 
 var (
@@ -101,7 +102,7 @@ func Open(name string) *Table {
 	}
 	t := &Table{dir: dir}
 	tables[dir] = t
-	go t.Trim(maxUnused) // in the background, at most once a day
+	t.trimmer.Go(func() { t.Trim(maxUnused) }) // in the background, at most once a day
 	return t
 }
 

@@ -15,6 +15,9 @@ func table(t *testing.T) *Table {
 	if tab == nil {
 		t.Fatal("no table")
 	}
+	// Before the temporary directory goes: the background Trim writes
+	// its mark there.
+	t.Cleanup(tab.trimmer.Wait)
 	return tab
 }
 
