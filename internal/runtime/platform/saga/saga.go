@@ -226,8 +226,9 @@ type Runner struct {
 }
 
 // maxRecent is how many committed starts remember makes Started know
-// without a read, times one or two: minutes' worth at a few hundred sagas
-// a second, far longer than an event takes from the outbox to its consumer.
+// without a read, times one or two: 16 to 32 seconds' worth at a thousand
+// sagas a second, far longer than an event takes from the outbox to its
+// consumer. Beyond it (a broker down for longer), Started reads.
 const maxRecent = 1 << 14
 
 // remember records that the saga due was started and committed.
